@@ -1,0 +1,53 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Each library is one room; dependencies point down this list only.
+// Only DiscernEngine touches oneDNN/OpenBLAS, only DiscernVision touches libjpeg/libpng.
+let v5: [SwiftSetting] = [.swiftLanguageMode(.v5), .unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
+
+let package = Package(
+    name: "Discern",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "discern", targets: ["discern"]),
+        .library(name: "DiscernKit", targets: ["DiscernKit"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.19"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+    ],
+    targets: [
+        .systemLibrary(name: "COneDNN", path: "Sources/COneDNN"),
+        .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS"),
+        .systemLibrary(name: "CTurboJPEG", path: "Sources/CTurboJPEG", pkgConfig: "libturbojpeg"),
+        .systemLibrary(name: "CPNG", path: "Sources/CPNG", pkgConfig: "libpng16"),
+
+        .target(name: "DiscernEngine", dependencies: ["COneDNN", "COpenBLAS"], swiftSettings: v5),
+        .target(name: "DiscernWeights", dependencies: ["DiscernEngine", .product(name: "ZIPFoundation", package: "ZIPFoundation")], swiftSettings: v5),
+        .target(name: "DiscernModels", dependencies: ["DiscernEngine", "DiscernWeights"], swiftSettings: v5),
+        .target(name: "DiscernVision", dependencies: ["DiscernEngine", "CTurboJPEG", "CPNG"], swiftSettings: v5),
+        .target(name: "DiscernTraining", dependencies: ["DiscernEngine"], swiftSettings: v5),
+        .target(name: "DiscernRobustness", dependencies: ["DiscernEngine"], swiftSettings: v5),
+        .target(name: "DiscernExplain", dependencies: ["DiscernEngine", "DiscernModels", "DiscernVision"], swiftSettings: v5),
+        .target(name: "DiscernReport", dependencies: ["DiscernVision"], swiftSettings: v5),
+        .target(name: "DiscernKit", dependencies: [
+            "DiscernEngine", "DiscernWeights", "DiscernModels", "DiscernVision", "DiscernTraining",
+            "DiscernRobustness", "DiscernExplain", "DiscernReport",
+            .product(name: "Logging", package: "swift-log"),
+        ], swiftSettings: v5),
+        .executableTarget(name: "discern", dependencies: [
+            "DiscernKit", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], swiftSettings: v5),
+
+        .testTarget(name: "DiscernEngineTests", dependencies: ["DiscernEngine"], swiftSettings: v5),
+        .testTarget(name: "DiscernWeightsTests", dependencies: ["DiscernWeights"], swiftSettings: v5),
+        .testTarget(name: "DiscernModelsTests", dependencies: ["DiscernModels", "DiscernVision"], swiftSettings: v5),
+        .testTarget(name: "DiscernVisionTests", dependencies: ["DiscernVision"], swiftSettings: v5),
+        .testTarget(name: "DiscernTrainingTests", dependencies: ["DiscernTraining"], swiftSettings: v5),
+        .testTarget(name: "DiscernRobustnessTests", dependencies: ["DiscernRobustness"], swiftSettings: v5),
+        .testTarget(name: "DiscernExplainTests", dependencies: ["DiscernExplain"], swiftSettings: v5),
+        .testTarget(name: "DiscernReportTests", dependencies: ["DiscernReport"], swiftSettings: v5),
+        .testTarget(name: "DiscernKitTests", dependencies: ["DiscernKit"], swiftSettings: v5),
+    ]
+)

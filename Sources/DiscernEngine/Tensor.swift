@@ -1,0 +1,75 @@
+/// A dense float32 tensor, row-major; images and activations are NCHW.
+/// Value semantics (copy-on-write through the backing array).
+public struct Tensor: Sendable, Equatable {
+    public private(set) var shape: [Int]
+    public var data: [Float]
+
+    public init(shape: [Int], data: [Float]) {
+        precondition(shape.allSatisfy { $0 >= 0 }, "Tensor: negative dimension in \(shape)")
+        precondition(shape.reduce(1, *) == data.count,
+                     "Tensor: shape \(shape) needs \(shape.reduce(1, *)) values, got \(data.count)")
+        self.shape = shape
+        self.data = data
+    }
+
+    public init(zeros shape: [Int]) {
+        self.init(shape: shape, data: [Float](repeating: 0, count: shape.reduce(1, *)))
+    }
+
+    public init(repeating value: Float, shape: [Int]) {
+        self.init(shape: shape, data: [Float](repeating: value, count: shape.reduce(1, *)))
+    }
+
+    public var count: Int { data.count }
+    public var rank: Int { shape.count }
+
+    /// Same values, new shape with the same element count.
+    public func reshaped(_ newShape: [Int]) -> Tensor {
+        Tensor(shape: newShape, data: data)
+    }
+
+    /// Throws a readable error if the shape differs; `what` names the operand.
+    public func expectShape(_ expected: [Int], _ what: String) throws {
+        guard shape == expected else { throw EngineError.shapeMismatch(what: what, expected: expected, actual: shape) }
+    }
+
+    /// Batch item `i` of an N-leading tensor, keeping a leading 1.
+    public func item(_ i: Int) -> Tensor {
+        precondition(rank >= 1 && i >= 0 && i < shape[0], "Tensor.item: index \(i) out of \(shape)")
+        let per = count / Swift.max(shape[0], 1)
+        return Tensor(shape: [1] + shape.dropFirst(), data: Array(data[i * per ..< (i + 1) * per]))
+    }
+
+    /// Stacks equally-shaped tensors whose first dimension is the batch.
+    public static func concatBatch(_ parts: [Tensor]) -> Tensor {
+        precondition(!parts.isEmpty, "concatBatch: nothing to stack")
+        let tail = Array(parts[0].shape.dropFirst())
+        var n = 0
+        var out = [Float]()
+        out.reserveCapacity(parts.reduce(0) { $0 + $1.count })
+        for p in parts {
+            precondition(Array(p.shape.dropFirst()) == tail, "concatBatch: \(p.shape) vs [_] + \(tail)")
+            n += p.shape[0]
+            out.append(contentsOf: p.data)
+        }
+        return Tensor(shape: [n] + tail, data: out)
+    }
+}
+
+public enum EngineError: Error, CustomStringConvertible, Equatable {
+    case shapeMismatch(what: String, expected: [Int], actual: [Int])
+    case dnnl(what: String, status: Int)
+    case unknownLayer(String, available: [String])
+    case invalid(String)
+
+    public var description: String {
+        switch self {
+        case let .shapeMismatch(what, e, a): return "\(what): expected shape \(e), got \(a)"
+        case let .dnnl(what, s): return "oneDNN failed in \(what) (status \(s))"
+        case let .unknownLayer(n, avail):
+            let hint = avail.prefix(12).joined(separator: ", ")
+            return "no layer named '\(n)' (some layers: \(hint)\(avail.count > 12 ? ", …" : ""))"
+        case let .invalid(m): return m
+        }
+    }
+}

@@ -1,0 +1,1 @@
+// DiscernExplain: see DESIGN in README.

@@ -1,0 +1,1 @@
+// DiscernKit: see DESIGN in README.

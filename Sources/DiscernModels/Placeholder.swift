@@ -1,0 +1,1 @@
+// DiscernModels: see DESIGN in README.

@@ -1,0 +1,1 @@
+// DiscernReport: see DESIGN in README.

@@ -1,0 +1,1 @@
+// DiscernRobustness: see DESIGN in README.

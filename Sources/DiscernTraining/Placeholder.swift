@@ -1,0 +1,1 @@
+// DiscernTraining: see DESIGN in README.

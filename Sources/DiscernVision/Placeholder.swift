@@ -1,0 +1,1 @@
+// DiscernVision: see DESIGN in README.

@@ -1,0 +1,1 @@
+// DiscernWeights: see DESIGN in README.
