@@ -40,14 +40,14 @@ let package = Package(
             "DiscernKit", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: v5),
 
-        .testTarget(name: "DiscernEngineTests", dependencies: ["DiscernEngine"], swiftSettings: v5),
+        .testTarget(name: "DiscernEngineTests", dependencies: ["DiscernEngine", "DiscernWeights"], swiftSettings: v5),
         .testTarget(name: "DiscernWeightsTests", dependencies: ["DiscernWeights"], swiftSettings: v5),
-        .testTarget(name: "DiscernModelsTests", dependencies: ["DiscernModels", "DiscernVision"], swiftSettings: v5),
-        .testTarget(name: "DiscernVisionTests", dependencies: ["DiscernVision"], swiftSettings: v5),
-        .testTarget(name: "DiscernTrainingTests", dependencies: ["DiscernTraining"], swiftSettings: v5),
-        .testTarget(name: "DiscernRobustnessTests", dependencies: ["DiscernRobustness"], swiftSettings: v5),
-        .testTarget(name: "DiscernExplainTests", dependencies: ["DiscernExplain"], swiftSettings: v5),
-        .testTarget(name: "DiscernReportTests", dependencies: ["DiscernReport"], swiftSettings: v5),
+        .testTarget(name: "DiscernModelsTests", dependencies: ["DiscernModels", "DiscernVision", "DiscernWeights"], swiftSettings: v5),
+        .testTarget(name: "DiscernVisionTests", dependencies: ["DiscernVision", "DiscernWeights"], swiftSettings: v5),
+        .testTarget(name: "DiscernTrainingTests", dependencies: ["DiscernTraining", "DiscernWeights"], swiftSettings: v5),
+        .testTarget(name: "DiscernRobustnessTests", dependencies: ["DiscernRobustness", "DiscernWeights"], swiftSettings: v5),
+        .testTarget(name: "DiscernExplainTests", dependencies: ["DiscernExplain", "DiscernWeights"], swiftSettings: v5),
+        .testTarget(name: "DiscernReportTests", dependencies: ["DiscernReport", "DiscernWeights"], swiftSettings: v5),
         .testTarget(name: "DiscernKitTests", dependencies: ["DiscernKit"], swiftSettings: v5),
     ]
 )

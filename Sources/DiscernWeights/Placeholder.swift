@@ -1,1 +1,0 @@
-// DiscernWeights: see DESIGN in README.

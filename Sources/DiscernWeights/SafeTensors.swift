@@ -1,0 +1,139 @@
+import Foundation
+import DiscernEngine
+
+/// safetensors: u64 little-endian header length, a JSON header
+/// `{name: {dtype, shape, data_offsets: [begin, end]}, "__metadata__": {String: String}}`, then the bytes.
+public enum SafeTensors {
+    public struct File: Sendable {
+        public var tensors: [String: Tensor]
+        public var metadata: [String: String]
+        public init(tensors: [String: Tensor], metadata: [String: String] = [:]) {
+            self.tensors = tensors; self.metadata = metadata
+        }
+    }
+
+    /// Header larger than this is refused (the format's own reference reader uses 100 MB).
+    static let maxHeader = 100_000_000
+
+    public static func read(_ url: URL) throws -> File {
+        let name = url.path
+        let bytes: Data
+        do { bytes = try Data(contentsOf: url, options: .mappedIfSafe) } catch {
+            throw WeightsError.malformed(file: name, reason: "cannot read (\((error as NSError).localizedDescription))")
+        }
+        return try decode(bytes, name: name)
+    }
+
+    public static func decode(_ bytes: Data, name: String) throws -> File {
+        func bad(_ r: String) -> WeightsError { .malformed(file: name, reason: r) }
+        guard bytes.count >= 8 else { throw bad("shorter than the 8-byte header length") }
+        let n = bytes.prefix(8).withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) }
+        guard n <= UInt64(maxHeader), n <= UInt64(bytes.count - 8) else { throw bad("header length \(n) exceeds the file") }
+        let headerData = bytes.subdata(in: bytes.startIndex + 8 ..< bytes.startIndex + 8 + Int(n))
+        guard let json = try? JSONSerialization.jsonObject(with: headerData) as? [String: Any] else {
+            throw bad("header is not a JSON object")
+        }
+        let body = bytes.startIndex + 8 + Int(n)
+        let bodyCount = bytes.count - 8 - Int(n)
+        var tensors: [String: Tensor] = [:]
+        var metadata: [String: String] = [:]
+        var ranges: [(Int, Int, String)] = []
+        for (key, value) in json {
+            if key == "__metadata__" {
+                guard let m = value as? [String: String] else { throw bad("__metadata__ must map strings to strings") }
+                metadata = m; continue
+            }
+            guard let info = value as? [String: Any], let dtype = info["dtype"] as? String,
+                  let shapeAny = info["shape"] as? [Any], let offAny = info["data_offsets"] as? [Any], offAny.count == 2
+            else { throw bad("entry '\(key)' lacks dtype, shape or data_offsets") }
+            let shape = try shapeAny.map { v -> Int in
+                guard let i = (v as? NSNumber)?.intValue, i >= 0, i < 1 << 31 else { throw bad("'\(key)': bad dimension \(v)") }
+                return i
+            }
+            let offs = try offAny.map { v -> Int in
+                guard let i = (v as? NSNumber)?.int64Value, i >= 0, i <= Int64(bodyCount) else {
+                    throw bad("'\(key)': data offset \(v) is past the end of the file")
+                }
+                return Int(i)
+            }
+            guard offs[0] <= offs[1] else { throw bad("'\(key)': data offsets are reversed") }
+            var count = 1
+            for d in shape {
+                let (m, o) = count.multipliedReportingOverflow(by: d)
+                guard !o, m <= bodyCount else { throw bad("'\(key)': shape \(shape) is larger than the file") }
+                count = m
+            }
+            guard let width = dtypeWidth[dtype] else { throw bad("'\(key)': unsupported dtype \(dtype)") }
+            guard offs[1] - offs[0] == count * width else {
+                throw bad("'\(key)': \(offs[1] - offs[0]) bytes for shape \(shape) of \(dtype)")
+            }
+            ranges.append((offs[0], offs[1], key))
+            let start = body + offs[0]
+            let values = bytes[start ..< start + count * width].withUnsafeBytes { raw in
+                convert(raw, dtype: dtype, count: count)
+            }
+            tensors[key] = Tensor(shape: shape, data: values)
+        }
+        ranges.sort { $0.0 < $1.0 }
+        for i in ranges.indices.dropFirst() where ranges[i].0 < ranges[i - 1].1 {
+            throw bad("tensors '\(ranges[i - 1].2)' and '\(ranges[i].2)' overlap")
+        }
+        return File(tensors: tensors, metadata: metadata)
+    }
+
+    static let dtypeWidth: [String: Int] = ["F32": 4, "F64": 8, "F16": 2, "BF16": 2, "I64": 8, "I32": 4, "U8": 1, "I8": 1, "BOOL": 1]
+
+    static func convert(_ raw: UnsafeRawBufferPointer, dtype: String, count: Int) -> [Float] {
+        var out = [Float](repeating: 0, count: count)
+        for i in 0..<count {
+            switch dtype {
+            case "F32": out[i] = Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)))
+            case "F64": out[i] = Float(Double(bitPattern: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self))))
+            case "F16": out[i] = Float(Float16(bitPattern: UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))))
+            case "BF16": out[i] = Float(bitPattern: UInt32(UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))) << 16)
+            case "I64": out[i] = Float(Int64(littleEndian: raw.loadUnaligned(fromByteOffset: 8 * i, as: Int64.self)))
+            case "I32": out[i] = Float(Int32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * i, as: Int32.self)))
+            case "I8": out[i] = Float(raw.load(fromByteOffset: i, as: Int8.self))
+            default: out[i] = Float(raw.load(fromByteOffset: i, as: UInt8.self))
+            }
+        }
+        return out
+    }
+
+    /// Serialises as F32, names sorted, and writes atomically (temporary file, then rename).
+    public static func write(_ file: File, to url: URL) throws {
+        var header: [String: Any] = [:]
+        if !file.metadata.isEmpty { header["__metadata__"] = file.metadata }
+        var offset = 0
+        let keys = file.tensors.keys.sorted()
+        for k in keys {
+            let t = file.tensors[k]!
+            header[k] = ["dtype": "F32", "shape": t.shape, "data_offsets": [offset, offset + 4 * t.count]]
+            offset += 4 * t.count
+        }
+        var h = try JSONSerialization.data(withJSONObject: header, options: [.sortedKeys])
+        while h.count % 8 != 0 { h.append(0x20) }  // pad so the data is aligned
+        var out = Data(capacity: 8 + h.count + offset)
+        withUnsafeBytes(of: UInt64(h.count).littleEndian) { out.append(contentsOf: $0) }
+        out.append(h)
+        for k in keys { file.tensors[k]!.data.withUnsafeBytes { out.append(contentsOf: $0) } }
+        try AtomicWrite.write(out, to: url)
+    }
+}
+
+/// Writes whole files through a temporary sibling and a rename, so a crash never leaves half a file.
+public enum AtomicWrite {
+    public static func write(_ data: Data, to url: URL) throws {
+        let dir = url.deletingLastPathComponent()
+        let tmp = dir.appendingPathComponent(".\(url.lastPathComponent).\(getpid()).tmp")
+        do {
+            try data.write(to: tmp)
+            if rename(tmp.path, url.path) != 0 {
+                throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: url.path])
+            }
+        } catch {
+            try? FileManager.default.removeItem(at: tmp)
+            throw WeightsError.refused(file: url.path, reason: "cannot write (\((error as NSError).localizedDescription))")
+        }
+    }
+}
