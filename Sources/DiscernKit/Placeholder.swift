@@ -1,1 +1,0 @@
-// DiscernKit: see DESIGN in README.
