@@ -65,7 +65,24 @@ def main():
     os.makedirs(OUT, exist_ok=True)
     save(os.path.join(OUT, "adam_ce.safetensors"), arrays,
          {"batch": B, "epochs": EPOCHS, "lr": 1e-3, "weight_decay_run": 0.01, "torch": torch.__version__})
+    make_eval_fixture()
     print("steps", len(losses), "final loss", losses[-1], "running acc", running[-1])
+
+
+def make_eval_fixture():
+    """Logits of 4 classes with sklearn's confusion matrix and per-class precision/recall."""
+    from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
+    torch.manual_seed(11)
+    rng = np.random.default_rng(11)
+    y = rng.integers(0, 4, size=40)
+    logits = torch.randn(40, 4) * 2 + 2.5 * torch.nn.functional.one_hot(torch.from_numpy(y), 4).float()
+    pred = logits.argmax(1).numpy()
+    p, r, f1, support = precision_recall_fscore_support(y, pred, labels=range(4), zero_division=0)
+    save(os.path.join(OUT, "eval.safetensors"), {
+        "logits": logits.numpy(), "labels": y.astype(np.int64), "softmax": torch.softmax(logits, 1).numpy(),
+        "confusion": confusion_matrix(y, pred, labels=range(4)).astype(np.int64),
+        "precision": p, "recall": r, "f1": f1, "support": support.astype(np.int64),
+    }, {"sklearn": "precision_recall_fscore_support, confusion_matrix"})
 
 
 if __name__ == "__main__":
