@@ -27,11 +27,14 @@ public struct BarChart: Sendable {
                 let x0 = f.x(left), x1 = f.x(left + bw)
                 let y0 = f.y(max(min(0, yd.upperBound), yd.lowerBound)), y1 = f.y(min(max(v, yd.lowerBound), yd.upperBound))
                 f.add("<rect x=\"\(ChartFrame.c(x0))\" y=\"\(ChartFrame.c(min(y0, y1)))\" width=\"\(ChartFrame.c(x1 - x0 - 1))\" height=\"\(ChartFrame.c(abs(y0 - y1)))\" data-value=\"\(Markup.number(v, digits: 4))\"/>")
+                f.occupy(x0: x0, y0: min(y0, y1) - 14, x1: x1, y1: max(y0, y1))
                 if valueLabels { f.text(Markup.number(v), x: (x0 + x1) / 2, y: min(y0, y1) - 4, size: 10, color: "#333") }
             }
             f.add("</g>")
         }
-        if series.count > 1 { f.drawLegend(series.enumerated().map { (name: $1.name, color: Palette.color($0), dashed: false) }) }
+        if series.count > 1 {
+            f.drawLegend(series.enumerated().map { (name: $1.name, color: Palette.color($0), dashed: false) }, boxes: Set(series.indices))
+        }
         return f.svg()
     }
 }
@@ -56,17 +59,17 @@ public struct ConfusionHeatmap: Sendable {
     public func svg() -> String {
         let n = classes.count
         let labelW = min(160, Double(classes.map(\.count).max() ?? 4) * 7 + 24)
-        let left = labelW + 28, top = 56.0
-        let w = left + Double(n) * cell + 20, h = top + Double(n) * cell + 48
+        let left = labelW + 28, top = 76.0
+        let w = max(left + Double(n) * cell + 20, 320), h = top + Double(n) * cell + 40
         var s = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(ChartFrame.c(w))\" height=\"\(ChartFrame.c(h))\" viewBox=\"0 0 \(ChartFrame.c(w)) \(ChartFrame.c(h))\" font-family=\"Helvetica, Arial, sans-serif\" role=\"img\" aria-label=\"\(Markup.escape(title))\">\n"
         s += "<title>\(Markup.escape(title))</title>\n<rect width=\"100%\" height=\"100%\" fill=\"#ffffff\"/>\n"
         func text(_ t: String, _ x: Double, _ y: Double, anchor: String = "middle", size: Int = 12, color: String = "#222", extra: String = "") {
             s += "<text x=\"\(ChartFrame.c(x))\" y=\"\(ChartFrame.c(y))\" text-anchor=\"\(anchor)\" font-size=\"\(size)\" fill=\"\(color)\"\(extra)>\(Markup.escape(t))</text>\n"
         }
         text(title, w / 2, 22, size: 15, extra: " font-weight=\"600\"")
-        text("Predicted", left + Double(n) * cell / 2, top - 22, size: 12)
+        text("Predicted", left + Double(n) * cell / 2, top - 24, size: 12, extra: " font-weight=\"600\"")
         let midY = top + Double(n) * cell / 2
-        text("True", 14, midY, size: 12, extra: " transform=\"rotate(-90 14 \(ChartFrame.c(midY)))\"")
+        text("True", 14, midY, size: 12, extra: " font-weight=\"600\" transform=\"rotate(-90 14 \(ChartFrame.c(midY)))\"")
         for (j, c) in classes.enumerated() { text(c, left + (Double(j) + 0.5) * cell, top - 6, size: 11) }
         for (i, row) in counts.prefix(n).enumerated() {
             let total = row.reduce(0, +)
@@ -80,7 +83,7 @@ public struct ConfusionHeatmap: Sendable {
                 text(Markup.percent(frac), x + cell / 2, y + cell / 2 + 16, size: 10, color: ink)
             }
         }
-        text("shade and % = fraction of the true class's row", left + Double(n) * cell / 2, h - 14, size: 10, color: "#666")
+        text("shade, % = share of the true class", left + Double(n) * cell / 2, h - 14, size: 10, color: "#666")
         return s + "</svg>"
     }
 }

@@ -41,6 +41,8 @@ struct ChartFrame {
     let x: LinearScale, y: LinearScale
     var body = ""
     let clipID: String
+    /// Pixels covered by data, so the legend can go to the emptiest corner.
+    var occupied: [(Double, Double)] = []
 
     init(style: ChartStyle, xDomain: ClosedRange<Double>, yDomain: ClosedRange<Double>) {
         self.style = style
@@ -92,17 +94,43 @@ struct ChartFrame {
         if !style.title.isEmpty { text(style.title, x: style.width / 2, y: 24, size: 15, weight: "600") }
     }
 
-    /// Legend box in the plot's top-right corner. `shape` draws each entry's key at (x, y).
-    mutating func drawLegend(_ entries: [(name: String, color: String, dashed: Bool)], shapes: [String]? = nil) {
+    /// Marks a filled pixel rectangle as covered by data (sampled every 8 px).
+    mutating func occupy(x0: Double, y0: Double, x1: Double, y1: Double) {
+        var y = min(y0, y1)
+        while y <= max(y0, y1) {
+            var x = min(x0, x1)
+            while x <= max(x0, x1) { occupied.append((x, y)); x += 8 }
+            y += 8
+        }
+    }
+
+    /// The legend box's corner: the one of top-right, top-left, bottom-right, bottom-left that
+    /// covers the fewest data pixels.
+    func legendOrigin(width w: Double, height h: Double) -> (Double, Double) {
+        let corners = [(plotRight - w - 6, plotTop + 6), (plotLeft + 6, plotTop + 6),
+                       (plotRight - w - 6, plotBottom - h - 6), (plotLeft + 6, plotBottom - h - 6)]
+        func hits(_ c: (Double, Double)) -> Int {
+            occupied.reduce(0) { $0 + (($1.0 >= c.0 - 4 && $1.0 <= c.0 + w + 4 && $1.1 >= c.1 - 4 && $1.1 <= c.1 + h + 4) ? 1 : 0) }
+        }
+        var best = corners[0], fewest = hits(best)
+        for c in corners.dropFirst() { let n = hits(c); if n < fewest { best = c; fewest = n } }
+        return best
+    }
+
+    /// Legend box in the emptiest corner. `shapes` draw each entry's key at ({X}, {Y});
+    /// `boxes` entries get a filled square (bars) instead of a line.
+    mutating func drawLegend(_ entries: [(name: String, color: String, dashed: Bool)], shapes: [String]? = nil, boxes: Set<Int> = []) {
         guard style.legend, !entries.isEmpty else { return }
         let longest = entries.map(\.name.count).max() ?? 0
         let w = min(Double(longest) * 6.6 + 38, plotRight - plotLeft), h = Double(entries.count) * 18 + 8
-        let x0 = plotRight - w - 6, y0 = plotTop + 6
+        let (x0, y0) = legendOrigin(width: w, height: h)
         add("<g class=\"legend\">")
         add("<rect x=\"\(Self.c(x0))\" y=\"\(Self.c(y0))\" width=\"\(Self.c(w))\" height=\"\(Self.c(h))\" fill=\"#ffffff\" fill-opacity=\"0.85\" stroke=\"#cccccc\" rx=\"3\"/>")
         for (i, e) in entries.enumerated() {
             let cy = y0 + 13 + Double(i) * 18
-            if let s = shapes?[i] { add(s.replacingOccurrences(of: "{X}", with: Self.c(x0 + 16)).replacingOccurrences(of: "{Y}", with: Self.c(cy))) } else {
+            if boxes.contains(i) {
+                add("<rect x=\"\(Self.c(x0 + 10))\" y=\"\(Self.c(cy - 6))\" width=\"14\" height=\"12\" fill=\"\(e.color)\" fill-opacity=\"0.35\" stroke=\"\(e.color)\"/>")
+            } else if let s = shapes?[i] { add(s.replacingOccurrences(of: "{X}", with: Self.c(x0 + 16)).replacingOccurrences(of: "{Y}", with: Self.c(cy))) } else {
                 let dash = e.dashed ? " stroke-dasharray=\"5 4\"" : ""
                 add("<line x1=\"\(Self.c(x0 + 8))\" y1=\"\(Self.c(cy))\" x2=\"\(Self.c(x0 + 26))\" y2=\"\(Self.c(cy))\" stroke=\"\(e.color)\" stroke-width=\"2.5\"\(dash)/>")
             }
@@ -114,8 +142,20 @@ struct ChartFrame {
     /// A polyline of data points, clipped to the plot area; non-finite points break the line.
     mutating func polyline(_ s: Series, color: String, width: Double = 1.8) {
         var runs: [[String]] = [[]]
+        var last: (Double, Double)?
         for (a, b) in zip(s.x, s.y) {
-            if a.isFinite && b.isFinite { runs[runs.count - 1].append("\(Self.c(x(a))),\(Self.c(y(b)))") } else if !runs[runs.count - 1].isEmpty { runs.append([]) }
+            guard a.isFinite && b.isFinite else {
+                if !runs[runs.count - 1].isEmpty { runs.append([]) }
+                last = nil; continue
+            }
+            let p = (x(a), y(b))
+            runs[runs.count - 1].append("\(Self.c(p.0)),\(Self.c(p.1))")
+            // Sample the segment every ~8 px for legend placement.
+            if let q = last {
+                let steps = min(Int(max(abs(p.0 - q.0), abs(p.1 - q.1)) / 8), 200)
+                for k in 0...steps { let t = Double(k) / Double(max(steps, 1)); occupied.append((q.0 + (p.0 - q.0) * t, q.1 + (p.1 - q.1) * t)) }
+            } else { occupied.append(p) }
+            last = p
         }
         let dash = s.dashed ? " stroke-dasharray=\"6 4\"" : ""
         for r in runs where !r.isEmpty {

@@ -85,7 +85,7 @@ public struct HTMLReport: Sendable {
     figure{margin:14px 0 22px}figure svg{max-width:100%;height:auto}figcaption{color:#555;font-size:13.5px;margin-top:4px}
     .row{display:flex;flex-wrap:wrap;gap:16px;align-items:flex-start}.row>figure{flex:1 1 300px;margin:6px 0}
     .grid{display:grid;gap:12px;margin:10px 0}.cell{margin:0;text-align:center}
-    .cell img{width:100%;height:auto;border-radius:3px;border:3px solid transparent;box-sizing:border-box}
+    .cell img{width:100%;aspect-ratio:1/1;object-fit:contain;background:#f1f1f1;border-radius:3px;border:3px solid transparent;box-sizing:border-box}
     .cell.accept img{border-color:#009E73}.cell.reject img{border-color:#D55E00}
     .cell figcaption{font-size:12.5px;color:#222;margin-top:2px}.cell .detail{display:block;color:#666;font-size:11.5px}
     .mark{font-weight:700}.accept .mark{color:#009E73}.reject .mark{color:#D55E00}

@@ -63,6 +63,7 @@ public struct HistogramChart: Sendable {
                 let x0 = f.x(r.lowerBound + Double(k) * w), x1 = f.x(r.lowerBound + Double(k + 1) * w)
                 let clipped = v > f.y.domain.upperBound
                 let yTop = f.y(min(v, f.y.domain.upperBound)), yBase = f.y(max(0, f.y.domain.lowerBound))
+                f.occupy(x0: x0, y0: yTop, x1: x1, y1: yBase)
                 f.add("<rect x=\"\(ChartFrame.c(x0))\" y=\"\(ChartFrame.c(yTop))\" width=\"\(ChartFrame.c(x1 - x0))\" height=\"\(ChartFrame.c(yBase - yTop))\" data-value=\"\(Markup.number(v, digits: 4))\"\(clipped ? " class=\"clipped\"" : "")/>")
                 if clipped {
                     let cx = (x0 + x1) / 2
@@ -78,7 +79,7 @@ public struct HistogramChart: Sendable {
             if c.showInLegend && !c.name.isEmpty { legend.append((c.name, color, c.dashed)) }
         }
         for t in thresholds { f.verticalLine(at: t.x, label: t.label) }
-        f.drawLegend(legend)
+        f.drawLegend(legend, boxes: Set(groups.indices))
         return f.svg()
     }
 }

@@ -20,7 +20,8 @@ public struct LineChart: Sendable {
             if s.showInLegend { legend.append((s.name, color, s.dashed)) }
         }
         for m in markers { f.verticalLine(at: m.x, label: m.label) }
-        if series.count > 1 || series.contains(where: { !$0.name.isEmpty && $0.showInLegend }) { f.drawLegend(legend) }
+        // A single series is named by the title and axis labels; a legend would only hide data.
+        if legend.count > 1 { f.drawLegend(legend) }
         return f.svg()
     }
 

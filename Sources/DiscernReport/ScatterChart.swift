@@ -34,6 +34,7 @@ public struct ScatterChart: Sendable {
             let color = Palette.color(gi)
             f.add("<g class=\"points\" data-name=\"\(Markup.escape(name))\" clip-path=\"url(#\(f.clipID))\">")
             for p in finite where p.group == gi {
+                f.occupied.append((f.x(p.x), f.y(p.y)))
                 f.add(Self.marker(gi, x: ChartFrame.c(f.x(p.x)), y: ChartFrame.c(f.y(p.y)), r: radius, color: color))
             }
             f.add("</g>")
