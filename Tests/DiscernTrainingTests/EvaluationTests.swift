@@ -89,3 +89,29 @@ final class EvaluationTests: XCTestCase {
         }
     }
 }
+
+final class SummaryTests: XCTestCase {
+    func testSummaryMatchesSklearnAndEncodesUndefinedAsNull() throws {
+        let t = try trainingFixture("eval.safetensors").tensors
+        let labels = t["labels"]!.data.map { Int($0) }
+        let table = try PredictionTable(classes: ["a", "b", "c", "d"], paths: labels.map { "\($0)" }, labels: labels, logits: t["logits"]!)
+        let s = try ClassificationSummary(table)
+        XCTAssertEqual(s.images, 40)
+        XCTAssertEqual(s.classes.map { Float($0.recall ?? -1) }, t["recall"]!.data)
+        XCTAssertEqual(s.classes.map(\.support).map(Float.init), t["support"]!.data)
+        XCTAssertEqual(s.errors.values.reduce(0, +), 40 - s.confusion.indices.map { s.confusion[$0][$0] }.reduce(0, +))
+        // Class "c" has no samples and is never predicted here: every ratio undefined.
+        let none = try ClassificationSummary(PredictionTable(classes: ["a", "b", "c"], paths: ["x", "y"], labels: [0, 1],
+                                                             logits: Tensor(shape: [2, 3], data: [1, 0, 0, 1, 0, 0])))
+        XCTAssertNil(none.classes[2].precision); XCTAssertNil(none.classes[2].recall); XCTAssertNil(none.classes[1].precision)
+        XCTAssertEqual(none.classes[1].recall, 0)
+        let json = String(decoding: try JSONEncoder().encode(none), as: UTF8.self)
+        XCTAssertFalse(json.contains("nan"))
+    }
+
+    func testHeadRoundTripsThroughNamedTensors() throws {
+        let h = LinearHead(features: 4, classes: 3, seed: 2)
+        XCTAssertEqual(try LinearHead(namedTensors: h.namedTensors()), h)
+        XCTAssertThrowsError(try LinearHead(namedTensors: ["head.weight": h.weight]))
+    }
+}
