@@ -24,6 +24,7 @@ public final class HeadTrainer {
     @discardableResult
     public func train(batchesPerEpoch: Int? = nil,
                       feed: (_ epoch: Int, _ step: (FeatureBatch) throws -> Void) throws -> Void) throws -> TrainingHistory {
+        let began = Date()
         for epoch in 0..<config.epochs {
             let start = Date()
             var correct = 0, seen = 0, batch = 0
@@ -36,7 +37,8 @@ public final class HeadTrainer {
                 self.history.iterations.append(IterationRecord(epoch: epoch, iteration: self.history.iterations.count,
                                                                batchSize: b.labels.count, loss: r.loss, runningAccuracy: acc))
                 self.onProgress?(TrainingProgress(epoch: epoch, epochs: self.config.epochs, batch: batch,
-                                                  batchesPerEpoch: batchesPerEpoch, seen: seen, loss: r.loss, runningAccuracy: acc))
+                                                  batchesPerEpoch: batchesPerEpoch, seen: seen, loss: r.loss, runningAccuracy: acc,
+                                                  elapsed: Date().timeIntervalSince(began)))
             }
             guard seen > 0 else { throw TrainingError.empty("epoch \(epoch + 1) had no training samples") }
             let acc = Double(correct) / Double(seen)

@@ -22,6 +22,7 @@ public struct PredictionTable: Sendable, Equatable {
         guard logits.rank == 2, logits.shape[1] == classes.count else {
             throw TrainingError.shape("logits \(logits.shape) do not have \(classes.count) classes")
         }
+        guard !classes.isEmpty else { throw TrainingError.empty("no class names") }
         guard paths.count == labels.count, labels.count == logits.shape[0] else {
             throw TrainingError.shape("\(paths.count) paths, \(labels.count) labels, \(logits.shape[0]) logit rows")
         }
@@ -39,9 +40,11 @@ public struct PredictionTable: Sendable, Equatable {
     public func confusion() throws -> ConfusionMatrix {
         try ConfusionMatrix(classes: classes, labels: rows.map(\.trueLabel), predicted: rows.map(\.predicted))
     }
-    /// Misclassified rows by bucket, each sorted by decreasing wrong-class probability.
-    public func errors(in bucket: ErrorBucket) -> [PredictionRow] {
-        rows.filter { $0.errorBucket == bucket }.sorted { $0.probabilities[$0.predicted] > $1.probabilities[$1.predicted] }
+    /// Misclassified rows by bucket (the study's limits by default), each sorted by decreasing
+    /// wrong-class probability.
+    public func errors(in bucket: ErrorBucket, high: Double = 0.7, mid: Double = 0.6) -> [PredictionRow] {
+        rows.filter { !$0.correct && ErrorBucket.of(wrongProbability: Double($0.probabilities[$0.predicted]), high: high, mid: mid) == bucket }
+            .sorted { $0.probabilities[$0.predicted] > $1.probabilities[$1.predicted] }
     }
 
     /// Header: path,true,predicted,correct,p_<class>…,logit_<class>…

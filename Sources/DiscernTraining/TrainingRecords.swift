@@ -50,6 +50,7 @@ public struct TrainingProgress: Sendable {
     public let seen: Int              // samples seen so far in the epoch
     public let loss: Float
     public let runningAccuracy: Double
+    public let elapsed: Double        // seconds since `train` started (for rate and ETA)
 }
 
 public struct Checkpoint: Sendable {

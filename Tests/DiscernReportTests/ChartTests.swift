@@ -132,3 +132,26 @@ final class ChartTests: XCTestCase {
         XCTAssertEqual(Markup.escape("<a href='x'>&\"</a>"), "&lt;a href=&#39;x&#39;&gt;&amp;&quot;&lt;/a&gt;")
     }
 }
+
+final class DegenerateChartTests: XCTestCase {
+    /// Empty, constant and non-finite data must still give well-formed SVG (no crash, no NaN coordinates).
+    func testDegenerateInputs() {
+        let st = ChartStyle(title: "empty")
+        let svgs = [
+            LineChart(style: st, series: []).svg(),
+            LineChart(style: st, series: [Series(name: "c", y: [2, 2, 2])]).svg(),
+            LineChart(style: st, series: [Series(name: "n", y: [.nan, .infinity])]).svg(),
+            HistogramChart(style: st, groups: []).svg(),
+            HistogramChart(style: st, groups: [("same", [3, 3, 3]), ("none", [])]).svg(),
+            ScatterChart(style: st, groups: ["g"], points: []).svg(),
+            BarChart(style: st, categories: [], series: []).svg(),
+            BarChart(style: st, categories: ["a"], series: [("s", [-.infinity])]).svg(),
+            ConfusionHeatmap(title: "e", classes: ["a", "b"], counts: [[0, 0], [0, 0]]).svg(),
+            LineChart.riskCoverage(title: "rc", curves: []).svg(),
+        ]
+        for s in svgs {
+            _ = XMLProbe.parse(s)
+            XCTAssertFalse(s.contains("nan") || s.contains("inf"), s)
+        }
+    }
+}
