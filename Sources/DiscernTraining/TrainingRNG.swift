@@ -15,8 +15,15 @@ public struct TrainingRNG: RandomNumberGenerator, Sendable {
     /// Uniform in [0, 1) with 24 random bits (all a Float can hold).
     public mutating func nextUnitFloat() -> Float { Float(next() >> 40) * 0x1p-24 }
 
-    /// Uniform integer in 0..<n without modulo bias.
-    public mutating func nextInt(below n: Int) -> Int { Int.random(in: 0..<n, using: &self) }
+    /// Uniform integer in 0..<n without modulo bias (rejection sampling; written out so the
+    /// sequence does not depend on the standard library's algorithm).
+    public mutating func nextInt(below n: Int) -> Int {
+        precondition(n > 0, "TrainingRNG.nextInt: n must be positive")
+        let bound = UInt64(n), limit = UInt64.max - UInt64.max % bound
+        var r = next()
+        while r >= limit { r = next() }
+        return Int(r % bound)
+    }
 
     /// Fisher–Yates permutation of 0..<n.
     public mutating func permutation(_ n: Int) -> [Int] {
