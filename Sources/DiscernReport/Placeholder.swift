@@ -1,1 +1,0 @@
-// DiscernReport: see DESIGN in README.

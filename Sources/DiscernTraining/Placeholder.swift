@@ -1,1 +1,0 @@
-// DiscernTraining: see DESIGN in README.

@@ -1,0 +1,88 @@
+import Foundation
+import DiscernEngine
+
+/// One evaluated image.
+public struct PredictionRow: Sendable, Codable, Equatable {
+    public let path: String
+    public let trueLabel: Int
+    public let predicted: Int
+    public let probabilities: [Float]
+    public let logits: [Float]
+    public var correct: Bool { trueLabel == predicted }
+    /// The predicted class's probability when wrong (the study's error score), else nil.
+    public var errorBucket: ErrorBucket? { correct ? nil : ErrorBucket.of(wrongProbability: Double(probabilities[predicted])) }
+}
+
+/// Per-image results of an evaluation with CSV and JSON writers.
+public struct PredictionTable: Sendable, Equatable {
+    public let classes: [String]
+    public let rows: [PredictionRow]
+
+    public init(classes: [String], paths: [String], labels: [Int], logits: Tensor) throws {
+        guard logits.rank == 2, logits.shape[1] == classes.count else {
+            throw TrainingError.shape("logits \(logits.shape) do not have \(classes.count) classes")
+        }
+        guard !classes.isEmpty else { throw TrainingError.empty("no class names") }
+        guard paths.count == labels.count, labels.count == logits.shape[0] else {
+            throw TrainingError.shape("\(paths.count) paths, \(labels.count) labels, \(logits.shape[0]) logit rows")
+        }
+        let c = classes.count
+        for (i, y) in labels.enumerated() where !(0..<c).contains(y) { throw TrainingError.label(index: i, value: y, classes: c) }
+        let p = Softmax.probabilities(logits), pred = Evaluation.argmax(logits)
+        self.classes = classes
+        rows = labels.indices.map { i in
+            PredictionRow(path: paths[i], trueLabel: labels[i], predicted: pred[i],
+                          probabilities: Array(p.data[i * c ..< (i + 1) * c]), logits: Array(logits.data[i * c ..< (i + 1) * c]))
+        }
+    }
+
+    public var accuracy: Double { Evaluation.accuracy(predicted: rows.map(\.predicted), labels: rows.map(\.trueLabel)) }
+    public func confusion() throws -> ConfusionMatrix {
+        try ConfusionMatrix(classes: classes, labels: rows.map(\.trueLabel), predicted: rows.map(\.predicted))
+    }
+    /// Misclassified rows by bucket (the study's limits by default), each sorted by decreasing
+    /// wrong-class probability.
+    public func errors(in bucket: ErrorBucket, high: Double = 0.7, mid: Double = 0.6) -> [PredictionRow] {
+        rows.filter { !$0.correct && ErrorBucket.of(wrongProbability: Double($0.probabilities[$0.predicted]), high: high, mid: mid) == bucket }
+            .sorted { $0.probabilities[$0.predicted] > $1.probabilities[$1.predicted] }
+    }
+
+    /// Header: path,true,predicted,correct,p_<class>…,logit_<class>…
+    public func csv() -> String {
+        var lines = [(["path", "true", "predicted", "correct"] + classes.map { "p_" + $0 } + classes.map { "logit_" + $0 })
+            .map(Self.csvField).joined(separator: ",")]
+        for r in rows {
+            let fields = [r.path, classes[r.trueLabel], classes[r.predicted], r.correct ? "1" : "0"]
+                + r.probabilities.map { "\($0)" } + r.logits.map { "\($0)" }
+            lines.append(fields.map(Self.csvField).joined(separator: ","))
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// RFC 4180 quoting, plus a leading quote mark neutralising spreadsheet formulas.
+    static func csvField(_ s: String) -> String {
+        var v = s
+        if let f = v.first, "=+-@".contains(f), Double(v) == nil { v = "'" + v }
+        guard v.contains(where: { ",\"\n\r".contains($0) }) else { return v }
+        return "\"" + v.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+
+    struct JSONRow: Encodable {
+        let path: String, `true`: String, predicted: String, correct: Bool
+        let scores: [String: Float], logits: [Float]
+    }
+
+    /// `[{"path","true","predicted","correct","scores":{"<class>":p},"logits":[...]}]`
+    public func json() throws -> Data {
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.sortedKeys]
+        enc.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return try enc.encode(rows.map { r in
+            JSONRow(path: r.path, true: classes[r.trueLabel], predicted: classes[r.predicted], correct: r.correct,
+                    scores: Dictionary(zip(classes, r.probabilities), uniquingKeysWith: { a, _ in a }), logits: r.logits)
+        })
+    }
+
+    public func writeCSV(to url: URL) throws { try AtomicFile.write(Data(csv().utf8), to: url) }
+    public func writeJSON(to url: URL) throws { try AtomicFile.write(try json(), to: url) }
+}
