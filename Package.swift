@@ -3,7 +3,7 @@ import PackageDescription
 
 // Each library is one room; dependencies point down this list only.
 // Only DiscernEngine touches oneDNN/OpenBLAS, only DiscernVision touches libjpeg/libpng.
-let v5: [SwiftSetting] = [.swiftLanguageMode(.v5), .unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
+let v5: [SwiftSetting] = [.swiftLanguageMode(.v5)]
 
 let package = Package(
     name: "Discern",
