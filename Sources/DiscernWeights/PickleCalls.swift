@@ -123,9 +123,9 @@ extension PickleVM {
         if count > 0 && last >= s.count {
             throw malformed("tensor of size \(shape) stride \(stride) offset \(offset) reaches past storage '\(s.key)' of \(s.count) elements")
         }
-        materialised += count
         let budget = 4 * fileSize + (1 << 24)
-        guard materialised <= budget else { throw refused("tensors expand to more than \(budget) values, far more than the file holds") }
+        guard count <= budget - materialised else { throw refused("tensors expand to more than \(budget) values, far more than the file holds") }
+        materialised += count
         return TensorRef(storage: s, offset: offset, shape: shape, stride: stride, elementCount: count)
     }
 }

@@ -7,11 +7,15 @@ import DiscernEngine
 /// "state_dict"/"model".
 public enum PyTorchCheckpoint {
     public static func load(_ url: URL) throws -> [String: Tensor] {
-        try decode(try readWhole(url), name: url.path)
+        let data = try readWhole(url)
+        if isZip(data) { return try PyTorchZip.load(url, data: data, name: url.path) }
+        return try decode(data, name: url.path)
     }
 
+    static func isZip(_ data: Data) -> Bool { data.starts(with: [0x50, 0x4B, 0x03, 0x04]) }
+
     public static func decode(_ data: Data, name: String) throws -> [String: Tensor] {
-        if data.starts(with: [0x50, 0x4B, 0x03, 0x04]) { return try PyTorchZip.decode(data, name: name) }
+        if isZip(data) { return try PyTorchZip.decode(data, name: name) }
         if data.first == 0x80 {
             return try data.withUnsafeBytes { try PyTorchLegacy.decode($0, name: name) }
         }

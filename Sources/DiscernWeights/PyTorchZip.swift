@@ -12,16 +12,34 @@ enum PyTorchZip {
     static let entryLimit = 1 << 20
     static let nestedSuffixes = [".zip", ".pth", ".pt", ".tar", ".gz", ".tgz", ".bz2", ".xz", ".7z", ".jar", ".whl", ".npz", ".pkl.gz"]
 
+    /// In-memory bytes go through a temporary file: ZIPFoundation's in-memory backing traps on
+    /// offsets past the end, while its FILE* backing reports them as errors.
     static func decode(_ data: Data, name: String) throws -> [String: Tensor] {
+        try ZipPrecheck.check(data, name: name)
+        let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("discern-\(UUID().uuidString).zip")
+        do { try data.write(to: tmp) } catch {
+            throw WeightsError.malformed(file: name, reason: "cannot stage the archive (\((error as NSError).localizedDescription))")
+        }
+        defer { try? FileManager.default.removeItem(at: tmp) }
+        return try open(tmp, fileSize: data.count, name: name)
+    }
+
+    /// `data` is the file's content at `url` (already read to recognise the format).
+    static func load(_ url: URL, data: Data, name: String) throws -> [String: Tensor] {
+        try ZipPrecheck.check(data, name: name)
+        return try open(url, fileSize: data.count, name: name)
+    }
+
+    private static func open(_ url: URL, fileSize size: Int, name: String) throws -> [String: Tensor] {
         func bad(_ r: String) -> WeightsError { .malformed(file: name, reason: r) }
         func refused(_ r: String) -> WeightsError { .refused(file: name, reason: r) }
         let archive: Archive
-        do { archive = try Archive(data: data, accessMode: .read) } catch {
+        do { archive = try Archive(url: url, accessMode: .read) } catch {
             throw bad("unreadable zip archive (\(error))")
         }
-        let fileSize = UInt64(data.count)
+        let fileSize = UInt64(size)
         var entries: [String: Entry] = [:]
-        var compressedTotal: UInt64 = 0
+        var compressedTotal: UInt64 = 0, uncompressedTotal: UInt64 = 0
         for entry in archive {
             let path = entry.path
             guard entries.count < entryLimit else { throw refused("more than \(entryLimit) zip entries") }
@@ -44,6 +62,10 @@ enum PyTorchZip {
             }
             compressedTotal += c
             guard compressedTotal <= fileSize else { throw refused("zip entries overlap (their sizes add up past the file)") }
+            uncompressedTotal += u
+            guard uncompressedTotal <= 2 * fileSize + (64 << 20) else {
+                throw refused("zip entries claim \(uncompressedTotal) bytes in all, far more than the file (\(fileSize))")
+            }
             guard entries.updateValue(entry, forKey: path) == nil else { throw refused("zip entry '\(path)' appears twice") }
         }
         let pickles = entries.keys.filter { $0.hasSuffix("/data.pkl") && $0.split(separator: "/").count == 2 }
@@ -59,7 +81,7 @@ enum PyTorchZip {
         let pickle = try extract(archive, entries[pkl]!, name: name)
         guard pickle.first == 0x80 else { throw bad("data.pkl is not a binary pickle") }
         let refs = try pickle.withUnsafeBytes { raw -> [(String, TensorRef)] in
-            let vm = PickleVM(bytes: raw, file: name, fileSize: data.count)
+            let vm = PickleVM(bytes: raw, file: name, fileSize: size)
             let (root, _) = try vm.run(from: 0)
             return try PyTorchCheckpoint.stateDict(root, name: name)
         }
@@ -98,7 +120,7 @@ enum PyTorchZip {
     static func extract(_ archive: Archive, _ entry: Entry, name: String) throws -> Data {
         let limit = Int(entry.uncompressedSize)
         var out = Data()
-        out.reserveCapacity(limit)
+        out.reserveCapacity(min(limit, 64 << 20))  // the declared size is not trusted for allocation
         let crc: CRC32
         do {
             crc = try archive.extract(entry, skipCRC32: false) { chunk in

@@ -5,12 +5,14 @@ import DiscernEngine
 /// zip (PyTorch >= 1.6), pickle (legacy PyTorch) or safetensors.
 public enum WeightFile {
     public static func load(_ url: URL) throws -> [String: Tensor] {
-        try decode(try PyTorchCheckpoint.readWhole(url), name: url.path)
+        let data = try PyTorchCheckpoint.readWhole(url)
+        if PyTorchCheckpoint.isZip(data) { return try PyTorchZip.load(url, data: data, name: url.path) }
+        return try decode(data, name: url.path)
     }
 
     public static func decode(_ data: Data, name: String) throws -> [String: Tensor] {
         guard !data.isEmpty else { throw WeightsError.malformed(file: name, reason: "the file is empty") }
-        if data.starts(with: [0x50, 0x4B, 0x03, 0x04]) || data.first == 0x80 {
+        if PyTorchCheckpoint.isZip(data) || data.first == 0x80 {
             return try PyTorchCheckpoint.decode(data, name: name)
         }
         if looksLikeSafeTensors(data) { return try SafeTensors.decode(data, name: name).tensors }
