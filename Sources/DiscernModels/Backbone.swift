@@ -66,3 +66,26 @@ private func takeHead(_ store: WeightStore, _ key: String, features: Int) throws
         return try store.take(key, shape: actual)
     }
 }
+
+extension Backbone {
+    /// A torchvision-style ResNet of any depth/width (e.g. the narrow test networks); `kind`
+    /// reports the nearest standard family (resnet50 for bottleneck, resnet18 for basic blocks).
+    public static func resnet(bottleneck: Bool, layers: [Int], widths: [Int] = [64, 128, 256, 512],
+                              weights: WeightStore?, seed: UInt64 = 0, inputSize: Int = 224) throws -> Backbone {
+        guard layers.count == 4, widths.count == 4, layers.allSatisfy({ $0 >= 1 }), widths.allSatisfy({ $0 >= 1 }) else {
+            throw EngineError.invalid("ResNet needs 4 stages with at least one block and one channel each, got \(layers) / \(widths)")
+        }
+        let spec = ResNet.Spec(bottleneck: bottleneck, layers: layers, widths: widths)
+        let (graph, features) = try ResNet.build(spec, ParamSource(store: weights, seed: seed))
+        var fc: LinearParams?
+        if let store = weights {
+            if store.contains("fc.weight") {
+                let w = try takeHead(store, "fc.weight", features: features)
+                fc = LinearParams(weight: w, bias: try store.take("fc.bias", shape: [w.shape[0]]))
+            }
+            try store.finish()
+        }
+        return Backbone(kind: bottleneck ? .resnet50 : .resnet18, graph: graph, featureCount: features, imagenetHead: fc,
+                        normalization: .imagenet, inputSize: inputSize, defaultCAMLayer: "layer4.\(layers[3] - 1)")
+    }
+}
