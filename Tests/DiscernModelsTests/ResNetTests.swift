@@ -72,6 +72,16 @@ final class ResNetTests: XCTestCase {
         try checkSmallResNet("small_resnet_basic.safetensors", bottleneck: false, layers: [1, 1, 1, 1])
     }
 
+    /// The committed zip-format .pth (torch.save of the narrow bottleneck ResNet) loads through
+    /// PyTorchCheckpoint into the builder and gives PyTorch's logits.
+    func testSmallResNetFromPthMatchesPyTorch() throws {
+        let f = try Fixtures.load("small_resnet_bottleneck.safetensors")
+        let sd = try PyTorchCheckpoint.load(Fixtures.dir.appendingPathComponent("small_resnet_bottleneck.pth"))
+        let b = try Backbone.resnet(bottleneck: true, layers: [1, 2, 1, 1], widths: [8, 16, 32, 64], weights: WeightStore(sd))
+        let logits = Fixtures.linear(try InferenceSession(graph: b.graph, batchSize: 3).run(f.tensors["input"]!), b.imagenetHead!)
+        Fixtures.assertClose(logits, f.tensors["logits"]!, rel: 1e-4, "logits from .pth")
+    }
+
     func testRandomInitIsSeededAndRuns() throws {
         let a = try Backbone.build(.resnet18, weights: nil, seed: 3, inputSize: 64)
         let b = try Backbone.build(.resnet18, weights: nil, seed: 3, inputSize: 64)
