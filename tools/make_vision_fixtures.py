@@ -140,6 +140,7 @@ def bad():
     files = {
         "empty.jpg": b"",
         "truncated.jpg": jpg[: len(jpg) // 2],
+        "truncated_scan.jpg": jpg[: len(jpg) * 9 // 10],
         "text.jpg": b"this is a text file, not a picture\n",
         "bad_crc.png": png_bytes(10, 1, 8, 2, [row], crc_ok=False),
         "huge.png": png_bytes(100000, 100000, 8, 2, [b""], crc_ok=True)[:-12],

@@ -5,7 +5,7 @@ public struct SkippedImage: Sendable, Equatable, CustomStringConvertible {
     public let path: String
     public let reason: String
     public init(path: String, reason: String) { self.path = path; self.reason = reason }
-    public var description: String { "skipped \(path): \(reason)" }
+    public var description: String { reason.hasPrefix(path) ? "skipped \(reason)" : "skipped \(path): \(reason)" }
 }
 
 /// torchvision `ImageFolder`: classes are the sorted sub-folder names, samples every JPEG/PNG below them

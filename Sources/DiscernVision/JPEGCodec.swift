@@ -8,7 +8,7 @@ enum JPEGCodec {
         return try data.withUnsafeBufferPointer { src -> RGBImage in
             var w: Int32 = 0, h: Int32 = 0, subsamp: Int32 = 0, colorspace: Int32 = 0
             if tjDecompressHeader3(handle, src.baseAddress, UInt(src.count), &w, &h, &subsamp, &colorspace) != 0 {
-                throw classify(handle, name: name, size: src.count)
+                throw classify(handle, src, name: name)
             }
             guard w > 0, h > 0 else { throw VisionError.corrupt(name, detail: "zero-sized JPEG") }
             if Int(w) * Int(h) > maxPixels {
@@ -27,7 +27,7 @@ enum JPEGCodec {
                 // Warnings still yield a full image; only a premature end means data is missing (PIL refuses it).
                 let message = String(cString: tjGetErrorStr2(handle))
                 if tjGetErrorCode(handle) != Int32(TJERR_WARNING.rawValue) || message.contains("Premature end") {
-                    throw classify(handle, name: name, size: src.count)
+                    throw classify(handle, src, name: name)
                 }
             }
             if cmyk { out = cmykToRGB(out, count: ow * oh) }
@@ -40,7 +40,7 @@ enum JPEGCodec {
         defer { tjDestroy(handle) }
         var w: Int32 = 0, h: Int32 = 0, subsamp: Int32 = 0, colorspace: Int32 = 0
         let rc = data.withUnsafeBufferPointer { tjDecompressHeader3(handle, $0.baseAddress, UInt($0.count), &w, &h, &subsamp, &colorspace) }
-        if rc != 0 { throw classify(handle, name: name, size: data.count) }
+        if rc != 0 { throw data.withUnsafeBufferPointer { classify(handle, $0, name: name) } }
         return (Int(w), Int(h))
     }
 
@@ -80,11 +80,17 @@ enum JPEGCodec {
         return rgb
     }
 
-    static func classify(_ handle: tjhandle, name: String, size: Int) -> VisionError {
+    /// Truncated when the data stops before an end-of-image marker following the last scan; otherwise corrupt.
+    static func classify(_ handle: tjhandle, _ data: UnsafeBufferPointer<UInt8>, name: String) -> VisionError {
         let message = String(cString: tjGetErrorStr2(handle))
-        if message.contains("Premature end") || message.contains("Empty input") || message.contains("insufficient") {
-            return .truncated(name, detail: message)
+        var lastSOS = -1, eoiAfterSOS = false
+        if data.count >= 2 {
+            for i in 0 ..< data.count - 1 where data[i] == 0xFF {
+                if data[i + 1] == 0xDA { lastSOS = i; eoiAfterSOS = false }
+                else if data[i + 1] == 0xD9 && lastSOS >= 0 { eoiAfterSOS = true }
+            }
         }
+        if message.contains("Premature end") || !eoiAfterSOS { return .truncated(name, detail: message) }
         return .corrupt(name, detail: message)
     }
 
