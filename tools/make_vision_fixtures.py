@@ -88,6 +88,23 @@ def png_bytes(w, h, depth, ctype, raw_rows, crc_ok=True, interlace=0):
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr, crc_ok) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
 
 
+def ycck_jpeg(cmyk):
+    """A YCCK JPEG (PIL cannot write one): TurboJPEG compresses CMYK pixels as YCCK, via ctypes."""
+    import ctypes
+    tj = ctypes.CDLL("libturbojpeg.so.0")
+    tj.tjInitCompress.restype = ctypes.c_void_p
+    h = tj.tjInitCompress()
+    buf, size = ctypes.POINTER(ctypes.c_ubyte)(), ctypes.c_ulong(0)
+    src = np.ascontiguousarray(cmyk)
+    TJPF_CMYK, TJSAMP_444 = 11, 0
+    rc = tj.tjCompress2(ctypes.c_void_p(h), src.ctypes.data_as(ctypes.c_void_p), src.shape[1], 0, src.shape[0], TJPF_CMYK,
+                        ctypes.byref(buf), ctypes.byref(size), TJSAMP_444, 92, 0)
+    assert rc == 0
+    data = bytes(buf[: size.value])
+    tj.tjFree(buf); tj.tjDestroy(ctypes.c_void_p(h))
+    return data
+
+
 def synthetic():
     os.makedirs(f"{OUT}/synthetic", exist_ok=True)
     rng = np.random.RandomState(7)
@@ -108,6 +125,7 @@ def synthetic():
     files["la.png"] = ("PNG", Image.fromarray(rgba[..., 1:3].copy(), "LA"), {})
     files["gray.png"] = ("PNG", Image.fromarray(smooth[..., 1], "L"), {})
     files["onebit.png"] = ("PNG", Image.fromarray(smooth[..., 0] > 100), {})
+    files["one_pixel.jpg"] = ("JPEG", Image.fromarray(np.array([[[12, 200, 99]]], np.uint8)), {"quality": 90})
     files["one_pixel.png"] = ("PNG", Image.fromarray(np.array([[[12, 200, 99]]], np.uint8)), {})
     files["interlaced.png"] = ("PNG", Image.fromarray(smooth), {"interlace": 1})
     expected = {}
@@ -123,6 +141,7 @@ def synthetic():
     open(f"{OUT}/synthetic/la16.png", "wb").write(png_bytes(11, 9, 16, 4, [r.tobytes() for r in la16]))
     rgba16 = rng.randint(0, 65536, (9, 11, 4)).astype(">u2")
     open(f"{OUT}/synthetic/rgba16.png", "wb").write(png_bytes(11, 9, 16, 6, [r.tobytes() for r in rgba16]))
+    open(f"{OUT}/synthetic/ycck.jpg", "wb").write(ycck_jpeg(cmyk))
     meta = {}
     for f in sorted(os.listdir(f"{OUT}/synthetic")):
         im = Image.open(f"{OUT}/synthetic/{f}")

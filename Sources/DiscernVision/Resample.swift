@@ -53,9 +53,10 @@ public enum Resample {
 
     /// Resizes to `width`×`height` (PIL bilinear, antialiased when shrinking).
     public static func resize(_ image: RGBImage, width: Int, height: Int) -> RGBImage {
-        precondition(width > 0 && height > 0, "Resample.resize: target \(width)x\(height)")
         if width == image.width && height == image.height { return image }
-        if image.width == 0 || image.height == 0 { return RGBImage(width: width, height: height) }
+        if width <= 0 || height <= 0 || image.width == 0 || image.height == 0 {
+            return RGBImage(width: max(width, 0), height: max(height, 0))
+        }
         let needH = width != image.width, needV = height != image.height
         let ch = coefficients(inSize: image.width, in0: 0, in1: Double(image.width), outSize: width)
         var cv = coefficients(inSize: image.height, in0: 0, in1: Double(image.height), outSize: height)

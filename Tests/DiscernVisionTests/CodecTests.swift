@@ -48,6 +48,14 @@ final class CodecTests: XCTestCase {
         }
     }
 
+    /// Format comes from the content, not the name (PIL does the same): a PNG called .jpg decodes.
+    func testWrongExtensionDecodesByContent() throws {
+        let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("discern-\(UUID().uuidString).jpg")
+        try FileManager.default.copyItem(atPath: Fixtures.path("synthetic/rgba.png"), toPath: tmp.path)
+        defer { try? FileManager.default.removeItem(at: tmp) }
+        XCTAssertEqual(try ImageCodec.decodeFile(tmp.path), try ImageCodec.decodeFile(Fixtures.path("synthetic/rgba.png")))
+    }
+
     func testPixelLimitIsCheckedBeforeDecoding() throws {
         let img = try ImageCodec.decodeFile(Fixtures.path("synthetic/rgb420_odd.jpg"))
         XCTAssertThrowsError(try ImageCodec.decodeFile(Fixtures.path("synthetic/rgb420_odd.jpg"), maxPixels: img.width * img.height - 1))
