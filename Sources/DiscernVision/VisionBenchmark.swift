@@ -46,6 +46,14 @@ public enum VisionBenchmark {
         try run(paths: paths, mode: mode).imagesPerSecond
     }
 
+    /// What `discern bench --vision --paths FILE [--mode eval|train] [--fast]` runs: each mode over the listed
+    /// images; print each result's `json` line for bench_vision.py.
+    public static func runCommand(pathsFile: String, modes: [Mode] = Mode.allCases, fastDecode: Bool = false) throws -> [Result] {
+        let paths = try readPathList(pathsFile)
+        guard !paths.isEmpty else { throw VisionError.invalidArgument("\(pathsFile): no image paths listed") }
+        return try modes.map { try run(paths: paths, mode: $0, fastDecode: fastDecode) }
+    }
+
     /// Reads a list of image paths, one per line (blank lines ignored).
     public static func readPathList(_ file: String) throws -> [String] {
         guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
