@@ -86,3 +86,22 @@ final class ScoreTests: XCTestCase {
         XCTAssertThrowsError(try det.scores(.jointDensity, logits: logits))
     }
 }
+
+extension ScoreTests {
+    func testArrayExportRoundTrip() throws {
+        let d = try load()
+        let det = try OODDetector.fit(trainLogits: d.trainLogits, trainLabels: d.labels, trainFeatures: d.trainFeatures)
+        let (arrays, meta) = try det.exportArrays()
+        XCTAssertEqual(arrays["mahalanobis.cholesky"]?.rows, 16)
+        XCTAssertEqual(arrays["knn.bank"]?.rows, 300)
+        let back = try OODDetector(arrays: arrays, metadata: meta)
+        let a = try det.allScores(logits: d.queryLogits, features: d.queryFeatures)
+        let b = try back.allScores(logits: d.queryLogits, features: d.queryFeatures)
+        XCTAssertEqual(a, b)
+        var missing = arrays; missing["knn.bank"] = nil
+        XCTAssertThrowsError(try OODDetector(arrays: missing, metadata: meta)) {
+            XCTAssertEqual("\($0)", "malformed OOD model: missing array 'knn.bank'")
+        }
+        XCTAssertThrowsError(try OODDetector(arrays: arrays, metadata: "{"))
+    }
+}
