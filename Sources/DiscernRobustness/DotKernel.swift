@@ -1,11 +1,13 @@
 /// Blocked C = A·Bᵀ over row-major operands: every output is a dot product of two contiguous rows,
 /// so both the covariance (Xᵀ stored row-wise) and the kNN similarities (queries × training rows) use it.
+/// With `upperOnly` (A = B, C symmetric) tiles below the diagonal are skipped; the caller mirrors them.
 /// Baseline x86-64 has 16 SSE registers: a 4×2 tile of SIMD4 accumulators keeps the loop in registers.
 @_specialize(where T == Double)
 @_specialize(where T == Float)
 func gemmABt<T: BinaryFloatingPoint & SIMDScalar>(
     _ a: UnsafePointer<T>, lda: Int, _ b: UnsafePointer<T>, ldb: Int,
-    m: Int, n: Int, k: Int, _ c: UnsafeMutablePointer<T>, ldc: Int, parallel: Bool = true
+    m: Int, n: Int, k: Int, _ c: UnsafeMutablePointer<T>, ldc: Int, parallel: Bool = true,
+    upperOnly: Bool = false
 ) {
     let kBlock = 1024, nBlock = 64
     func rows(_ r: Range<Int>) {
@@ -19,6 +21,7 @@ func gemmABt<T: BinaryFloatingPoint & SIMDScalar>(
                 while i < r.upperBound {
                     let mi = Swift.min(4, r.upperBound - i)
                     var j = j0
+                    if upperOnly { j = Swift.max(j0, i & ~1) }     // tiles wholly below the diagonal are skipped
                     while j < j0 + nc {
                         let nj = Swift.min(2, j0 + nc - j)
                         tile(a + i * lda + k0, lda, b + j * ldb + k0, ldb, mi, nj, kc, c + i * ldc + j, ldc, accumulate: k0 > 0)

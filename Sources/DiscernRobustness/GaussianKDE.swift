@@ -97,6 +97,13 @@ public struct GaussianKDE: Codable, Sendable {
                     parallelChunks(m, minChunk: Swift.max(1, 200_000 / Swift.max(n * d, 1))) { range in
                         var r2 = [Double](repeating: 0, count: n)
                         for j in range {
+                            if d == 1 && !wantLog {                 // the per-class logit KDEs: plain scalar loop
+                                let x = Q[j]
+                                var acc = 0.0
+                                for i in 0..<n { let t = W[i] - x; acc += exp(-0.5 * t * t) }
+                                O[j] = acc * norm
+                                continue
+                            }
                             let qj = Q + j * d
                             var minR2 = Double.infinity
                             for i in 0..<n {

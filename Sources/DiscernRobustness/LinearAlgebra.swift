@@ -24,9 +24,10 @@ func scatter(_ x: Matrix, centers: [[Double]], group: (Int) -> Int) -> Matrix {
     var s = [Double](repeating: 0, count: d * d)
     xt.withUnsafeBufferPointer { p in
         s.withUnsafeMutableBufferPointer { o in
-            gemmABt(p.baseAddress!, lda: n, p.baseAddress!, ldb: n, m: d, n: d, k: n, o.baseAddress!, ldc: d)
+            gemmABt(p.baseAddress!, lda: n, p.baseAddress!, ldb: n, m: d, n: d, k: n, o.baseAddress!, ldc: d, upperOnly: true)
         }
     }
+    for i in 0..<d { for j in 0..<i { s[i * d + j] = s[j * d + i] } }
     return Matrix(uncheckedRows: d, cols: d, values: s)
 }
 
@@ -41,7 +42,7 @@ func sampleCovariance(_ x: Matrix, ddof: Int = 1) -> Matrix {
 
 /// Lower Cholesky factor L (A = L·Lᵀ), left-looking by columns so each column's updates run in parallel.
 /// Returns nil if A is not (numerically) positive definite.
-func choleskyLower(_ a: Matrix) -> Matrix? {
+func choleskyLower(_ a: Matrix, parallelMinWork: Int = 200_000) -> Matrix? {
     let n = a.rows
     var l = [Double](repeating: 0, count: n * n)
     let ok: Bool = a.values.withUnsafeBufferPointer { av in
@@ -57,7 +58,7 @@ func choleskyLower(_ a: Matrix) -> Matrix? {
                     for i in r { let row = j + 1 + i
                         L[row * n + j] = (av[row * n + j] - dot(L + row * n, L + j * n, j)) / ljj }
                 }
-                if rest * j > 200_000 { parallelChunks(rest, minChunk: 32, body) } else { body(0..<rest) }
+                if rest * j > parallelMinWork { parallelChunks(rest, minChunk: 32, body) } else { body(0..<rest) }
             }
             return true
         }

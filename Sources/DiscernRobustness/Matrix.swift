@@ -62,3 +62,15 @@ public struct Matrix: Codable, Equatable, Sendable {
         guard values.allSatisfy({ $0.isFinite }) else { throw RobustnessError.notFinite(what: what) }
     }
 }
+
+import DiscernEngine
+
+extension Matrix {
+    /// From a rank-2 engine tensor [n, k] (e.g. a batch of logits or pooled features).
+    public init(_ tensor: Tensor) throws {
+        guard tensor.rank == 2 else {
+            throw RobustnessError.shapeMismatch(what: "tensor", expected: "rank 2 [samples, values]", actual: "\(tensor.shape)")
+        }
+        self.init(uncheckedRows: tensor.shape[0], cols: tensor.shape[1], values: tensor.data.map(Double.init))
+    }
+}
