@@ -1,0 +1,69 @@
+import Foundation
+
+public enum Verdict: String, Codable, Sendable { case accept, reject }
+
+/// A threshold together with the score it belongs to, as stored in the model file.
+public struct OODThreshold: Codable, Equatable, Sendable {
+    public let score: String
+    public let value: Double
+    /// The accepted fraction of validation images it was calibrated for; nil for a fixed threshold.
+    public let targetAcceptance: Double?
+
+    public init(score: String, value: Double, targetAcceptance: Double? = nil) {
+        self.score = score; self.value = value; self.targetAcceptance = targetAcceptance
+    }
+
+    public func verdict(_ s: Double) -> Verdict { Calibration.verdict(s, threshold: value) }
+}
+
+public enum Calibration {
+    /// Accept iff score ≥ threshold; NaN is rejected.
+    public static func verdict(_ score: Double, threshold: Double) -> Verdict {
+        score >= threshold ? .accept : .reject
+    }
+
+    /// The largest t that accepts at least `acceptFraction` of `scores`: the k-th largest score with
+    /// k = ⌈acceptFraction·n⌉ (a lower (1 − acceptFraction) quantile; ties may accept a little more).
+    public static func threshold(inDistribution scores: [Double], acceptFraction: Double = 0.95) throws -> Double {
+        guard !scores.isEmpty else { throw RobustnessError.empty(what: "calibration scores") }
+        guard acceptFraction > 0 && acceptFraction <= 1 else {
+            throw RobustnessError.invalidArgument("accepted fraction must be in (0, 1], got \(acceptFraction)")
+        }
+        guard scores.allSatisfy({ !$0.isNaN }) else { throw RobustnessError.notFinite(what: "calibration scores") }
+        let n = scores.count
+        // The 1e-9 guards against 0.95·n landing a hair above an integer in binary floating point.
+        let k = Swift.min(n, Swift.max(1, Int((acceptFraction * Double(n) - 1e-9).rounded(.up))))
+        return scores.sorted(by: >)[k - 1]
+    }
+
+    public static func calibrate(score: String, validationScores: [Double], acceptFraction: Double = 0.95) throws -> OODThreshold {
+        OODThreshold(score: score, value: try threshold(inDistribution: validationScores, acceptFraction: acceptFraction),
+                     targetAcceptance: acceptFraction)
+    }
+
+    /// The outcome of choosing the default score.
+    public struct Choice: Codable, Sendable {
+        public let score: String
+        /// Per candidate: metrics of validation-in vs the proxy-out set.
+        public let table: [String: OODMetricSet]
+        public let criterion: String
+    }
+
+    /// Chooses the default score: highest AUROC of held-out in-distribution validation scores vs a proxy
+    /// outlier set (true unknowns are not available at calibration time); ties → lower FPR95 → the
+    /// earlier score in `OODScoreKind.allCases`. Candidates are the keys present in both dictionaries.
+    public static func chooseDefault(validationIn: [String: [Double]], proxyOut: [String: [Double]]) throws -> Choice {
+        var table: [String: OODMetricSet] = [:]
+        let order = OODScoreKind.allCases.map(\.rawValue)
+        let names = validationIn.keys.filter { proxyOut[$0] != nil }
+            .sorted { (order.firstIndex(of: $0) ?? order.count, $0) < (order.firstIndex(of: $1) ?? order.count, $1) }
+        guard !names.isEmpty else { throw RobustnessError.invalidArgument("no score has both validation and proxy values") }
+        for n in names { table[n] = try OODMetrics.evaluate(inScores: validationIn[n]!, outScores: proxyOut[n]!) }
+        var best = names[0]
+        for n in names.dropFirst() {
+            let a = table[n]!, b = table[best]!
+            if a.auroc > b.auroc || (a.auroc == b.auroc && a.fpr95 < b.fpr95) { best = n }
+        }
+        return Choice(score: best, table: table, criterion: "highest AUROC of validation (in) vs proxy outliers, then lowest FPR95")
+    }
+}

@@ -1,0 +1,122 @@
+import Foundation
+
+/// Everything needed to compute every OOD score for new images, fitted once on the training set's
+/// logits (test transform), labels and penultimate features. Codable, for the model file.
+public struct OODDetector: Codable, Sendable {
+    public struct Configuration: Codable, Equatable, Sendable {
+        public var bandwidth: GaussianKDE.Bandwidth = .scott
+        public var knnK: Int = 10
+        /// Relative ridge added to the Mahalanobis covariance (× mean variance).
+        public var mahalanobisRidge: Double = 1e-6
+        public init(bandwidth: GaussianKDE.Bandwidth = .scott, knnK: Int = 10, mahalanobisRidge: Double = 1e-6) {
+            self.bandwidth = bandwidth; self.knnK = knnK; self.mahalanobisRidge = mahalanobisRidge
+        }
+    }
+
+    public let configuration: Configuration
+    public let classCount: Int
+    public let featureCount: Int?
+    /// Per-class 1-D KDEs of the training logits (column k over all training images).
+    public let density: LogitDensityScore
+    public let classDensity: ClassDensityScore?
+    public let jointDensity: JointDensityScore?
+    public let mahalanobis: MahalanobisScore?
+    public let knn: KNNScore?
+    /// Why a score could not be fitted (e.g. a singular covariance), by score name.
+    public let unavailable: [String: String]
+
+    /// Fits all scores. `density` must succeed; the others are left out (with the reason in
+    /// `unavailable`) when their statistics are degenerate, and the feature scores need `trainFeatures`.
+    public static func fit(trainLogits: Matrix, trainLabels: [Int], trainFeatures: Matrix? = nil,
+                           configuration: Configuration = Configuration()) throws -> OODDetector {
+        guard trainLogits.rows > 0, trainLogits.cols > 0 else { throw RobustnessError.empty(what: "training logits") }
+        try trainLogits.checkFinite("training logits")
+        _ = try groupRows(labels: trainLabels, classes: trainLogits.cols, rows: trainLogits.rows)
+        if let f = trainFeatures, f.rows != trainLogits.rows {
+            throw RobustnessError.shapeMismatch(what: "training features", expected: "\(trainLogits.rows) rows", actual: "\(f.rows)")
+        }
+        var why: [String: String] = [:]
+        func attempt<T>(_ kind: OODScoreKind, _ body: () throws -> T) -> T? {
+            do { return try body() } catch { why[kind.rawValue] = "\(error)"; return nil }
+        }
+        let bw = configuration.bandwidth
+        let density = LogitDensityScore(kdes: try LogitDensityScore.fitKDEs(trainLogits: trainLogits, bandwidth: bw))
+        let cd = attempt(.classDensity) { try ClassDensityScore.fit(trainLogits: trainLogits, labels: trainLabels, bandwidth: bw) }
+        let jd = attempt(.jointDensity) { JointDensityScore(kde: try GaussianKDE(dataset: trainLogits, bandwidth: bw)) }
+        var maha: MahalanobisScore?, knn: KNNScore?
+        if let f = trainFeatures {
+            maha = attempt(.mahalanobis) {
+                try MahalanobisScore.fit(features: f, labels: trainLabels, classes: trainLogits.cols, ridge: configuration.mahalanobisRidge)
+            }
+            knn = attempt(.knn) { try KNNScore.fit(features: f, k: configuration.knnK) }
+        } else {
+            why[OODScoreKind.mahalanobis.rawValue] = "no training features"; why[OODScoreKind.knn.rawValue] = "no training features"
+        }
+        return OODDetector(configuration: configuration, classCount: trainLogits.cols, featureCount: trainFeatures?.cols,
+                           density: density, classDensity: cd, jointDensity: jd, mahalanobis: maha, knn: knn, unavailable: why)
+    }
+
+    /// The scorer for `kind`, or a readable error if it was not fitted.
+    public func scorer(_ kind: OODScoreKind) throws -> OODScore {
+        let s: OODScore?
+        switch kind {
+        case .density: s = density
+        case .densitySeed: s = LogitDensityScore(kdes: density.kdes, seedVariant: true)
+        case .classDensity: s = classDensity
+        case .jointDensity: s = jointDensity
+        case .msp: s = MSPScore()
+        case .maxlogit: s = MaxLogitScore()
+        case .energy: s = EnergyScore()
+        case .mahalanobis: s = mahalanobis
+        case .knn: s = knn
+        }
+        guard let found = s else {
+            throw RobustnessError.invalidArgument("score '\(kind.rawValue)' is not available: \(unavailable[kind.rawValue] ?? "not fitted")")
+        }
+        return found
+    }
+
+    /// Scores that can be computed (features given or not).
+    public func available(withFeatures: Bool = true) -> [OODScoreKind] {
+        OODScoreKind.allCases.filter { (try? scorer($0)) != nil && (withFeatures || !$0.needsFeatures) }
+    }
+
+    public func scores(_ kind: OODScoreKind, logits: Matrix, features: Matrix? = nil) throws -> [Double] {
+        try scorer(kind).score(logits: logits, features: features)
+    }
+
+    /// Every available score by name; feature scores are skipped when `features` is nil.
+    public func allScores(logits: Matrix, features: Matrix? = nil) throws -> [String: [Double]] {
+        var out: [String: [Double]] = [:]
+        for k in available(withFeatures: features != nil) { out[k.rawValue] = try scores(k, logits: logits, features: features) }
+        return out
+    }
+}
+
+/// Synthetic outliers for choosing the default score when no real unknowns exist at calibration time.
+public enum ProxyOutliers {
+    /// Each feature column permuted independently across the rows (seeded): every marginal is kept,
+    /// the joint structure that real images have is destroyed. Map them to logits with the head.
+    public static func permutedColumns(_ x: Matrix, seed: UInt64 = 0x5EED) -> Matrix {
+        var rng = SplitMix64(seed)
+        var out = x
+        for c in 0..<x.cols {
+            var idx = Array(0..<x.rows)
+            for i in stride(from: idx.count - 1, to: 0, by: -1) { idx.swapAt(i, Int(rng.next() % UInt64(i + 1))) }
+            for r in 0..<x.rows { out[r, c] = x[idx[r], c] }
+        }
+        return out
+    }
+}
+
+struct SplitMix64 {
+    var state: UInt64
+    init(_ seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}

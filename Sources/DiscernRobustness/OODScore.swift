@@ -1,0 +1,99 @@
+import Foundation
+
+/// The scores this library knows, by their user-facing names.
+public enum OODScoreKind: String, CaseIterable, Codable, Sendable {
+    case density, densitySeed = "density-seed", classDensity = "class-density", jointDensity = "joint-density"
+    case msp, maxlogit, energy, mahalanobis, knn
+
+    public var needsFeatures: Bool { self == .mahalanobis || self == .knn }
+
+    public init(name: String) throws {
+        guard let k = OODScoreKind(rawValue: name) else { throw RobustnessError.unknownScore(name) }
+        self = k
+    }
+}
+
+/// An out-of-distribution score: one value per sample, higher = more in-distribution.
+/// `logits` is n × classes; `features` (n × D penultimate features) only for scores that need them.
+public protocol OODScore: Sendable {
+    var name: String { get }
+    var needsFeatures: Bool { get }
+    func score(logits: Matrix, features: Matrix?) throws -> [Double]
+}
+
+extension OODScore {
+    public var needsFeatures: Bool { false }
+
+    func checkLogits(_ logits: Matrix, classes: Int?) throws {
+        if let c = classes, logits.cols != c {
+            throw RobustnessError.shapeMismatch(what: "\(name) logits", expected: "\(c) columns", actual: "\(logits.cols)")
+        }
+        try logits.checkFinite("\(name) logits")
+    }
+
+    func requireFeatures(_ features: Matrix?, rows: Int, dim: Int) throws -> Matrix {
+        guard let f = features else { throw RobustnessError.missingFeatures(score: name) }
+        guard f.rows == rows, f.cols == dim else {
+            throw RobustnessError.shapeMismatch(what: "\(name) features", expected: "\(rows)x\(dim)", actual: "\(f.rows)x\(f.cols)")
+        }
+        try f.checkFinite("\(name) features")
+        return f
+    }
+}
+
+/// Maximum softmax probability (Hendrycks & Gimpel 2017).
+public struct MSPScore: OODScore {
+    public init() {}
+    public var name: String { OODScoreKind.msp.rawValue }
+    public func score(logits: Matrix, features: Matrix?) throws -> [Double] {
+        try checkLogits(logits, classes: nil)
+        return (0..<logits.rows).map { r in
+            let row = logits.row(r), mx = row.max() ?? 0
+            return 1.0 / row.reduce(0) { $0 + exp($1 - mx) }     // exp(max - max) / Σ exp(l - max)
+        }
+    }
+}
+
+/// Largest logit (Hendrycks et al. 2022).
+public struct MaxLogitScore: OODScore {
+    public init() {}
+    public var name: String { OODScoreKind.maxlogit.rawValue }
+    public func score(logits: Matrix, features: Matrix?) throws -> [Double] {
+        try checkLogits(logits, classes: nil)
+        return (0..<logits.rows).map { logits.row($0).max() ?? 0 }
+    }
+}
+
+/// Negative free energy = logsumexp of the logits, temperature 1 (Liu et al. 2020).
+public struct EnergyScore: OODScore {
+    public init() {}
+    public var name: String { OODScoreKind.energy.rawValue }
+    public func score(logits: Matrix, features: Matrix?) throws -> [Double] {
+        try checkLogits(logits, classes: nil)
+        return (0..<logits.rows).map { logSumExp(logits.row($0)) }
+    }
+}
+
+func logSumExp(_ x: [Double]) -> Double {
+    guard let mx = x.max() else { return -.infinity }
+    return mx + log(x.reduce(0) { $0 + exp($1 - mx) })
+}
+
+/// Softmax probabilities of each row (stable).
+public func softmax(_ logits: Matrix) -> Matrix {
+    var out = logits
+    for r in 0..<logits.rows {
+        let row = logits.row(r), lse = logSumExp(row)
+        for c in 0..<logits.cols { out[r, c] = exp(row[c] - lse) }
+    }
+    return out
+}
+
+/// Index of the largest value of each row (first on ties, as numpy.argmax).
+public func argmaxRows(_ m: Matrix) -> [Int] {
+    (0..<m.rows).map { r in
+        var best = 0
+        for c in 1..<Swift.max(m.cols, 1) where m[r, c] > m[r, best] { best = c }
+        return best
+    }
+}

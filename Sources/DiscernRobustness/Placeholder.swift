@@ -1,1 +1,0 @@
-// DiscernRobustness: see DESIGN in README.
