@@ -1,0 +1,68 @@
+import DiscernEngine
+import DiscernWeights
+
+public enum BackboneKind: String, CaseIterable, Sendable {
+    case resnet18, resnet34, resnet50, resnet101, resnet152
+    case efficientnetLite0 = "efficientnet-lite0"
+}
+
+/// Per-channel input normalisation on [0,1] RGB: (x - mean) / std.
+public struct Normalization: Sendable, Equatable {
+    public let mean: [Float]
+    public let std: [Float]
+    public init(mean: [Float], std: [Float]) { self.mean = mean; self.std = std }
+    public static let imagenet = Normalization(mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225])
+    /// EfficientNet-Lite: (255x - 127) / 128.
+    public static let lite = Normalization(mean: [Float](repeating: 127.0 / 255.0, count: 3),
+                                           std: [Float](repeating: 128.0 / 255.0, count: 3))
+}
+
+/// A frozen feature extractor: `graph` maps [N,3,H,W] to penultimate features [N, featureCount].
+public struct Backbone: Sendable {
+    public let kind: BackboneKind
+    public let graph: Graph
+    public let featureCount: Int
+    /// The ImageNet classifier (`fc` / `_fc`) when the weights carry one.
+    public let imagenetHead: LinearParams?
+    public let normalization: Normalization
+    public let inputSize: Int
+    /// Default Grad-CAM layer: last block of the last stage.
+    public let defaultCAMLayer: String
+
+    /// Builds `kind` from PyTorch-named `weights` (every key and shape is checked, leftovers
+    /// other than the ImageNet head are an error), or seeded He-style random weights when nil.
+    /// `inputSize` fixes EfficientNet's TensorFlow "same" padding (it only depends on size parity).
+    public static func build(_ kind: BackboneKind, weights: WeightStore?, seed: UInt64 = 0, inputSize: Int = 224) throws -> Backbone {
+        let p = ParamSource(store: weights, seed: seed)
+        let graph: Graph, features: Int, head: String, cam: String, norm: Normalization
+        switch kind {
+        case .efficientnetLite0:
+            (graph, features) = try EfficientNetLite.lite0(p, inputSize: inputSize)
+            head = "_fc"; cam = "_conv_head"; norm = .lite
+        default:
+            let spec = ResNet.spec(kind)
+            (graph, features) = try ResNet.build(spec, p)
+            head = "fc"; cam = "layer4.\(spec.layers[3] - 1)"; norm = .imagenet
+        }
+        var fc: LinearParams?
+        if let store = weights {
+            if store.contains(head + ".weight") {
+                let w = try takeHead(store, head + ".weight", features: features)
+                let b = try store.take(head + ".bias", shape: [w.shape[0]])
+                fc = LinearParams(weight: w, bias: b)
+            }
+            try store.finish()
+        }
+        return Backbone(kind: kind, graph: graph, featureCount: features, imagenetHead: fc,
+                        normalization: norm, inputSize: inputSize, defaultCAMLayer: cam)
+    }
+}
+
+/// The classifier weight [classes, features]; the class count is read from the file
+/// (WeightStore only hands out tensors of an expected shape, so a 1000-class guess is corrected).
+private func takeHead(_ store: WeightStore, _ key: String, features: Int) throws -> Tensor {
+    do { return try store.take(key, shape: [1000, features]) } catch WeightsError.shapeMismatch(_, _, let actual)
+        where actual.count == 2 && actual[1] == features {
+        return try store.take(key, shape: actual)
+    }
+}

@@ -1,1 +1,0 @@
-// DiscernModels: see DESIGN in README.
