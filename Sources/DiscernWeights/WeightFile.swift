@@ -1,0 +1,26 @@
+import Foundation
+import DiscernEngine
+
+/// Any supported weight file, recognised by its content rather than its extension:
+/// zip (PyTorch >= 1.6), pickle (legacy PyTorch) or safetensors.
+public enum WeightFile {
+    public static func load(_ url: URL) throws -> [String: Tensor] {
+        try decode(try PyTorchCheckpoint.readWhole(url), name: url.path)
+    }
+
+    public static func decode(_ data: Data, name: String) throws -> [String: Tensor] {
+        guard !data.isEmpty else { throw WeightsError.malformed(file: name, reason: "the file is empty") }
+        if data.starts(with: [0x50, 0x4B, 0x03, 0x04]) || data.first == 0x80 {
+            return try PyTorchCheckpoint.decode(data, name: name)
+        }
+        if looksLikeSafeTensors(data) { return try SafeTensors.decode(data, name: name).tensors }
+        throw WeightsError.malformed(file: name, reason: "unknown format (expected a PyTorch .pth/.pt/.bin checkpoint or a .safetensors file)")
+    }
+
+    /// safetensors starts with a u64 header length followed by a JSON object.
+    static func looksLikeSafeTensors(_ data: Data) -> Bool {
+        guard data.count >= 9 else { return false }
+        let n = data.prefix(8).withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) }
+        return n >= 2 && n <= UInt64(data.count - 8) && data[data.startIndex + 8] == UInt8(ascii: "{")
+    }
+}
