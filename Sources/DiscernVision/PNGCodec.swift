@@ -1,0 +1,73 @@
+import CPNG
+import Foundation
+
+/// PNG through libpng (the setjmp-guarded reader lives in CPNG/shim.h). Samples are mapped to RGB the way
+/// PIL's PNG modes convert: 16-bit RGB/LA keep the high byte, 16-bit gray is PIL mode "I" and clips at 255,
+/// alpha and tRNS are dropped without compositing.
+enum PNGCodec {
+    static func decode(_ data: [UInt8], name: String, maxPixels: Int) throws -> RGBImage {
+        var raw: UnsafeMutablePointer<UInt8>? = nil
+        var w: UInt32 = 0, h: UInt32 = 0
+        var channels: Int32 = 0, depth: Int32 = 0, colorType: Int32 = 0
+        var msg = [CChar](repeating: 0, count: 256)
+        let rc = data.withUnsafeBufferPointer { src in
+            discern_png_decode(src.baseAddress, src.count, UInt64(maxPixels), &raw, &w, &h,
+                               &channels, &depth, &colorType, &msg, msg.count)
+        }
+        defer { free(raw) }
+        switch rc {
+        case 0: break
+        case 2: throw VisionError.tooManyPixels(name, width: Int(w), height: Int(h), limit: maxPixels)
+        case 3: throw VisionError.corrupt(name, detail: "out of memory")
+        default:
+            let m = String(cString: msg)
+            if m.contains("truncated") || m.contains("Not enough image data") { throw VisionError.truncated(name, detail: m) }
+            if m.contains("Not a PNG") || m.contains("PNG signature") { throw VisionError.notAnImage(name) }
+            throw VisionError.corrupt(name, detail: m)
+        }
+        guard let src = raw else { throw VisionError.corrupt(name, detail: "no pixel data") }
+        let width = Int(w), height = Int(h), n = width * height, ch = Int(channels)
+        let bytes = Int(depth) == 16 ? 2 : 1
+        let grayAsI = bytes == 2 && ch <= 1   // PIL mode "I": 16-bit gray, clipped to 255 by convert('RGB')
+        var out = [UInt8](repeating: 0, count: n * 3)
+        out.withUnsafeMutableBufferPointer { d in
+            for i in 0 ..< n {
+                let p = src + i * ch * bytes
+                if ch <= 2 {
+                    let v: UInt8 = grayAsI ? UInt8(min(255, Int(p[0]) << 8 | Int(p[1]))) : p[0]
+                    d[i * 3] = v; d[i * 3 + 1] = v; d[i * 3 + 2] = v
+                } else {
+                    d[i * 3] = p[0]; d[i * 3 + 1] = p[bytes]; d[i * 3 + 2] = p[2 * bytes]
+                }
+            }
+        }
+        return RGBImage(width: width, height: height, pixels: out)
+    }
+
+    static func encode(_ image: RGBImage) throws -> [UInt8] {
+        guard image.width > 0, image.height > 0 else { throw VisionError.encodeFailed("PNG needs a non-empty image") }
+        var img = png_image()
+        img.version = UInt32(PNG_IMAGE_VERSION)
+        img.width = UInt32(image.width)
+        img.height = UInt32(image.height)
+        img.format = UInt32(PNG_FORMAT_FLAG_COLOR)
+        var size: Int = 0
+        let ok1 = image.pixels.withUnsafeBufferPointer { p in
+            png_image_write_to_memory(&img, nil, &size, 0, p.baseAddress, 0, nil)
+        }
+        guard ok1 != 0, size > 0 else { throw VisionError.encodeFailed(pngMessage(&img)) }
+        var out = [UInt8](repeating: 0, count: size)
+        let ok2 = out.withUnsafeMutableBytes { o in
+            image.pixels.withUnsafeBufferPointer { p in
+                png_image_write_to_memory(&img, o.baseAddress, &size, 0, p.baseAddress, 0, nil)
+            }
+        }
+        png_image_free(&img)
+        guard ok2 != 0 else { throw VisionError.encodeFailed(pngMessage(&img)) }
+        return Array(out.prefix(size))
+    }
+
+    private static func pngMessage(_ img: inout png_image) -> String {
+        withUnsafeBytes(of: &img.message) { b in String(decoding: b.prefix { $0 != 0 }, as: UTF8.self) }
+    }
+}

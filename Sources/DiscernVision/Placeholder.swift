@@ -1,1 +1,0 @@
-// DiscernVision: see DESIGN in README.

@@ -1,0 +1,50 @@
+/// An 8-bit RGB image, rows top to bottom, pixels interleaved (HWC) — what PIL's `.convert('RGB')` holds.
+public struct RGBImage: Sendable, Equatable {
+    public var width: Int
+    public var height: Int
+    public var pixels: [UInt8]
+
+    public init(width: Int, height: Int, pixels: [UInt8]) {
+        precondition(width >= 0 && height >= 0 && pixels.count == width * height * 3,
+                     "RGBImage: \(width)x\(height) needs \(width * height * 3) bytes, got \(pixels.count)")
+        self.width = width
+        self.height = height
+        self.pixels = pixels
+    }
+
+    /// A black (zero-filled) image.
+    public init(width: Int, height: Int) {
+        self.init(width: width, height: height, pixels: [UInt8](repeating: 0, count: width * height * 3))
+    }
+
+    /// Channel `c` of pixel (x, y).
+    @inlinable public subscript(x: Int, y: Int, c: Int) -> UInt8 {
+        pixels[(y * width + x) * 3 + c]
+    }
+}
+
+/// Everything that can go wrong reading, writing or transforming images; `description` is one line naming the file.
+public enum VisionError: Error, CustomStringConvertible, Equatable {
+    case emptyFile(String)
+    case unreadable(String, reason: String)
+    case notAnImage(String)
+    case truncated(String, detail: String)
+    case corrupt(String, detail: String)
+    case tooManyPixels(String, width: Int, height: Int, limit: Int)
+    case encodeFailed(String)
+    case invalidArgument(String)
+
+    public var description: String {
+        switch self {
+        case let .emptyFile(f): return "\(f): empty file (0 bytes)"
+        case let .unreadable(f, r): return "\(f): cannot read file (\(r))"
+        case let .notAnImage(f): return "\(f): not a JPEG or PNG image"
+        case let .truncated(f, d): return "\(f): truncated image (\(d))"
+        case let .corrupt(f, d): return "\(f): corrupt image (\(d))"
+        case let .tooManyPixels(f, w, h, l):
+            return "\(f): too many pixels (\(w)x\(h) = \(w * h) > limit \(l)), refused as a possible decompression bomb"
+        case let .encodeFailed(m): return "image encoding failed: \(m)"
+        case let .invalidArgument(m): return m
+        }
+    }
+}

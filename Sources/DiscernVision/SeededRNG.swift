@@ -1,0 +1,33 @@
+/// SplitMix64: small, fast, fully deterministic from a seed (Swift's SystemRandomNumberGenerator is not).
+public struct SeededRNG: RandomNumberGenerator, Sendable {
+    private var state: UInt64
+
+    public init(seed: UInt64) { state = seed }
+
+    /// An independent stream for (seed, a, b) — e.g. (run seed, epoch, sample index) — so parallel workers
+    /// draw the same numbers whatever order they run in.
+    public init(seed: UInt64, _ a: UInt64, _ b: UInt64 = 0) {
+        var s = SeededRNG(seed: seed ^ 0x9E37_79B9_7F4A_7C15)
+        let x = s.next() ^ (a &* 0xBF58_476D_1CE4_E5B9)
+        var t = SeededRNG(seed: x)
+        state = t.next() ^ (b &* 0x94D0_49BB_1331_11EB)
+    }
+
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    /// Uniform in [lo, hi) with 53 random bits.
+    public mutating func uniform(_ lo: Double, _ hi: Double) -> Double {
+        lo + (hi - lo) * (Double(next() >> 11) * 0x1.0p-53)
+    }
+
+    /// Uniform integer in [lo, hi) (hi > lo).
+    public mutating func int(_ lo: Int, _ hi: Int) -> Int {
+        lo + Int(next(upperBound: UInt64(hi - lo)))
+    }
+}
