@@ -32,6 +32,10 @@ img = rng.integers(0, 256, (H, W, 3)).astype(np.uint8)
 arrays = {"jet": lut, "mask": mask, "image": img}
 for w in (0.5, 0.3):
     arrays[f"overlay.{w}"] = show_cam_on_image(np.float32(img) / 255, mask, use_rgb=True, image_weight=w)
+def minmax(m):
+    m = m - np.min(m); return m / (1e-7 + np.max(m))
+for (h, w) in ((47, 61), (11, 13)):   # CAM map resized to an original photo's size (up and down)
+    arrays[f"resized.{h}x{w}"] = minmax(cv2.resize(mask, (w, h)))
 save(os.path.join(OUT, "cv2_overlay.safetensors"), arrays, {"opencv": cv2.__version__})
 np.save(os.path.join(OUT, "numpy_2d.npy"), mask)
 np.save(os.path.join(OUT, "numpy_3d.npy"), rng.random((2, 5, 7)).astype(np.float32))
