@@ -20,3 +20,25 @@ final class StatsTests: XCTestCase {
         XCTAssertNil(Stats.median([]))
     }
 }
+
+final class AttentionAnalysisTests: XCTestCase {
+    func testGroupsAndVerdicts() {
+        // 3 correct, 4 errors with scores 0.9, 0.8 (apparent: ≥ median 0.6) and 0.4, 0.2.
+        let s: [AttentionAnalysis.Sample] = [
+            .init(area: 0.1, score: 0.99, correct: true), .init(area: 0.2, score: 0.9, correct: true),
+            .init(area: 0.3, score: 0.7, correct: true),
+            .init(area: 0.6, score: 0.9, correct: false), .init(area: 0.5, score: 0.8, correct: false),
+            .init(area: 0.25, score: 0.4, correct: false), .init(area: 0.15, score: 0.2, correct: false),
+        ]
+        let a = AttentionAnalysis(samples: s)
+        XCTAssertEqual(a.scoreSplit ?? 0, 0.6, accuracy: 1e-12)
+        XCTAssertEqual(a.apparent.areas, [0.6, 0.5]); XCTAssertEqual(a.understandable.areas, [0.25, 0.15])
+        XCTAssertEqual(a.correct.medianArea, 0.2)
+        // 2 vs 2: smallest possible two-sided p is 2/6 — the analysis must say it cannot decide.
+        XCTAssertEqual(a.apparentVsUnderstandable?.p ?? 0, 1.0 / 3.0, accuracy: 1e-12)
+        XCTAssertTrue(a.verdict.hasPrefix("Cannot support or refute"), a.verdict)
+        let none = AttentionAnalysis(samples: Array(s.prefix(3)))
+        XCTAssertNil(none.apparentVsUnderstandable)
+        XCTAssertTrue(none.verdict.hasPrefix("Not testable"), none.verdict)
+    }
+}
