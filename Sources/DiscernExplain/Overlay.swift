@@ -25,11 +25,12 @@ public enum Overlay {
         guard imageWeight >= 0, imageWeight <= 1 else { throw ExplainError.invalid("overlay: image weight \(imageWeight) not in [0, 1]") }
         var cam = [Float](repeating: 0, count: 3 * hw)
         var peak: Float = 0
+        var lut = [Float](repeating: 0, count: 3 * 256)   // jet colours as [0,1] floats
+        for v in 0..<256 { let c = jet(UInt8(v)); lut[3 * v] = Float(c.r) / 255; lut[3 * v + 1] = Float(c.g) / 255; lut[3 * v + 2] = Float(c.b) / 255 }
         for p in 0..<hw {
-            let c = jet(UInt8(clamping: Int(255 * mask.data[p])))   // np.uint8 truncates
-            let heat = [c.r, c.g, c.b]
+            let level = Int(UInt8(clamping: Int(255 * mask.data[p])))   // np.uint8 truncates
             for k in 0..<3 {
-                let v = (1 - imageWeight) * Float(heat[k]) / 255 + imageWeight * Float(image[3 * p + k]) / 255
+                let v = (1 - imageWeight) * lut[3 * level + k] + imageWeight * Float(image[3 * p + k]) / 255
                 cam[3 * p + k] = v; peak = max(peak, v)
             }
         }
