@@ -28,7 +28,8 @@ public enum Overlay {
         var lut = [Float](repeating: 0, count: 3 * 256)   // jet colours as [0,1] floats
         for v in 0..<256 { let c = jet(UInt8(v)); lut[3 * v] = Float(c.r) / 255; lut[3 * v + 1] = Float(c.g) / 255; lut[3 * v + 2] = Float(c.b) / 255 }
         for p in 0..<hw {
-            let level = Int(UInt8(clamping: Int(255 * mask.data[p])))   // np.uint8 truncates
+            let m = mask.data[p]
+            let level = m.isFinite ? Int(UInt8(clamping: Int(255 * m))) : 0   // np.uint8 truncates
             for k in 0..<3 {
                 let v = (1 - imageWeight) * lut[3 * level + k] + imageWeight * Float(image[3 * p + k]) / 255
                 cam[3 * p + k] = v; peak = max(peak, v)
@@ -46,7 +47,7 @@ public enum Overlay {
         let sd = variance.squareRoot() + 1e-5
         return values.map { v in
             let y = min(max((Double(v) - mean) / sd * 0.1 + 0.5, 0), 1)
-            return UInt8(y * 255)
+            return y.isNaN ? 0 : UInt8(y * 255)   // non-finite gradients must not crash the writer
         }
     }
 
