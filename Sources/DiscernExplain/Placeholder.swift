@@ -1,1 +1,0 @@
-// DiscernExplain: see DESIGN in README.
