@@ -48,6 +48,32 @@ final class EfficientNetLiteTests: XCTestCase {
         }
     }
 
+    /// bf16 (AVX512-BF16 CPUs): same top-1 as PyTorch's fp32 on the photos, logits close.
+    /// Elsewhere the session must fall back to fp32 and say so.
+    func testLite0BF16AgreesWithPyTorchTop1() throws {
+        let b = try Backbone.build(.efficientnetLite0, weights: WeightStore(try Self.weights()))
+        let session = try InferenceSession(graph: b.graph, batchSize: 4, precision: .bf16)
+        guard InferenceSession.bf16Supported else {
+            XCTAssertEqual(session.precision, .fp32)
+            XCTAssertNotNil(session.notice)
+            throw XCTSkip("CPU without bf16: fallback checked")
+        }
+        XCTAssertEqual(session.precision, .bf16)
+        let names = ["lite0_cat1", "lite0_cat2", "lite0_dog1", "lite0_dog2"]
+        let files = try names.map { try Fixtures.load($0 + ".safetensors") }
+        let logits = Fixtures.linear(try session.run(Tensor.concatBatch(files.map { input($0, b.normalization) })), b.imagenetHead!)
+        for (i, (name, f)) in zip(names, files).enumerated() {
+            let got = logits.item(i), ref = f.tensors["logits"]!
+            let top1 = got.data.indices.max { got.data[$0] < got.data[$1] }!
+            XCTAssertEqual(top1, Int(f.tensors["top1"]!.data[0]), "\(name) bf16 top-1")
+            // bf16 keeps 8 mantissa bits: allow a few percent of the logit range.
+            Fixtures.assertClose(got, ref, rel: 0.05, "\(name) bf16 logits")
+            var diff: Float = 0
+            for (x, y) in zip(got.data, ref.data) { diff = max(diff, abs(x - y)) }
+            XCTAssertGreaterThan(diff, 0, "bf16 should not be bit-identical to fp32")
+        }
+    }
+
     func testLite0KeysAndTFSamePadding() throws {
         let b = try Backbone.build(.efficientnetLite0, weights: nil, inputSize: 224)
         for name in ["_conv_stem", "_bn0", "_blocks.0", "_blocks.15", "_blocks.3._expand_conv", "_conv_head", "_bn1"] {

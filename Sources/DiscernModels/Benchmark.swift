@@ -1,0 +1,42 @@
+import DiscernEngine
+import Foundation
+
+/// Timing of the backbone forward pass for `discern bench` (random weights: speed does not
+/// depend on the values).
+public enum Benchmark {
+    public struct Result: Sendable {
+        public let kind: BackboneKind
+        public let batch: Int
+        public let precision: Precision      // effective (bf16 may fall back)
+        public let msPerImage: Double         // median over iterations
+        public let bestMsPerImage: Double
+        public let notice: String?
+    }
+
+    /// Milliseconds per image of `InferenceSession.run` on a random batch (median of `iterations`
+    /// timed runs after one warm-up that builds the primitives).
+    public static func backbone(kind: BackboneKind, batch: Int, iterations: Int, precision: Precision = .fp32) throws -> Double {
+        try run(kind: kind, batch: batch, iterations: iterations, precision: precision).msPerImage
+    }
+
+    public static func run(kind: BackboneKind, batch: Int, iterations: Int, precision: Precision = .fp32) throws -> Result {
+        guard batch >= 1, iterations >= 1 else {
+            throw EngineError.invalid("bench: batch and iterations must be at least 1 (got \(batch), \(iterations))")
+        }
+        let b = try Backbone.build(kind, weights: nil, seed: 1)
+        let session = try InferenceSession(graph: b.graph, batchSize: batch, precision: precision)
+        let s = b.inputSize
+        var rng = SplitMix64(seed: 9)
+        let x = Tensor(shape: [batch, 3, s, s], data: (0..<(batch * 3 * s * s)).map { _ in rng.nextUnit() * 4 - 2 })
+        _ = try session.run(x)
+        var times: [Double] = []
+        for _ in 0..<iterations {
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            _ = try session.run(x)
+            times.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6 / Double(batch))
+        }
+        times.sort()
+        return Result(kind: kind, batch: batch, precision: session.precision, msPerImage: times[times.count / 2],
+                      bestMsPerImage: times[0], notice: session.notice)
+    }
+}
