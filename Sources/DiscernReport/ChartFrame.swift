@@ -170,6 +170,12 @@ struct ChartFrame {
         if !label.isEmpty { text(label, x: px + 4, y: plotTop + 12, anchor: "start", size: 11, color: color) }
     }
 
+    mutating func horizontalLine(at v: Double, label: String, color: String = "#D55E00") {
+        let py = y(v)
+        add("<line class=\"threshold\" x1=\"\(Self.c(plotLeft))\" y1=\"\(Self.c(py))\" x2=\"\(Self.c(plotRight))\" y2=\"\(Self.c(py))\" stroke=\"\(color)\" stroke-width=\"1.5\" stroke-dasharray=\"4 3\"/>")
+        if !label.isEmpty { text(label, x: plotLeft + 4, y: py - 4, anchor: "start", size: 11, color: color) }
+    }
+
     func svg() -> String {
         let w = Self.c(style.width), h = Self.c(style.height)
         return """

@@ -10,6 +10,8 @@ public struct ScatterChart: Sendable {
     public var groups: [String]
     public var points: [Point]
     public var radius = 4.0
+    /// Dashed horizontal lines (e.g. a rejection threshold).
+    public var horizontalLines: [(y: Double, label: String)] = []
     public init(style: ChartStyle, groups: [String], points: [Point]) { self.style = style; self.groups = groups; self.points = points }
 
     /// Marker `shape` of a group centred at (x, y) as SVG.
@@ -27,7 +29,7 @@ public struct ScatterChart: Sendable {
     public func svg() -> String {
         let finite = points.filter { $0.x.isFinite && $0.y.isFinite }
         let xd = style.xDomain ?? Ticks.niceDomain(finite.map(\.x))
-        let yd = style.yDomain ?? Ticks.niceDomain(finite.map(\.y))
+        let yd = style.yDomain ?? Ticks.niceDomain(finite.map(\.y) + horizontalLines.map(\.y))
         var f = ChartFrame(style: style, xDomain: xd, yDomain: yd)
         f.drawAxes()
         for (gi, name) in groups.enumerated() {
@@ -39,6 +41,7 @@ public struct ScatterChart: Sendable {
             }
             f.add("</g>")
         }
+        for l in horizontalLines { f.horizontalLine(at: l.y, label: l.label) }
         let entries = groups.enumerated().map { (name: $1, color: Palette.color($0), dashed: false) }
         f.drawLegend(entries, shapes: groups.indices.map { Self.marker($0, x: "{X}", y: "{Y}", r: radius, color: Palette.color($0)) })
         return f.svg()

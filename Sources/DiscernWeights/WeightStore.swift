@@ -15,6 +15,8 @@ public final class WeightStore {
     }
 
     public var keys: [String] { tensors.keys.sorted() }
+    /// All tensors after the prefix/counter normalisation.
+    public var all: [String: Tensor] { tensors }
     public func contains(_ key: String) -> Bool { tensors[key] != nil }
 
     /// The tensor at `key`, which must have `shape`.

@@ -1,0 +1,58 @@
+import Foundation
+import DiscernEngine
+import DiscernModels
+import DiscernVision
+
+/// Penultimate features of a set of images, with the labels and paths of the images that decoded.
+public struct FeatureSet: Sendable {
+    public var features: Tensor          // [n, F]
+    public var labels: [Int]
+    public var paths: [String]
+    public var skipped: [SkippedImage]
+    public var count: Int { labels.count }
+}
+
+/// Runs the frozen backbone over images: decoding and transforms on a prefetching loader overlap
+/// the forward passes of the fused inference session.
+public final class FeatureExtractor: @unchecked Sendable {
+    public let backbone: Backbone
+    public let session: InferenceSession
+    public let batchSize: Int
+
+    public init(backbone: Backbone, batchSize: Int = 32, precision: Precision = .fp32) throws {
+        self.backbone = backbone
+        self.batchSize = batchSize
+        session = try InferenceSession(graph: backbone.graph, batchSize: batchSize, precision: precision)
+    }
+
+    /// The test-time transform (Resize((s, s))) or the study's training augmentation.
+    public func transform(augment: Bool) -> any ImageTransform {
+        augment ? Compose.training(size: backbone.inputSize) : Compose.evaluation(size: backbone.inputSize)
+    }
+
+    /// Features of `samples` in their given order. `view` selects a fresh random augmentation
+    /// (each view draws its own parameters per image from `seed`).
+    public func extract(_ samples: [ImageFolder.Sample], augment: Bool, view: Int = 0, seed: UInt64 = 0,
+                        title: String) throws -> FeatureSet {
+        let options = BatchLoader.Options(batchSize: batchSize, seed: seed, shuffle: false, prefetch: 2,
+                                          mean: backbone.normalization.mean, std: backbone.normalization.std)
+        let loader = try BatchLoader(samples: samples, transform: transform(augment: augment), options: options)
+        let progress = Progress(title, total: samples.count)
+        var data = [Float](); data.reserveCapacity(samples.count * backbone.featureCount)
+        var labels: [Int] = [], paths: [String] = []
+        for batch in loader.epoch(view) {
+            if batch.labels.count > 0 {
+                let f = try session.run(batch.images)
+                data.append(contentsOf: f.data)
+                labels += batch.labels; paths += batch.paths
+            }
+            // Count the images the batch was meant to hold, skipped ones included.
+            let lo = batch.index * batchSize
+            progress.advance(min(lo + batchSize, samples.count) - lo)
+        }
+        if let failure = loader.failure { throw KitError.invalid("\(title): \(failure)") }
+        progress.finish()
+        return FeatureSet(features: Tensor(shape: [labels.count, backbone.featureCount], data: data),
+                          labels: labels, paths: paths, skipped: loader.skipped)
+    }
+}

@@ -1,0 +1,106 @@
+import Foundation
+import DiscernEngine
+import DiscernWeights
+import DiscernModels
+import DiscernTraining
+import DiscernRobustness
+
+/// Everything about a trained model that is not a tensor; stored as JSON in the safetensors metadata.
+public struct ModelMetadata: Codable, Sendable {
+    public static let currentVersion = 1
+    public var format = "discern-model"
+    public var version = ModelMetadata.currentVersion
+    public var backbone: String
+    public var classes: [String]
+    public var mean: [Float]
+    public var std: [Float]
+    public var imageSize: Int
+    public var training: TrainingSettings
+    /// The score the verdict uses and its threshold; per-score calibrated thresholds beside it.
+    public var threshold: OODThreshold?
+    public var thresholds: [String: Double] = [:]
+    public var scoreChoice: String?
+    public var metrics: [String: Double] = [:]
+
+    public struct TrainingSettings: Codable, Sendable {
+        public var config: TrainingConfig
+        public var augmentViews: Int
+        public var trainImages: Int
+        public var validationImages: Int
+        public var weightsFile: String?
+        public var createdAt: String
+    }
+}
+
+/// One self-contained safetensors file: backbone (torchvision/efficientnet names under `backbone.`),
+/// head (`head.weight`, `head.bias`), OOD statistics (`ood.*`, F64) and `ModelMetadata` as JSON.
+public struct ModelFile: Sendable {
+    public var metadata: ModelMetadata
+    public var backboneWeights: [String: Tensor]
+    public var head: LinearHead
+    public var detector: OODDetector?
+
+    public init(metadata: ModelMetadata, backboneWeights: [String: Tensor], head: LinearHead, detector: OODDetector?) {
+        self.metadata = metadata; self.backboneWeights = backboneWeights; self.head = head; self.detector = detector
+    }
+
+    /// Written through a temporary file and a rename: a crash never leaves a half-written model.
+    public func save(to url: URL) throws {
+        var tensors = head.namedTensors(prefix: "head")
+        for (k, v) in backboneWeights { tensors["backbone." + k] = v }
+        var doubles: [String: DoubleArray] = [:]
+        var meta = ["discern": String(decoding: try JSONEncoder().encode(metadata), as: UTF8.self)]
+        if let d = detector {
+            let (arrays, json) = try d.exportArrays()
+            for (k, m) in arrays { doubles["ood." + k] = DoubleArray(shape: [m.rows, m.cols], values: m.values) }
+            meta["ood"] = json
+        }
+        try SafeTensors.write(SafeTensors.File(tensors: tensors, metadata: meta), doubles: doubles, to: url)
+    }
+
+    public static func load(_ url: URL) throws -> ModelFile {
+        let path = url.path
+        guard FileManager.default.fileExists(atPath: path) else { throw KitError.missingFile(path, what: "model file") }
+        let bytes: Data
+        do { bytes = try Data(contentsOf: url, options: .mappedIfSafe) } catch { throw KitError.unreadable(path, "\(error.localizedDescription)") }
+        let file = try SafeTensors.decode(bytes, name: path)
+        guard let json = file.metadata["discern"] else {
+            throw KitError.badModel(path, "not a Discern model (no 'discern' metadata); train one with `discern train`")
+        }
+        let metadata: ModelMetadata
+        do { metadata = try JSONDecoder().decode(ModelMetadata.self, from: Data(json.utf8)) } catch {
+            throw KitError.badModel(path, "its metadata does not parse (\(error))")
+        }
+        guard metadata.format == "discern-model" else { throw KitError.badModel(path, "format '\(metadata.format)' is not discern-model") }
+        guard metadata.version <= ModelMetadata.currentVersion else {
+            throw KitError.badModel(path, "made by a newer Discern (model version \(metadata.version), this one reads \(ModelMetadata.currentVersion))")
+        }
+        var backbone: [String: Tensor] = [:]
+        for (k, v) in file.tensors where k.hasPrefix("backbone.") { backbone[String(k.dropFirst(9))] = v }
+        let head = try LinearHead(namedTensors: file.tensors, prefix: "head")
+        var detector: OODDetector?
+        if let oodJSON = file.metadata["ood"] {
+            let doubles = try SafeTensors.decodeF64(bytes, name: path)
+            var arrays: [String: Matrix] = [:]
+            for (k, a) in doubles where k.hasPrefix("ood.") && a.shape.count == 2 {
+                arrays[String(k.dropFirst(4))] = try Matrix(rows: a.shape[0], cols: a.shape[1], values: a.values)
+            }
+            detector = try OODDetector(arrays: arrays, metadata: oodJSON)
+        }
+        return ModelFile(metadata: metadata, backboneWeights: backbone, head: head, detector: detector)
+    }
+
+    public var backboneKind: BackboneKind {
+        get throws {
+            guard let k = BackboneKind(rawValue: metadata.backbone) else {
+                throw KitError.badModel("model", "unknown backbone '\(metadata.backbone)'")
+            }
+            return k
+        }
+    }
+
+    /// The frozen backbone, rebuilt from the stored weights (every key and shape checked).
+    public func makeBackbone() throws -> Backbone {
+        try Backbone.build(try backboneKind, weights: WeightStore(backboneWeights), inputSize: metadata.imageSize)
+    }
+}

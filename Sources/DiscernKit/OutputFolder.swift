@@ -1,0 +1,32 @@
+import Foundation
+
+/// The run's output folder. Refuses to overwrite an earlier run without --force, and proves it
+/// can write before any work starts (a read-only or full disk fails here, not after training).
+struct OutputFolder {
+    let root: URL
+
+    init(_ path: String, force: Bool) throws {
+        root = URL(fileURLWithPath: path)
+        let fm = FileManager.default
+        let marker = root.appendingPathComponent("metrics.json").path
+        if (fm.fileExists(atPath: marker) || fm.fileExists(atPath: root.appendingPathComponent("model.safetensors").path)) && !force {
+            throw KitError.outputExists(path)
+        }
+        do {
+            try fm.createDirectory(at: root, withIntermediateDirectories: true)
+            let probe = root.appendingPathComponent(".discern-write-test")
+            try Data(repeating: 0, count: 1 << 20).write(to: probe)
+            try fm.removeItem(at: probe)
+        } catch {
+            throw KitError.invalid("\(path): cannot write there (\((error as NSError).localizedDescription))")
+        }
+    }
+
+    func url(_ name: String) -> URL { root.appendingPathComponent(name) }
+
+    func folder(_ name: String) throws -> URL {
+        let u = root.appendingPathComponent(name, isDirectory: true)
+        try FileManager.default.createDirectory(at: u, withIntermediateDirectories: true)
+        return u
+    }
+}

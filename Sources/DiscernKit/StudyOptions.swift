@@ -1,0 +1,32 @@
+import Foundation
+import DiscernEngine
+import DiscernModels
+
+/// Everything `discern run` / `train` can be told; the defaults are the study's protocol.
+public struct StudyOptions: Sendable {
+    public var data: String                      // holds training_set/ and test_set/
+    public var unknown: [String] = []            // folders of images of classes never seen
+    public var backbone: BackboneKind = .efficientnetLite0
+    public var weights: String?
+    public var epochs = 20
+    public var batchSize = 32
+    public var learningRate = 0.001
+    /// Cached augmented views per training image; 0 = the study's fresh augmentation every epoch.
+    public var augmentViews = 5
+    public var seed: UInt64 = 0
+    public var out: String = "runs/study"
+    public var force = false
+    public var precision: Precision = .fp32
+    /// Share of the training images held out to calibrate the OOD threshold (not trained on).
+    public var validationFraction = 0.1
+    public var acceptFraction = 0.95
+    public var fixedThreshold: Double?
+    public var score: String?
+    public var checkpointAccuracy: Double? = 0.95
+    public var camMethod = "gradcam"
+    public var camLayer: String?
+    public var attentionThreshold = 0.5
+    public var explain = true
+
+    public init(data: String) { self.data = data }
+}

@@ -1,0 +1,95 @@
+import Foundation
+import DiscernEngine
+import DiscernModels
+import DiscernVision
+import DiscernTraining
+
+/// The frozen backbone plus the trained head, and what it took.
+struct TrainedHead {
+    var extractor: FeatureExtractor
+    var stateDict: [String: Tensor]
+    var weightsFile: String
+    var head: LinearHead
+    var history: TrainingHistory
+    var seconds: Double
+    var checkpoints: [String]
+    var options: StudyOptions
+    var trainCount: Int, validationCount: Int
+
+    func modelFile(head: LinearHead, classes: [String]) -> ModelFile {
+        var config = TrainingConfig()
+        config.epochs = options.epochs; config.batchSize = options.batchSize; config.learningRate = options.learningRate
+        config.seed = options.seed; config.checkpointThreshold = options.checkpointAccuracy
+        let meta = ModelMetadata(backbone: extractor.backbone.kind.rawValue, classes: classes,
+                                 mean: extractor.backbone.normalization.mean, std: extractor.backbone.normalization.std,
+                                 imageSize: extractor.backbone.inputSize,
+                                 training: .init(config: config, augmentViews: options.augmentViews, trainImages: trainCount,
+                                                 validationImages: validationCount,
+                                                 weightsFile: URL(fileURLWithPath: weightsFile).lastPathComponent,
+                                                 createdAt: ISO8601DateFormatter().string(from: Date())))
+        return ModelFile(metadata: meta, backboneWeights: stateDict, head: head, detector: nil)
+    }
+}
+
+extension Study {
+    /// Trains the linear head on frozen features: from K cached augmented views per image, or
+    /// (augmentViews == 0) with a fresh augmentation of every image in every epoch, as the study did.
+    func trainHead(_ data: StudyData, out: OutputFolder) throws -> (TrainedHead, EvaluatedSet) {
+        let t0 = Date()
+        let (backbone, stateDict, weightsFile) = try BackboneWeights.load(options.backbone, path: options.weights)
+        let extractor = try FeatureExtractor(backbone: backbone, batchSize: options.batchSize, precision: options.precision)
+        if let n = extractor.session.notice { Study.log(n) }
+        Study.log("backbone \(backbone.kind.rawValue) (\(URL(fileURLWithPath: weightsFile).lastPathComponent)), \(backbone.featureCount) features, " +
+                  (options.augmentViews > 0 ? "\(options.augmentViews) cached augmented views per image" : "fresh augmentation every epoch"))
+        var config = TrainingConfig()
+        config.epochs = options.epochs; config.batchSize = options.batchSize; config.learningRate = options.learningRate
+        config.seed = options.seed; config.checkpointThreshold = options.checkpointAccuracy
+        let trainer = HeadTrainer(head: LinearHead(features: backbone.featureCount, classes: data.classes.count, seed: options.seed),
+                                  config: config)
+        var pending = TrainedHead(extractor: extractor, stateDict: stateDict, weightsFile: weightsFile, head: trainer.head,
+                                  history: TrainingHistory(), seconds: 0, checkpoints: [], options: options,
+                                  trainCount: data.train.count, validationCount: data.validation.count)
+        let checkpointDir = try out.folder("checkpoints")
+        var checkpoints: [String] = []
+        trainer.onCheckpoint = { cp in
+            let name = cp.reason == .final ? "final.safetensors" : String(format: "epoch-%02d.safetensors", cp.epoch + 1)
+            let url = checkpointDir.appendingPathComponent(name)
+            try pending.modelFile(head: cp.head, classes: data.classes).save(to: url)
+            checkpoints.append(url.path)
+        }
+        let progress = Progress("training", total: options.epochs, unit: "epoch")
+        var lastEpoch = -1
+        trainer.onProgress = { p in
+            if p.epoch != lastEpoch, lastEpoch >= 0 { progress.advance(note: String(format: "acc %.3f", p.runningAccuracy)) }
+            lastEpoch = p.epoch
+        }
+        let history: TrainingHistory
+        if options.augmentViews > 0 {
+            var views: [Tensor] = [], labels: [Int] = []
+            for k in 0..<options.augmentViews {
+                let f = try extractor.extract(data.train, augment: true, view: k, seed: options.seed,
+                                              title: "augmented view \(k + 1)/\(options.augmentViews)")
+                views.append(f.features); labels = f.labels
+            }
+            history = try trainer.train(cache: try FeatureCache(views: views, labels: labels))
+        } else {
+            let loader = try BatchLoader(samples: data.train, transform: extractor.transform(augment: true),
+                                         options: .init(batchSize: options.batchSize, seed: options.seed, shuffle: true,
+                                                        mean: backbone.normalization.mean, std: backbone.normalization.std))
+            history = try trainer.train(batchesPerEpoch: loader.batchCount()) { epoch, step in
+                for batch in loader.epoch(epoch) where !batch.labels.isEmpty {
+                    try step(FeatureBatch(features: try extractor.session.run(batch.images), labels: batch.labels))
+                }
+            }
+        }
+        progress.finish(note: String(format: "acc %.3f", history.epochs.last?.accuracy ?? 0))
+        // Clean (test-transform) training features: for the KDEs, the train accuracy and the feature scores.
+        let clean = try extractor.extract(data.train, augment: false, title: "features (train)")
+        pending.head = trainer.head
+        pending.history = history
+        pending.checkpoints = checkpoints
+        pending.seconds = Date().timeIntervalSince(t0)
+        let set = EvaluatedSet(name: "train", features: clean, logits: Tensor(zeros: [0, data.classes.count]), table: nil)
+        return (pending, set)
+    }
+}

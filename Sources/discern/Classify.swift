@@ -1,0 +1,33 @@
+import ArgumentParser
+import Foundation
+import DiscernKit
+import DiscernModels
+
+struct Classify: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "ImageNet top-k of images with a pretrained backbone.")
+    @Argument(help: "Image files.") var images: [String]
+    @Option(help: "Backbone.") var backbone: BackboneKind = .efficientnetLite0
+    @Option(help: "Weight file (default: the known file name in weights/).") var weights: String?
+    @Option(help: "How many classes to show.") var top = 5
+    @Flag(help: "JSON output.") var json = false
+
+    func validate() throws {
+        if images.isEmpty { throw ValidationError("give at least one image") }
+        if top < 1 { throw ValidationError("--top must be at least 1") }
+    }
+
+    func run() throws {
+        let (results, failures) = try ImageNetClassifier.classify(images, backbone: backbone, weights: weights, top: top)
+        for f in failures { FileHandle.standardError.write(Data("discern: \(f)\n".utf8)) }
+        if json {
+            let enc = JSONEncoder(); enc.outputFormatting = [.prettyPrinted, .sortedKeys]
+            print(String(decoding: try enc.encode(results), as: UTF8.self))
+        } else {
+            for r in results {
+                print(r.path)
+                for c in r.top { print(String(format: "  %6.2f%%  %4d  %@", 100 * c.probability, c.index, c.name)) }
+            }
+        }
+        if !failures.isEmpty { throw ExitCode(1) }
+    }
+}

@@ -1,0 +1,54 @@
+import ArgumentParser
+import DiscernKit
+import DiscernModels
+import DiscernEngine
+
+extension BackboneKind: ExpressibleByArgument {
+    public init?(argument: String) { self.init(rawValue: argument.lowercased()) }
+    public static var allValueStrings: [String] { allCases.map(\.rawValue) }
+}
+
+extension Precision: ExpressibleByArgument {}
+
+/// The options `run` and `train` share (the study's protocol by default).
+struct TrainingOptions: ParsableArguments {
+    @Option(help: "Root holding training_set/ and test_set/ image folders (one sub-folder per class).")
+    var data: String
+    @Option(help: "Backbone: \(BackboneKind.allValueStrings.joined(separator: ", ")).")
+    var backbone: BackboneKind = .efficientnetLite0
+    @Option(help: "ImageNet weight file (.pth or .safetensors); default: the known file name in weights/.")
+    var weights: String?
+    @Option(help: "Epochs.") var epochs = 20
+    @Option(help: "Batch size.") var batchSize = 32
+    @Option(help: "Adam learning rate.") var lr = 0.001
+    @Option(help: "Augmented views per training image computed once and cached; 0 = fresh augmentation every epoch (the study's way, slower).")
+    var augmentViews = 5
+    @Option(help: "Seed for shuffling, augmentation, the split and the head's initialisation.") var seed: UInt64 = 0
+    @Option(help: "Output folder.") var out = "runs/study"
+    @Flag(help: "Overwrite an earlier run in --out.") var force = false
+    @Option(help: "Inference precision for the frozen backbone: fp32 or bf16.") var precision: Precision = .fp32
+    @Option(help: "Share of training images held out to calibrate the rejection threshold.") var validationFraction = 0.1
+    @Option(help: "Fraction of held-out in-distribution images the calibrated threshold accepts.") var accept = 0.95
+    @Option(help: "Fixed threshold instead of a calibrated one (the study used 0.04 with --score density).") var threshold: Double?
+    @Option(help: "OOD score for the verdict (default: the best on validation data): density, density-seed, class-density, joint-density, msp, maxlogit, energy, mahalanobis, knn.")
+    var score: String?
+    @Option(help: "Save a checkpoint whenever an epoch's running accuracy passes this.") var checkpointAccuracy = 0.95
+
+    func validate() throws {
+        guard epochs >= 1 else { throw ValidationError("--epochs must be at least 1") }
+        guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1") }
+        guard lr > 0 else { throw ValidationError("--lr must be positive") }
+        guard augmentViews >= 0 else { throw ValidationError("--augment-views must be 0 or more") }
+        guard validationFraction >= 0 && validationFraction < 0.9 else { throw ValidationError("--validation-fraction must be in [0, 0.9)") }
+        guard accept > 0 && accept <= 1 else { throw ValidationError("--accept must be in (0, 1]") }
+    }
+
+    func studyOptions() -> StudyOptions {
+        var o = StudyOptions(data: data)
+        o.backbone = backbone; o.weights = weights; o.epochs = epochs; o.batchSize = batchSize; o.learningRate = lr
+        o.augmentViews = augmentViews; o.seed = seed; o.out = out; o.force = force; o.precision = precision
+        o.validationFraction = validationFraction; o.acceptFraction = accept; o.fixedThreshold = threshold; o.score = score
+        o.checkpointAccuracy = checkpointAccuracy
+        return o
+    }
+}

@@ -1,0 +1,35 @@
+import ArgumentParser
+import DiscernKit
+
+struct Run: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "The whole study: train the head, evaluate, analyse errors, score unknowns, explain, write report.html and metrics.json.")
+    @OptionGroup var training: TrainingOptions
+    @Option(help: "A folder of images of classes the model never saw (repeatable).") var unknown: [String] = []
+    @Option(help: "CAM method for the explanations.") var camMethod = "gradcam"
+    @Option(help: "Layer for the CAMs (module path; default: the last block of the last stage).") var camLayer: String?
+    @Option(help: "Attention area = fraction of the image where the normalised CAM is at least this.") var attentionThreshold = 0.5
+    @Flag(help: "Skip the Grad-CAM section.") var noExplain = false
+
+    func run() throws {
+        var o = training.studyOptions()
+        o.unknown = unknown; o.camMethod = camMethod; o.camLayer = camLayer; o.attentionThreshold = attentionThreshold
+        o.explain = !noExplain
+        let outcome = try Study(options: o).run()
+        print("report: \(o.out)/report.html")
+        print(String(format: "test accuracy %.4f; model %@", outcome.test.table?.accuracy ?? 0, outcome.modelPath))
+    }
+}
+
+struct Train: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Train the head (and calibrate the rejection threshold) and write a self-contained model file.")
+    @OptionGroup var training: TrainingOptions
+
+    func run() throws {
+        var o = training.studyOptions()
+        o.explain = false
+        let path = try Study(options: o).train()
+        print("model: \(path)")
+    }
+}
