@@ -20,6 +20,24 @@ final class ArchiveHardeningTests: XCTestCase {
         assertRefused("zip_absurd_size.pth", containing: "zip entry 'small_zip/data.pkl' claims 2147483647 bytes, more than the file")
     }
 
+    func testForgedZip64FieldsAreRefusedNotTrapped() throws {
+        // ZIPFoundation converts these offsets with trapping arithmetic; the precheck must stop them first.
+        let good = [UInt8](try Data(contentsOf: Fixtures.url("small_zip.pth")))
+        let sig: [UInt8] = [0x50, 0x4B, 0x06, 0x06]
+        let rec = try XCTUnwrap((0...(good.count - 4)).last { Array(good[$0 ..< $0 + 4]) == sig })
+        for field in [24, 32, 40, 48] {   // entries on disk, total entries, directory size, directory offset
+            var b = good
+            for k in 0..<8 { b[rec + field + k] = 0xFF }   // 2^64-1 traps in off_t(_:)
+            XCTAssertThrowsError(try PyTorchCheckpoint.decode(Data(b), name: "z.pth")) { e in
+                XCTAssertTrue("\(e)".contains("beyond any real archive"), "\(e)")
+            }
+        }
+        // No end record at all.
+        XCTAssertThrowsError(try PyTorchCheckpoint.decode(Data(good.prefix(good.count - 22)), name: "z.pth")) { e in
+            XCTAssertTrue("\(e)".contains("without an end record"), "\(e)")
+        }
+    }
+
     // MARK: safetensors
 
     func file(_ header: String, body: Int) -> Data {

@@ -21,7 +21,9 @@ final class MutationSmokeTests: XCTestCase {
             var failures = 0, loads = 0
             for _ in 0..<rounds {
                 var b = good
-                switch rng.next() % 4 {
+                switch rng.next() % 5 {
+                case 4: let i = b.count - 1 - Int(rng.next() % UInt64(b.count / 4))           // zip directory / tail
+                    for k in 0..<min(Int(rng.next() % 9), b.count - i) { b[i + k] = rng.next() % 2 == 0 ? 0xFF : UInt8(truncatingIfNeeded: rng.next()) }
                 case 0: b.removeLast(Int(rng.next() % UInt64(b.count)))                       // truncate
                 case 1: for _ in 0...(rng.next() % 4) { b[Int(rng.next() % UInt64(b.count))] = UInt8(truncatingIfNeeded: rng.next()) }
                 case 2: let i = Int(rng.next() % UInt64(b.count)); b[i] = [0x00, 0xFF, 0x7F, 0x80][Int(rng.next() % 4)]
