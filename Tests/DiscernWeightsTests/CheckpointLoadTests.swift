@@ -128,5 +128,18 @@ final class CheckpointLoadTests: XCTestCase {
         let v = try XCTUnwrap(t["_bn1.running_var"])
         XCTAssertEqual(v.shape, [1280])
         XCTAssertTrue(v.data.allSatisfy { $0 > 0 && $0.isFinite })
+
+        // Values against torch.load of the same file (tools/make_weights_fixtures.py).
+        let ref = try SafeTensors.read(Fixtures.url("lite0_reference.safetensors"))
+        for (k, r) in ref.tensors where k != "sums.f64" {
+            XCTAssertEqual(t[k]?.data, r.data, k)
+        }
+        let keys = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(ref.metadata["keys"]!.utf8)) as? [String])
+        let sums = try XCTUnwrap(ref.tensors["sums.f64"]).data
+        XCTAssertEqual(keys.count, 296)
+        for (k, want) in zip(keys, sums) {
+            let got = t[k]?.data.reduce(0.0) { $0 + Double($1) } ?? .nan
+            XCTAssertEqual(got, Double(want), accuracy: 1e-5 * max(1, abs(Double(want))), k)
+        }
     }
 }
