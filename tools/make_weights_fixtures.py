@@ -126,6 +126,31 @@ def legacy_with_storage(name, numel, body_count, payload):
     open(path(name), "wb").write(buf.getvalue())
 
 
+def state_pickle(numel, legacy):
+    """A state_dict pickle {"w": tensor of 2 floats} whose storage declares `numel` elements."""
+    forged = ForgedStorage()
+    pid = ("storage", torch.FloatStorage, "0", "cpu", numel) + ((None,) if legacy else ())
+
+    class P(pickle.Pickler):
+        def persistent_id(self, obj):
+            return pid if obj is forged else None
+
+    class Rebuild:
+        def __reduce__(self):
+            return (torch._utils._rebuild_tensor_v2, (forged, 0, (2,), (1,), False, collections.OrderedDict()))
+    buf = io.BytesIO()
+    P(buf, protocol=2).dump(collections.OrderedDict(w=Rebuild()))
+    return buf.getvalue()
+
+
+def zip_with_storage(name, numel, payload):
+    with zipfile.ZipFile(path(name), "w") as z:
+        z.writestr("forged/data.pkl", state_pickle(numel, legacy=False))
+        z.writestr("forged/data/0", payload)
+
+
+zip_with_storage("huge_storage_zip.pth", 1 << 40, b"\0" * 8)
+zip_with_storage("short_storage_zip.pth", 100, b"\0" * 8)
 legacy_with_storage("huge_storage_legacy.pth", 1 << 40, 1 << 40, b"\0" * 8)
 legacy_with_storage("truncated_storage_legacy.pth", 50, 50, b"\0" * 8)
 

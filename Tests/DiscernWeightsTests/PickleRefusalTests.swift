@@ -40,6 +40,11 @@ final class PickleRefusalTests: XCTestCase {
                       containing: "storage '0' declares 1099511627776 FloatStorage elements, more than the whole file")
         assertRefused(try PyTorchCheckpoint.load(Fixtures.url("truncated_storage_legacy.pth")),
                       containing: "storage '0' needs 200 bytes, past the end of the file")
+        assertRefused(try PyTorchCheckpoint.load(Fixtures.url("huge_storage_zip.pth")),
+                      containing: "storage '0' declares 1099511627776 FloatStorage elements, more than the whole file")
+        XCTAssertThrowsError(try PyTorchCheckpoint.load(Fixtures.url("short_storage_zip.pth"))) { e in
+            XCTAssertTrue("\(e)".contains("tensor 'w' reaches past the bytes of storage '0'"), "\(e)")
+        }
     }
 
     // Hand-written pickles for opcodes torch.save never emits.
