@@ -6,7 +6,7 @@ expected values written independently (numpy safetensors via fixture_io). Bad fi
 would run a command if unpickled by Python (they are never loaded here), forged storages, and
 hostile zip archives. Output: Tests/Fixtures/weights/.
 """
-import collections, io, json, os, pickle, struct, subprocess, sys, zipfile
+import collections, io, json, os, pickle, struct, subprocess, sys, warnings, zipfile
 import numpy as np
 import torch
 
@@ -166,13 +166,19 @@ prefix = next(n for n in records if n.endswith("/data.pkl"))[: -len("data.pkl")]
 def write_zip(name, extra, compression=zipfile.ZIP_STORED):
     with zipfile.ZipFile(path(name), "w", compression) as z:
         for n, b in list(records.items()) + extra:
-            z.writestr(zipfile.ZipInfo(n), b, compress_type=compression)
+            z.writestr(n if isinstance(n, zipfile.ZipInfo) else zipfile.ZipInfo(n), b, compress_type=compression)
 
 
 write_zip("zip_traversal.pth", [("../../etc/evil", b"x")])
 write_zip("zip_absolute.pth", [("/etc/evil", b"x")])
 write_zip("zip_nested.pth", [(prefix + "inner.zip", open(path("small_zip.pth"), "rb").read())])
 write_zip("zip_bomb.pth", [(prefix + "data/pad", b"\0" * (4 << 20))], zipfile.ZIP_DEFLATED)
+link = zipfile.ZipInfo(prefix + "data/link")
+link.create_system, link.external_attr = 3, 0o120777 << 16     # a symlink to /etc/passwd
+write_zip("zip_symlink.pth", [(link, b"/etc/passwd")])
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")                           # zipfile warns about the duplicate name
+    write_zip("zip_duplicate.pth", [(prefix + "data.pkl", records[prefix + "data.pkl"])])
 # A stored entry whose sizes claim 2**31 bytes: patch the local and central headers of data.pkl.
 write_zip("zip_absurd_size.pth", [])
 blob = bytearray(open(path("zip_absurd_size.pth"), "rb").read())

@@ -17,6 +17,8 @@ final class ArchiveHardeningTests: XCTestCase {
         assertRefused("zip_absolute.pth", containing: "zip entry name '/etc/evil' escapes the archive")
         assertRefused("zip_nested.pth", containing: "zip entry 'small_zip/inner.zip' is a nested archive")
         assertRefused("zip_bomb.pth", containing: "zip entry 'small_zip/data/pad' claims 4194304 bytes from")
+        assertRefused("zip_symlink.pth", containing: "zip entry 'small_zip/data/link' is a link")
+        assertRefused("zip_duplicate.pth", containing: "zip entry 'small_zip/data.pkl' appears twice")
         assertRefused("zip_absurd_size.pth", containing: "zip entry 'small_zip/data.pkl' claims 2147483647 bytes, more than the file")
     }
 
