@@ -87,7 +87,7 @@ final class PickleRefusalTests: XCTestCase {
         assertRefused(try decode([0x50] + Array("0\n".utf8)), containing: "opcode PERSID")
         // Names from the file cannot inject terminal escapes or new lines into the message.
         XCTAssertThrowsError(try decode(Self.str("os\u{1B}[31m") + Self.str("sys\ntem") + [0x93])) { e in
-            XCTAssertTrue("\(e)".hasSuffix("refused: global 'os?[31m.sys?tem' is not allowed (weight files may only hold tensors)"), "\(e)")
+            XCTAssertTrue("\(e)".hasSuffix("refused: global 'os?[31m.sys?tem' is not allowed (weight files may hold only tensors: save a state_dict)"), "\(e)")
         }
         // STACK_GLOBAL (protocol 4) is checked like GLOBAL.
         assertRefused(try decode(Self.str("os") + Self.str("system") + [0x93]), containing: "global 'os.system' is not allowed")
