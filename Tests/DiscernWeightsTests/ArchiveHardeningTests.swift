@@ -17,7 +17,27 @@ final class ArchiveHardeningTests: XCTestCase {
         assertRefused("zip_absolute.pth", containing: "zip entry name '/etc/evil' escapes the archive")
         assertRefused("zip_nested.pth", containing: "zip entry 'small_zip/inner.zip' is a nested archive")
         assertRefused("zip_bomb.pth", containing: "zip entry 'small_zip/data/pad' claims 4194304 bytes from")
+        assertRefused("zip_symlink.pth", containing: "zip entry 'small_zip/data/link' is a link")
+        assertRefused("zip_duplicate.pth", containing: "zip entry 'small_zip/data.pkl' appears twice")
         assertRefused("zip_absurd_size.pth", containing: "zip entry 'small_zip/data.pkl' claims 2147483647 bytes, more than the file")
+    }
+
+    func testForgedZip64FieldsAreRefusedNotTrapped() throws {
+        // ZIPFoundation converts these offsets with trapping arithmetic; the precheck must stop them first.
+        let good = [UInt8](try Data(contentsOf: Fixtures.url("small_zip.pth")))
+        let sig: [UInt8] = [0x50, 0x4B, 0x06, 0x06]
+        let rec = try XCTUnwrap((0...(good.count - 4)).last { Array(good[$0 ..< $0 + 4]) == sig })
+        for field in [24, 32, 40, 48] {   // entries on disk, total entries, directory size, directory offset
+            var b = good
+            for k in 0..<8 { b[rec + field + k] = 0xFF }   // 2^64-1 traps in off_t(_:)
+            XCTAssertThrowsError(try PyTorchCheckpoint.decode(Data(b), name: "z.pth")) { e in
+                XCTAssertTrue("\(e)".contains("beyond any real archive"), "\(e)")
+            }
+        }
+        // No end record at all.
+        XCTAssertThrowsError(try PyTorchCheckpoint.decode(Data(good.prefix(good.count - 22)), name: "z.pth")) { e in
+            XCTAssertTrue("\(e)".contains("without an end record"), "\(e)")
+        }
     }
 
     // MARK: safetensors

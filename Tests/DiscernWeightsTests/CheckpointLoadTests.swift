@@ -115,7 +115,9 @@ final class CheckpointLoadTests: XCTestCase {
         }
         let t = try PyTorchCheckpoint.load(url)
         XCTAssertEqual(t.count, 296)
-        XCTAssertEqual(WeightStore(t).keys.count, 296 - t.keys.filter { $0.hasSuffix("num_batches_tracked") }.count)
+        // torch counts 49 num_batches_tracked buffers in this file; WeightStore drops them.
+        XCTAssertEqual(t.keys.filter { $0.hasSuffix("num_batches_tracked") }.count, 49)
+        XCTAssertEqual(WeightStore(t).keys.count, 247)
         XCTAssertEqual(t["_conv_stem.weight"]?.shape, [32, 3, 3, 3])
         XCTAssertEqual(t["_blocks.15._project_conv.weight"]?.shape, [320, 1152, 1, 1])
         XCTAssertEqual(t["_blocks.0._depthwise_conv.weight"]?.shape, [32, 1, 3, 3])
@@ -126,5 +128,18 @@ final class CheckpointLoadTests: XCTestCase {
         let v = try XCTUnwrap(t["_bn1.running_var"])
         XCTAssertEqual(v.shape, [1280])
         XCTAssertTrue(v.data.allSatisfy { $0 > 0 && $0.isFinite })
+
+        // Values against torch.load of the same file (tools/make_weights_fixtures.py).
+        let ref = try SafeTensors.read(Fixtures.url("lite0_reference.safetensors"))
+        for (k, r) in ref.tensors where k != "sums.f64" {
+            XCTAssertEqual(t[k]?.data, r.data, k)
+        }
+        let keys = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(ref.metadata["keys"]!.utf8)) as? [String])
+        let sums = try XCTUnwrap(ref.tensors["sums.f64"]).data
+        XCTAssertEqual(keys.count, 296)
+        for (k, want) in zip(keys, sums) {
+            let got = t[k]?.data.reduce(0.0) { $0 + Double($1) } ?? .nan
+            XCTAssertEqual(got, Double(want), accuracy: 1e-5 * max(1, abs(Double(want))), k)
+        }
     }
 }

@@ -40,6 +40,11 @@ final class PickleRefusalTests: XCTestCase {
                       containing: "storage '0' declares 1099511627776 FloatStorage elements, more than the whole file")
         assertRefused(try PyTorchCheckpoint.load(Fixtures.url("truncated_storage_legacy.pth")),
                       containing: "storage '0' needs 200 bytes, past the end of the file")
+        assertRefused(try PyTorchCheckpoint.load(Fixtures.url("huge_storage_zip.pth")),
+                      containing: "storage '0' declares 1099511627776 FloatStorage elements, more than the whole file")
+        XCTAssertThrowsError(try PyTorchCheckpoint.load(Fixtures.url("short_storage_zip.pth"))) { e in
+            XCTAssertTrue("\(e)".contains("tensor 'w' reaches past the bytes of storage '0'"), "\(e)")
+        }
     }
 
     // Hand-written pickles for opcodes torch.save never emits.
@@ -80,6 +85,10 @@ final class PickleRefusalTests: XCTestCase {
         assertRefused(try decode([0x28, 0x6F]), containing: "opcode OBJ")
         assertRefused(try decode([0x82, 0x01]), containing: "opcode EXT")
         assertRefused(try decode([0x50] + Array("0\n".utf8)), containing: "opcode PERSID")
+        // Names from the file cannot inject terminal escapes or new lines into the message.
+        XCTAssertThrowsError(try decode(Self.str("os\u{1B}[31m") + Self.str("sys\ntem") + [0x93])) { e in
+            XCTAssertTrue("\(e)".hasSuffix("refused: global 'os?[31m.sys?tem' is not allowed (weight files may hold only tensors: save a state_dict)"), "\(e)")
+        }
         // STACK_GLOBAL (protocol 4) is checked like GLOBAL.
         assertRefused(try decode(Self.str("os") + Self.str("system") + [0x93]), containing: "global 'os.system' is not allowed")
         // A persistent id that is not a storage (legacy 'module' source records).
