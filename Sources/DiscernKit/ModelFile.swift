@@ -67,13 +67,17 @@ public struct ModelFile: Sendable {
         guard let json = file.metadata["discern"] else {
             throw KitError.badModel(path, "not a Discern model (no 'discern' metadata); train one with `discern train`")
         }
+        // Format and version first, so a file from another version says so rather than failing to parse.
+        struct Header: Decodable { var format: String?; var version: Int? }
+        let header = try? JSONDecoder().decode(Header.self, from: Data(json.utf8))
+        guard header?.format == "discern-model" else { throw KitError.badModel(path, "not a Discern model file (format '\(header?.format ?? "?")')") }
+        guard let version = header?.version, version == ModelMetadata.currentVersion else {
+            throw KitError.badModel(path, "model file version \(header?.version.map(String.init) ?? "?") is not the version this Discern reads " +
+                                    "(\(ModelMetadata.currentVersion)); retrain it with this version")
+        }
         let metadata: ModelMetadata
         do { metadata = try JSONDecoder().decode(ModelMetadata.self, from: Data(json.utf8)) } catch {
             throw KitError.badModel(path, "its metadata does not parse (\(error))")
-        }
-        guard metadata.format == "discern-model" else { throw KitError.badModel(path, "format '\(metadata.format)' is not discern-model") }
-        guard metadata.version <= ModelMetadata.currentVersion else {
-            throw KitError.badModel(path, "made by a newer Discern (model version \(metadata.version), this one reads \(ModelMetadata.currentVersion))")
         }
         var backbone: [String: Tensor] = [:]
         for (k, v) in file.tensors where k.hasPrefix("backbone.") { backbone[String(k.dropFirst(9))] = v }

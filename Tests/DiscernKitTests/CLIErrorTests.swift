@@ -1,0 +1,62 @@
+import Foundation
+import XCTest
+
+/// Every user mistake gives one clear line naming the problem and a non-zero exit, never a stack trace.
+final class CLIErrorTests: XCTestCase {
+    func assertOneLineError(_ args: [String], mentions: [String], file: StaticString = #filePath, line: UInt = #line) throws {
+        let r = try TestPaths.run(args)
+        XCTAssertNotEqual(r.status, 0, "exit status for \(args)", file: file, line: line)
+        let errLines = r.err.split(separator: "\n").filter { !$0.isEmpty && !$0.hasPrefix("Usage") && !$0.hasPrefix("  ") && !$0.hasPrefix("See ") }
+        XCTAssertFalse(r.err.contains("Fatal error") || r.err.contains("Stack dump") || r.err.contains("backtrace"),
+                       "crash for \(args): \(r.err)", file: file, line: line)
+        let text = errLines.joined(separator: "\n")
+        for m in mentions { XCTAssertTrue(text.contains(m), "\(args): '\(m)' not in: \(text)", file: file, line: line) }
+    }
+
+    func testMissingModelFile() throws {
+        try assertOneLineError(["predict", "--model", "/nonexistent/model.safetensors", "x.jpg"], mentions: ["/nonexistent/model.safetensors"])
+    }
+
+    func testWrongBackboneName() throws {
+        try assertOneLineError(["train", "--data", "/tmp", "--backbone", "resnet51"], mentions: ["resnet51"])
+    }
+
+    func testMissingDataFolder() throws {
+        try assertOneLineError(["run", "--data", "/nonexistent/data", "--out", NSTemporaryDirectory() + "/discern-x"], mentions: ["/nonexistent/data"])
+    }
+
+    func testOneClassFolder() throws {
+        guard let ds = TestPaths.datasets else { throw XCTSkip("no datasets") }
+        let root = try TestPaths.temporaryDirectory("oneclass")
+        let cats = root.appendingPathComponent("training_set/cats")
+        try FileManager.default.createDirectory(at: cats, withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(at: cats.appendingPathComponent("cat.1.jpg"),
+                                                   withDestinationURL: ds.appendingPathComponent("cats-and-dogs/training_set/cats/cat.1.jpg"))
+        try assertOneLineError(["train", "--data", root.path, "--out", root.appendingPathComponent("out").path], mentions: ["two class"])
+    }
+
+    func testWeightsForAnotherBackbone() throws {
+        guard let w = TestPaths.liteWeights else { throw XCTSkip("Lite0 weights absent (scripts/fetch-weights)") }
+        try assertOneLineError(["classify", "--backbone", "resnet18", "--weights", w.path, "x.jpg"], mentions: [w.path, "resnet18"])
+    }
+
+    func testModelFileFromAnotherVersion() throws {
+        // A safetensors file whose Discern metadata claims a future version.
+        let dir = try TestPaths.temporaryDirectory("version")
+        let header = #"{"__metadata__":{"discern":"{\"format\":\"discern-model\",\"version\":99}"}}"#
+        var data = Data()
+        var n = UInt64(header.utf8.count).littleEndian
+        withUnsafeBytes(of: &n) { data.append(contentsOf: $0) }
+        data.append(Data(header.utf8))
+        let f = dir.appendingPathComponent("future.safetensors")
+        try data.write(to: f)
+        try assertOneLineError(["predict", "--model", f.path, "x.jpg"], mentions: [f.path])
+    }
+
+    func testNotAModelFile() throws {
+        let dir = try TestPaths.temporaryDirectory("notmodel")
+        let f = dir.appendingPathComponent("text.safetensors")
+        try Data("hello, not a model".utf8).write(to: f)
+        try assertOneLineError(["predict", "--model", f.path, "x.jpg"], mentions: [f.path])
+    }
+}

@@ -1,0 +1,51 @@
+import Foundation
+import XCTest
+@testable import DiscernKit
+import DiscernModels
+
+/// The whole study on a small subset (48 training and 16 test images per class, 2 epochs):
+/// the model file round-trips, metrics.json has its keys, accuracy is far above chance.
+final class StudyEndToEndTests: XCTestCase {
+    func testSmallStudy() throws {
+        guard TestPaths.liteWeights != nil else { throw XCTSkip("Lite0 weights absent (scripts/fetch-weights)") }
+        let (data, unknown) = try TestPaths.subset(perClass: 48, testPerClass: 16, unknown: 24)
+        let out = try TestPaths.temporaryDirectory("study")
+        var o = StudyOptions(data: data.path)
+        o.unknown = [unknown.path]
+        o.epochs = 2; o.augmentViews = 1; o.out = out.path; o.force = true
+        o.weights = TestPaths.liteWeights!.path
+        Progress.quiet = true
+        let outcome = try Study(options: o).run()
+
+        XCTAssertGreaterThan(outcome.test.table!.accuracy, 0.8, "test accuracy")
+        XCTAssertEqual(outcome.classes, ["cats", "dogs"])
+
+        // metrics.json keys
+        let metrics = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("metrics.json"))) as! [String: Any]
+        let acc = metrics["accuracy"] as! [String: Any], timing = metrics["timing"] as! [String: Any]
+        XCTAssertNotNil(acc["train"] as? Double); XCTAssertNotNil(acc["test"] as? Double)
+        XCTAssertNotNil(timing["train_seconds"] as? Double); XCTAssertNotNil(timing["eval_seconds"] as? Double)
+        XCTAssertNotNil(metrics["threshold"]); XCTAssertNotNil(metrics["test"])
+        let ood = metrics["ood"] as! [String: Any], flowers = ood["flowers"] as! [String: Any]
+        XCTAssertEqual(flowers["n"] as? Int, 24)
+        let scores = flowers["scores"] as! [String: Any]
+        for s in ["density", "msp", "energy", "mahalanobis", "knn"] { XCTAssertNotNil(scores[s], "score \(s)") }
+
+        // The model file is self-contained and gives the run's logits for a test image.
+        let service = try DiscernModelService.load(path: outcome.modelPath)
+        XCTAssertEqual(service.info.classes, ["cats", "dogs"])
+        XCTAssertEqual(service.model.metadata.backbone, BackboneKind.efficientnetLite0.rawValue)
+        let row = outcome.test.table!.rows[0]
+        let (preds, failures) = try service.predictFiles([row.path])
+        XCTAssertTrue(failures.isEmpty)
+        for (a, b) in zip(preds[0].logits, row.logits) { XCTAssertEqual(a, Double(b), accuracy: 1e-3) }
+        XCTAssertEqual(preds[0].threshold, outcome.robustness!.verdict.value, accuracy: 1e-12)
+        XCTAssertEqual(preds[0].score, outcome.robustness!.verdict.score)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: out.appendingPathComponent("report.html").path))
+
+        // A second run into the same folder without --force is refused.
+        XCTAssertThrowsError(try Study(options: { var p = o; p.force = false; return p }()).run()) { e in
+            XCTAssertTrue("\(e)".contains("--force"))
+        }
+    }
+}

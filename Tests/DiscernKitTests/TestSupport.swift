@@ -1,0 +1,70 @@
+import Foundation
+import XCTest
+
+/// Paths the end-to-end tests need: the shared datasets, the Lite0 weights and the release binary.
+enum TestPaths {
+    static let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    static var datasets: URL? {
+        for c in [repo.deletingLastPathComponent().appendingPathComponent("shared/datasets"), URL(fileURLWithPath: "/work/shared/datasets")]
+        where FileManager.default.fileExists(atPath: c.appendingPathComponent("cats-and-dogs").path) { return c }
+        return nil
+    }
+
+    static var liteWeights: URL? {
+        let u = repo.appendingPathComponent("weights/efficientnet-lite0-57934424.pth")
+        return FileManager.default.fileExists(atPath: u.path) ? u : nil
+    }
+
+    static var binary: URL? {
+        for c in ["release", "debug"] {
+            let u = repo.appendingPathComponent(".build/\(c)/discern")
+            if FileManager.default.isExecutableFile(atPath: u.path) { return u }
+        }
+        return nil
+    }
+
+    static func temporaryDirectory(_ name: String) throws -> URL {
+        let u = FileManager.default.temporaryDirectory.appendingPathComponent("discern-\(name)-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: u, withIntermediateDirectories: true)
+        return u
+    }
+
+    /// A small image-folder dataset of symlinks to the first `perClass` images of each class.
+    static func subset(perClass: Int, testPerClass: Int, unknown: Int) throws -> (data: URL, unknown: URL) {
+        guard let ds = datasets else { throw XCTSkip("../shared/datasets not found") }
+        let root = try temporaryDirectory("subset")
+        let fm = FileManager.default
+        for (split, n) in [("training_set", perClass), ("test_set", testPerClass)] {
+            for cls in ["cats", "dogs"] {
+                let src = ds.appendingPathComponent("cats-and-dogs/\(split)/\(cls)")
+                let dst = root.appendingPathComponent("\(split)/\(cls)")
+                try fm.createDirectory(at: dst, withIntermediateDirectories: true)
+                let files = try fm.contentsOfDirectory(atPath: src.path).filter { $0.hasSuffix(".jpg") }.sorted().prefix(n)
+                for f in files { try fm.createSymbolicLink(at: dst.appendingPathComponent(f), withDestinationURL: src.appendingPathComponent(f)) }
+            }
+        }
+        let unk = root.appendingPathComponent("unknown/flowers")
+        try fm.createDirectory(at: unk, withIntermediateDirectories: true)
+        let src = ds.appendingPathComponent("unknown/flowers")
+        for f in try fm.contentsOfDirectory(atPath: src.path).sorted().prefix(unknown) {
+            try fm.createSymbolicLink(at: unk.appendingPathComponent(f), withDestinationURL: src.appendingPathComponent(f))
+        }
+        return (root, unk)
+    }
+
+    /// Runs the CLI; returns exit status, stdout and stderr.
+    @discardableResult
+    static func run(_ args: [String]) throws -> (status: Int32, out: String, err: String) {
+        guard let bin = binary else { throw XCTSkip("build the discern binary first (scripts/test does)") }
+        let p = Process()
+        p.executableURL = bin
+        p.arguments = args
+        let o = Pipe(), e = Pipe()
+        p.standardOutput = o; p.standardError = e
+        try p.run()
+        let od = o.fileHandleForReading.readDataToEndOfFile(), ed = e.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return (p.terminationStatus, String(decoding: od, as: UTF8.self), String(decoding: ed, as: UTF8.self))
+    }
+}
