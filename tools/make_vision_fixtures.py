@@ -54,6 +54,10 @@ def photo_fixture(idx, path, with_random):
         meta["resize256_size"] = f"{r.size[0]},{r.size[1]}"
         a["center224"] = arr(F.center_crop(r, [224, 224]))[::4]
         a["center_pad"] = arr(F.center_crop(F.resize(im, [50, 61]), [57, 80]))
+        # libjpeg DCT-scaled decoding through PIL's draft(): the reference for ImageCodec's minSize.
+        d = Image.open(path); d.draft("RGB", (w // 4, h // 4))
+        a["draft_quarter"] = arr(d)
+        meta["draft_request"] = f"{w // 4},{h // 4}"
     if with_random:
         torch.manual_seed(1000 + idx)
         angle = T.RandomRotation.get_params([-20.0, 20.0])
