@@ -54,6 +54,10 @@ def photo_fixture(idx, path, with_random):
         meta["resize256_size"] = f"{r.size[0]},{r.size[1]}"
         a["center224"] = arr(F.center_crop(r, [224, 224]))[::4]
         a["center_pad"] = arr(F.center_crop(F.resize(im, [50, 61]), [57, 80]))
+        # libjpeg DCT-scaled decoding through PIL's draft(): the reference for ImageCodec's minSize.
+        d = Image.open(path); d.draft("RGB", (w // 4, h // 4))
+        a["draft_quarter"] = arr(d)
+        meta["draft_request"] = f"{w // 4},{h // 4}"
     if with_random:
         torch.manual_seed(1000 + idx)
         angle = T.RandomRotation.get_params([-20.0, 20.0])
@@ -177,6 +181,20 @@ def bad():
     save(f"{OUT}/bad_reasons.safetensors", {"dummy": np.zeros(1, np.uint8)}, reasons)
 
 
+def geometry():
+    """PIL rotate/affine edge paths on a small synthetic image: transposes (0/90/180/270°, square and not),
+    negative and >360° angles, and the pure-scaling affine engine (shear 0)."""
+    im = Image.open(f"{OUT}/synthetic/interlaced.png").convert("RGB")
+    sq = im.crop((0, 0, 37, 37))
+    a = {}
+    for name, img in [("rect", im), ("square", sq)]:
+        for ang in [0.0, 90.0, 180.0, 270.0, -33.3, 401.5]:
+            a[f"rotate_{name}_{ang}"] = arr(F.rotate(img, ang, InterpolationMode.NEAREST, False, None, 0))
+        a[f"affine_scale_{name}"] = arr(F.affine(img, 0.0, [0, 0], 1.37, [0.0, 0.0], interpolation=InterpolationMode.NEAREST, fill=0))
+        a[f"affine_shrink_{name}"] = arr(F.affine(img, 0.0, [0, 0], 0.61, [0.0, 0.0], interpolation=InterpolationMode.NEAREST, fill=0))
+    save(f"{OUT}/geometry.safetensors", a)
+
+
 def fallback():
     """RandomResizedCrop's deterministic fallback: with scale (2, 3) every try fails."""
     sizes = [(500, 375), (375, 500), (1000, 200), (200, 1000), (333, 331), (7, 3)]
@@ -191,4 +209,4 @@ if __name__ == "__main__":
     os.makedirs(OUT, exist_ok=True)
     for k, p in enumerate(pick_photos()):
         photo_fixture(k, p, with_random=k < 3)
-    synthetic(); bad(); fallback()
+    synthetic(); bad(); geometry(); fallback()

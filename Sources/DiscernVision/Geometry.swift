@@ -90,7 +90,9 @@ public enum Geometry {
             for i in 0 ..< width * height { out.pixels[i * 3] = fill.0; out.pixels[i * 3 + 1] = fill.1; out.pixels[i * 3 + 2] = fill.2 }
         }
         let inW = image.width, inH = image.height
-        func coord(_ v: Double) -> Int { v < 0 ? -1 : Int(v) }
+        // A degenerate matrix (e.g. scale 0) samples nothing: fill only, never a trapping conversion.
+        guard a.prefix(6).allSatisfy({ $0.isFinite }) else { return out }
+        func coord(_ v: Double) -> Int { v < 0 ? -1 : (v < 2_147_483_647 ? Int(v) : Int(Int32.max)) }
         image.pixels.withUnsafeBufferPointer { src in
             out.pixels.withUnsafeMutableBufferPointer { dst in
                 @inline(__always) func put(_ x: Int, _ y: Int, _ xin: Int, _ yin: Int) {
@@ -113,17 +115,20 @@ public enum Geometry {
                         abs(Double(x) * a[3] + Double(y) * a[4] + a[5]) < 32768.0
                 }
                 if fits(0, 0) && fits(width, height) && fits(0, height) && fits(width, 0) {   // affine_fixed
-                    func fix(_ v: Double) -> Int32 { Int32(floor(v * 65536.0 + 0.5)) }
+                    func fix(_ v: Double) -> Int32 { Int32(truncatingIfNeeded: Int64(floor(v * 65536.0 + 0.5))) }
                     let a0 = fix(a[0]), a1 = fix(a[1]), a3 = fix(a[3]), a4 = fix(a[4])
                     var a2 = fix(a[2] + a[0] * 0.5 + a[1] * 0.5), a5 = fix(a[5] + a[3] * 0.5 + a[4] * 0.5)
+                    let sp = src.baseAddress!, inW32 = Int32(inW), inH32 = Int32(inH)
                     for y in 0 ..< height {
                         var xx = a2, yy = a5
-                        for x in 0 ..< width {
-                            let xin = Int(xx >> 16)
-                            if xin >= 0 && xin < inW {
-                                let yin = Int(yy >> 16)
-                                if yin >= 0 && yin < inH { put(x, y, xin, yin) }
+                        var d = dst.baseAddress! + y * width * 3
+                        for _ in 0 ..< width {
+                            let xin = xx >> 16, yin = yy >> 16
+                            if xin >= 0 && xin < inW32 && yin >= 0 && yin < inH32 {
+                                let s = sp + (Int(yin) * inW + Int(xin)) * 3
+                                d[0] = s[0]; d[1] = s[1]; d[2] = s[2]
                             }
+                            d += 3
                             xx &+= a0; yy &+= a3
                         }
                         a2 &+= a1; a5 &+= a4

@@ -23,14 +23,16 @@ public struct RandomResizedCrop: ImageTransform {
         for _ in 0 ..< 10 {
             let target = area * rng.uniform(scale.0, scale.1)
             let aspect = exp(rng.uniform(logLo, logHi))
-            let w = Int((target * aspect).squareRoot().rounded(.toNearestOrEven))
-            let h = Int((target / aspect).squareRoot().rounded(.toNearestOrEven))
+            let ws = (target * aspect).squareRoot().rounded(.toNearestOrEven)
+            let hs = (target / aspect).squareRoot().rounded(.toNearestOrEven)
+            guard ws.isFinite, hs.isFinite, ws < 1e9, hs < 1e9 else { continue }
+            let w = Int(ws), h = Int(hs)
             if w > 0 && w <= imgW && h > 0 && h <= imgH {
                 let i = rng.int(0, imgH - h + 1), j = rng.int(0, imgW - w + 1)
                 return Params(top: i, left: j, height: h, width: w)
             }
         }
-        let inRatio = Double(imgW) / Double(imgH)
+        let inRatio = imgH > 0 ? Double(imgW) / Double(imgH) : 1
         var w = imgW, h = imgH
         if inRatio < min(ratio.0, ratio.1) {
             h = Int((Double(w) / min(ratio.0, ratio.1)).rounded(.toNearestOrEven))

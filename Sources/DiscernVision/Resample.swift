@@ -73,25 +73,28 @@ public enum Resample {
     static func horizontal(_ image: RGBImage, rows: Range<Int>, coeffs: Coefficients, outWidth: Int) -> RGBImage {
         var out = [UInt8](repeating: 0, count: outWidth * rows.count * 3)
         let ksize = coeffs.ksize, inW = image.width
-        let half = Int32(1 << (precisionBits - 1))
+        let half = SIMD4<Int32>(repeating: Int32(1 << (precisionBits - 1)))
+        // One padding byte lets every pixel load 4 bytes (r, g, b + the next byte, whose lane is ignored).
+        var padded = [UInt8](repeating: 0, count: inW * 3 + 4)
         image.pixels.withUnsafeBufferPointer { src in
             out.withUnsafeMutableBufferPointer { dst in
-                coeffs.weights.withUnsafeBufferPointer { kk in
-                    coeffs.bounds.withUnsafeBufferPointer { bounds in
-                        for (oy, y) in rows.enumerated() {
-                            let row = src.baseAddress! + y * inW * 3
-                            let orow = dst.baseAddress! + oy * outWidth * 3
-                            for xx in 0 ..< outWidth {
-                                let xmin = bounds[xx * 2], n = bounds[xx * 2 + 1]
-                                let k = kk.baseAddress! + xx * ksize
-                                var s0 = half, s1 = half, s2 = half
-                                var p = row + xmin * 3
-                                for x in 0 ..< n {
-                                    let w = k[x]
-                                    s0 &+= Int32(p[0]) &* w; s1 &+= Int32(p[1]) &* w; s2 &+= Int32(p[2]) &* w
-                                    p += 3
+                padded.withUnsafeMutableBufferPointer { row in
+                    coeffs.weights.withUnsafeBufferPointer { kk in
+                        coeffs.bounds.withUnsafeBufferPointer { bounds in
+                            let raw = UnsafeRawPointer(row.baseAddress!)
+                            for (oy, y) in rows.enumerated() {
+                                row.baseAddress!.update(from: src.baseAddress! + y * inW * 3, count: inW * 3)
+                                let orow = dst.baseAddress! + oy * outWidth * 3
+                                for xx in 0 ..< outWidth {
+                                    let xmin = bounds[xx * 2], n = bounds[xx * 2 + 1]
+                                    let k = kk.baseAddress! + xx * ksize
+                                    var acc = half
+                                    for x in 0 ..< n {
+                                        let px = raw.loadUnaligned(fromByteOffset: (xmin + x) * 3, as: SIMD4<UInt8>.self)
+                                        acc &+= SIMD4<Int32>(truncatingIfNeeded: px) &* k[x]
+                                    }
+                                    orow[xx * 3] = clip8(acc[0]); orow[xx * 3 + 1] = clip8(acc[1]); orow[xx * 3 + 2] = clip8(acc[2])
                                 }
-                                orow[xx * 3] = clip8(s0); orow[xx * 3 + 1] = clip8(s1); orow[xx * 3 + 2] = clip8(s2)
                             }
                         }
                     }

@@ -19,6 +19,7 @@ public struct Resize: ImageTransform {
         switch size {
         case let .exact(oh, ow): return (ow, oh)
         case let .shorter(s):
+            if w <= 0 || h <= 0 { return (0, 0) }
             if w <= h { return (s, Int(Double(s) * Double(h) / Double(w))) }
             return (Int(Double(s) * Double(w) / Double(h)), s)
         }

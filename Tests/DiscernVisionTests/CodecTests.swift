@@ -89,6 +89,14 @@ final class CodecTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(small.width, full.width / 4)
         XCTAssertGreaterThanOrEqual(small.height, full.height / 4)
         XCTAssertLessThan(small.width, full.width / 2 + 1)
+        // Same DCT scaling as PIL's draft() for a quarter-size request.
+        let req = ref.metadata["draft_request"]!.split(separator: ",").map { Int($0)! }
+        let quarter = try ImageCodec.decodeFile(path, minSize: (req[0], req[1]))
+        let want = ref.tensors["draft_quarter"]!
+        XCTAssertEqual([quarter.height, quarter.width, 3], want.shape)
+        let d = diff(quarter.pixels.map(Float.init), want.data)
+        print("scaled decode vs PIL draft: \(d)")
+        XCTAssertLessThanOrEqual(d.maxAbs, 1, "\(d)")
         let same = try ImageCodec.decodeFile(path, minSize: (full.width * 2 / 3, full.height * 2 / 3))
         XCTAssertEqual(same, full, "under 2× the target: exact full decode")
     }
