@@ -18,10 +18,12 @@ public enum BenchRunner {
         return Line(what: "\(kind.rawValue) \(precision.rawValue) forward", batch: batch, value: ms, unit: "ms/img")
     }
 
-    public static func vision(pathsFile: String) throws -> [Line] {
-        try VisionBenchmark.runCommand(pathsFile: pathsFile).map {
-            Line(what: "vision \($0.mode.rawValue) (\($0.images) images)", batch: 32, value: $0.imagesPerSecond, unit: "img/s")
-        }
+    public static func vision(pathsFile: String, mode: String, fast: Bool) throws -> [String] {
+        let modes: [VisionBenchmark.Mode]
+        if let m = VisionBenchmark.Mode(rawValue: mode) { modes = [m] }
+        else if mode == "both" { modes = VisionBenchmark.Mode.allCases }
+        else { throw KitError.invalid("--mode \(mode): use eval, train or both") }
+        return try VisionBenchmark.runCommand(pathsFile: pathsFile, modes: modes, fastDecode: fast).map(\.json)
     }
 
     public static func json(_ lines: [Line]) throws -> String {

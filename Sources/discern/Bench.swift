@@ -11,13 +11,17 @@ struct Bench: ParsableCommand {
     @Option(help: "Batch size.") var batch = 32
     @Option(help: "Timed iterations (after one warm-up).") var iterations = 10
     @Option(help: "fp32 or bf16.") var precision: Precision = .fp32
-    @Option(help: "Time decoding + transforms on the image paths listed in this file instead.") var vision: String?
+    @Flag(help: "Time image decoding + transforms instead (with --paths).") var vision = false
+    @Option(help: "With --vision: a file listing image paths, one per line.") var paths: String?
+    @Option(help: "With --vision: eval (decode + Resize + Normalize), train (the study's augmentation) or both.") var mode = "both"
+    @Flag(help: "With --vision: libjpeg-turbo scaled decoding of large JPEGs.") var fast = false
     @Flag(help: "JSON output.") var json = false
 
     func run() throws {
-        if let list = vision {
-            let results = try BenchRunner.vision(pathsFile: list)
-            if json { print(try BenchRunner.json(results)) } else { results.forEach { print($0.line) } }
+        if vision {
+            guard let list = paths else { throw ValidationError("--vision needs --paths FILE") }
+            // One JSON line per mode: the format tools/bench/bench_vision.py reads.
+            for line in try BenchRunner.vision(pathsFile: list, mode: mode, fast: fast) { print(line) }
             return
         }
         let r = try BenchRunner.backbone(backbone, batch: batch, iterations: iterations, precision: precision)
