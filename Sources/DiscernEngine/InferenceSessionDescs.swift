@@ -9,14 +9,24 @@ enum ConvDesc {
 
     /// nil when oneDNN has no implementation for these layouts.
     static func create(_ p: FusedConv, src: dnnl_memory_desc_t, dst: dnnl_memory_desc_t, dt: dnnl_data_type_t) throws -> dnnl_primitive_desc_t? {
+        if InferenceSession.convAlgorithm == dnnl_convolution_winograd, p.kernel == (3, 3), p.stride == (1, 1), p.groups == 1,
+           let pd = try create(p, src: src, dst: dst, dt: dt, alg: dnnl_convolution_winograd) {
+            return pd
+        }
+        return try create(p, src: src, dst: dst, dt: dt, alg: dnnl_convolution_direct)
+    }
+
+    static func create(_ p: FusedConv, src: dnnl_memory_desc_t, dst: dnnl_memory_desc_t, dt: dnnl_data_type_t,
+                       alg: dnnl_alg_kind_t) throws -> dnnl_primitive_desc_t? {
         var s = src, d = dst
         var w = try DNNL.md(weightDims(p), dt, dnnl_format_tag_any)
         var b = try DNNL.md([p.outChannels], dnnl_f32, dnnl_a)
         var strides = DNNL.dims([p.stride.h, p.stride.w])
         var pl = DNNL.dims([p.padTop, p.padLeft]), pr = DNNL.dims([p.padBottom, p.padRight])
         var desc = dnnl_convolution_desc_t()
-        try dnnlCheck(dnnl_convolution_forward_desc_init(&desc, dnnl_forward_inference, dnnl_convolution_direct,
-                                                         &s, &w, &b, &d, &strides, &pl, &pr), "convolution desc")
+        let st0 = dnnl_convolution_forward_desc_init(&desc, dnnl_forward_inference, alg, &s, &w, &b, &d, &strides, &pl, &pr)
+        if st0 == dnnl_unimplemented { return nil }
+        try dnnlCheck(st0, "convolution desc")
         let attr = try makeAttr(sum: p.residual != nil, activation: p.activation)
         defer { dnnl_primitive_attr_destroy(attr) }
         var pd: dnnl_primitive_desc_t?
