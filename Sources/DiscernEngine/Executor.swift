@@ -13,6 +13,8 @@ public final class Executor: @unchecked Sendable {
     enum Saved { case none, output(Tensor), pool(MaxPoolWorkspace) }
     struct Record { var saved: [Saved]; var shapes: [[Int]] }
     private var record: Record?
+    /// Nodes whose input gradients the last backward computed (shows the early stop in tests).
+    var lastBackwardSteps = 0
 
     /// Runs `body` on the last recorded forward, under the lock.
     func withRecord<T>(_ body: (Record) throws -> T) throws -> T {

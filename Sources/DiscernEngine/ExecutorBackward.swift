@@ -18,6 +18,7 @@ extension Executor {
             var grads = [Tensor?](repeating: nil, count: graph.nodes.count)
             var kept: [Int: Tensor] = [:]
             grads[graph.output] = outputGradient
+            lastBackwardSteps = 0
             for id in stride(from: graph.output, through: stop, by: -1) {
                 guard let g = grads[id] else { continue }
                 grads[id] = nil
@@ -25,6 +26,7 @@ extension Executor {
                 let node = graph.nodes[id]
                 let live = node.inputs.filter { $0 >= stop }
                 if live.isEmpty { continue }
+                lastBackwardSteps += 1
                 let gin: [Tensor]
                 do { gin = try inputGradients(node, g, rec, guided: guidedReLU) } catch let e as EngineError {
                     throw EngineError.invalid("\(node.names.first ?? "node \(id)") backward: \(e)")
