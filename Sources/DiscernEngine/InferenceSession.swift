@@ -16,7 +16,7 @@ public final class InferenceSession: @unchecked Sendable {
     public let notice: String?
 
     private let program: FusedProgram
-    private let weights = WeightCache()
+    private let weights = SessionWeightCache()
     private var plans: [[Int]: InferencePlan] = [:]
     private let lock = NSLock()
 
