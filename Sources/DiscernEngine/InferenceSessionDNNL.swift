@@ -1,7 +1,7 @@
 import COneDNN
 
 /// Small owning wrappers over the oneDNN C API used by the inference session.
-enum DNNL {
+enum SessionDNNL {
     /// A dnnl_dims_t-sized array (the C API takes it as a pointer).
     static func dims(_ a: [Int]) -> [Int64] {
         a.map(Int64.init) + [Int64](repeating: 0, count: 12 - a.count)
@@ -32,7 +32,7 @@ enum DNNL {
 }
 
 /// A memory object (descriptor + buffer); the buffer is ours unless `owned` is false.
-final class DNNLMemory {
+final class SessionMemory {
     let handle: dnnl_memory_t
     let desc: dnnl_memory_desc_t
 
@@ -40,7 +40,7 @@ final class DNNLMemory {
     init(_ desc: dnnl_memory_desc_t) throws {
         var d = desc
         var m: dnnl_memory_t?
-        try dnnlCheck(dnnl_memory_create(&m, &d, DNNLContext.shared.engine, DNNL.allocate), "memory create")
+        try dnnlCheck(dnnl_memory_create(&m, &d, DNNLContext.shared.engine, SessionDNNL.allocate), "memory create")
         handle = m!; self.desc = desc
     }
 
@@ -66,7 +66,7 @@ final class DNNLMemory {
 }
 
 /// A created primitive plus the descriptor it came from.
-final class DNNLPrimitive {
+final class SessionPrimitive {
     let primitive: dnnl_primitive_t
     let pd: dnnl_primitive_desc_t
 
@@ -78,12 +78,12 @@ final class DNNLPrimitive {
         primitive = p!; self.pd = pd
     }
 
-    static func reorder(from src: dnnl_memory_desc_t, to dst: dnnl_memory_desc_t) throws -> DNNLPrimitive {
+    static func reorder(from src: dnnl_memory_desc_t, to dst: dnnl_memory_desc_t) throws -> SessionPrimitive {
         var s = src, d = dst
         var pd: dnnl_primitive_desc_t?
         let e = DNNLContext.shared.engine
         try dnnlCheck(dnnl_reorder_primitive_desc_create(&pd, &s, e, &d, e, nil), "reorder desc")
-        return try DNNLPrimitive(pd: pd!, what: "reorder")
+        return try SessionPrimitive(pd: pd!, what: "reorder")
     }
 
     func execute(_ args: [dnnl_exec_arg_t]) throws {
@@ -99,7 +99,7 @@ final class DNNLPrimitive {
 }
 
 /// Primitive attributes with a post-op chain; destroyed after the descriptor is made.
-func makeAttr(sum: Bool, activation: FusedActivation?) throws -> dnnl_primitive_attr_t {
+func sessionAttr(sum: Bool, activation: FusedActivation?) throws -> dnnl_primitive_attr_t {
     var attr: dnnl_primitive_attr_t?
     try dnnlCheck(dnnl_primitive_attr_create(&attr), "attr create")
     var ops: dnnl_post_ops_t?

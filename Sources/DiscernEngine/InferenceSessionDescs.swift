@@ -1,7 +1,7 @@
 import COneDNN
 
 /// Convolution / pooling primitive descriptors and the once-per-session weight reorders.
-enum ConvDesc {
+enum SessionConvDesc {
     static func weightDims(_ p: FusedConv) -> [Int] {
         p.groups == 1 ? [p.outChannels, p.inChannels, p.kernel.h, p.kernel.w]
             : [p.groups, p.outChannels / p.groups, p.inChannels / p.groups, p.kernel.h, p.kernel.w]
@@ -9,15 +9,25 @@ enum ConvDesc {
 
     /// nil when oneDNN has no implementation for these layouts.
     static func create(_ p: FusedConv, src: dnnl_memory_desc_t, dst: dnnl_memory_desc_t, dt: dnnl_data_type_t) throws -> dnnl_primitive_desc_t? {
+        if InferenceSession.convAlgorithm == dnnl_convolution_winograd, p.kernel == (3, 3), p.stride == (1, 1), p.groups == 1,
+           let pd = try create(p, src: src, dst: dst, dt: dt, alg: dnnl_convolution_winograd) {
+            return pd
+        }
+        return try create(p, src: src, dst: dst, dt: dt, alg: dnnl_convolution_direct)
+    }
+
+    static func create(_ p: FusedConv, src: dnnl_memory_desc_t, dst: dnnl_memory_desc_t, dt: dnnl_data_type_t,
+                       alg: dnnl_alg_kind_t) throws -> dnnl_primitive_desc_t? {
         var s = src, d = dst
-        var w = try DNNL.md(weightDims(p), dt, dnnl_format_tag_any)
-        var b = try DNNL.md([p.outChannels], dnnl_f32, dnnl_a)
-        var strides = DNNL.dims([p.stride.h, p.stride.w])
-        var pl = DNNL.dims([p.padTop, p.padLeft]), pr = DNNL.dims([p.padBottom, p.padRight])
+        var w = try SessionDNNL.md(weightDims(p), dt, dnnl_format_tag_any)
+        var b = try SessionDNNL.md([p.outChannels], dnnl_f32, dnnl_a)
+        var strides = SessionDNNL.dims([p.stride.h, p.stride.w])
+        var pl = SessionDNNL.dims([p.padTop, p.padLeft]), pr = SessionDNNL.dims([p.padBottom, p.padRight])
         var desc = dnnl_convolution_desc_t()
-        try dnnlCheck(dnnl_convolution_forward_desc_init(&desc, dnnl_forward_inference, dnnl_convolution_direct,
-                                                         &s, &w, &b, &d, &strides, &pl, &pr), "convolution desc")
-        let attr = try makeAttr(sum: p.residual != nil, activation: p.activation)
+        let st0 = dnnl_convolution_forward_desc_init(&desc, dnnl_forward_inference, alg, &s, &w, &b, &d, &strides, &pl, &pr)
+        if st0 == dnnl_unimplemented { return nil }
+        try dnnlCheck(st0, "convolution desc")
+        let attr = try sessionAttr(sum: p.residual != nil, activation: p.activation)
         defer { dnnl_primitive_attr_destroy(attr) }
         var pd: dnnl_primitive_desc_t?
         let st = dnnl_primitive_desc_create(&pd, &desc, attr, DNNLContext.shared.engine, nil)
@@ -36,8 +46,8 @@ enum ConvDesc {
     /// unless that makes oneDNN fall back to a different (slower) kernel than its free choice.
     static func best(_ p: FusedConv, src: dnnl_memory_desc_t, inDims: [Int], dst: dnnl_memory_desc_t?, outDims: [Int],
                      dt: dnnl_data_type_t) throws -> dnnl_primitive_desc_t {
-        let anySrc = try DNNL.md(inDims, dt, dnnl_format_tag_any)
-        let anyDst = try DNNL.md(outDims, dt, dnnl_format_tag_any)
+        let anySrc = try SessionDNNL.md(inDims, dt, dnnl_format_tag_any)
+        let anyDst = try SessionDNNL.md(outDims, dt, dnnl_format_tag_any)
         guard let free = try create(p, src: anySrc, dst: anyDst, dt: dt) else {
             throw EngineError.invalid("InferenceSession: oneDNN has no convolution for \(inDims) -> \(outDims)")
         }
@@ -52,13 +62,13 @@ enum ConvDesc {
     }
 }
 
-enum PoolDesc {
+enum SessionPoolDesc {
     static func make(max: Bool, src: dnnl_memory_desc_t, outDims: [Int], kernel: (Int, Int), stride: Int, pad: Int,
                      dt: dnnl_data_type_t) throws -> dnnl_primitive_desc_t {
         var s = src
-        var d = try DNNL.md(outDims, dt, dnnl_format_tag_any)
-        var st = DNNL.dims([stride, stride]), k = DNNL.dims([kernel.0, kernel.1]), dil = DNNL.dims([0, 0])
-        var pl = DNNL.dims([pad, pad]), pr = DNNL.dims([pad, pad])
+        var d = try SessionDNNL.md(outDims, dt, dnnl_format_tag_any)
+        var st = SessionDNNL.dims([stride, stride]), k = SessionDNNL.dims([kernel.0, kernel.1]), dil = SessionDNNL.dims([0, 0])
+        var pl = SessionDNNL.dims([pad, pad]), pr = SessionDNNL.dims([pad, pad])
         var desc = dnnl_pooling_v2_desc_t()
         try dnnlCheck(dnnl_pooling_v2_forward_desc_init(&desc, dnnl_forward_inference,
                                                         max ? dnnl_pooling_max : dnnl_pooling_avg_exclude_padding,
@@ -70,19 +80,19 @@ enum PoolDesc {
 }
 
 /// Folded weights reordered once into each layout a plan asks for; shared by all plans of a session.
-final class WeightCache {
-    private var entries: [Int: [(DNNLMemory, DNNLMemory)]] = [:]
+final class SessionWeightCache {
+    private var entries: [Int: [(SessionMemory, SessionMemory)]] = [:]
 
-    func memories(op: Int, conv p: FusedConv, weightsDesc: dnnl_memory_desc_t) throws -> (DNNLMemory, DNNLMemory) {
-        if let hit = entries[op]?.first(where: { DNNL.equal($0.0.desc, weightsDesc) }) { return hit }
-        let dims = ConvDesc.weightDims(p)
-        let plain = try DNNLMemory(try DNNL.md(dims, dnnl_f32, dims.count == 4 ? dnnl_oihw : dnnl_goihw))
+    func memories(op: Int, conv p: FusedConv, weightsDesc: dnnl_memory_desc_t) throws -> (SessionMemory, SessionMemory) {
+        if let hit = entries[op]?.first(where: { SessionDNNL.equal($0.0.desc, weightsDesc) }) { return hit }
+        let dims = SessionConvDesc.weightDims(p)
+        let plain = try SessionMemory(try SessionDNNL.md(dims, dnnl_f32, dims.count == 4 ? dnnl_oihw : dnnl_goihw))
         p.weight.withUnsafeBytes { plain.pointer!.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
-        let w = try DNNLMemory(weightsDesc)
-        let r = try DNNLPrimitive.reorder(from: plain.desc, to: weightsDesc)
+        let w = try SessionMemory(weightsDesc)
+        let r = try SessionPrimitive.reorder(from: plain.desc, to: weightsDesc)
         try r.execute([dnnl_exec_arg_t(arg: DNNL_ARG_FROM, memory: plain.handle), dnnl_exec_arg_t(arg: DNNL_ARG_TO, memory: w.handle)])
         try dnnlCheck(dnnl_stream_wait(DNNLContext.shared.stream), "weight reorder")
-        let b = try DNNLMemory(try DNNL.md([p.outChannels], dnnl_f32, dnnl_a))
+        let b = try SessionMemory(try SessionDNNL.md([p.outChannels], dnnl_f32, dnnl_a))
         p.bias.withUnsafeBytes { b.pointer!.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
         entries[op, default: []].append((w, b))
         return (w, b)
