@@ -1,0 +1,30 @@
+import ArgumentParser
+import Foundation
+import DiscernKit
+
+struct Explain: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Explain predictions: CAM overlays (PNG), maps (.npy), guided backprop and guided Grad-CAM, attention areas.")
+    @Option(help: "Model file.") var model: String
+    @Argument(help: "Image files.") var images: [String]
+    @Option(help: "gradcam, gradcam++, hirescam, xgradcam, layercam, eigencam, scorecam.") var method = "gradcam"
+    @Option(help: "Target layer (module path, e.g. layer4.2 or _conv_head; default: the last block of the last stage).") var layer: String?
+    @Option(name: .customLong("class"), help: "Class to explain, by name or index (default: the predicted one).") var className: String?
+    @Option(help: "Output folder.") var out: String
+
+    func validate() throws { if images.isEmpty { throw ValidationError("give at least one image") } }
+
+    func run() throws {
+        let service = try DiscernModelService.load(path: model)
+        var failed = false
+        for path in images {
+            do {
+                let e = try service.explainFile(path, method: method, layer: layer, className: className, out: out)
+                print(String(format: "%@: %@ explained '%@' at %@, attention area %.3f", path, e.method, e.className, e.layer, e.attentionArea))
+            } catch {
+                FileHandle.standardError.write(Data("discern: \(error)\n".utf8)); failed = true
+            }
+        }
+        if failed { throw ExitCode(1) }
+    }
+}
