@@ -40,9 +40,9 @@ final class DNNLPrimitive: @unchecked Sendable {
         var mems: [dnnl_memory_t] = []
         defer { for m in mems { dnnl_memory_destroy(m) } }
         var exec: [dnnl_exec_arg_t] = []
-        // 64-byte aligned scratch for this call only.
-        let scratch = UnsafeMutableRawPointer.allocate(byteCount: max(scratchpadBytes, 64), alignment: 64)
-        defer { scratch.deallocate() }
+        let scratchBuffer = ScratchPool.shared.take(scratchpadBytes)
+        defer { ScratchPool.shared.give(scratchBuffer) }
+        let scratch = scratchBuffer.pointer
         let all = scratchpadBytes > 0 ? args + [(DNNL_ARG_SCRATCHPAD, scratchpad, scratch)] : args
         for (arg, desc, ptr) in all {
             var d = desc
@@ -59,6 +59,28 @@ final class DNNLPrimitive: @unchecked Sendable {
         try dnnlCheck(dnnl_primitive_execute(primitive, stream, Int32(exec.count), exec), "\(what): execute")
         try dnnlCheck(dnnl_stream_wait(stream), "\(what): wait")
     }
+}
+
+/// Reusable 64-byte aligned scratchpads: one buffer per concurrent caller, grown to the largest
+/// need, so steady-state calls neither allocate nor page-fault fresh memory.
+final class ScratchPool: @unchecked Sendable {
+    static let shared = ScratchPool()
+    struct Buffer { let pointer: UnsafeMutableRawPointer; let size: Int }
+    private var free: [Buffer] = []
+    private let lock = NSLock()
+
+    func take(_ bytes: Int) -> Buffer {
+        lock.lock()
+        let reuse = free.firstIndex { $0.size >= bytes }.map { free.remove(at: $0) }
+        let old = reuse == nil ? free.popLast() : nil
+        lock.unlock()
+        if let reuse { return reuse }
+        old?.pointer.deallocate()
+        let size = max(bytes, 4096)
+        return Buffer(pointer: .allocate(byteCount: size, alignment: 64), size: size)
+    }
+
+    func give(_ b: Buffer) { lock.lock(); free.append(b); lock.unlock() }
 }
 
 /// Thread-safe cache of primitives keyed by shape/params.
