@@ -133,4 +133,71 @@ y2 = net(x2, {})
 y2.backward(gy)
 arrays["guided_gx"] = np_(x2.grad)
 save(os.path.join(OUT, "tiny_resnet.safetensors"), arrays)
+
+# ---- tiny EfficientNet-Lite-style net: ReLU6, depthwise, TF-"same" asymmetric padding, skip ----
+def same_pad(x, k, s):
+    """TensorFlow 'same' padding for a square kernel: the extra pixel goes bottom/right."""
+    ph = max((-(-x.shape[2] // s) - 1) * s + k - x.shape[2], 0)
+    pw = max((-(-x.shape[3] // s) - 1) * s + k - x.shape[3], 0)
+    return F.pad(x, (pw // 2, pw - pw // 2, ph // 2, ph - ph // 2))
+
+class MB(nn.Module):
+    def __init__(self, cin, cout, stride):
+        super().__init__()
+        self.stride, self.skip = stride, stride == 1 and cin == cout
+        self._expand_conv = nn.Conv2d(cin, 2 * cin, 1, bias=False); self._bn0 = nn.BatchNorm2d(2 * cin)
+        self._depthwise_conv = nn.Conv2d(2 * cin, 2 * cin, 3, stride, groups=2 * cin, bias=False); self._bn1 = nn.BatchNorm2d(2 * cin)
+        self._project_conv = nn.Conv2d(2 * cin, cout, 1, bias=False); self._bn2 = nn.BatchNorm2d(cout)
+        self.act = nn.ReLU6()
+    def forward(self, x):
+        h = self.act(self._bn0(self._expand_conv(x)))
+        h = self.act(self._bn1(self._depthwise_conv(same_pad(h, 3, self.stride))))
+        h = self._bn2(self._project_conv(h))
+        return h + x if self.skip else h
+
+class TinyLite(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self._conv_stem = nn.Conv2d(3, 8, 3, 2, bias=False); self._bn0 = nn.BatchNorm2d(8)
+        self._blocks = nn.ModuleList([MB(8, 8, 1), MB(8, 12, 2)])
+        self._conv_head = nn.Conv2d(12, 20, 1, bias=False); self._bn1 = nn.BatchNorm2d(20)
+        self._fc = nn.Linear(20, 4); self.act = nn.ReLU6()
+    def forward(self, x, keep):
+        x = self.act(self._bn0(self._conv_stem(same_pad(x, 3, 2))))
+        x = self._blocks[0](x); x.retain_grad(); keep["b0"] = x
+        x = self._blocks[1](x)
+        x = self.act(self._bn1(self._conv_head(x))); x.retain_grad(); keep["head"] = x
+        return self._fc(torch.flatten(F.adaptive_avg_pool2d(x, 1), 1))
+
+lite = TinyLite()
+with torch.no_grad():
+    for m in lite.modules():
+        if isinstance(m, nn.BatchNorm2d):
+            m.weight.uniform_(0.5, 2.5); m.bias.normal_(0, 1); m.running_mean.normal_(0, 0.2); m.running_var.uniform_(0.5, 2)
+        if isinstance(m, nn.Conv2d): m.weight.mul_(2)
+lite.eval()
+x = (torch.randn(2, 3, 20, 20) * 2).requires_grad_()
+keep = {}
+y = lite(x, keep)
+gy = torch.randn_like(y)
+y.backward(gy)
+arrays = {"w." + k: np_(v) for k, v in lite.state_dict().items() if not k.endswith("num_batches_tracked")}
+arrays.update(x=np_(x), y=np_(y), gy=np_(gy), gx=np_(x.grad), g_block0=np_(keep["b0"].grad), g_head=np_(keep["head"].grad))
+sat = sum(int((t >= 6).sum()) for t in (keep["b0"], keep["head"]))
+
+class GuidedReLU6(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, i):
+        ctx.save_for_backward(i); return i.clamp(0, 6)
+    @staticmethod
+    def backward(ctx, g):
+        (i,) = ctx.saved_tensors
+        return g.clamp(min=0) * ((i > 0) & (i < 6)).float()
+for m in lite.modules():
+    if isinstance(m, nn.ReLU6): m.forward = GuidedReLU6.apply
+x2 = x.detach().clone().requires_grad_()
+lite(x2, {}).backward(gy)
+arrays["guided_gx"] = np_(x2.grad)
+save(os.path.join(OUT, "tiny_lite.safetensors"), arrays)
+print("tiny_lite: saturated head/block values", sat)
 print("wrote", sorted(os.listdir(OUT)))

@@ -41,19 +41,26 @@ extension Ops {
         return channelAffine(gradOutput, scale: p.scaleShift.scale, shift: nil)
     }
 
-    static func map(_ x: Tensor, _ f: @escaping (Float) -> Float) -> Tensor {
+    /// Clamps to [0, hi] in parallel chunks (plain compare/select loops so they vectorise).
+    static func clamp(_ x: Tensor, hi: Float) -> Tensor {
         var y = Tensor(zeros: x.shape)
         x.data.withUnsafeBufferPointer { xp in
             y.data.withUnsafeMutableBufferPointer { yp in
                 let yb = yp.baseAddress
-                parallelChunks(x.count, grain: 1 << 16) { r in for i in r { yb![i] = f(xp[i]) } }
+                parallelChunks(x.count, grain: 1 << 16) { r in
+                    for i in r {
+                        let v = xp[i]
+                        let a = v > 0 ? v : 0
+                        yb![i] = a < hi ? a : hi
+                    }
+                }
             }
         }
         return y
     }
 
-    public static func relu(_ x: Tensor) -> Tensor { map(x) { max($0, 0) } }
-    public static func relu6(_ x: Tensor) -> Tensor { map(x) { min(max($0, 0), 6) } }
+    public static func relu(_ x: Tensor) -> Tensor { clamp(x, hi: .infinity) }
+    public static func relu6(_ x: Tensor) -> Tensor { clamp(x, hi: 6) }
 
     /// Gradient gated by where the forward output was strictly inside (lo, hi); guided keeps only positive gradients.
     static func gate(_ g: Tensor, output y: Tensor, hi: Float, guided: Bool, _ what: String) throws -> Tensor {

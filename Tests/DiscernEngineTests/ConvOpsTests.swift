@@ -54,3 +54,22 @@ final class ConvOpsTests: XCTestCase {
         XCTAssertThrowsError(try Ops.conv2dBackwardWeights(Tensor(zeros: [1, 5, 8, 8]), input: Tensor(zeros: [1, 4, 8, 8]), p))
     }
 }
+
+/// Concurrent callers share cached primitives safely and still match PyTorch.
+final class ConcurrencyTests: XCTestCase {
+    func testConcurrentConvForwardAndBackward() throws {
+        let f = try Fixture.load("conv_3x3_s1_p1")
+        let p = Conv2dParams(weight: try f.t("w"), bias: f.tensors["b"], stride: 1, padding: 1)
+        let x = try f.t("x"), gy = try f.t("gy"), y = try f.t("y"), gx = try f.t("gx")
+        var results = [(Tensor, Tensor)?](repeating: nil, count: 8)
+        let lock = NSLock()
+        DispatchQueue.concurrentPerform(iterations: 8) { i in
+            let r = (try? Ops.conv2d(x, p), try? Ops.conv2dBackwardData(gy, p, inputShape: x.shape))
+            lock.lock(); if let a = r.0, let b = r.1 { results[i] = (a, b) }; lock.unlock()
+        }
+        for r in results {
+            let (a, b) = try XCTUnwrap(r)
+            assertClose(a, y, "concurrent forward"); assertClose(b, gx, "concurrent grad input")
+        }
+    }
+}
