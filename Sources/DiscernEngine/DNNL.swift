@@ -8,11 +8,14 @@ public final class DNNLContext: @unchecked Sendable {
     public let stream: dnnl_stream_t
 
     private init() {
+        // The calls stay outside precondition(): -Ounchecked (release) does not evaluate its condition.
         var e: dnnl_engine_t?
-        precondition(dnnl_engine_create(&e, dnnl_cpu, 0) == dnnl_success, "oneDNN: cannot create the CPU engine")
+        let es = dnnl_engine_create(&e, dnnl_cpu, 0)
+        guard es == dnnl_success, let e else { fatalError("oneDNN: cannot create the CPU engine (status \(es.rawValue))") }
         var s: dnnl_stream_t?
-        precondition(dnnl_stream_create(&s, e, dnnl_stream_default_flags.rawValue) == dnnl_success, "oneDNN: cannot create a stream")
-        engine = e!; stream = s!
+        let ss = dnnl_stream_create(&s, e, dnnl_stream_default_flags.rawValue)
+        guard ss == dnnl_success, let s else { fatalError("oneDNN: cannot create a stream (status \(ss.rawValue))") }
+        engine = e; stream = s
     }
 }
 

@@ -1,0 +1,154 @@
+import COneDNN
+
+/// Everything that selects a convolution primitive.
+struct ConvKey: Hashable {
+    enum Kind: UInt8 { case forward, backwardData, backwardWeights }
+    var kind: Kind
+    var n: Int, ic: Int, ih: Int, iw: Int, oc: Int, oh: Int, ow: Int
+    var kh: Int, kw: Int, sh: Int, sw: Int
+    var pt: Int, pl: Int, pb: Int, pr: Int
+    var groups: Int, bias: Bool
+
+    init(_ kind: Kind, _ x: [Int], _ p: Conv2dParams, oh: Int, ow: Int) {
+        self.kind = kind
+        n = x[0]; ic = x[1]; ih = x[2]; iw = x[3]; oc = p.outChannels; self.oh = oh; self.ow = ow
+        kh = p.kernel.h; kw = p.kernel.w; sh = p.stride.h; sw = p.stride.w
+        pt = p.padTop; pl = p.padLeft; pb = p.padBottom; pr = p.padRight
+        groups = p.groups; bias = p.bias != nil
+    }
+    func with(_ k: Kind) -> ConvKey { var c = self; c.kind = k; return c }
+
+    var srcMD: dnnl_memory_desc_t { get throws { try plainMD([n, ic, ih, iw], dnnl_nchw) } }
+    var dstMD: dnnl_memory_desc_t { get throws { try plainMD([n, oc, oh, ow], dnnl_nchw) } }
+    var weightMD: dnnl_memory_desc_t {
+        get throws {
+            groups == 1 ? try plainMD([oc, ic, kh, kw], dnnl_oihw)
+                        : try plainMD([groups, oc / groups, ic / groups, kh, kw], dnnl_goihw)
+        }
+    }
+    var biasMD: dnnl_memory_desc_t { get throws { try plainMD([oc], dnnl_x) } }
+}
+
+private let convCache = PrimitiveCache<ConvKey>()
+
+/// The (cached) primitive for `key`; backward ones are created with the forward one as hint.
+private func convPrimitive(_ key: ConvKey) throws -> DNNLPrimitive {
+    try convCache.get(key) {
+        var desc = dnnl_convolution_desc_t()
+        let strides = dnnlDims([key.sh, key.sw]), pl = dnnlDims([key.pt, key.pl]), pr = dnnlDims([key.pb, key.pr])
+        var src = try key.srcMD, dst = try key.dstMD, w = try key.weightMD
+        var b = key.bias ? try key.biasMD : dnnl_memory_desc_t()
+        switch key.kind {
+        case .forward:
+            try dnnlCheck(dnnl_convolution_forward_desc_init(&desc, dnnl_forward_training, dnnl_convolution_direct,
+                                                             &src, &w, &b, &dst, strides, pl, pr), "conv2d forward descriptor")
+            return try DNNLPrimitive(opDesc: &desc, hint: nil, what: "conv2d forward")
+        case .backwardData:
+            let hint = try convPrimitive(key.with(.forward))
+            try dnnlCheck(dnnl_convolution_backward_data_desc_init(&desc, dnnl_convolution_direct, &src, &w, &dst,
+                                                                   strides, pl, pr), "conv2d backward-data descriptor")
+            return try DNNLPrimitive(opDesc: &desc, hint: hint, what: "conv2d backward data")
+        case .backwardWeights:
+            let hint = try convPrimitive(key.with(.forward))
+            try dnnlCheck(dnnl_convolution_backward_weights_desc_init(&desc, dnnl_convolution_direct, &src, &w, &b, &dst,
+                                                                      strides, pl, pr), "conv2d backward-weights descriptor")
+            return try DNNLPrimitive(opDesc: &desc, hint: hint, what: "conv2d backward weights")
+        }
+    }
+}
+
+extension Ops {
+    /// Validates input/params and returns the output spatial size.
+    static func convOutputSize(_ xShape: [Int], _ p: Conv2dParams) throws -> (oh: Int, ow: Int) {
+        guard xShape.count == 4 else { throw EngineError.invalid("conv2d: expected an NCHW (4-D) input, got shape \(xShape)") }
+        guard xShape.allSatisfy({ $0 > 0 }), p.weight.shape.allSatisfy({ $0 > 0 }) else {
+            throw EngineError.invalid("conv2d: empty input \(xShape) or weight \(p.weight.shape)")
+        }
+        guard p.groups >= 1, p.outChannels % p.groups == 0 else {
+            throw EngineError.invalid("conv2d: \(p.outChannels) output channels not divisible by groups \(p.groups)")
+        }
+        guard xShape[1] == p.inChannels else {
+            throw EngineError.invalid("conv2d: input has \(xShape[1]) channels, weight \(p.weight.shape) with groups \(p.groups) expects \(p.inChannels)")
+        }
+        if let b = p.bias, b.count != p.outChannels {
+            throw EngineError.shapeMismatch(what: "conv2d bias", expected: [p.outChannels], actual: b.shape)
+        }
+        guard p.stride.h > 0, p.stride.w > 0, min(p.padTop, p.padLeft, p.padBottom, p.padRight) >= 0 else {
+            throw EngineError.invalid("conv2d: stride must be positive and padding non-negative")
+        }
+        let oh = (xShape[2] + p.padTop + p.padBottom - p.kernel.h) / p.stride.h + 1
+        let ow = (xShape[3] + p.padLeft + p.padRight - p.kernel.w) / p.stride.w + 1
+        guard xShape[2] + p.padTop + p.padBottom >= p.kernel.h, xShape[3] + p.padLeft + p.padRight >= p.kernel.w,
+              oh > 0, ow > 0 else {
+            throw EngineError.invalid("conv2d: input \(xShape) is smaller than the \(p.kernel.h)x\(p.kernel.w) kernel")
+        }
+        return (oh, ow)
+    }
+
+    /// y = conv(x, W) + b, NCHW/OIHW, any stride, (asymmetric) padding and groups.
+    public static func conv2d(_ x: Tensor, _ p: Conv2dParams) throws -> Tensor {
+        let (oh, ow) = try convOutputSize(x.shape, p)
+        let key = ConvKey(.forward, x.shape, p, oh: oh, ow: ow)
+        let prim = try convPrimitive(key)
+        var y = Tensor(zeros: [x.shape[0], p.outChannels, oh, ow])
+        let bias = p.bias?.data ?? []
+        try x.data.withUnsafeBufferPointer { xp in
+            try p.weight.data.withUnsafeBufferPointer { wp in
+                try bias.withUnsafeBufferPointer { bp in
+                    try y.data.withUnsafeMutableBufferPointer { yp in
+                        var args = [(DNNL_ARG_SRC, try key.srcMD, mutableRaw(xp)),
+                                    (DNNL_ARG_WEIGHTS, try key.weightMD, mutableRaw(wp)),
+                                    (DNNL_ARG_DST, try key.dstMD, UnsafeMutableRawPointer(yp.baseAddress!))]
+                        if key.bias { args.append((DNNL_ARG_BIAS, try key.biasMD, mutableRaw(bp))) }
+                        try prim.execute(args, what: "conv2d forward")
+                    }
+                }
+            }
+        }
+        return y
+    }
+
+    /// dL/dx of a convolution given dL/dy (oneDNN convolution_backward_data).
+    public static func conv2dBackwardData(_ gradOutput: Tensor, _ p: Conv2dParams, inputShape: [Int]) throws -> Tensor {
+        let (oh, ow) = try convOutputSize(inputShape, p)
+        try gradOutput.expectShape([inputShape[0], p.outChannels, oh, ow], "conv2d output gradient")
+        let key = ConvKey(.backwardData, inputShape, p, oh: oh, ow: ow)
+        let prim = try convPrimitive(key)
+        var gx = Tensor(zeros: inputShape)
+        try gradOutput.data.withUnsafeBufferPointer { gp in
+            try p.weight.data.withUnsafeBufferPointer { wp in
+                try gx.data.withUnsafeMutableBufferPointer { xp in
+                    try prim.execute([(DNNL_ARG_DIFF_DST, try key.dstMD, mutableRaw(gp)),
+                                      (DNNL_ARG_WEIGHTS, try key.weightMD, mutableRaw(wp)),
+                                      (DNNL_ARG_DIFF_SRC, try key.srcMD, UnsafeMutableRawPointer(xp.baseAddress!))],
+                                     what: "conv2d backward data")
+                }
+            }
+        }
+        return gx
+    }
+
+    /// dL/dW and dL/db (nil without bias) of a convolution (oneDNN convolution_backward_weights).
+    public static func conv2dBackwardWeights(_ gradOutput: Tensor, input x: Tensor, _ p: Conv2dParams) throws -> (weight: Tensor, bias: Tensor?) {
+        let (oh, ow) = try convOutputSize(x.shape, p)
+        try gradOutput.expectShape([x.shape[0], p.outChannels, oh, ow], "conv2d output gradient")
+        let key = ConvKey(.backwardWeights, x.shape, p, oh: oh, ow: ow)
+        let prim = try convPrimitive(key)
+        var gw = Tensor(zeros: p.weight.shape)
+        var gb = Tensor(zeros: key.bias ? [p.outChannels] : [0])
+        try gradOutput.data.withUnsafeBufferPointer { gp in
+            try x.data.withUnsafeBufferPointer { xp in
+                try gw.data.withUnsafeMutableBufferPointer { wp in
+                    try gb.data.withUnsafeMutableBufferPointer { bp in
+                        var args = [(DNNL_ARG_DIFF_DST, try key.dstMD, mutableRaw(gp)),
+                                    (DNNL_ARG_SRC, try key.srcMD, mutableRaw(xp)),
+                                    (DNNL_ARG_DIFF_WEIGHTS, try key.weightMD, UnsafeMutableRawPointer(wp.baseAddress!))]
+                        if key.bias { args.append((DNNL_ARG_DIFF_BIAS, try key.biasMD, UnsafeMutableRawPointer(bp.baseAddress!))) }
+                        try prim.execute(args, what: "conv2d backward weights")
+                    }
+                }
+            }
+        }
+        return (gw, key.bias ? gb : nil)
+    }
+}

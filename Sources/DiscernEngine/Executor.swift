@@ -1,0 +1,100 @@
+import Foundation
+
+/// Runs a `Graph` node by node on plain NCHW tensors (the reference/autograd path):
+/// activations by module path, and gradients of a chosen output gradient with respect to them.
+/// One forward/backward pair at a time: calls are serialised by a lock, and `backward`
+/// always refers to the most recent recorded `forward`. Use one executor per thread.
+public final class Executor: @unchecked Sendable {
+    public let graph: Graph
+    private let inputNode: Int?
+    private let lock = NSLock()
+
+    /// What backward needs from one node's forward, besides the graph's own parameters.
+    enum Saved { case none, output(Tensor), pool(MaxPoolWorkspace) }
+    struct Record { var saved: [Saved]; var shapes: [[Int]] }
+    private var record: Record?
+    /// Nodes whose input gradients the last backward computed (shows the early stop in tests).
+    var lastBackwardSteps = 0
+
+    /// Runs `body` on the last recorded forward, under the lock.
+    func withRecord<T>(_ body: (Record) throws -> T) throws -> T {
+        lock.lock(); defer { lock.unlock() }
+        guard let record else {
+            throw EngineError.invalid("backward needs a preceding forward(_:taps:recordForBackward: true)")
+        }
+        return try body(record)
+    }
+
+    public init(graph: Graph) {
+        self.graph = graph
+        inputNode = graph.nodes.first(where: { if case .input = $0.op { return true } else { return false } })?.id
+    }
+
+    public struct Forward { public let output: Tensor; public let activations: [String: Tensor] }
+    public struct Backward { public let input: Tensor?; public let gradients: [String: Tensor] }
+
+    /// Node ids of the requested module paths (throws `unknownLayer` listing what exists).
+    private func resolve(_ taps: [String]) throws -> [(String, Int)] {
+        try taps.map { ($0, try graph.node(named: $0)) }
+    }
+
+    private func label(_ node: Node) -> String { node.names.first ?? "node \(node.id)" }
+
+    /// Runs the graph; `taps` are module paths (Graph node names) whose outputs are returned.
+    /// With recordForBackward the values backward needs are kept until the next forward.
+    public func forward(_ x: Tensor, taps: [String] = [], recordForBackward: Bool = false) throws -> Forward {
+        lock.lock(); defer { lock.unlock() }
+        record = nil
+        guard let inputNode else { throw EngineError.invalid("graph has no input node") }
+        let tapIDs = try resolve(taps)
+        let tapSet = Set(tapIDs.map(\.1))
+        let last = max(graph.output, tapIDs.map(\.1).max() ?? 0)
+        var uses = [Int](repeating: 0, count: graph.nodes.count)
+        for node in graph.nodes[...last] { for i in node.inputs { uses[i] += 1 } }
+
+        var values = [Tensor?](repeating: nil, count: graph.nodes.count)
+        var rec = Record(saved: .init(repeating: .none, count: graph.nodes.count), shapes: .init(repeating: [], count: graph.nodes.count))
+        for node in graph.nodes[...last] {
+            let args = node.inputs.map { values[$0]! }
+            var out: Tensor
+            do {
+                switch node.op {
+                case .input:
+                    guard node.id == inputNode else { throw EngineError.invalid("graph has more than one input node") }
+                    out = x
+                case .conv2d(let p): out = try Ops.conv2d(args[0], p)
+                case .batchNorm(let p): out = try Ops.batchNorm(args[0], p)
+                case .relu: out = Ops.relu(args[0])
+                case .relu6: out = Ops.relu6(args[0])
+                case .maxPool(let p):
+                    if recordForBackward {
+                        let r = try Ops.maxPool2dWithWorkspace(args[0], p)
+                        out = r.output; rec.saved[node.id] = .pool(r.workspace)
+                    } else {
+                        out = try Ops.maxPool2d(args[0], p)
+                    }
+                case .globalAvgPool: out = try Ops.globalAvgPool(args[0])
+                case .flatten: out = try Ops.flatten(args[0])
+                case .linear(let p): out = try Ops.linear(args[0], p)
+                case .add: out = try Ops.add(args[0], args[1])
+                }
+            } catch let e as EngineError {
+                throw EngineError.invalid("\(label(node)): \(e)")
+            }
+            if recordForBackward {
+                rec.shapes[node.id] = out.shape
+                switch node.op { case .relu, .relu6: rec.saved[node.id] = .output(out); default: break }
+            }
+            values[node.id] = out
+            // Free inputs nobody else reads (taps and the output stay).
+            for i in node.inputs {
+                uses[i] -= 1
+                if uses[i] == 0, !tapSet.contains(i), i != graph.output { values[i] = nil }
+            }
+        }
+        if recordForBackward { record = rec }
+        var acts: [String: Tensor] = [:]
+        for (name, id) in tapIDs { acts[name] = values[id]! }
+        return Forward(output: values[graph.output]!, activations: acts)
+    }
+}

@@ -1,0 +1,66 @@
+extension Executor {
+    /// Backpropagates `outputGradient` (shape of the output) through the last recorded forward.
+    /// `gradients[name]` = d(scalar)/d(activation of that tap). Stops as early as it can when
+    /// wantInput is false. guidedReLU: ReLU/ReLU6 pass only positive gradients where the input was positive.
+    public func backward(outputGradient: Tensor, taps: [String] = [], wantInput: Bool = false, guidedReLU: Bool = false) throws -> Backward {
+        try withRecord { rec in
+            try outputGradient.expectShape(rec.shapes[graph.output], "output gradient")
+            let tapIDs = try taps.map { ($0, try graph.node(named: $0)) }
+            guard let inputID = graph.nodes.first(where: { if case .input = $0.op { return true } else { return false } })?.id else {
+                throw EngineError.invalid("graph has no input node")
+            }
+            // Every gradient below node `stop` is unwanted; a node's gradient is complete once all
+            // higher-numbered nodes (its consumers) have been processed.
+            let wanted = tapIDs.map(\.1) + (wantInput ? [inputID] : [])
+            guard let stop = wanted.min() else { return Backward(input: nil, gradients: [:]) }
+            let tapSet = Set(tapIDs.map(\.1))
+
+            var grads = [Tensor?](repeating: nil, count: graph.nodes.count)
+            var kept: [Int: Tensor] = [:]
+            grads[graph.output] = outputGradient
+            lastBackwardSteps = 0
+            for id in stride(from: graph.output, through: stop, by: -1) {
+                guard let g = grads[id] else { continue }
+                grads[id] = nil
+                if tapSet.contains(id) || (wantInput && id == inputID) { kept[id] = g }
+                let node = graph.nodes[id]
+                let live = node.inputs.filter { $0 >= stop }
+                if live.isEmpty { continue }
+                lastBackwardSteps += 1
+                let gin: [Tensor]
+                do { gin = try inputGradients(node, g, rec, guided: guidedReLU) } catch let e as EngineError {
+                    throw EngineError.invalid("\(node.names.first ?? "node \(id)") backward: \(e)")
+                }
+                for (k, i) in node.inputs.enumerated() where i >= stop {
+                    grads[i] = try grads[i].map { try Ops.add($0, gin[k]) } ?? gin[k]
+                }
+            }
+            // A tap the output does not depend on has a zero gradient.
+            func value(_ id: Int) -> Tensor { kept[id] ?? Tensor(zeros: rec.shapes[id]) }
+            var out: [String: Tensor] = [:]
+            for (name, id) in tapIDs { out[name] = value(id) }
+            return Backward(input: wantInput ? value(inputID) : nil, gradients: out)
+        }
+    }
+
+    /// Gradients with respect to each of `node`'s inputs, given the gradient at its output.
+    private func inputGradients(_ node: Node, _ g: Tensor, _ rec: Record, guided: Bool) throws -> [Tensor] {
+        let inShape = { rec.shapes[node.inputs[0]] }
+        switch node.op {
+        case .input: return []
+        case .conv2d(let p): return [try Ops.conv2dBackwardData(g, p, inputShape: inShape())]
+        case .batchNorm(let p): return [try Ops.batchNormBackward(g, p)]
+        case .relu, .relu6:
+            guard case .output(let y) = rec.saved[node.id] else { throw EngineError.invalid("missing recorded activation") }
+            if case .relu = node.op { return [try Ops.reluBackward(g, output: y, guided: guided)] }
+            return [try Ops.relu6Backward(g, output: y, guided: guided)]
+        case .maxPool:
+            guard case .pool(let ws) = rec.saved[node.id] else { throw EngineError.invalid("missing recorded max-pool workspace") }
+            return [try Ops.maxPool2dBackward(g, ws)]
+        case .globalAvgPool: return [try Ops.globalAvgPoolBackward(g, inputShape: inShape())]
+        case .flatten: return [g.reshaped(inShape())]
+        case .linear(let p): return [try Ops.linearBackwardInput(g, p)]
+        case .add: return [g, g]
+        }
+    }
+}
