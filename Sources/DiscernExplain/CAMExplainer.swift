@@ -50,16 +50,42 @@ public final class CAMExplainer {
         try self.init(graph: backbone.graph, head: head, layer: layer ?? backbone.defaultCAMLayer, method: method)
     }
 
-    /// Explains a batch x [N,3,H,W].
+    /// Explains a batch x [N,3,H,W]: one forward, one backward to the target layer (Grad-CAM family).
     public func explain(_ x: Tensor, target: CAMTarget = .predicted) throws -> Result {
+        let (_, acts, logits, classes) = try forward(x, target, record: method.needsGradients)
+        return try finish(x, acts, logits, classes)
+    }
+
+    /// The CAM and the guided-backprop input gradient [N,3,H,W] from a single recorded forward.
+    public func explainWithGuided(_ x: Tensor, target: CAMTarget = .predicted) throws -> (result: Result, guided: Tensor) {
+        let (_, acts, logits, classes) = try forward(x, target, record: true)
+        let back = try executor.backward(outputGradient: featureGradient(classes), wantInput: true, guidedReLU: true)
+        guard let g = back.input else { throw ExplainError.invalid("the executor returned no input gradient") }
+        return (try finish(x, acts, logits, classes), g)   // Score-CAM's extra forwards come last
+    }
+
+    /// Guided backprop: d(target logit)/d(input) with ReLUs passing only positive gradients where
+    /// their input was positive. Returns [N,3,H,W] and the classes used.
+    public func guidedBackprop(_ x: Tensor, target: CAMTarget = .predicted) throws -> (gradient: Tensor, classes: [Int]) {
+        let (_, _, _, classes) = try forward(x, target, record: true)
+        let back = try executor.backward(outputGradient: featureGradient(classes), wantInput: true, guidedReLU: true)
+        guard let g = back.input else { throw ExplainError.invalid("the executor returned no input gradient") }
+        return (g, classes)
+    }
+
+    func forward(_ x: Tensor, _ target: CAMTarget, record: Bool) throws -> (Executor.Forward, Tensor, Tensor, [Int]) {
         guard x.rank == 4, x.shape[0] > 0 else { throw ExplainError.badShape("input images", x.shape) }
-        let fwd = try executor.forward(x, taps: [layer], recordForBackward: method.needsGradients)
+        let fwd = try executor.forward(x, taps: [layer], recordForBackward: record)
         guard let acts = fwd.activations[layer] else { throw ExplainError.invalid("layer '\(layer)' produced no activation") }
         guard acts.rank == 4 else {
             throw ExplainError.invalid("layer '\(layer)' has output shape \(acts.shape); a CAM needs a [N,C,h,w] feature map")
         }
         let logits = try applyHead(fwd.output)
-        let classes = try resolve(target, logits)
+        return (fwd, acts, logits, try resolve(target, logits))
+    }
+
+    /// The method's raw map (backward on the recorded forward when it needs gradients), then post-processing.
+    func finish(_ x: Tensor, _ acts: Tensor, _ logits: Tensor, _ classes: [Int]) throws -> Result {
         let raw: Tensor
         switch method {
         case .scorecam:
@@ -69,24 +95,12 @@ public final class CAMExplainer {
         default:
             var grads: Tensor?
             if method.needsGradients {
-                let back = try executor.backward(outputGradient: featureGradient(classes), taps: [layer])
-                grads = back.gradients[layer]
+                grads = try executor.backward(outputGradient: featureGradient(classes), taps: [layer]).gradients[layer]
             }
             raw = try method.formula!.rawCAM(activations: acts, gradients: grads)
         }
         return Result(classes: classes, logits: logits,
                       maps: CAMImage.postprocess(raw: raw, height: x.shape[2], width: x.shape[3]))
-    }
-
-    /// Guided backprop: d(target logit)/d(input) with ReLUs passing only positive gradients where
-    /// their input was positive. Returns [N,3,H,W] and the classes used.
-    public func guidedBackprop(_ x: Tensor, target: CAMTarget = .predicted) throws -> (gradient: Tensor, classes: [Int]) {
-        guard x.rank == 4, x.shape[0] > 0 else { throw ExplainError.badShape("input images", x.shape) }
-        let fwd = try executor.forward(x, recordForBackward: true)
-        let classes = try resolve(target, try applyHead(fwd.output))
-        let back = try executor.backward(outputGradient: featureGradient(classes), wantInput: true, guidedReLU: true)
-        guard let g = back.input else { throw ExplainError.invalid("the executor returned no input gradient") }
-        return (g, classes)
     }
 
     /// logits = features · Wᵀ + b.

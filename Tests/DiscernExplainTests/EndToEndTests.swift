@@ -63,4 +63,15 @@ final class EndToEndTests: XCTestCase {
             XCTAssertLessThanOrEqual(zip(gc, expGC).map { abs($0 - $1) }.max()!, 1, "guided Grad-CAM \(i)")
         }
     }
+
+    func testOneForwardForCAMAndGuided() throws {
+        let (f, g, head, x) = try setup()
+        for m in [CAMMethod.gradcam, .scorecam, .eigencam] {
+            let (r, guided) = try CAMExplainer(graph: g, head: head, layer: "layer2.1", method: m).explainWithGuided(x)
+            assertClose(r.maps.input, try f.t("pred.\(m.rawValue).input"), 1e-4, "combined \(m.rawValue)")
+            let e = try f.t("guided.input_grad")
+            let scale = e.data.map(abs).max()!
+            XCTAssertLessThanOrEqual(maxAbsDiff(guided.data.map { $0 / scale }, e.data.map { $0 / scale }), 1e-4)
+        }
+    }
 }
