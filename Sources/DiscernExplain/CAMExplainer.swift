@@ -30,6 +30,9 @@ public final class CAMExplainer {
     public let method: CAMMethod
     /// Masked inputs per forward for Score-CAM.
     public var scoreCAMBatchSize = 16
+    /// Optional faster features-only forward for Score-CAM's many masked inputs (e.g. an
+    /// InferenceSession's `run`); must compute the same graph. Defaults to the Executor.
+    public var scoringForward: ((Tensor) throws -> Tensor)?
     let executor: Executor
 
     public struct Result: Sendable {
@@ -90,7 +93,7 @@ public final class CAMExplainer {
         switch method {
         case .scorecam:
             raw = try ScoreCAM(batchSize: scoreCAMBatchSize).rawCAM(input: x, activations: acts, targets: classes) { b in
-                try self.applyHead(self.executor.forward(b).output)
+                try self.applyHead(self.scoringForward?(b) ?? self.executor.forward(b).output)
             }
         default:
             var grads: Tensor?

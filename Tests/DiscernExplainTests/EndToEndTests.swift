@@ -38,6 +38,13 @@ final class EndToEndTests: XCTestCase {
         let (f, g, head, x) = try setup()
         let r = try CAMExplainer(graph: g, head: head, layer: "layer2.1", method: .scorecam).explain(x)
         assertClose(r.maps.input, try f.t("pred.scorecam.input"), 1e-4, "scorecam")
+        // An injected scoring forward is used for the masked inputs (32 channels → 2 batches per image).
+        let other = Executor(graph: g)
+        var calls = 0
+        let ex = try CAMExplainer(graph: g, head: head, layer: "layer2.1", method: .scorecam)
+        ex.scoringForward = { calls += 1; return try other.forward($0).output }
+        assertClose(try ex.explain(x).maps.input, try f.t("pred.scorecam.input"), 1e-4, "scorecam, injected forward")
+        XCTAssertEqual(calls, 4)
     }
 
     func testGuidedBackpropAndGuidedGradCAM() throws {
