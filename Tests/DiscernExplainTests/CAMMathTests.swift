@@ -70,6 +70,12 @@ final class CAMMathTests: XCTestCase {
         XCTAssertEqual(CAMMethod(name: "gradcampp"), .gradcamPlusPlus)
         XCTAssertEqual(CAMMethod(name: "EigenCAM"), .eigencam)
         XCTAssertNil(CAMMethod(name: "nonsense"))
+        XCTAssertEqual(try CAMTarget.named("Dogs", classes: ["cats", "dogs"]), .index(1))
+        XCTAssertEqual(try CAMTarget.named("0", classes: ["cats", "dogs"]), .index(0))
+        XCTAssertThrowsError(try CAMTarget.named("birds", classes: ["cats", "dogs"])) { e in
+            XCTAssertEqual("\(e)", "unknown class 'birds' (classes: cats, dogs)")
+        }
+        XCTAssertThrowsError(try CAMTarget.named("7", classes: ["cats", "dogs"]))
         let a = Tensor(zeros: [1, 2, 3, 3])
         XCTAssertThrowsError(try GradCAM().rawCAM(activations: a, gradients: nil))
         XCTAssertThrowsError(try GradCAM().rawCAM(activations: a, gradients: Tensor(zeros: [1, 2, 3, 4])))

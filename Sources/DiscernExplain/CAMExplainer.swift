@@ -1,0 +1,154 @@
+import DiscernEngine
+import DiscernModels
+
+/// Which class a CAM explains: the predicted one (arg-max logit) or a given index per image.
+public enum CAMTarget: Sendable, Equatable {
+    case predicted
+    case index(Int)
+    case indices([Int])
+
+    /// Resolves a class by name (exact, then case-insensitive) or by a decimal index.
+    public static func named(_ name: String, classes: [String]) throws -> CAMTarget {
+        if let i = classes.firstIndex(of: name) ?? classes.firstIndex(where: { $0.lowercased() == name.lowercased() }) {
+            return .index(i)
+        }
+        if let i = Int(name) {
+            guard i >= 0, i < classes.count else { throw ExplainError.classOutOfRange(i, classes: classes.count) }
+            return .index(i)
+        }
+        throw ExplainError.unknownClass(name, available: classes)
+    }
+}
+
+/// The CAM base: forward with a tap at the target layer, logits = head(features), d(target logit)/d(tap)
+/// by backpropagating the head's weight row, the method's raw map, then ReLU → min-max → bilinear
+/// resize → min-max. Methods differ only in their `CAMFormula` (or Score-CAM's masked forwards).
+public final class CAMExplainer {
+    public let graph: Graph
+    public let head: LinearParams
+    public let layer: String
+    public let method: CAMMethod
+    /// Masked inputs per forward for Score-CAM.
+    public var scoreCAMBatchSize = 16
+    /// Optional faster features-only forward for Score-CAM's many masked inputs (e.g. an
+    /// InferenceSession's `run`); must compute the same graph. Defaults to the Executor.
+    public var scoringForward: ((Tensor) throws -> Tensor)?
+    let executor: Executor
+
+    public struct Result: Sendable {
+        public let classes: [Int]       // the class explained, per image
+        public let logits: Tensor       // [N, classes]
+        public let maps: CAMMaps        // [N,h,w] and [N,H,W], each in [0,1]
+    }
+
+    /// - graph: input [N,3,H,W] → features [N,F]; head: the classifier on those features.
+    public init(graph: Graph, head: LinearParams, layer: String, method: CAMMethod = .gradcam) throws {
+        _ = try graph.node(named: layer)   // unknown layer: the error lists what exists
+        self.graph = graph; self.head = head; self.layer = layer; self.method = method
+        executor = Executor(graph: graph)
+    }
+
+    /// Uses the backbone's default CAM layer (`layer4.2` for ResNet50, `_conv_head` for Lite0) unless given.
+    public convenience init(backbone: Backbone, head: LinearParams, layer: String? = nil, method: CAMMethod = .gradcam) throws {
+        try self.init(graph: backbone.graph, head: head, layer: layer ?? backbone.defaultCAMLayer, method: method)
+    }
+
+    /// Explains a batch x [N,3,H,W]: one forward, one backward to the target layer (Grad-CAM family).
+    public func explain(_ x: Tensor, target: CAMTarget = .predicted) throws -> Result {
+        let (_, acts, logits, classes) = try forward(x, target, record: method.needsGradients)
+        return try finish(x, acts, logits, classes)
+    }
+
+    /// The CAM and the guided-backprop input gradient [N,3,H,W] from a single recorded forward.
+    public func explainWithGuided(_ x: Tensor, target: CAMTarget = .predicted) throws -> (result: Result, guided: Tensor) {
+        let (_, acts, logits, classes) = try forward(x, target, record: true)
+        let back = try executor.backward(outputGradient: featureGradient(classes), wantInput: true, guidedReLU: true)
+        guard let g = back.input else { throw ExplainError.invalid("the executor returned no input gradient") }
+        return (try finish(x, acts, logits, classes), g)   // Score-CAM's extra forwards come last
+    }
+
+    /// Guided backprop: d(target logit)/d(input) with ReLUs passing only positive gradients where
+    /// their input was positive. Returns [N,3,H,W] and the classes used.
+    public func guidedBackprop(_ x: Tensor, target: CAMTarget = .predicted) throws -> (gradient: Tensor, classes: [Int]) {
+        let (_, _, _, classes) = try forward(x, target, record: true)
+        let back = try executor.backward(outputGradient: featureGradient(classes), wantInput: true, guidedReLU: true)
+        guard let g = back.input else { throw ExplainError.invalid("the executor returned no input gradient") }
+        return (g, classes)
+    }
+
+    func forward(_ x: Tensor, _ target: CAMTarget, record: Bool) throws -> (Executor.Forward, Tensor, Tensor, [Int]) {
+        guard x.rank == 4, x.shape[0] > 0 else { throw ExplainError.badShape("input images", x.shape) }
+        let fwd = try executor.forward(x, taps: [layer], recordForBackward: record)
+        guard let acts = fwd.activations[layer] else { throw ExplainError.invalid("layer '\(layer)' produced no activation") }
+        guard acts.rank == 4 else {
+            throw ExplainError.invalid("layer '\(layer)' has output shape \(acts.shape); a CAM needs a [N,C,h,w] feature map")
+        }
+        let logits = try applyHead(fwd.output)
+        return (fwd, acts, logits, try resolve(target, logits))
+    }
+
+    /// The method's raw map (backward on the recorded forward when it needs gradients), then post-processing.
+    func finish(_ x: Tensor, _ acts: Tensor, _ logits: Tensor, _ classes: [Int]) throws -> Result {
+        let raw: Tensor
+        switch method {
+        case .scorecam:
+            raw = try ScoreCAM(batchSize: scoreCAMBatchSize).rawCAM(input: x, activations: acts, targets: classes) { b in
+                try self.applyHead(self.scoringForward?(b) ?? self.executor.forward(b).output)
+            }
+        default:
+            var grads: Tensor?
+            if method.needsGradients {
+                grads = try executor.backward(outputGradient: featureGradient(classes), taps: [layer]).gradients[layer]
+            }
+            raw = try method.formula!.rawCAM(activations: acts, gradients: grads)
+        }
+        return Result(classes: classes, logits: logits,
+                      maps: CAMImage.postprocess(raw: raw, height: x.shape[2], width: x.shape[3]))
+    }
+
+    /// logits = features · Wᵀ + b.
+    func applyHead(_ f: Tensor) throws -> Tensor {
+        let n = f.shape[0], k = head.inFeatures, m = head.outFeatures
+        guard f.count == n * k else {
+            throw ExplainError.invalid("the graph gives features of shape \(f.shape) but the head expects \(k) per image")
+        }
+        var out = [Float](repeating: 0, count: n * m)
+        f.data.withUnsafeBufferPointer { fp in
+            head.weight.data.withUnsafeBufferPointer { wp in
+                for i in 0..<n { for j in 0..<m {
+                    var s: Float = head.bias?.data[j] ?? 0
+                    for q in 0..<k { s += fp[i * k + q] * wp[j * k + q] }
+                    out[i * m + j] = s
+                } }
+            }
+        }
+        return Tensor(shape: [n, m], data: out)
+    }
+
+    /// d(Σ_n logit[n, class_n]) / d(features) — row n is the head's weight row for class_n.
+    func featureGradient(_ classes: [Int]) -> Tensor {
+        let k = head.inFeatures
+        var g = [Float](repeating: 0, count: classes.count * k)
+        for (n, c) in classes.enumerated() { for q in 0..<k { g[n * k + q] = head.weight.data[c * k + q] } }
+        return Tensor(shape: [classes.count, k], data: g)
+    }
+
+    func resolve(_ target: CAMTarget, _ logits: Tensor) throws -> [Int] {
+        let n = logits.shape[0], m = logits.shape[1]
+        let classes: [Int]
+        switch target {
+        case .predicted:
+            classes = (0..<n).map { i in
+                var best = 0
+                for j in 1..<max(m, 1) where logits.data[i * m + j] > logits.data[i * m + best] { best = j }
+                return best
+            }
+        case .index(let c): classes = Array(repeating: c, count: n)
+        case .indices(let cs):
+            guard cs.count == n else { throw ExplainError.invalid("\(cs.count) target classes for \(n) images") }
+            classes = cs
+        }
+        for c in classes where c < 0 || c >= m { throw ExplainError.classOutOfRange(c, classes: m) }
+        return classes
+    }
+}
