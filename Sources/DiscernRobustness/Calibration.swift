@@ -67,3 +67,25 @@ public enum Calibration {
         return Choice(score: best, table: table, criterion: "highest AUROC of validation (in) vs proxy outliers, then lowest FPR95")
     }
 }
+
+extension OODDetector {
+    /// The full calibration step: scores the held-out validation images (in-distribution) and a proxy
+    /// outlier set (e.g. `ProxyOutliers.permutedColumns` of the validation features, mapped to logits
+    /// by the head), picks the default score with `Calibration.chooseDefault`, and calibrates its threshold
+    /// so that `acceptFraction` of the validation images are accepted. `candidates` limits the choice.
+    public func calibrateDefault(validationLogits: Matrix, validationFeatures: Matrix?,
+                                 proxyLogits: Matrix, proxyFeatures: Matrix?,
+                                 candidates: [OODScoreKind]? = nil, acceptFraction: Double = 0.95)
+        throws -> (choice: Calibration.Choice, threshold: OODThreshold) {
+        let kinds = (candidates ?? available()).filter {
+            available(withFeatures: validationFeatures != nil && proxyFeatures != nil).contains($0)
+        }
+        var vin: [String: [Double]] = [:], pout: [String: [Double]] = [:]
+        for k in kinds {
+            vin[k.rawValue] = try scores(k, logits: validationLogits, features: validationFeatures)
+            pout[k.rawValue] = try scores(k, logits: proxyLogits, features: proxyFeatures)
+        }
+        let choice = try Calibration.chooseDefault(validationIn: vin, proxyOut: pout)
+        return (choice, try Calibration.calibrate(score: choice.score, validationScores: vin[choice.score]!, acceptFraction: acceptFraction))
+    }
+}
