@@ -122,6 +122,13 @@ for u in uniq:                                           # one point per distinc
 cov_, risk_ = np.array(cov_), np.array(risk_)
 m.update({"sel.rc_coverage": cov_, "sel.rc_risk": risk_,
           "sel.aurc": [np.sum(np.diff(np.r_[0, cov_]) * risk_)]})
+# conservative calibration: smallest k with P(Binomial(n, t) <= k-1) >= confidence (scipy.stats.binom)
+tol = []
+for n_, t_, c_ in [(200, 0.95, 0.9), (200, 0.95, 0.5), (50, 0.9, 0.95), (1000, 0.95, 0.99), (20, 0.99, 0.9), (7, 0.5, 0.8)]:
+    ks = np.arange(1, n_ + 1)
+    ok = stats.binom.cdf(ks - 1, n_, t_) >= c_
+    tol.append([n_, t_, c_, ks[ok][0] if ok.any() else n_])
+m["tolerance.cases"] = np.array(tol)
 save(os.path.join(OUT, "metrics.safetensors"), f64(m))
 
 # ---------- Mann-Whitney U (scipy, two-sided, default method='auto') ----------

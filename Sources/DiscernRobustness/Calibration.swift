@@ -36,9 +36,39 @@ public enum Calibration {
         return scores.sorted(by: >)[k - 1]
     }
 
-    public static func calibrate(score: String, validationScores: [Double], acceptFraction: Double = 0.95) throws -> OODThreshold {
-        OODThreshold(score: score, value: try threshold(inDistribution: validationScores, acceptFraction: acceptFraction),
-                     targetAcceptance: acceptFraction)
+    /// A conservative threshold for small validation sets: the k-th largest score with the smallest k such
+    /// that, with probability ≥ `confidence`, it accepts at least `acceptFraction` of new in-distribution
+    /// images. For exchangeable continuous scores the accepted fraction of the k-th largest of n is
+    /// Beta(k, n+1−k), so P(fraction ≥ t) = P(Binomial(n, t) ≤ k−1). If no k reaches the confidence
+    /// (n too small), every validation image is accepted (k = n).
+    public static func threshold(inDistribution scores: [Double], acceptFraction: Double, confidence: Double) throws -> Double {
+        guard confidence > 0 && confidence < 1 else {
+            throw RobustnessError.invalidArgument("confidence must be in (0, 1), got \(confidence)")
+        }
+        _ = try threshold(inDistribution: scores, acceptFraction: acceptFraction)     // validates the input
+        return scores.sorted(by: >)[toleranceRank(n: scores.count, acceptFraction: acceptFraction, confidence: confidence) - 1]
+    }
+
+    /// The k of `threshold(inDistribution:acceptFraction:confidence:)`.
+    static func toleranceRank(n: Int, acceptFraction t: Double, confidence: Double) -> Int {
+        if t >= 1 { return n }
+        // Binomial(n, t) CDF accumulated in the log domain to stay finite for large n.
+        let lt = log(t), l1t = log1p(-t)
+        var cdf = 0.0
+        for j in 0..<n {
+            let logPmf = lgamma(Double(n) + 1) - lgamma(Double(j) + 1) - lgamma(Double(n - j) + 1) + Double(j) * lt + Double(n - j) * l1t
+            cdf += exp(logPmf)                          // cdf = P(Bin ≤ j); k − 1 = j
+            if cdf >= confidence { return j + 1 }
+        }
+        return n
+    }
+
+    /// Calibrated threshold for `score`; with `confidence` the conservative (tolerance) version above.
+    public static func calibrate(score: String, validationScores: [Double], acceptFraction: Double = 0.95,
+                                 confidence: Double? = nil) throws -> OODThreshold {
+        let v = try confidence.map { try threshold(inDistribution: validationScores, acceptFraction: acceptFraction, confidence: $0) }
+            ?? threshold(inDistribution: validationScores, acceptFraction: acceptFraction)
+        return OODThreshold(score: score, value: v, targetAcceptance: acceptFraction)
     }
 
     /// The outcome of choosing the default score.
@@ -65,5 +95,29 @@ public enum Calibration {
             if a.auroc > b.auroc || (a.auroc == b.auroc && a.fpr95 < b.fpr95) { best = n }
         }
         return Choice(score: best, table: table, criterion: "highest AUROC of validation (in) vs proxy outliers, then lowest FPR95")
+    }
+}
+
+extension OODDetector {
+    /// The full calibration step: scores the held-out validation images (in-distribution) and a proxy
+    /// outlier set (e.g. `ProxyOutliers.permutedColumns` of the validation features, mapped to logits
+    /// by the head), picks the default score with `Calibration.chooseDefault`, and calibrates its threshold
+    /// so that `acceptFraction` of the validation images are accepted. `candidates` limits the choice.
+    public func calibrateDefault(validationLogits: Matrix, validationFeatures: Matrix?,
+                                 proxyLogits: Matrix, proxyFeatures: Matrix?,
+                                 candidates: [OODScoreKind]? = nil, acceptFraction: Double = 0.95,
+                                 confidence: Double? = nil)
+        throws -> (choice: Calibration.Choice, threshold: OODThreshold) {
+        let kinds = (candidates ?? available()).filter {
+            available(withFeatures: validationFeatures != nil && proxyFeatures != nil).contains($0)
+        }
+        var vin: [String: [Double]] = [:], pout: [String: [Double]] = [:]
+        for k in kinds {
+            vin[k.rawValue] = try scores(k, logits: validationLogits, features: validationFeatures)
+            pout[k.rawValue] = try scores(k, logits: proxyLogits, features: proxyFeatures)
+        }
+        let choice = try Calibration.chooseDefault(validationIn: vin, proxyOut: pout)
+        return (choice, try Calibration.calibrate(score: choice.score, validationScores: vin[choice.score]!,
+                                                   acceptFraction: acceptFraction, confidence: confidence))
     }
 }

@@ -26,7 +26,7 @@ public enum MannWhitney {
         if m == .auto { m = (n1 > 8 && n2 > 8) || tieTerm > 0 ? .asymptotic : .exact }
         var p: Double
         if m == .exact {
-            p = exactSF(Int(u.rounded()), n1, n2)
+            p = exactSF(Int(u), n1, n2)          // scipy truncates U to an integer here
         } else {
             let mu = Double(n1 * n2) / 2
             let s = (Double(n1 * n2) / 12 * (Double(n + 1) - tieTerm / Double(n * (n - 1)))).squareRoot()

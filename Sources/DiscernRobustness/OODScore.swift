@@ -25,6 +25,7 @@ extension OODScore {
     public var needsFeatures: Bool { false }
 
     func checkLogits(_ logits: Matrix, classes: Int?) throws {
+        guard logits.cols > 0 else { throw RobustnessError.empty(what: "\(name) logits (no classes)") }
         if let c = classes, logits.cols != c {
             throw RobustnessError.shapeMismatch(what: "\(name) logits", expected: "\(c) columns", actual: "\(logits.cols)")
         }

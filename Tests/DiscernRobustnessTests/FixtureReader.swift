@@ -8,8 +8,12 @@ struct Fixture {
     let shapes: [String: [Int]]
 
     init(_ name: String) throws {
-        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-            .appendingPathComponent("../Fixtures/robustness/\(name)").standardized
+        try self.init(absolute: URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../Fixtures/robustness/\(name)").standardized.path)
+    }
+
+    init(absolute path: String) throws {
+        let url = URL(fileURLWithPath: path)
         let data = try Data(contentsOf: url)
         let n = data.prefix(8).withUnsafeBytes { Int(UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self))) }
         let header = try JSONSerialization.jsonObject(with: data.subdata(in: 8 ..< 8 + n)) as! [String: Any]

@@ -34,6 +34,19 @@ final class MetricsTests: XCTestCase {
         XCTAssertThrowsError(try Calibration.threshold(inDistribution: [1], acceptFraction: 1.5))
     }
 
+    func testConservativeThresholdMatchesScipyBinomial() throws {
+        let cases = try Fixture("metrics.safetensors").get("tolerance.cases")
+        for i in stride(from: 0, to: cases.count, by: 4) {
+            let n = Int(cases[i]), t = cases[i + 1], conf = cases[i + 2], k = Int(cases[i + 3])
+            XCTAssertEqual(Calibration.toleranceRank(n: n, acceptFraction: t, confidence: conf), k, "n=\(n) t=\(t) c=\(conf)")
+            let scores = (0..<n).map { Double(($0 * 7919) % n) }           // a permutation of 0..<n
+            XCTAssertEqual(try Calibration.threshold(inDistribution: scores, acceptFraction: t, confidence: conf), Double(n - k))
+        }
+        let th = try Calibration.calibrate(score: "knn", validationScores: (0..<200).map(Double.init), confidence: 0.9)
+        XCTAssertEqual(th.value, 5)                                        // 195 of 200 accepted (vs 190 without)
+        XCTAssertThrowsError(try Calibration.threshold(inDistribution: [1, 2], acceptFraction: 0.9, confidence: 1))
+    }
+
     func testSelectiveClassificationAndRiskCoverage() throws {
         let fx = try Fixture("metrics.safetensors")
         let s = fx.get("sel.scores"), correct = fx.get("sel.correct").map { $0 == 1 }

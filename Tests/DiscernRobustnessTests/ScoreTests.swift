@@ -105,3 +105,29 @@ extension ScoreTests {
         XCTAssertThrowsError(try OODDetector(arrays: arrays, metadata: "{"))
     }
 }
+
+extension ScoreTests {
+    /// The calibration step picks the score whose (numpy reference) values separate validation from the
+    /// proxy set best, and its threshold accepts 95% of the validation set.
+    func testCalibrateDefaultPicksBestProxyAUROC() throws {
+        let d = try load()
+        let isIn = d.fx.get("query_is_in").map { $0 == 1 }
+        let inRows = isIn.indices.filter { isIn[$0] }, outRows = isIn.indices.filter { !isIn[$0] }
+        let det = try OODDetector.fit(trainLogits: d.trainLogits, trainLabels: d.labels, trainFeatures: d.trainFeatures)
+        let (choice, thr) = try det.calibrateDefault(
+            validationLogits: d.queryLogits.selectingRows(inRows), validationFeatures: d.queryFeatures.selectingRows(inRows),
+            proxyLogits: d.queryLogits.selectingRows(outRows), proxyFeatures: d.queryFeatures.selectingRows(outRows))
+        var best = (name: "", auroc: -1.0)
+        for k in OODScoreKind.allCases {
+            let ref = d.fx.get("score.\(k.rawValue)")
+            let a = try OODMetrics.auroc(labels: isIn, scores: ref)
+            XCTAssertEqual(choice.table[k.rawValue]!.auroc, a, accuracy: 1e-9, k.rawValue)
+            if a > best.auroc + 1e-12 { best = (k.rawValue, a) }
+        }
+        XCTAssertEqual(choice.score, best.name)
+        XCTAssertEqual(thr.score, best.name)
+        let ref = inRows.map { d.fx.get("score.\(best.name)")[$0] }
+        let kth = ref.sorted(by: >)[Int((0.95 * Double(inRows.count)).rounded(.up)) - 1]     // 86th of 90
+        XCTAssertEqual(thr.value, kth, accuracy: 1e-5 * abs(kth))
+    }
+}
