@@ -1,41 +1,108 @@
 import Foundation
 import DiscernEngine
 import DiscernModels
+import DiscernVision
 import DiscernTraining
 import DiscernExplain
 import DiscernReport
 
-/// Grad-CAM over the test set: attention areas of every image, overlays for every error, and the
+/// Grad-CAM over the test set: the attention area of every image, overlays for every error, and the
 /// study's claim (apparent errors attend to larger areas than understandable ones) put to a test.
 public struct AttentionOutcome: Sendable {
+    public struct ErrorCell: Sendable {
+        public var path: String, overlayPNG: [UInt8], caption: String, detail: String, area: Double
+    }
     public var method: String
     public var layer: String
     public var threshold: Double
     public var areas: [Double]                     // per test image, in table order
+    public var confidences: [Double]               // softmax of the explained (predicted) class
+    public var correct: [Bool]
     public var analysis: AttentionAnalysis
-    public var errorCells: [(path: String, overlayPNG: [UInt8], caption: String, area: Double)]
+    public var errorCells: [ErrorCell]
+    public var outputFolder: String
+    /// Explaining time over forward time for one batch (a Grad-CAM costs about one forward).
+    public var costRatio: Double?
+
+    /// Errors scoring above this are the study's "apparent" errors; below, "understandable".
+    static let apparentSplit = 0.7
 
     static func compute(_ o: StudyOutcome, backbone: Backbone, head: LinearHead, options: StudyOptions, out: OutputFolder) throws -> AttentionOutcome {
-        throw KitError.invalid("explanations are not wired yet")
+        guard let method = CAMMethod(name: options.camMethod) else {
+            throw KitError.invalid("--cam-method \(options.camMethod): use one of \(CAMMethod.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        let explainer = try CAMExplainer(backbone: backbone, head: LinearParams(weight: head.weight, bias: head.bias),
+                                         layer: options.camLayer, method: method)
+        let rows = o.test.table!.rows
+        let dir = try out.folder("explain")
+        let s = backbone.inputSize
+        let prep = Compose.evaluation(size: s)
+        let progress = Progress("Grad-CAM (test)", total: rows.count)
+        var areas = [Double](repeating: .nan, count: rows.count)
+        var cells: [ErrorCell] = []
+        var batchStart = 0
+        let batch = 16
+        var explainSeconds = 0.0
+        while batchStart < rows.count {
+            let idx = Array(batchStart..<min(batchStart + batch, rows.count))
+            var originals: [Int: RGBImage] = [:]
+            var tensors: [Tensor] = [], kept: [Int] = []
+            for i in idx {
+                guard let img = try? ImageCodec.decodeFile(rows[i].path) else { continue }
+                var rng = SeededRNG(seed: 0)
+                tensors.append(toTensor(prep(img, rng: &rng), mean: backbone.normalization.mean, std: backbone.normalization.std).reshaped([1, 3, s, s]))
+                kept.append(i)
+                if !rows[i].correct { originals[i] = img }
+            }
+            guard !kept.isEmpty else { batchStart += batch; progress.advance(idx.count); continue }
+            let x = Tensor.concatBatch(tensors)
+            let t0 = Date()
+            let target = CAMTarget.indices(kept.map { rows[$0].predicted })
+            let hasErrors = !originals.isEmpty
+            let (result, guided): (CAMExplainer.Result, Tensor?) = hasErrors && method.needsGradients
+                ? try { let r = try explainer.explainWithGuided(x, target: target); return (r.result, r.guided) }()
+                : (try explainer.explain(x, target: target), nil)
+            explainSeconds += Date().timeIntervalSince(t0)
+            let a = try AttentionArea.fractions(result.maps.input, threshold: Float(options.attentionThreshold))
+            for (j, i) in kept.enumerated() {
+                areas[i] = a[j]
+                guard let img = originals[i] else { continue }
+                let name = URL(fileURLWithPath: rows[i].path).deletingPathExtension().lastPathComponent
+                let hw = s * s, fh = result.maps.feature.shape[1], fw = result.maps.feature.shape[2]
+                let camIn = Tensor(shape: [s, s], data: Array(result.maps.input.data[j * hw ..< (j + 1) * hw]))
+                let camF = Tensor(shape: [fh, fw], data: Array(result.maps.feature.data[j * fh * fw ..< (j + 1) * fh * fw]))
+                let g = guided.map { Tensor(shape: [3, s, s], data: Array($0.data[j * 3 * hw ..< (j + 1) * 3 * hw])) }
+                let written = try ExplanationWriter.write(name: name, to: dir, original: img, camInput: camIn, camFeature: camF, guided: g)
+                let png = written.files.first { $0.lastPathComponent.hasSuffix(".cam.png") }.flatMap { try? Data(contentsOf: $0) }
+                cells.append(ErrorCell(path: rows[i].path, overlayPNG: png.map { [UInt8]($0) } ?? [],
+                                       caption: Captions.softmax(rows[i].probabilities, classes: o.classes),
+                                       detail: String(format: "%@ (true %@), area %.2f", name, o.classes[rows[i].trueLabel], a[j]), area: a[j]))
+            }
+            progress.advance(idx.count)
+            batchStart += batch
+        }
+        progress.finish()
+        let confidences = rows.map { Double($0.probabilities[$0.predicted]) }
+        let samples = rows.indices.filter { areas[$0].isFinite }.map {
+            AttentionAnalysis.Sample(area: areas[$0], score: confidences[$0], correct: rows[$0].correct)
+        }
+        let analysis = AttentionAnalysis(samples: samples, threshold: options.attentionThreshold, scoreSplit: apparentSplit)
+        Study.log("attention: \(analysis.verdict)")
+        let forwardSeconds = o.evalSeconds / Double(max(1, o.test.features.count + (o.validation?.features.count ?? 0) + o.unknown.reduce(0) { $0 + $1.features.count }))
+        return AttentionOutcome(method: method.rawValue, layer: explainer.layer, threshold: options.attentionThreshold, areas: areas,
+                                confidences: confidences, correct: rows.map(\.correct), analysis: analysis, errorCells: cells,
+                                outputFolder: dir.path,
+                                costRatio: forwardSeconds > 0 ? explainSeconds / Double(rows.count) / forwardSeconds : nil)
     }
 
     func metrics() throws -> [String: Any] {
-        var m = try StudyMetrics.json(analysis) as? [String: Any] ?? [:]
-        m["method"] = method; m["layer"] = layer; m["threshold"] = threshold
-        m["median_area_all"] = areas.sorted()[areas.count / 2]
+        var m: [String: Any] = ["method": method, "layer": layer, "threshold": threshold, "apparent_split": AttentionOutcome.apparentSplit,
+                                "verdict": analysis.verdict, "images": areas.filter(\.isFinite).count, "errors_explained": errorCells.count]
+        func group(_ g: AttentionAnalysis.Group) -> [String: Any] { ["n": g.count, "median_area": g.medianArea as Any] }
+        m["correct"] = group(analysis.correct); m["apparent"] = group(analysis.apparent); m["understandable"] = group(analysis.understandable)
+        if let c = analysis.apparentVsUnderstandable { m["apparent_vs_understandable"] = ["u": c.u, "p": c.p, "exact": c.exact] }
+        if let c = analysis.errorsVsCorrect { m["errors_vs_correct"] = ["u": c.u, "p": c.p, "exact": c.exact] }
+        if let r = costRatio { m["cost_vs_forward"] = r }
         return m
-    }
-}
-
-enum AttentionReport {
-    static func add(_ r: inout HTMLReport, _ o: StudyOutcome, _ a: AttentionOutcome) {}
-}
-
-extension DiscernModelService {
-    public func explain(_ image: ImageInput, method: String, layer: String?, className: String?) async throws -> Explanation {
-        throw KitError.invalid("explanations are not wired yet")
-    }
-    public func explainFile(_ path: String, method: String, layer: String?, className: String?, out: String) throws -> Explanation {
-        throw KitError.invalid("explanations are not wired yet")
     }
 }

@@ -20,6 +20,9 @@ public struct StudyOptions: Sendable {
     /// Share of the training images held out to calibrate the OOD threshold (not trained on).
     public var validationFraction = 0.1
     public var acceptFraction = 0.95
+    /// With this confidence the threshold accepts at least `acceptFraction` of new in-distribution images
+    /// (a binomial tolerance bound: a few hundred validation images make the plain quantile noisy). nil = plain quantile.
+    public var calibrationConfidence: Double? = 0.9
     public var fixedThreshold: Double?
     public var score: String?
     public var checkpointAccuracy: Double? = 0.95

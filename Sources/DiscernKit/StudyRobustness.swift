@@ -47,7 +47,10 @@ public struct RobustnessOutcome: Sendable {
         if validation == nil { Study.log("no validation split: thresholds are calibrated on the training images (optimistic)") }
         let valScores = try detector.allScores(logits: matrix(calib.logits), features: matrix(calib.features.features))
         var thresholds: [String: OODThreshold] = [:]
-        for (k, v) in valScores { thresholds[k] = try Calibration.calibrate(score: k, validationScores: v, acceptFraction: options.acceptFraction) }
+        for (k, v) in valScores {
+            thresholds[k] = try Calibration.calibrate(score: k, validationScores: v, acceptFraction: options.acceptFraction,
+                                                      confidence: options.calibrationConfidence)
+        }
         // Proxy outliers (feature columns permuted independently) stand in for unknowns when choosing the default score.
         let proxyFeatures = ProxyOutliers.permutedColumns(try matrix(calib.features.features), seed: options.seed &+ 1)
         let proxyTensor = Tensor(shape: calib.features.features.shape, data: proxyFeatures.values.map(Float.init))

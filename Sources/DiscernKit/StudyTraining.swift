@@ -51,11 +51,15 @@ extension Study {
                                   trainCount: data.train.count, validationCount: data.validation.count)
         let checkpointDir = try out.folder("checkpoints")
         var checkpoints: [String] = []
+        // Like the study, each epoch whose running accuracy passes the mark overwrites one checkpoint
+        // (atomically, so a kill leaves the previous one intact); the final head is saved beside it.
         trainer.onCheckpoint = { cp in
-            let name = cp.reason == .final ? "final.safetensors" : String(format: "epoch-%02d.safetensors", cp.epoch + 1)
+            let name = cp.reason == .final ? "final.safetensors" : "checkpoint.safetensors"
             let url = checkpointDir.appendingPathComponent(name)
-            try pending.modelFile(head: cp.head, classes: data.classes).save(to: url)
-            checkpoints.append(url.path)
+            var file = pending.modelFile(head: cp.head, classes: data.classes)
+            file.metadata.metrics = ["checkpoint.epoch": Double(cp.epoch + 1), "checkpoint.running_accuracy": cp.accuracy]
+            try file.save(to: url)
+            if !checkpoints.contains(url.path) { checkpoints.append(url.path) }
         }
         let progress = Progress("training", total: options.epochs, unit: "epoch")
         var lastEpoch = -1

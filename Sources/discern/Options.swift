@@ -29,6 +29,8 @@ struct TrainingOptions: ParsableArguments {
     @Option(help: "Inference precision for the frozen backbone: fp32 or bf16.") var precision: Precision = .fp32
     @Option(help: "Share of training images held out to calibrate the rejection threshold.") var validationFraction = 0.1
     @Option(help: "Fraction of held-out in-distribution images the calibrated threshold accepts.") var accept = 0.95
+    @Option(help: "Confidence that the calibrated threshold accepts at least --accept of new in-distribution images (0 = plain validation quantile).")
+    var confidence = 0.9
     @Option(help: "Fixed threshold instead of a calibrated one (the study used 0.04 with --score density).") var threshold: Double?
     @Option(help: "OOD score for the verdict (default: the best on validation data): density, density-seed, class-density, joint-density, msp, maxlogit, energy, mahalanobis, knn.")
     var score: String?
@@ -41,13 +43,14 @@ struct TrainingOptions: ParsableArguments {
         guard augmentViews >= 0 else { throw ValidationError("--augment-views must be 0 or more") }
         guard validationFraction >= 0 && validationFraction < 0.9 else { throw ValidationError("--validation-fraction must be in [0, 0.9)") }
         guard accept > 0 && accept <= 1 else { throw ValidationError("--accept must be in (0, 1]") }
+        guard confidence >= 0 && confidence < 1 else { throw ValidationError("--confidence must be in [0, 1)") }
     }
 
     func studyOptions() -> StudyOptions {
         var o = StudyOptions(data: data)
         o.backbone = backbone; o.weights = weights; o.epochs = epochs; o.batchSize = batchSize; o.learningRate = lr
         o.augmentViews = augmentViews; o.seed = seed; o.out = out; o.force = force; o.precision = precision
-        o.validationFraction = validationFraction; o.acceptFraction = accept; o.fixedThreshold = threshold; o.score = score
+        o.validationFraction = validationFraction; o.acceptFraction = accept; o.calibrationConfidence = confidence > 0 ? confidence : nil; o.fixedThreshold = threshold; o.score = score
         o.checkpointAccuracy = checkpointAccuracy
         return o
     }
