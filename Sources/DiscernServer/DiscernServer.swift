@@ -81,7 +81,9 @@ struct Handlers: Sendable {
     func predict(_ request: Request, context: BasicRequestContext) async throws -> Response {
         let start = ContinuousClock.now
         let images = try await readImages(request, maxImages: config.maxImagesPerRequest)
-        let result = try await withDeadline(seconds: remaining(since: start)) { [batcher] in try await batcher.submit(images) }
+        let result = try await withDeadline(seconds: remaining(since: start), limit: config.requestTimeoutSeconds) { [batcher] in
+            try await batcher.submit(images)
+        }
         return JSONBody.response(PredictJSON(predictions: result.predictions, timing_ms: milliseconds(since: start),
                                              batch_images: result.batchImages))
     }
@@ -91,7 +93,7 @@ struct Handlers: Sendable {
         let images = try await readImages(request, maxImages: 1)
         let q = request.uri.queryParameters
         let (method, layer, className) = (q.get("method") ?? "gradcam", q.get("layer"), q.get("class"))
-        let e = try await withDeadline(seconds: remaining(since: start)) { [service] in
+        let e = try await withDeadline(seconds: remaining(since: start), limit: config.requestTimeoutSeconds) { [service] in
             try await service.explain(images[0], method: method, layer: layer, className: className)
         }
         guard e.heatmap.count == e.width * e.height else {

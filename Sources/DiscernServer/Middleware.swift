@@ -37,12 +37,12 @@ struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
 /// Runs `operation` in its own task and gives up after `seconds` with `ServerError.timeout`.
 /// The operation is cancelled but not awaited: a forward pass cannot be interrupted, and the
 /// client must get its 503 on time. Used for the service calls, after the body has been read.
-func withDeadline<T: Sendable>(seconds: Double, _ operation: @escaping @Sendable () async throws -> T) async throws -> T {
+func withDeadline<T: Sendable>(seconds: Double, limit: Double, _ operation: @escaping @Sendable () async throws -> T) async throws -> T {
     let once = ResumeOnce<T>()
     let work = Task { once.resume(await Result(catching: operation)) }
     let timer = Task {
         try await Task.sleep(for: .milliseconds(Int64(max(0, seconds) * 1000)))
-        once.resume(.failure(ServerError.timeout(seconds: seconds)))
+        once.resume(.failure(ServerError.timeout(seconds: limit)))
     }
     defer { timer.cancel(); work.cancel() }
     return try await withTaskCancellationHandler {

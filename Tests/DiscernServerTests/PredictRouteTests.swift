@@ -101,7 +101,8 @@ final class PredictRouteTests: XCTestCase {
                             .serviceUnavailable, contains: "not answered")
             try assertError(try await client.execute(uri: "/v1/explain", method: .post, body: buffer("slow")),
                             .serviceUnavailable, contains: "not answered")
-            XCTAssertEqual(try await client.execute(uri: "/healthz", method: .get).status, .ok)
+            let health = try await client.execute(uri: "/healthz", method: .get)
+            XCTAssertEqual(health.status, .ok)
         }
     }
 }

@@ -11,7 +11,7 @@ final class ServiceTestDouble: PredictionService, @unchecked Sendable {
     private let lock = NSLock()
     private var _batchSizes: [Int] = []
     /// Sizes of the `predict` calls received, in order.
-    var batchSizes: [Int] { lock.lock(); defer { lock.unlock() }; return _batchSizes }
+    var batchSizes: [Int] { lock.withLock { _batchSizes } }
 
     static func expected(_ word: String, path: String) -> Prediction? {
         let classes = ["cat", "dog"]
@@ -39,7 +39,7 @@ final class ServiceTestDouble: PredictionService, @unchecked Sendable {
     }
 
     func predict(_ images: [ImageInput]) async throws -> [Prediction] {
-        lock.lock(); _batchSizes.append(images.count); lock.unlock()
+        lock.withLock { _batchSizes.append(images.count) }
         var out: [Prediction] = []
         for image in images { out.append(Self.expected(try await check(image), path: image.name)!) }
         return out
