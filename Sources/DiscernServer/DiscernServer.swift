@@ -19,6 +19,8 @@ import Logging
 /// - `GET /v1/model` → ModelInfo JSON. `GET /healthz` → `{"status": "ok"}`. `GET /` → the web page.
 /// - `GET /examples/NAME` — only with `ServerConfig.examplesDirectory`: serves image files directly
 ///   in that directory (for the browser demo/screenshot, `/?example=NAME`).
+/// Concurrent predict requests share forward passes (`PredictionBatcher`); a bad image fails only its
+/// own request (a request with several images fails as a whole, with its bad image's status).
 /// Errors: 400 bad request, 404, 413 body > maxBodyBytes or too many pixels, 415 unsupported image,
 /// 422 corrupt image, 503 timeout, 500 internal (details only in the log).
 public enum DiscernServer {

@@ -5,7 +5,7 @@ enum WebPage {
     static let html = #"""
 <!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Discern</title>
-<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="viewport" content="width=device-width, initial-scale=1"><link rel="icon" href="data:,">
 <style>
 body{font:15px/1.4 system-ui,sans-serif;margin:0;background:#f4f5f7;color:#1d2330}
 main{max-width:980px;margin:0 auto;padding:18px}

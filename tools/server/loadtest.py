@@ -3,9 +3,11 @@
 
 Starts the server with --model, waits for /healthz, sends a warm-up round, then N requests
 (one JPEG each, cycling through the cats-and-dogs test set) from C concurrent clients, each on
-its own keep-alive connection, and stops the server. Prints errors (must be 0), latency
+its own keep-alive connection, and stops the server. --warmup requests come first. Prints errors (must be 0), latency
 p50/p99, images/s, the mean forward-pass batch size the server reports, and the server's
-resident memory (VmRSS) before, after the warm-up and after the run.
+resident memory (VmRSS) before, after the warm-up, sampled during and after the run. (With a
+fake service, RSS rises for the first ~50k requests while malloc's arenas settle, then stays flat:
+look at the samples, not only at the difference.)
 
     tools/server/loadtest.py --model run/model.discern [--requests 2048] [--clients 64]
         [--bench-ips X]   # batch throughput from `discern bench`: prints the ratio (goal <= 1.5)
@@ -91,6 +93,7 @@ def main():
     ap.add_argument("--port", type=int, default=8092)
     ap.add_argument("--clients", type=int, default=64)
     ap.add_argument("--requests", type=int, default=2048)
+    ap.add_argument("--warmup", type=int, default=512, help="requests before the measured run")
     ap.add_argument("--max-batch", type=int, default=32)
     ap.add_argument("--max-delay-ms", type=float, default=5)
     ap.add_argument("--bench-ips", type=float, help="images/s of `discern bench` at the same batch size")
@@ -112,9 +115,18 @@ def main():
             except OSError:
                 time.sleep(0.5)
         rss0 = rss_kib(server.pid)
-        _, werr, _, _ = run_round(a.port, a.clients, a.clients * 2, photos)
+        _, werr, _, _ = run_round(a.port, a.clients, a.warmup, photos)
         rss1 = rss_kib(server.pid)
+        samples, stop = [], threading.Event()
+
+        def sample():  # RSS every 0.5 s during the measured run: stable means no per-request leak
+            while not stop.wait(0.5):
+                samples.append(rss_kib(server.pid))
+        sampler = threading.Thread(target=sample)
+        sampler.start()
         lat, errors, batches, secs = run_round(a.port, a.clients, a.requests, photos)
+        stop.set()
+        sampler.join()
         rss2 = rss_kib(server.pid)
     finally:
         server.send_signal(signal.SIGINT)
@@ -133,6 +145,9 @@ def main():
     print(f"throughput {ips:.1f} images/s over {secs:.1f} s; mean forward-pass batch {statistics.mean(batches or [0]):.1f} images")
     print(f"server RSS: start {rss0 / 1024:.0f} MiB, after warm-up {rss1 / 1024:.0f} MiB, after run {rss2 / 1024:.0f} MiB "
           f"(run growth {(rss2 - rss1) / 1024:+.0f} MiB)")
+    if samples:
+        picks = [samples[min(len(samples) - 1, int(f * len(samples)))] for f in (0, 0.25, 0.5, 0.75)] + [samples[-1]]
+        print("server RSS during the run (0/25/50/75/100%): " + ", ".join(f"{k / 1024:.0f}" for k in picks) + " MiB")
     if a.bench_ips:
         print(f"discern bench {a.bench_ips:.1f} images/s -> bench/server = {a.bench_ips / ips:.2f}x (goal <= 1.5x)")
     sys.exit(1 if errors or werr else 0)

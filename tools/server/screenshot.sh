@@ -23,9 +23,12 @@ examples=$(mktemp -d)
 profile=$(mktemp -d)
 mkdir -p "$out"
 # The first photo of each folder, by name: no hand-picking.
+shopt -s nullglob nocaseglob
 for dir in cats-and-dogs/test_set/cats cats-and-dogs/test_set/dogs unknown/flowers; do
-    f=$(ls "$data/$dir" | grep -iE '\.(jpe?g|png)$' | sort | head -1)
-    ln -s "$data/$dir/$f" "$examples/$f"
+    files=("$data/$dir"/*.jpg "$data/$dir"/*.jpeg "$data/$dir"/*.png)
+    [ ${#files[@]} -gt 0 ] || { echo "no images in $data/$dir" >&2; exit 1; }
+    first=$(printf '%s\n' "${files[@]}" | sort | sed -n 1p)
+    ln -s "$first" "$examples/$(basename "$first")"
 done
 
 "$discern" serve --model "$model" --port "$port" --examples "$examples" > "$out/server.log" 2>&1 &
