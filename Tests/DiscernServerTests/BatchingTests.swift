@@ -72,4 +72,22 @@ final class BatchingTests: XCTestCase {
         XCTAssertTrue(service.batchSizes.allSatisfy { $0 <= 4 }, "\(service.batchSizes)")
         XCTAssertTrue((2...3).contains(service.batchSizes.count), "\(service.batchSizes)")
     }
+
+    func testCancelledRequestLeavesTheQueueAndOthersProceed() async throws {
+        let service = ServiceTestDouble()
+        let batcher = PredictionBatcher(service: service, maxBatch: 2, maxDelay: .milliseconds(20_000))
+        let cat = ImageInput(name: "c", bytes: Array("cat".utf8))
+        let abandoned = Task { try await batcher.submit([cat]) }
+        abandoned.cancel()
+        do {
+            _ = try await abandoned.value
+            XCTFail("a cancelled request must not be answered")
+        } catch is CancellationError {}
+        async let b = batcher.submit([ImageInput(name: "b", bytes: Array("dog".utf8))])
+        async let d = batcher.submit([ImageInput(name: "d", bytes: Array("dog".utf8))])
+        let (rb, rd) = try await (b, d)
+        XCTAssertEqual(rb.predictions.map(\.path), ["b"])
+        XCTAssertEqual(rd.predictions.map(\.path), ["d"])
+        XCTAssertEqual(service.batchSizes, [2], "the cancelled image never reached the model")
+    }
 }

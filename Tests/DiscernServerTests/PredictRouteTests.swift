@@ -63,6 +63,17 @@ final class PredictRouteTests: XCTestCase {
         }
     }
 
+    func testInternalErrorsAre500WithoutDetails() async throws {
+        let app = DiscernServer.makeApplication(service: ServiceTestDouble(), config: testConfig())
+        try await app.test(.router) { client in
+            let r = try await client.execute(uri: "/v1/predict", method: .post, body: buffer("explode"))
+            try assertError(r, .internalServerError, contains: "internal error")
+            XCTAssertFalse(String(buffer: r.body).contains("/internal/path"))
+            let e = try await client.execute(uri: "/v1/explain", method: .post, body: buffer("explode"))
+            try assertError(e, .internalServerError, contains: "internal error")
+        }
+    }
+
     func testBodyLimit() async throws {
         let app = DiscernServer.makeApplication(service: ServiceTestDouble(), config: testConfig { $0.maxBodyBytes = 100 })
         try await app.test(.router) { client in

@@ -4,7 +4,8 @@ import Foundation
 /// TEST DOUBLE of `PredictionService` for router tests: no model. An "image" is a short ASCII
 /// word; the word picks the answer or the ServiceError, so each route's mapping can be checked.
 /// cat/dog -> accepted prediction of that class; flower -> rejected; corrupt -> 422;
-/// unsupported -> 415; bomb -> 413 (too many pixels); slow -> waits (for the timeout test).
+/// unsupported -> 415; bomb -> 413 (too many pixels); slow -> waits (for the timeout test);
+/// explode -> a non-client error (500).
 final class ServiceTestDouble: PredictionService, @unchecked Sendable {
     let info = ModelInfo(classes: ["cat", "dog"], backbone: "test-double", score: "knn", threshold: 0.5,
                          metrics: ["auroc": 0.99])
@@ -30,6 +31,7 @@ final class ServiceTestDouble: PredictionService, @unchecked Sendable {
         case "unsupported": throw ServiceError.unsupportedImage(name: image.name, reason: "not a JPEG or PNG")
         case "bomb": throw ServiceError.tooManyPixels(name: image.name, reason: "100000x100000 pixels")
         case "slow": try await Task.sleep(for: .seconds(5)); return "cat"
+        case "explode": throw CocoaError(.fileReadNoPermission, userInfo: ["secret": "/internal/path"])
         default:
             guard Self.expected(word, path: "") != nil else {
                 throw ServiceError.corruptImage(name: image.name, reason: "unknown test image")
