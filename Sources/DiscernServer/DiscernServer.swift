@@ -27,7 +27,7 @@ public enum DiscernServer {
     public static func makeRouter(service: any PredictionService, config: ServerConfig) -> Router<BasicRequestContext> {
         let batcher = PredictionBatcher(service: service, maxBatch: config.maxBatch,
                                         maxDelay: .microseconds(Int64(config.maxDelayMs * 1000)))
-        let handlers = Handlers(service: service, batcher: batcher, config: config)
+        let handlers = Handlers(service: service, batcher: batcher, explainGate: AsyncGate(), config: config)
         let router = Router()
         router.add(middleware: RequestLogMiddleware())
         router.get("/") { _, _ in JSONBody.bytes(Array(WebPage.html.utf8), contentType: "text/html; charset=utf-8") }
@@ -78,6 +78,7 @@ struct PredictJSON: Encodable {
 struct Handlers: Sendable {
     let service: any PredictionService
     let batcher: PredictionBatcher
+    let explainGate: AsyncGate
     let config: ServerConfig
 
     func predict(_ request: Request, context: BasicRequestContext) async throws -> Response {
@@ -95,8 +96,8 @@ struct Handlers: Sendable {
         let images = try await readImages(request, maxImages: 1)
         let q = request.uri.queryParameters
         let (method, layer, className) = (q.get("method") ?? "gradcam", q.get("layer"), q.get("class"))
-        let e = try await withDeadline(seconds: remaining(since: start), limit: config.requestTimeoutSeconds) { [service] in
-            try await service.explain(images[0], method: method, layer: layer, className: className)
+        let e = try await withDeadline(seconds: remaining(since: start), limit: config.requestTimeoutSeconds) { [service, explainGate] in
+            try await explainGate.run { try await service.explain(images[0], method: method, layer: layer, className: className) }
         }
         guard e.heatmap.count == e.width * e.height else {
             throw ServerError.internal("heatmap has \(e.heatmap.count) values for \(e.width)x\(e.height)")

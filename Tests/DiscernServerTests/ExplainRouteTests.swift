@@ -74,4 +74,21 @@ final class ExplainRouteTests: XCTestCase {
             try assertError(try await post("/v1/explain", ""), .badRequest, contains: "empty")
         }
     }
+
+    func testExplanationsRunOneAtATime() async throws {
+        let service = ServiceTestDouble()
+        let app = DiscernServer.makeApplication(service: service, config: testConfig())
+        try await app.test(.router) { client in
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for i in 0..<8 {
+                    group.addTask {
+                        let r = try await client.execute(uri: "/v1/explain", method: .post, body: buffer(i % 2 == 0 ? "cat" : "dog"))
+                        XCTAssertEqual(r.status, .ok)
+                    }
+                }
+                try await group.waitForAll()
+            }
+        }
+        XCTAssertEqual(service.maxConcurrentExplains, 1)
+    }
 }

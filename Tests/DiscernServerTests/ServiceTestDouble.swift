@@ -11,6 +11,9 @@ final class ServiceTestDouble: PredictionService, @unchecked Sendable {
                          metrics: ["auroc": 0.99])
     private let lock = NSLock()
     private var _batchSizes: [Int] = []
+    private var _explaining = 0, _maxConcurrentExplains = 0
+    /// Most `explain` calls that were running at the same time.
+    var maxConcurrentExplains: Int { lock.withLock { _maxConcurrentExplains } }
     /// Sizes of the `predict` calls received, in order.
     var batchSizes: [Int] { lock.withLock { _batchSizes } }
 
@@ -50,7 +53,10 @@ final class ServiceTestDouble: PredictionService, @unchecked Sendable {
     static let overlay: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 1, 2, 3, 4]
 
     func explain(_ image: ImageInput, method: String, layer: String?, className: String?) async throws -> Explanation {
+        lock.withLock { _explaining += 1; _maxConcurrentExplains = max(_maxConcurrentExplains, _explaining) }
+        defer { lock.withLock { _explaining -= 1 } }
         let word = try await check(image)
+        try await Task.sleep(for: .milliseconds(5))   // room for overlap if the server allowed it
         guard method == "gradcam" || method == "gradcam++" else { throw ServiceError.badRequest("unknown method \(method)") }
         let cls = className ?? Self.expected(word, path: "")!.label
         guard let k = info.classes.firstIndex(of: cls) else { throw ServiceError.badRequest("unknown class \(cls)") }
