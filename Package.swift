@@ -7,7 +7,7 @@ let v5: [SwiftSetting] = [.swiftLanguageMode(.v5)]
 
 let package = Package(
     name: "Discern",
-    platforms: [.macOS(.v13)],
+    platforms: [.macOS(.v14)],
     products: [
         .executable(name: "discern", targets: ["discern"]),
         .library(name: "DiscernKit", targets: ["DiscernKit"]),
@@ -16,6 +16,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.19"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
     ],
     targets: [
         .systemLibrary(name: "COneDNN", path: "Sources/COneDNN"),
@@ -36,8 +37,12 @@ let package = Package(
             "DiscernRobustness", "DiscernExplain", "DiscernReport",
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: v5),
+        .target(name: "DiscernServer", dependencies: [
+            "DiscernKit", .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Logging", package: "swift-log"),
+        ], swiftSettings: v5),
         .executableTarget(name: "discern", dependencies: [
-            "DiscernKit", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "DiscernKit", "DiscernServer", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: v5),
 
         .testTarget(name: "DiscernEngineTests", dependencies: ["DiscernEngine", "DiscernWeights"], swiftSettings: v5),
@@ -49,5 +54,8 @@ let package = Package(
         .testTarget(name: "DiscernExplainTests", dependencies: ["DiscernExplain", "DiscernWeights"], swiftSettings: v5),
         .testTarget(name: "DiscernReportTests", dependencies: ["DiscernReport", "DiscernWeights"], swiftSettings: v5),
         .testTarget(name: "DiscernKitTests", dependencies: ["DiscernKit"], swiftSettings: v5),
+        .testTarget(name: "DiscernServerTests", dependencies: [
+            "DiscernServer", .product(name: "HummingbirdTesting", package: "hummingbird"),
+        ], swiftSettings: v5),
     ]
 )

@@ -1,0 +1,168 @@
+import DiscernKit
+import Foundation
+import Hummingbird
+import HummingbirdCore
+import NIOCore
+import Logging
+
+/// The HTTP API of `discern serve`.
+///
+/// Routes (all errors are `{"error": "..."}` with the status below; every response carries `X-Request-Id`):
+/// - `POST /v1/predict` — body: one raw image (any `Content-Type` except multipart; name from the
+///   `X-Filename` header or `?name=`), or `multipart/form-data` with one or more `image` parts.
+///   200 → `{"predictions": [Prediction...], "timing_ms": total server time, "batch_images": images
+///   in the forward pass this request shared}`; each prediction object is exactly the JSON of
+///   `discern predict --json`.
+/// - `POST /v1/explain?method=gradcam&layer=L&class=C` — one image as above. 200 → `image/png`
+///   overlay; with `Accept: application/json` → `{class, method, layer, attention_area,
+///   heatmap: {width, height, data}, overlay_png_base64}`.
+/// - `GET /v1/model` → ModelInfo JSON. `GET /healthz` → `{"status": "ok"}`. `GET /` → the web page.
+/// - `GET /examples/NAME` — only with `ServerConfig.examplesDirectory`: serves image files directly
+///   in that directory (for the browser demo/screenshot, `/?example=NAME`).
+/// Concurrent predict requests share forward passes (`PredictionBatcher`); a bad image fails only its
+/// own request (a request with several images fails as a whole, with its bad image's status).
+/// Errors: 400 bad request, 404, 413 body > maxBodyBytes or too many pixels, 415 unsupported image,
+/// 422 corrupt image, 503 timeout, 500 internal (details only in the log).
+public enum DiscernServer {
+    public static func makeRouter(service: any PredictionService, config: ServerConfig) -> Router<BasicRequestContext> {
+        let batcher = PredictionBatcher(service: service, maxBatch: config.maxBatch,
+                                        maxDelay: .microseconds(Int64(config.maxDelayMs * 1000)))
+        let handlers = Handlers(service: service, batcher: batcher, explainGate: AsyncGate(), config: config)
+        let router = Router()
+        router.add(middleware: RequestLogMiddleware())
+        router.get("/") { _, _ in JSONBody.bytes(Array(WebPage.html.utf8), contentType: "text/html; charset=utf-8") }
+        router.get("/healthz") { _, _ in JSONBody.response(["status": "ok"]) }
+        router.get("/v1/model") { _, _ in JSONBody.response(service.info) }
+        router.post("/v1/predict") { request, context in try await handlers.predict(request, context: context) }
+        router.post("/v1/explain") { request, context in try await handlers.explain(request, context: context) }
+        router.get("/examples/:name") { _, context in try handlers.example(context.parameters.get("name") ?? "") }
+        return router
+    }
+
+    public static func makeApplication(service: any PredictionService, config: ServerConfig,
+                                       logger: Logger = Logger(label: "discern.server")) -> some ApplicationProtocol {
+        // The idle timeout closes connections that stall mid-request (slow or abandoned uploads).
+        let http1 = HTTP1Channel.Configuration(idleTimeout: .milliseconds(Int64(config.requestTimeoutSeconds * 1000)))
+        return Application(router: makeRouter(service: service, config: config), server: .http1(configuration: http1),
+                    configuration: .init(address: .hostname(config.host, port: config.port), serverName: "discern"),
+                    logger: logger)
+    }
+}
+
+extension DiscernServer {
+    /// Serves until the process gets SIGINT/SIGTERM (graceful shutdown).
+    public static func run(service: any PredictionService, config: ServerConfig,
+                           logger: Logger = Logger(label: "discern.server")) async throws {
+        logger.info("serving", metadata: ["host": "\(config.host)", "port": "\(config.port)",
+                                          "max_batch": "\(config.maxBatch)", "max_delay_ms": "\(config.maxDelayMs)"])
+        try await makeApplication(service: service, config: config, logger: logger).runService()
+    }
+}
+
+struct ExplainJSON: Encodable {
+    struct Heatmap: Encodable { var width: Int; var height: Int; var data: [Float] }
+    var `class`: String
+    var method: String
+    var layer: String
+    var attention_area: Double
+    var heatmap: Heatmap
+    var overlay_png_base64: String
+}
+
+struct PredictJSON: Encodable {
+    var predictions: [Prediction]
+    var timing_ms: Double
+    var batch_images: Int
+}
+
+struct Handlers: Sendable {
+    let service: any PredictionService
+    let batcher: PredictionBatcher
+    let explainGate: AsyncGate
+    let config: ServerConfig
+
+    func predict(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        let start = ContinuousClock.now
+        let images = try await readImages(request, maxImages: config.maxImagesPerRequest)
+        let result = try await withDeadline(seconds: remaining(since: start), limit: config.requestTimeoutSeconds) { [batcher] in
+            try await batcher.submit(images)
+        }
+        return JSONBody.response(PredictJSON(predictions: result.predictions, timing_ms: milliseconds(since: start),
+                                             batch_images: result.batchImages))
+    }
+
+    func explain(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        let start = ContinuousClock.now
+        let images = try await readImages(request, maxImages: 1)
+        let q = request.uri.queryParameters
+        let (method, layer, className) = (q.get("method") ?? "gradcam", q.get("layer"), q.get("class"))
+        let e = try await withDeadline(seconds: remaining(since: start), limit: config.requestTimeoutSeconds) { [service, explainGate] in
+            try await explainGate.run { try await service.explain(images[0], method: method, layer: layer, className: className) }
+        }
+        guard e.heatmap.count == e.width * e.height else {
+            throw ServerError.internal("heatmap has \(e.heatmap.count) values for \(e.width)x\(e.height)")
+        }
+        let accept = request.headers[.accept] ?? ""
+        if accept.contains("application/json") {
+            // Rounded to 1e-4: the page and clients need the shape, not float noise, and it halves the JSON.
+            let data = e.heatmap.map { ($0 * 10_000).rounded() / 10_000 }
+            return JSONBody.response(ExplainJSON(
+                class: e.className, method: e.method, layer: e.layer, attention_area: e.attentionArea,
+                heatmap: .init(width: e.width, height: e.height, data: data),
+                overlay_png_base64: Data(e.overlayPNG).base64EncodedString()))
+        }
+        return JSONBody.bytes(e.overlayPNG, contentType: "image/png")
+    }
+
+    /// The request timeout counts from the handler's start, body reading included.
+    private func remaining(since start: ContinuousClock.Instant) -> Double {
+        config.requestTimeoutSeconds - milliseconds(since: start) / 1000
+    }
+
+    /// Files directly inside the configured examples directory; names with path parts are refused.
+    func example(_ name: String) throws -> Response {
+        guard let dir = config.examplesDirectory else { throw ServerError.notFound("examples are not enabled") }
+        let types = ["jpg": "image/jpeg", "jpeg": "image/jpeg", "png": "image/png"]
+        let ext = (name as NSString).pathExtension.lowercased()
+        guard !name.hasPrefix("."), !name.contains("/"), !name.contains("\\"), let type = types[ext] else {
+            throw ServerError.notFound("no example named \(name)")
+        }
+        let url = URL(fileURLWithPath: dir).appendingPathComponent(name)
+        guard let data = try? Data(contentsOf: url), data.count <= config.maxBodyBytes else {
+            throw ServerError.notFound("no example named \(name)")
+        }
+        return JSONBody.bytes(Array(data), contentType: type)
+    }
+
+    /// The images of a request: a raw body or the `image` parts of a multipart form.
+    func readImages(_ request: Request, maxImages: Int) async throws -> [ImageInput] {
+        if let length = request.headers[.contentLength].flatMap(Int.init), length > config.maxBodyBytes {
+            throw ServerError.bodyTooLarge(limit: config.maxBodyBytes)
+        }
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.body.collect(upTo: config.maxBodyBytes)
+        } catch is NIOTooManyBytesError {
+            throw ServerError.bodyTooLarge(limit: config.maxBodyBytes)
+        }
+        let body = Array(buffer.readableBytesView)
+        let contentType = request.headers[.contentType] ?? ""
+        guard let boundary = try Multipart.boundary(contentType: contentType) else {
+            if contentType.lowercased().hasPrefix("multipart/") {
+                throw ServerError.unsupportedMediaType("use multipart/form-data or a raw image body")
+            }
+            guard !body.isEmpty else { throw ServerError.badRequest("empty request body: send an image") }
+            let name = request.headers[.filename] ?? request.uri.queryParameters.get("name") ?? "upload"
+            return [ImageInput(name: name, bytes: body)]
+        }
+        let parts = try Multipart.parse(body, boundary: boundary, maxParts: maxImages)
+        if let other = parts.first(where: { $0.name != "image" }) {
+            throw ServerError.badRequest("unexpected form field \"\(other.name)\": send images as \"image\" parts")
+        }
+        guard !parts.isEmpty else { throw ServerError.badRequest("multipart form has no \"image\" part") }
+        guard parts.count <= maxImages else { throw ServerError.badRequest("at most \(maxImages) image(s) per request") }
+        return parts.enumerated().map { i, p in
+            ImageInput(name: p.filename.flatMap { $0.isEmpty ? nil : $0 } ?? "image\(i + 1)", bytes: p.body)
+        }
+    }
+}
