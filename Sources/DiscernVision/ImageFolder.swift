@@ -60,7 +60,7 @@ public struct ImageFolder: Sendable {
         return items.filter {
             let name = $0.lastPathComponent
             return !name.hasPrefix(".") && name != "__MACOSX" &&
-                ((try? $0.resourceValues(forKeys: [.isDirectoryKey]).isDirectory) ?? false) == true
+                ((try? $0.resolvingSymlinksInPath().resourceValues(forKeys: [.isDirectoryKey]).isDirectory) ?? false) == true
         }.sorted { $0.lastPathComponent < $1.lastPathComponent }
     }
 
@@ -71,7 +71,8 @@ public struct ImageFolder: Sendable {
         for case let url as URL in e {
             if url.lastPathComponent == "__MACOSX" { e.skipDescendants(); continue }
             guard imageExtensions.contains(url.pathExtension.lowercased()),
-                  (try? url.resourceValues(forKeys: [.isRegularFileKey]).isRegularFile) == true else { continue }
+                  // Symlinked files count too (datasets are often linked, not copied).
+                  (try? url.resolvingSymlinksInPath().resourceValues(forKeys: [.isRegularFileKey]).isRegularFile) == true else { continue }
             out.append(url.path)
         }
         return out.sorted()
