@@ -20,7 +20,7 @@ TORCH_PY = "/usr/bin/python3"
 OUT = "/tmp/discern_bench"
 
 
-def export(backbone, path, torch_batches, iterations):
+def export(backbone, path, torch_batches, iterations, threads, cpu_time):
     """Runs in /usr/bin/python3: writes the ONNX file; optionally times PyTorch."""
     import torch, torchvision
     sys.path.insert(0, os.path.join(HERE, ".."))
@@ -37,14 +37,16 @@ def export(backbone, path, torch_batches, iterations):
     torch.onnx.export(model, x, path, input_names=["x"], output_names=["features"],
                       dynamic_axes={"x": {0: "n"}, "features": {0: "n"}}, opset_version=13)
     times = {}
+    torch.set_num_threads(threads)
+    clock = time.process_time if cpu_time else time.perf_counter
     for b in torch_batches:
         xb = torch.randn(b, 3, 224, 224)
         with torch.no_grad():
             model(xb)
             ts = []
             for _ in range(iterations):
-                t0 = time.perf_counter(); model(xb); ts.append((time.perf_counter() - t0) * 1000 / b)
-        times[b] = sorted(ts)[len(ts) // 2]
+                t0 = clock(); model(xb); ts.append((clock() - t0) * 1000 / b)
+        times[b] = min(ts)
     print(json.dumps(times))
 
 
@@ -95,7 +97,7 @@ def main():
     batches = [int(b) for b in a.batches.split(",")]
     if a.export_only:
         tb = [int(b) for b in a.torch_batches.split(",") if b]
-        return export(a.export_only[0], a.export_only[1], tb, a.iterations)
+        return export(a.export_only[0], a.export_only[1], tb, a.iterations, a.threads, a.cpu_time)
     os.makedirs(OUT, exist_ok=True)
     cmd = a.discern.split()
     print("%s, %d thread(s), %s, fastest of %d alternating rounds" % (
@@ -104,7 +106,8 @@ def main():
     for bb in a.backbones.split(","):
         path = os.path.join(OUT, bb + ".onnx")
         r = subprocess.run([TORCH_PY, os.path.abspath(__file__), "--export-only", bb, path, "--iterations",
-                            str(max(3, a.iterations // 3)), "--torch-batches", a.batches if a.torch else ""],
+                            str(max(3, a.iterations // 3)), "--torch-batches", a.batches if a.torch else "",
+                            "--threads", str(a.threads)] + (["--cpu-time"] if a.cpu_time else []),
                            capture_output=True, text=True)
         if r.returncode != 0:
             raise SystemExit("ONNX export of %s failed: %s" % (bb, r.stderr.strip()[-500:]))
