@@ -8,15 +8,14 @@ public final class DNNLContext: @unchecked Sendable {
     public let stream: dnnl_stream_t
 
     private init() {
-        // Not `precondition(call == ok)`: with -Ounchecked (release) its condition is never
-        // evaluated, so the engine would never be created.
+        // The calls stay outside precondition(), whose condition an -Ounchecked build would not evaluate.
         var e: dnnl_engine_t?
-        guard dnnl_engine_create(&e, dnnl_cpu, 0) == dnnl_success, let eng = e else { fatalError("oneDNN: cannot create the CPU engine") }
+        let es = dnnl_engine_create(&e, dnnl_cpu, 0)
+        guard es == dnnl_success, let e else { fatalError("oneDNN: cannot create the CPU engine (status \(es.rawValue))") }
         var s: dnnl_stream_t?
-        guard dnnl_stream_create(&s, eng, dnnl_stream_default_flags.rawValue) == dnnl_success, let str = s else {
-            fatalError("oneDNN: cannot create a stream")
-        }
-        engine = eng; stream = str
+        let ss = dnnl_stream_create(&s, e, dnnl_stream_default_flags.rawValue)
+        guard ss == dnnl_success, let s else { fatalError("oneDNN: cannot create a stream (status \(ss.rawValue))") }
+        engine = e; stream = s
     }
 }
 
