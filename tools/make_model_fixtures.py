@@ -8,6 +8,7 @@
   Tests/Fixtures/models/lite0_<photo>.safetensors      PIL-resized 224x224 uint8 photo + Lite0 logits (real weights)
 
 Usage: tools/make_model_fixtures.py [LITE0_WEIGHTS.pth]
+       tools/make_model_fixtures.py --resnet50-reference OUTDIR   (run by the tests where torch exists)
 With --safetensors-weights OUT it also writes the Lite0 weights as safetensors (for development only, never committed).
 """
 import math, os, sys
@@ -196,7 +197,25 @@ def lite0(weights, st_out=None):
             print(folder, fname, "top1", int(logits.argmax()))
 
 
+def resnet50_reference(out_dir):
+    """Test-time only (not committed): torchvision resnet50 with random weights saved in zip and
+    legacy .pth formats, plus its logits on two random inputs."""
+    os.makedirs(out_dir, exist_ok=True)
+    torch.manual_seed(3)
+    model = resnet50().eval()
+    randomize_bn(model, torch.Generator().manual_seed(4))
+    torch.save(model.state_dict(), os.path.join(out_dir, "resnet50_zip.pth"))
+    torch.save(model.state_dict(), os.path.join(out_dir, "resnet50_legacy.pth"), _use_new_zipfile_serialization=False)
+    x = torch.randn(2, 3, 224, 224, generator=torch.Generator().manual_seed(5))
+    with torch.no_grad():
+        logits = model(x)
+    save(os.path.join(out_dir, "resnet50_ref.safetensors"), {"input": x.numpy(), "logits": logits.numpy()})
+
+
 if __name__ == "__main__":
+    if sys.argv[1:2] == ["--resnet50-reference"]:
+        resnet50_reference(sys.argv[2])
+        sys.exit(0)
     os.makedirs(OUT, exist_ok=True)
     args = sys.argv[1:]
     st_out = None

@@ -18,6 +18,7 @@ public final class InferenceSession: @unchecked Sendable {
     private let program: FusedProgram
     private let weights = SessionWeightCache()
     private var plans: [[Int]: InferencePlan] = [:]
+    private var planOrder: [[Int]] = []
     private let lock = NSLock()
 
     public init(graph: Graph, batchSize: Int, precision: Precision = .fp32) throws {
@@ -54,7 +55,9 @@ public final class InferenceSession: @unchecked Sendable {
         let plan: InferencePlan
         if let p = plans[x.shape] { plan = p } else {
             plan = try InferencePlan(program: program, shape: x.shape, dt: precision == .bf16 ? dnnl_bf16 : dnnl_f32, weights: weights)
-            plans[x.shape] = plan
+            // Bounded: a stream of odd shapes must not grow memory without limit.
+            if plans.count >= 4, let victim = planOrder.first { plans[victim] = nil; planOrder.removeFirst() }
+            plans[x.shape] = plan; planOrder.append(x.shape)
         }
         let out = try x.data.withUnsafeBufferPointer { try plan.run($0.baseAddress!) }
         return Tensor(shape: plan.outputShape, data: out)

@@ -1,5 +1,8 @@
 import DiscernEngine
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Timing of the backbone forward pass for `discern bench` (random weights: speed does not
 /// depend on the values).
@@ -10,6 +13,9 @@ public enum Benchmark {
         public let precision: Precision      // effective (bf16 may fall back)
         public let msPerImage: Double         // median over iterations
         public let bestMsPerImage: Double
+        /// Fastest run's process CPU time per image (all threads): steadier than wall time on a
+        /// shared machine; compare like with like (same thread count) only.
+        public let bestCPUMsPerImage: Double
         public let notice: String?
     }
 
@@ -29,14 +35,21 @@ public enum Benchmark {
         var rng = SplitMix64(seed: 9)
         let x = Tensor(shape: [batch, 3, s, s], data: (0..<(batch * 3 * s * s)).map { _ in rng.nextUnit() * 4 - 2 })
         _ = try session.run(x)
-        var times: [Double] = []
+        var times: [Double] = [], cpu = Double.infinity
         for _ in 0..<iterations {
-            let t0 = DispatchTime.now().uptimeNanoseconds
+            let t0 = DispatchTime.now().uptimeNanoseconds, c0 = cpuMilliseconds()
             _ = try session.run(x)
             times.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6 / Double(batch))
+            cpu = min(cpu, (cpuMilliseconds() - c0) / Double(batch))
         }
         times.sort()
         return Result(kind: kind, batch: batch, precision: session.precision, msPerImage: times[times.count / 2],
-                      bestMsPerImage: times[0], notice: session.notice)
+                      bestMsPerImage: times[0], bestCPUMsPerImage: cpu, notice: session.notice)
+    }
+
+    static func cpuMilliseconds() -> Double {
+        var t = timespec()
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t)
+        return Double(t.tv_sec) * 1000 + Double(t.tv_nsec) / 1e6
     }
 }
