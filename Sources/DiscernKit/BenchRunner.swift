@@ -5,17 +5,29 @@ import DiscernVision
 
 /// `discern bench`: numbers printed for tools/bench/ to set beside onnxruntime and PIL.
 public enum BenchRunner {
+    /// One backbone timing; the JSON keys are what tools/bench/bench_onnx.py reads.
     public struct Line: Codable, Sendable {
-        public var what: String
+        public var backbone: String
+        public var precision: String
         public var batch: Int
-        public var value: Double
-        public var unit: String
-        public var line: String { String(format: "%@ batch %d: %.2f %@", what, batch, value, unit) }
+        public var msPerImage: Double
+        public var bestMsPerImage: Double
+        public var bestCPUMsPerImage: Double
+        public var notice: String?
+        enum CodingKeys: String, CodingKey {
+            case backbone, precision, batch, notice
+            case msPerImage = "ms_per_image", bestMsPerImage = "best_ms_per_image", bestCPUMsPerImage = "best_cpu_ms_per_image"
+        }
+        public var line: String {
+            String(format: "%@ %@ batch %d: %.2f ms/img (median), best %.2f, best CPU %.2f", backbone, precision, batch,
+                   msPerImage, bestMsPerImage, bestCPUMsPerImage) + (notice.map { " (\($0))" } ?? "")
+        }
     }
 
     public static func backbone(_ kind: BackboneKind, batch: Int, iterations: Int, precision: Precision) throws -> Line {
-        let ms = try Benchmark.backbone(kind: kind, batch: batch, iterations: iterations, precision: precision)
-        return Line(what: "\(kind.rawValue) \(precision.rawValue) forward", batch: batch, value: ms, unit: "ms/img")
+        let r = try Benchmark.run(kind: kind, batch: batch, iterations: iterations, precision: precision)
+        return Line(backbone: kind.rawValue, precision: r.precision.rawValue, batch: batch, msPerImage: r.msPerImage,
+                    bestMsPerImage: r.bestMsPerImage, bestCPUMsPerImage: r.bestCPUMsPerImage, notice: r.notice)
     }
 
     public static func vision(pathsFile: String, mode: String, fast: Bool) throws -> [String] {
@@ -26,8 +38,8 @@ public enum BenchRunner {
         return try VisionBenchmark.runCommand(pathsFile: pathsFile, modes: modes, fastDecode: fast).map(\.json)
     }
 
-    public static func json(_ lines: [Line]) throws -> String {
-        let e = JSONEncoder(); e.outputFormatting = [.prettyPrinted, .sortedKeys]
-        return String(decoding: try e.encode(lines), as: UTF8.self)
+    public static func json(_ line: Line) throws -> String {
+        let e = JSONEncoder(); e.outputFormatting = [.sortedKeys]
+        return String(decoding: try e.encode(line), as: UTF8.self)
     }
 }

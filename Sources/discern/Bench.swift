@@ -25,6 +25,6 @@ struct Bench: ParsableCommand {
             return
         }
         let r = try BenchRunner.backbone(backbone, batch: batch, iterations: iterations, precision: precision)
-        if json { print(try BenchRunner.json([r])) } else { print(r.line) }
+        if json { print(try BenchRunner.json(r)) } else { print(r.line) }
     }
 }
