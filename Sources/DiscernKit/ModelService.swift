@@ -77,8 +77,16 @@ public final class DiscernModelService: PredictionService, @unchecked Sendable {
         }
     }
 
+    /// Decodes on all cores (the server batches many requests into one call), then one forward pass.
     public func predict(_ inputs: [ImageInput]) async throws -> [Prediction] {
-        let images = try inputs.map(decode)
+        var decoded = [Result<RGBImage, Error>?](repeating: nil, count: inputs.count)
+        decoded.withUnsafeMutableBufferPointer { out in
+            let buf = out
+            DispatchQueue.concurrentPerform(iterations: inputs.count) { i in
+                buf[i] = Result { try self.decode(inputs[i]) }
+            }
+        }
+        let images = try decoded.map { try $0!.get() }
         return try predict(images: images, names: inputs.map(\.name))
     }
 }

@@ -20,7 +20,7 @@ enum RobustnessReport {
             s.keyValues([
                 ("verdict score", used),
                 ("threshold", String(format: "%.6g", rob.verdict.value) + (o.options.fixedThreshold == nil ?
-                    " (calibrated: accepts \(Int(o.options.acceptFraction * 100))% of \(o.validation?.features.count ?? 0) validation images)" : " (fixed)")),
+                    " (calibrated on \(o.validation?.features.count ?? 0) held-out validation images to accept \(Int(o.options.acceptFraction * 100))% of in-distribution images" + (o.options.calibrationConfidence.map { " with \(Int($0 * 100))% confidence)" } ?? ")") : " (fixed)")),
                 ("why this score", o.options.score != nil ? "chosen by the user" : rob.choice.criterion),
                 ("test set", "\(StudyReport.pct(rob.testSelective.coverage)) accepted; accuracy on accepted \(StudyReport.pct(rob.testSelective.accuracyOnAccepted)) " +
                     "(all: \(StudyReport.pct(rob.testSelective.accuracy))); \(rob.testSelective.wrongRejected) of \(rob.testSelective.wrong) wrong predictions rejected, " +

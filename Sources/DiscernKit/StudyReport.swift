@@ -42,7 +42,7 @@ enum StudyReport {
             ]
             if let rob = o.robustness {
                 kv.append(("verdict", String(format: "reject when %@ < %.6g (%@)", rob.verdict.score, rob.verdict.value,
-                                             o.options.fixedThreshold == nil ? "calibrated: accepts \(Int(o.options.acceptFraction * 100))% of validation images" : "fixed threshold")))
+                                             o.options.fixedThreshold == nil ? "calibrated on held-out validation images to accept \(Int(o.options.acceptFraction * 100))% of in-distribution images" + (o.options.calibrationConfidence.map { " with \(Int($0 * 100))% confidence" } ?? "") : "fixed threshold")))
                 kv.append(("test images accepted", pct(rob.testSelective.coverage) + ", accuracy on accepted " + pct(rob.testSelective.accuracyOnAccepted)))
                 for u in rob.unknown {
                     kv.append(("unknown '\(u.name)'", "\(u.count) images, \(pct(u.rejectedFraction)) rejected"))
@@ -116,9 +116,9 @@ enum StudyReport {
         r.section("Logit and softmax distributions") { s in
             s.paragraph("Histograms of each logit over the training and test sets, split by true class, with the Gaussian KDE " +
                         "(Scott's rule) fitted to each logit over the training set — the densities the study's score uses.")
-            var figs: [(svg: String, caption: String)] = []
             for set in [o.train, o.test] {
                 guard let t = set.table else { continue }
+                var figs: [(svg: String, caption: String)] = []
                 for k in 0..<o.classes.count {
                     let vals = column(set.logits, k)
                     let groups = o.classes.indices.map { c in (name: "true \(o.classes[c])", values: t.rows.indices.filter { t.rows[$0].trueLabel == c }.map { vals[$0] }) }
@@ -130,8 +130,9 @@ enum StudyReport {
                     }
                     figs.append((h.svg(), "Logit \(k) ('\(o.classes[k])') on the \(set.name) set"))
                 }
+                // Two per row keeps every chart the same size.
+                for i in stride(from: 0, to: figs.count, by: 2) { s.figureRow(Array(figs[i..<min(i + 2, figs.count)])) }
             }
-            s.figureRow(figs)
             var soft: [(svg: String, caption: String)] = []
             for set in [o.train, o.test] {
                 guard let t = set.table else { continue }
@@ -145,8 +146,8 @@ enum StudyReport {
                 let counts = HistogramChart.counts(zip(maxP, t.rows).filter { !$0.1.correct }.map(\.0), bins: full.bins, range: 0.5...1.0)
                 zoom.yMax = Double(max(5, (counts.max() ?? 0) * 2))
                 soft.append((full.svg(), "Softmax scores, \(set.name) set")); soft.append((zoom.svg(), "The same, y-axis cut to show the few low scores"))
+                s.figureRow(soft); soft = []
             }
-            s.figureRow(soft)
         }
     }
 }

@@ -61,8 +61,10 @@ public struct RobustnessOutcome: Sendable {
             throw KitError.invalid("--score \(used): not available (choose from \(thresholds.keys.sorted().joined(separator: ", ")))")
         }
         let verdict = options.fixedThreshold.map { OODThreshold(score: used, value: $0, targetAcceptance: nil) } ?? usedCal
-        Study.log(String(format: "verdict score: %@ (threshold %.6g, %@)", used, verdict.value,
-                         options.fixedThreshold == nil ? "calibrated to accept \(Int(options.acceptFraction * 100))% of validation" : "fixed"))
+        Study.log(String(format: "verdict score: %@ (threshold %.6g, %@)", used, verdict.value, options.fixedThreshold == nil
+            ? "calibrated on \(calib.features.count) held-out images to accept \(Int(options.acceptFraction * 100))% of in-distribution images" +
+              (options.calibrationConfidence.map { " with \(Int($0 * 100))% confidence" } ?? "")
+            : "fixed"))
         return Calibrated(detector: detector, thresholds: thresholds, choice: choice, verdict: verdict, validationScores: valScores)
     }
 

@@ -43,6 +43,23 @@ final class StudyEndToEndTests: XCTestCase {
         XCTAssertEqual(preds[0].score, outcome.robustness!.verdict.score)
         XCTAssertTrue(FileManager.default.fileExists(atPath: out.appendingPathComponent("report.html").path))
 
+        // `discern predict` on a cat, a dog and a flower none of the run has seen: sensible labels and verdicts.
+        let ds = TestPaths.datasets!
+        let cat = ds.appendingPathComponent("cats-and-dogs/test_set/cats/cat.4500.jpg").path
+        let dog = ds.appendingPathComponent("cats-and-dogs/test_set/dogs/dog.4500.jpg").path
+        let flowers = try FileManager.default.contentsOfDirectory(atPath: ds.appendingPathComponent("unknown/flowers").path).sorted()
+        let flower = ds.appendingPathComponent("unknown/flowers/\(flowers.last!)").path
+        let cli = try TestPaths.run(["predict", "--model", outcome.modelPath, "--json", cat, dog, flower])
+        XCTAssertEqual(cli.status, 0, cli.err)
+        let answers = try JSONSerialization.jsonObject(with: Data(cli.out.utf8)) as! [[String: Any]]
+        XCTAssertEqual(answers.map { $0["path"] as? String }, [cat, dog, flower])
+        XCTAssertEqual(answers[0]["label"] as? String, "cats")
+        XCTAssertEqual(answers[1]["label"] as? String, "dogs")
+        XCTAssertEqual(answers[2]["verdict"] as? String, "reject", "a flower must not be trusted as a cat or a dog")
+        for a in answers {
+            for k in ["scores", "logits", "ood", "verdict", "threshold", "score"] { XCTAssertNotNil(a[k], "predict JSON lacks \(k)") }
+        }
+
         // A second run into the same folder without --force is refused.
         XCTAssertThrowsError(try Study(options: { var p = o; p.force = false; return p }()).run()) { e in
             XCTAssertTrue("\(e)".contains("--force"))
