@@ -47,8 +47,8 @@ final class StudyEndToEndTests: XCTestCase {
         let ds = TestPaths.datasets!
         let cat = ds.appendingPathComponent("cats-and-dogs/test_set/cats/cat.4500.jpg").path
         let dog = ds.appendingPathComponent("cats-and-dogs/test_set/dogs/dog.4500.jpg").path
-        let flowers = try FileManager.default.contentsOfDirectory(atPath: ds.appendingPathComponent("unknown/flowers").path).sorted()
-        let flower = ds.appendingPathComponent("unknown/flowers/\(flowers.last!)").path
+        let flowerFiles = try FileManager.default.contentsOfDirectory(atPath: ds.appendingPathComponent("unknown/flowers").path).sorted()
+        let flower = ds.appendingPathComponent("unknown/flowers/\(flowerFiles.last!)").path
         let cli = try TestPaths.run(["predict", "--model", outcome.modelPath, "--json", cat, dog, flower])
         XCTAssertEqual(cli.status, 0, cli.err)
         let answers = try JSONSerialization.jsonObject(with: Data(cli.out.utf8)) as! [[String: Any]]
