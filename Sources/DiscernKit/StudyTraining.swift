@@ -61,11 +61,11 @@ extension Study {
             try file.save(to: url)
             if !checkpoints.contains(url.path) { checkpoints.append(url.path) }
         }
-        let progress = Progress("training", total: options.epochs, unit: "epoch")
-        var lastEpoch = -1
+        // One bar over every batch of every epoch; the note shows the epoch and its running accuracy.
+        let batchesPerEpoch = (data.train.count + options.batchSize - 1) / options.batchSize
+        let progress = Progress("training", total: options.epochs * batchesPerEpoch, unit: "batch")
         trainer.onProgress = { p in
-            if p.epoch != lastEpoch, lastEpoch >= 0 { progress.advance(note: String(format: "acc %.3f", p.runningAccuracy)) }
-            lastEpoch = p.epoch
+            progress.advance(note: String(format: "epoch %d/%d, running accuracy %.3f", p.epoch + 1, p.epochs, p.runningAccuracy))
         }
         let history: TrainingHistory
         if options.augmentViews > 0 {
@@ -86,7 +86,7 @@ extension Study {
                 }
             }
         }
-        progress.finish(note: String(format: "acc %.3f", history.epochs.last?.accuracy ?? 0))
+        progress.finish(note: String(format: "final running accuracy %.3f", history.epochs.last?.accuracy ?? 0))
         // Clean (test-transform) training features: for the KDEs, the train accuracy and the feature scores.
         let clean = try extractor.extract(data.train, augment: false, title: "features (train)")
         pending.head = trainer.head
