@@ -30,7 +30,7 @@ let package = Package(
         .target(name: "DiscernVision", dependencies: ["DiscernEngine", "CTurboJPEG", "CPNG"], swiftSettings: v5),
         .target(name: "DiscernTraining", dependencies: ["DiscernEngine"], swiftSettings: v5),
         .target(name: "DiscernRobustness", dependencies: ["DiscernEngine"], swiftSettings: v5),
-        .target(name: "DiscernExplain", dependencies: ["DiscernEngine", "DiscernModels", "DiscernVision"], swiftSettings: v5),
+        .target(name: "DiscernExplain", dependencies: ["DiscernEngine", "DiscernModels", "DiscernVision", "DiscernRobustness"], swiftSettings: v5),
         .target(name: "DiscernReport", dependencies: ["DiscernVision"], swiftSettings: v5),
         .target(name: "DiscernKit", dependencies: [
             "DiscernEngine", "DiscernWeights", "DiscernModels", "DiscernVision", "DiscernTraining",

@@ -1,3 +1,4 @@
+import DiscernRobustness
 /// The study's claim, measured: do "apparent" misclassifications (high score yet wrong) have larger
 /// attention areas than "understandable" ones (low score)? Groups, medians, Mann–Whitney U p-values,
 /// and a plain statement of what so few errors can support.
@@ -33,7 +34,8 @@ public struct AttentionAnalysis: Codable, Sendable, Equatable {
         self.threshold = threshold; self.scoreSplit = split
         correct = group(samples.filter(\.correct)); apparent = group(app); understandable = group(und)
         func cmp(_ a: [Sample], _ b: [Sample]) -> Comparison? {
-            MannWhitneyU.test(a.map(\.area), b.map(\.area)).map { Comparison(u: $0.u, p: $0.p, exact: $0.exact) }
+            // The one Mann–Whitney implementation (DiscernRobustness, checked against scipy); nil when a group is empty.
+            (try? MannWhitney.test(a.map(\.area), b.map(\.area))).map { Comparison(u: $0.u1, p: $0.pValue, exact: $0.method == .exact) }
         }
         apparentVsUnderstandable = cmp(app, und)
         errorsVsCorrect = cmp(errors, samples.filter(\.correct))
