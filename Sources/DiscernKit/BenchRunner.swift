@@ -2,6 +2,7 @@ import Foundation
 import DiscernEngine
 import DiscernModels
 import DiscernVision
+import DiscernExplain
 
 /// `discern bench`: numbers printed for tools/bench/ to set beside onnxruntime and PIL.
 public enum BenchRunner {
@@ -36,6 +37,30 @@ public enum BenchRunner {
         else if mode == "both" { modes = VisionBenchmark.Mode.allCases }
         else { throw KitError.invalid("--mode \(mode): use eval, train or both") }
         return try VisionBenchmark.runCommand(pathsFile: pathsFile, modes: modes, fastDecode: fast).map(\.json)
+    }
+
+    /// Grad-CAM cost (random weights, one 224×224 image) against a forward of the same autograd executor
+    /// and against the fused inference session used for features.
+    public static func cam(_ kind: BackboneKind, method: String, repeats: Int) throws -> String {
+        let backbone = try Backbone.build(kind, weights: nil)
+        guard let m = CAMMethod(name: method) else { throw KitError.invalid("unknown CAM method '\(method)'") }
+        var rng = SystemRandomNumberGenerator()
+        let x = Tensor(shape: [1, 3, backbone.inputSize, backbone.inputSize],
+                       data: (0..<(3 * backbone.inputSize * backbone.inputSize)).map { _ in Float.random(in: -1...1, using: &rng) })
+        let head = LinearParams(weight: Tensor(repeating: 0.01, shape: [2, backbone.featureCount]), bias: Tensor(zeros: [2]))
+        let explainer = try CAMExplainer(backbone: backbone, head: head, method: m)
+        let t = try CAMBenchmark.measure(explainer, input: x, repeats: repeats)
+        let session = try InferenceSession(graph: backbone.graph, batchSize: 1)
+        _ = try session.run(x)
+        var fast = [Double]()
+        for _ in 0..<max(1, repeats) {
+            let s = DispatchTime.now().uptimeNanoseconds
+            _ = try session.run(x)
+            fast.append(Double(DispatchTime.now().uptimeNanoseconds - s) / 1e9)
+        }
+        let f = fast.sorted()[fast.count / 2]
+        return String(format: "%@ %@ at %@: %@; fused forward %.1f ms -> %.2f× a fused forward",
+                      kind.rawValue, m.rawValue, explainer.layer, t.description, f * 1e3, t.camSeconds / max(f, 1e-12))
     }
 
     public static func json(_ line: Line) throws -> String {

@@ -16,12 +16,17 @@ struct Bench: ParsableCommand {
     @Option(help: "With --vision: eval (decode + Resize + Normalize), train (the study's augmentation) or both.") var mode = "both"
     @Flag(help: "With --vision: libjpeg-turbo scaled decoding of large JPEGs.") var fast = false
     @Flag(help: "JSON output.") var json = false
+    @Option(help: "Time a CAM method (e.g. gradcam) against forward passes instead.") var cam: String?
 
     func run() throws {
         if vision {
             guard let list = paths else { throw ValidationError("--vision needs --paths FILE") }
             // One JSON line per mode: the format tools/bench/bench_vision.py reads.
             for line in try BenchRunner.vision(pathsFile: list, mode: mode, fast: fast) { print(line) }
+            return
+        }
+        if let method = cam {
+            print(try BenchRunner.cam(backbone, method: method, repeats: max(3, iterations)))
             return
         }
         let r = try BenchRunner.backbone(backbone, batch: batch, iterations: iterations, precision: precision)
