@@ -31,6 +31,26 @@ final class CodecFuzzRegressionTests: XCTestCase {
         XCTAssertEqual(try ImageCodec.decode(png, name: "with-text.png"), src)
     }
 
+    /// Repeated progressive scans cost a full pass each (libjpeg only warns about them): a 125 KB file
+    /// of a 4000x4000 image with 2000 scans took 100 s to decode. More than 500 scans are refused
+    /// (libjpeg-turbo's TJFLAG_LIMITSCANS); a file under the limit still decodes.
+    func testProgressiveJPEGWithThousandsOfScansIsRefused() throws {
+        let src = [UInt8](try Data(contentsOf: URL(fileURLWithPath: Fixtures.path("synthetic/rgb444_progressive.jpg"))))
+        let sos = (0 ..< src.count - 1).filter { src[$0] == 0xFF && src[$0 + 1] == 0xDA }
+        let eoi = try XCTUnwrap((0 ..< src.count - 1).last { src[$0] == 0xFF && src[$0 + 1] == 0xD9 })
+        XCTAssertGreaterThan(sos.count, 2, "fixture is progressive")
+        func repeatingLastScan(_ n: Int) -> [UInt8] {
+            let scan = src[sos.last! ..< eoi]
+            return Array(src[..<eoi]) + Array([ArraySlice<UInt8>](repeating: scan, count: n).joined()) + Array(src[eoi...])
+        }
+        let ok = try ImageCodec.decode(repeatingLastScan(100), name: "scans-110.jpg")
+        XCTAssertEqual([ok.width, ok.height], [53, 37])
+        XCTAssertThrowsError(try ImageCodec.decode(repeatingLastScan(600), name: "scans-610.jpg")) { e in
+            XCTAssertTrue("\(e)".contains("500 scans"), "\(e)")
+            self.assertOneLine(e, names: "scans-610.jpg")
+        }
+    }
+
     func testEdgeCasesMatchPILVerdicts() throws {
         let ref = try SafeTensors.read(Self.dir.appendingPathComponent("image/image_verdicts.safetensors"))
         XCTAssertEqual(ref.metadata.count, 16)
