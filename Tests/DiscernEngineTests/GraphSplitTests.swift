@@ -85,9 +85,13 @@ final class GraphSplitTests: XCTestCase {
     func testResNetCutsAndLatestCut() throws {
         let f = try Fixture.load("tiny_resnet"), g = try tinyResNet(f)
         let cuts = try checkAllCuts(g, f)
-        let l1 = try g.node(named: "layer1.0"), l2 = try g.node(named: "layer2.0")
-        XCTAssertTrue(cuts.contains(l1) && cuts.contains(try g.node(named: "maxpool")))
-        XCTAssertEqual(g.latestCut(before: l2), l1, "last block's cut is the previous block's output")
+        let l1 = try g.node(named: "layer1.0"), l2 = try g.node(named: "layer2.0"), pool = try g.node(named: "maxpool")
+        XCTAssertTrue(cuts.contains(l1) && cuts.contains(pool))
+        // A block output (ReLU of the residual sum): the latest cut is the sum itself.
+        let sum = g.nodes[l2].inputs[0]
+        guard case .add = g.nodes[sum].op else { return XCTFail("layer2.0 should be the ReLU of a residual sum") }
+        XCTAssertEqual(g.latestCut(before: l2), sum)
+        XCTAssertEqual(g.latestCut(before: sum), l1, "before the sum: the previous block's output")
         XCTAssertEqual(g.latestCut(before: try g.node(named: "layer2.0.conv2")), l1)
         XCTAssertNil(g.latestCut(before: try g.node(named: "conv1")), "first layer: nothing before it but the input")
         // Inside a residual block (the skip still reads the block's input), at/after the output, out of range.

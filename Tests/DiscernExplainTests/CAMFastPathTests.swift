@@ -28,7 +28,12 @@ final class CAMFastPathTests: XCTestCase {
         let (g, head) = try TinyResNet.build(f)
         let x = try f.t("x")
         let ex = try CAMExplainer(graph: g, head: head, layer: "layer2.1")
-        XCTAssertEqual(ex.splitPath?.cut, try g.node(named: "layer2.0"), "cut at the previous block's output")
+        // The block output is ReLU(residual sum): everything up to the sum runs fused.
+        let t = try g.node(named: "layer2.1")
+        XCTAssertEqual(ex.splitPath?.cut, g.nodes[t].inputs[0], "cut at the target's residual sum")
+        let inner = try CAMExplainer(graph: g, head: head, layer: "layer2.1.conv2")
+        XCTAssertEqual(inner.splitPath?.cut, try g.node(named: "layer2.0"), "inside a block: the previous block's output")
+        try compare(g, head, "layer2.1.conv2", x, methods: [.gradcam, .eigencam], tol: 1e-5)
         try compare(g, head, "layer2.1", x, methods: [.gradcam, .gradcamPlusPlus, .hirescam, .xgradcam, .layercam, .eigencam], tol: 1e-5)
         try compare(g, head, "layer2.0", x, methods: [.gradcam], tol: 1e-5)
     }
@@ -56,7 +61,7 @@ final class CAMFastPathTests: XCTestCase {
         try compare(g, head, "layer2.1", x, methods: [.gradcam], tol: 1e-5)
     }
 
-    /// A real (random-init) ResNet18 at its default layer `layer4.1`: cut at `layer4.0`.
+    /// A real (random-init) ResNet18 at its default layer `layer4.1`: cut at its residual sum.
     func testResNet18DefaultLayer() throws {
         let bb = try Backbone.build(.resnet18, weights: nil, seed: 7)
         // Deterministic inputs and head (no RNG: the test must not depend on luck).
@@ -64,7 +69,7 @@ final class CAMFastPathTests: XCTestCase {
         let head = LinearParams(weight: Tensor(shape: [3, bb.featureCount], data: (0..<(3 * bb.featureCount)).map {
             0.1 * Float(cos(Double($0) * 1.13)) }), bias: Tensor(zeros: [3]))
         let ex = try CAMExplainer(backbone: bb, head: head)
-        XCTAssertEqual(ex.splitPath?.cut, try bb.graph.node(named: "layer4.0"))
+        XCTAssertEqual(ex.splitPath?.cut, bb.graph.nodes[try bb.graph.node(named: "layer4.1")].inputs[0])
         try compare(bb.graph, head, bb.defaultCAMLayer, x, methods: [.gradcam, .gradcamPlusPlus], tol: 1e-4)
     }
 }
