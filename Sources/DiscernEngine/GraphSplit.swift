@@ -33,8 +33,9 @@ extension Graph {
         return true
     }
 
-    /// The latest valid cut strictly before `target` (e.g. the previous residual block's output),
-    /// or nil when there is none or it is the graph's input itself (nothing worth running apart).
+    /// The latest valid cut strictly before `target`, or nil when there is none or it is the graph's
+    /// input itself (nothing worth running apart). For a residual block's output (the ReLU of the sum)
+    /// that is the sum; for a layer inside a block, the previous block's output.
     public func latestCut(before target: Int) -> Int? {
         guard target > 0, target <= output, target < nodes.count else { return nil }
         // An edge i -> j (i < j) forbids every cut strictly between i and j.

@@ -21,7 +21,8 @@ public enum CAMTarget: Sendable, Equatable {
     }
 }
 
-/// The CAM base: forward with a tap at the target layer, logits = head(features), d(target logit)/d(tap)
+/// The CAM base: forward with a tap at the target layer (fused session before the layer, Executor
+/// from it on — see `CAMSplitPath`), logits = head(features), d(target logit)/d(tap)
 /// by backpropagating the head's weight row, the method's raw map, then ReLU → min-max → bilinear
 /// resize → min-max. Methods differ only in their `CAMFormula` (or Score-CAM's masked forwards).
 public final class CAMExplainer {
