@@ -1,3 +1,4 @@
+import Foundation
 import DiscernEngine
 import DiscernModels
 
@@ -20,7 +21,8 @@ public enum CAMTarget: Sendable, Equatable {
     }
 }
 
-/// The CAM base: forward with a tap at the target layer, logits = head(features), d(target logit)/d(tap)
+/// The CAM base: forward with a tap at the target layer (fused session before the layer, Executor
+/// from it on — see `CAMSplitPath`), logits = head(features), d(target logit)/d(tap)
 /// by backpropagating the head's weight row, the method's raw map, then ReLU → min-max → bilinear
 /// resize → min-max. Methods differ only in their `CAMFormula` (or Score-CAM's masked forwards).
 public final class CAMExplainer {
@@ -33,7 +35,21 @@ public final class CAMExplainer {
     /// Optional faster features-only forward for Score-CAM's many masked inputs (e.g. an
     /// InferenceSession's `run`); must compute the same graph. Defaults to the Executor.
     public var scoringForward: ((Tensor) throws -> Tensor)?
+    /// `explain` runs the graph up to the target layer on the fused InferenceSession and only the
+    /// rest on the Executor (see `CAMSplitPath`); false runs everything on the Executor.
+    /// Guided backprop needs the input gradient and always uses the full Executor.
+    /// DISCERN_CAM_PATH=executor makes false the default (to benchmark the two paths).
+    public var useFastPath = ProcessInfo.processInfo.environment["DISCERN_CAM_PATH"] != "executor"
+    /// The full-graph Executor (guided backprop, Score-CAM's default scoring, the reference path).
     let executor: Executor
+    private var split: CAMSplitPath?
+    private var splitTried = false
+
+    /// Made on first use: the fused session costs a weight copy and primitive creation.
+    var splitPath: CAMSplitPath? {
+        if !splitTried { splitTried = true; split = CAMSplitPath(graph: graph, layer: layer) }
+        return split
+    }
 
     public struct Result: Sendable {
         public let classes: [Int]       // the class explained, per image
@@ -53,42 +69,49 @@ public final class CAMExplainer {
         try self.init(graph: backbone.graph, head: head, layer: layer ?? backbone.defaultCAMLayer, method: method)
     }
 
-    /// Explains a batch x [N,3,H,W]: one forward, one backward to the target layer (Grad-CAM family).
+    /// Explains a batch x [N,3,H,W]: one forward (fused up to the target layer), one backward to
+    /// the target layer (Grad-CAM family).
     public func explain(_ x: Tensor, target: CAMTarget = .predicted) throws -> Result {
-        let (_, acts, logits, classes) = try forward(x, target, record: method.needsGradients)
-        return try finish(x, acts, logits, classes)
+        let (ex, acts, logits, classes) = try forward(x, target, record: method.needsGradients, fast: useFastPath)
+        return try finish(x, acts, logits, classes, ex)
     }
 
     /// The CAM and the guided-backprop input gradient [N,3,H,W] from a single recorded forward.
     public func explainWithGuided(_ x: Tensor, target: CAMTarget = .predicted) throws -> (result: Result, guided: Tensor) {
-        let (_, acts, logits, classes) = try forward(x, target, record: true)
+        let (_, acts, logits, classes) = try forward(x, target, record: true, fast: false)
         let back = try executor.backward(outputGradient: featureGradient(classes), wantInput: true, guidedReLU: true)
         guard let g = back.input else { throw ExplainError.invalid("the executor returned no input gradient") }
-        return (try finish(x, acts, logits, classes), g)   // Score-CAM's extra forwards come last
+        return (try finish(x, acts, logits, classes, executor), g)   // Score-CAM's extra forwards come last
     }
 
     /// Guided backprop: d(target logit)/d(input) with ReLUs passing only positive gradients where
     /// their input was positive. Returns [N,3,H,W] and the classes used.
     public func guidedBackprop(_ x: Tensor, target: CAMTarget = .predicted) throws -> (gradient: Tensor, classes: [Int]) {
-        let (_, _, _, classes) = try forward(x, target, record: true)
+        let (_, _, _, classes) = try forward(x, target, record: true, fast: false)
         let back = try executor.backward(outputGradient: featureGradient(classes), wantInput: true, guidedReLU: true)
         guard let g = back.input else { throw ExplainError.invalid("the executor returned no input gradient") }
         return (g, classes)
     }
 
-    func forward(_ x: Tensor, _ target: CAMTarget, record: Bool) throws -> (Executor.Forward, Tensor, Tensor, [Int]) {
+    /// Returns the executor that recorded the forward (the split path's tail or the full one).
+    func forward(_ x: Tensor, _ target: CAMTarget, record: Bool, fast: Bool) throws -> (Executor, Tensor, Tensor, [Int]) {
         guard x.rank == 4, x.shape[0] > 0 else { throw ExplainError.badShape("input images", x.shape) }
-        let fwd = try executor.forward(x, taps: [layer], recordForBackward: record)
+        let ex: Executor, fwd: Executor.Forward
+        if fast, let sp = splitPath {
+            ex = sp.tail; fwd = try sp.forward(x, taps: [layer], record: record)
+        } else {
+            ex = executor; fwd = try executor.forward(x, taps: [layer], recordForBackward: record)
+        }
         guard let acts = fwd.activations[layer] else { throw ExplainError.invalid("layer '\(layer)' produced no activation") }
         guard acts.rank == 4 else {
             throw ExplainError.invalid("layer '\(layer)' has output shape \(acts.shape); a CAM needs a [N,C,h,w] feature map")
         }
         let logits = try applyHead(fwd.output)
-        return (fwd, acts, logits, try resolve(target, logits))
+        return (ex, acts, logits, try resolve(target, logits))
     }
 
     /// The method's raw map (backward on the recorded forward when it needs gradients), then post-processing.
-    func finish(_ x: Tensor, _ acts: Tensor, _ logits: Tensor, _ classes: [Int]) throws -> Result {
+    func finish(_ x: Tensor, _ acts: Tensor, _ logits: Tensor, _ classes: [Int], _ recorded: Executor) throws -> Result {
         let raw: Tensor
         switch method {
         case .scorecam:
@@ -98,7 +121,7 @@ public final class CAMExplainer {
         default:
             var grads: Tensor?
             if method.needsGradients {
-                grads = try executor.backward(outputGradient: featureGradient(classes), taps: [layer]).gradients[layer]
+                grads = try recorded.backward(outputGradient: featureGradient(classes), taps: [layer]).gradients[layer]
             }
             raw = try method.formula!.rawCAM(activations: acts, gradients: grads)
         }
