@@ -19,13 +19,13 @@ public enum PredictionTableText {
     public static func render(_ ps: [Prediction], classes: [String]) -> String {
         guard let first = ps.first else { return "(no predictions)" }
         let oodNames = first.ood.keys.sorted()
-        var header = ["image", "label"] + classes.map { "p(\($0))" } + ["verdict", "\(first.score) ≥ thr"]
+        var header = ["image", "label"] + classes.map { "p(\($0))" } + ["verdict", "\(first.score) vs threshold"]
         header += oodNames.filter { $0 != first.score }
         var rows: [[String]] = [header]
         for p in ps {
             var r = [URL(fileURLWithPath: p.path).lastPathComponent, p.label]
             r += classes.map { String(format: "%.3f", p.scores[$0] ?? 0) }
-            r += [p.verdict.uppercased(), String(format: "%.4g ≥ %.4g", p.ood[p.score] ?? .nan, p.threshold)]
+            r += [p.verdict.uppercased(), String(format: "%.4g %@ %.4g", p.ood[p.score] ?? .nan, p.verdict == "accept" ? "≥" : "<", p.threshold)]
             r += oodNames.filter { $0 != first.score }.map { String(format: "%.4g", p.ood[$0] ?? .nan) }
             rows.append(r)
         }
