@@ -31,17 +31,9 @@ final class ParamSource {
     }
 }
 
-/// Small deterministic generator (SplitMix64) so random backbones are reproducible.
-struct SplitMix64 {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed &+ 0x9E37_79B9_7F4A_7C15 }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+/// Random backbones are reproducible: SplitMix64 seeded from `seed`.
+extension SplitMix64 {
+    init(seed: UInt64) { self.init(state: seed &+ 0x9E37_79B9_7F4A_7C15) }
     /// Uniform in [0, 1).
     mutating func nextUnit() -> Float { Float(next() >> 40) * (1.0 / 16_777_216.0) }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import DiscernEngine
 
 /// Everything needed to compute every OOD score for new images, fitted once on the training set's
 /// logits (test transform), labels and penultimate features. Codable, for the model file.
@@ -98,7 +99,7 @@ public enum ProxyOutliers {
     /// Each feature column permuted independently across the rows (seeded): every marginal is kept,
     /// the joint structure that real images have is destroyed. Map them to logits with the head.
     public static func permutedColumns(_ x: Matrix, seed: UInt64 = 0x5EED) -> Matrix {
-        var rng = SplitMix64(seed)
+        var rng = SplitMix64(state: seed)
         var out = x
         for c in 0..<x.cols {
             var idx = Array(0..<x.rows)
@@ -106,17 +107,5 @@ public enum ProxyOutliers {
             for r in 0..<x.rows { out[r, c] = x[idx[r], c] }
         }
         return out
-    }
-}
-
-struct SplitMix64 {
-    var state: UInt64
-    init(_ seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

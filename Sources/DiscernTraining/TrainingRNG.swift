@@ -1,16 +1,12 @@
+import DiscernEngine
+
 /// SplitMix64: small, fast, and reproducible across platforms and Swift versions
 /// (unlike the standard library's shuffle, whose algorithm is not specified).
 public struct TrainingRNG: RandomNumberGenerator, Sendable {
-    private var state: UInt64
-    public init(seed: UInt64) { state = seed }
+    private var core: SplitMix64
+    public init(seed: UInt64) { core = SplitMix64(state: seed) }
 
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+    public mutating func next() -> UInt64 { core.next() }
 
     /// Uniform in [0, 1) with 24 random bits (all a Float can hold).
     public mutating func nextUnitFloat() -> Float { Float(next() >> 40) * 0x1p-24 }

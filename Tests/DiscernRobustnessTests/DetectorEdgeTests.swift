@@ -5,7 +5,7 @@ import DiscernEngine
 final class DetectorEdgeTests: XCTestCase {
     /// ReLU features often have dead channels (always 0): the ridge keeps the shared covariance invertible.
     func testMahalanobisWithDeadChannelsStaysFinite() throws {
-        var rng = SplitMix64(7)
+        var rng = SplitMix64(state: 7)
         func u() -> Double { Double(rng.next() % 10_000) / 10_000 }
         let rows = (0..<40).map { i in (0..<12).map { c in c < 3 ? 0 : u() + Double(i % 2) } }
         let f = try Matrix(rows), labels = (0..<40).map { $0 % 2 }
@@ -22,7 +22,7 @@ final class DetectorEdgeTests: XCTestCase {
     func testCholeskyAndSolveReproduceTheMatrix() throws {
         // A = B·Bᵀ + I for a fixed B, large enough to use the blocked and parallel paths.
         let n = 70
-        var rng = SplitMix64(3)
+        var rng = SplitMix64(state: 3)
         let b = try Matrix(rows: n, cols: n, values: (0..<n * n).map { _ in Double(rng.next() % 1000) / 500 - 1 })
         var a = Matrix(zeros: n, n)
         for i in 0..<n { for j in 0..<n {
@@ -65,7 +65,7 @@ final class DetectorEdgeTests: XCTestCase {
 
     func testBlockedDotKernelMatchesNaiveProduct() {
         let m = 67, n = 61, k = 301                                     // ragged edges, parallel path (m·n·k > 2^20)
-        var rng = SplitMix64(11)
+        var rng = SplitMix64(state: 11)
         let a = (0..<m * k).map { _ in Double(rng.next() % 2000) / 1000 - 1 }
         let b = (0..<n * k).map { _ in Double(rng.next() % 2000) / 1000 - 1 }
         var c = [Double](repeating: 0, count: m * n)
