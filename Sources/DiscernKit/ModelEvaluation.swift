@@ -51,7 +51,7 @@ public enum ModelEvaluation {
             if let s = selective { m["selective"] = try StudyMetrics.json(s) }
             metrics[name] = m
         }
-        try AtomicWrite.write(try JSONSerialization.data(withJSONObject: StudyMetrics.sanitize(metrics), options: [.prettyPrinted, .sortedKeys]),
+        try AtomicFile.write(try JSONSerialization.data(withJSONObject: StudyMetrics.sanitize(metrics), options: [.prettyPrinted, .sortedKeys]),
                               to: folder.url("metrics.json"))
         return results
     }

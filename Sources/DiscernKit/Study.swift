@@ -108,7 +108,7 @@ extension Study {
         cal.store(in: &model)
         let url = out.url("model.safetensors")
         try model.save(to: url)
-        try AtomicWrite.write(Data(trained.history.csv().utf8), to: out.url("history.csv"))
+        try AtomicFile.write(Data(trained.history.csv().utf8), to: out.url("history.csv"))
         return url.path
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import DiscernEngine
 import DiscernTraining
 import DiscernWeights
 
@@ -12,11 +13,11 @@ enum StudyWriter {
             try t.writeCSV(to: tables.appendingPathComponent("\(set.name).csv"))
             try t.writeJSON(to: tables.appendingPathComponent("\(set.name).json"))
         }
-        try AtomicWrite.write(Data(o.history.csv().utf8), to: out.url("history.csv"))
+        try AtomicFile.write(Data(o.history.csv().utf8), to: out.url("history.csv"))
         if !o.skipped.isEmpty {
-            try AtomicWrite.write(Data(o.skipped.map { "\($0.path)\t\($0.reason)" }.joined(separator: "\n").utf8 + [10]), to: out.url("skipped.txt"))
+            try AtomicFile.write(Data(o.skipped.map { "\($0.path)\t\($0.reason)" }.joined(separator: "\n").utf8 + [10]), to: out.url("skipped.txt"))
         }
-        try AtomicWrite.write(try StudyMetrics.data(o), to: out.url("metrics.json"))
+        try AtomicFile.write(try StudyMetrics.data(o), to: out.url("metrics.json"))
         let report = try StudyReport.build(o)
         try report.write(to: out.url("report.html"))
         Study.log("report: \(out.url("report.html").path)")

@@ -1,4 +1,5 @@
 import Foundation
+import DiscernEngine
 
 public enum ReportError: Error, CustomStringConvertible {
     case write(path: String, reason: String)
@@ -61,14 +62,8 @@ public struct HTMLReport: Sendable {
 
     /// Writes through a temporary file and a rename.
     public func write(to url: URL) throws {
-        let tmp = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).\(ProcessInfo.processInfo.processIdentifier).tmp")
-        do {
-            try Data(render().utf8).write(to: tmp)
-            guard rename(tmp.path, url.path) == 0 else { throw ReportError.write(path: url.path, reason: String(cString: strerror(errno))) }
-        } catch {
-            try? FileManager.default.removeItem(at: tmp)
-            if let e = error as? ReportError { throw e }
-            throw ReportError.write(path: url.path, reason: "cannot write (\((error as NSError).localizedDescription))")
+        do { try AtomicFile.write(Data(render().utf8), to: url) } catch {
+            throw ReportError.write(path: url.path, reason: "\(error)")
         }
     }
 

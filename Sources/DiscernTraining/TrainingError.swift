@@ -17,20 +17,3 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable {
     }
 }
 
-/// Writes through a temporary sibling and a rename, so readers never see half a file.
-public enum AtomicFile {
-    public static func write(_ data: Data, to url: URL) throws {
-        let tmp = url.deletingLastPathComponent()
-            .appendingPathComponent(".\(url.lastPathComponent).\(ProcessInfo.processInfo.processIdentifier).tmp")
-        do {
-            try data.write(to: tmp)
-            if rename(tmp.path, url.path) != 0 {
-                throw TrainingError.write(path: url.path, reason: String(cString: strerror(errno)))
-            }
-        } catch {
-            try? FileManager.default.removeItem(at: tmp)
-            if let e = error as? TrainingError { throw e }
-            throw TrainingError.write(path: url.path, reason: "cannot write (\((error as NSError).localizedDescription))")
-        }
-    }
-}

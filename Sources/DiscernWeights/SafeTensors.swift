@@ -119,23 +119,6 @@ public enum SafeTensors {
         withUnsafeBytes(of: UInt64(h.count).littleEndian) { out.append(contentsOf: $0) }
         out.append(h)
         for k in keys { file.tensors[k]!.data.withUnsafeBytes { out.append(contentsOf: $0) } }
-        try AtomicWrite.write(out, to: url)
-    }
-}
-
-/// Writes whole files through a temporary sibling and a rename, so a crash never leaves half a file.
-public enum AtomicWrite {
-    public static func write(_ data: Data, to url: URL) throws {
-        let dir = url.deletingLastPathComponent()
-        let tmp = dir.appendingPathComponent(".\(url.lastPathComponent).\(getpid()).tmp")
-        do {
-            try data.write(to: tmp)
-            if rename(tmp.path, url.path) != 0 {
-                throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: url.path])
-            }
-        } catch {
-            try? FileManager.default.removeItem(at: tmp)
-            throw WeightsError.refused(file: url.path, reason: "cannot write (\((error as NSError).localizedDescription))")
-        }
+        try AtomicFile.write(out, to: url)
     }
 }

@@ -55,6 +55,6 @@ extension SafeTensors {
             if isDouble { doubles[k]!.values.withUnsafeBytes { out.append(contentsOf: $0) } }
             else { file.tensors[k]!.data.withUnsafeBytes { out.append(contentsOf: $0) } }
         }
-        try AtomicWrite.write(out, to: url)
+        try AtomicFile.write(out, to: url)
     }
 }
