@@ -43,7 +43,15 @@ enum StudyMetrics {
         }
         if let a = o.attention { m["attention"] = try a.metrics() }
         m["skipped"] = o.skipped.map { ["path": $0.path, "reason": $0.reason] }
+        m["memory"] = ["peak_rss_mb": peakResidentMB()]
         return m
+    }
+
+    /// Peak resident memory of this process so far (Linux reports ru_maxrss in KiB).
+    static func peakResidentMB() -> Double {
+        var u = rusage()
+        getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &u)
+        return Double(u.ru_maxrss) / 1024
     }
 
     /// Share of correctly classified test images the verdict accepts.

@@ -20,6 +20,6 @@ enum StudyWriter {
         try AtomicFile.write(try StudyMetrics.data(o), to: out.url("metrics.json"))
         let report = try StudyReport.build(o)
         try report.write(to: out.url("report.html"))
-        Study.log("report: \(out.url("report.html").path)")
+        Study.log(String(format: "peak memory %.0f MB; report: %@", StudyMetrics.peakResidentMB(), out.url("report.html").path))
     }
 }
