@@ -19,6 +19,8 @@ public final class FeatureExtractor: @unchecked Sendable {
     public let session: InferenceSession
     public let batchSize: Int
 
+    public var fastDecode = false
+
     public init(backbone: Backbone, batchSize: Int = 32, precision: Precision = .fp32) throws {
         self.backbone = backbone
         self.batchSize = batchSize
@@ -35,6 +37,7 @@ public final class FeatureExtractor: @unchecked Sendable {
     public func extract(_ samples: [ImageFolder.Sample], augment: Bool, view: Int = 0, seed: UInt64 = 0,
                         title: String) throws -> FeatureSet {
         let options = BatchLoader.Options(batchSize: batchSize, seed: seed, shuffle: false, prefetch: 2,
+                                          fastDecode: fastDecode, fastDecodeSize: backbone.inputSize,
                                           mean: backbone.normalization.mean, std: backbone.normalization.std)
         let loader = try BatchLoader(samples: samples, transform: transform(augment: augment), options: options)
         let progress = Progress(title, total: samples.count)

@@ -30,6 +30,9 @@ public struct StudyOptions: Sendable {
     public var camLayer: String?
     public var attentionThreshold = 0.5
     public var explain = true
+    /// Decode JPEGs at least twice the input size at a reduced scale (libjpeg-turbo): faster on large photos,
+    /// no longer bit-exact with PIL.
+    public var fastDecode = false
 
     public init(data: String) { self.data = data }
 }

@@ -38,6 +38,7 @@ extension Study {
         let t0 = Date()
         let (backbone, stateDict, weightsFile) = try BackboneWeights.load(options.backbone, path: options.weights)
         let extractor = try FeatureExtractor(backbone: backbone, batchSize: options.batchSize, precision: options.precision)
+        extractor.fastDecode = options.fastDecode
         if let n = extractor.session.notice { Study.log(n) }
         Study.log("backbone \(backbone.kind.rawValue) (\(URL(fileURLWithPath: weightsFile).lastPathComponent)), \(backbone.featureCount) features, " +
                   (options.augmentViews > 0 ? "\(options.augmentViews) cached augmented views per image" : "fresh augmentation every epoch"))
@@ -79,6 +80,7 @@ extension Study {
         } else {
             let loader = try BatchLoader(samples: data.train, transform: extractor.transform(augment: true),
                                          options: .init(batchSize: options.batchSize, seed: options.seed, shuffle: true,
+                                                        fastDecode: options.fastDecode, fastDecodeSize: backbone.inputSize,
                                                         mean: backbone.normalization.mean, std: backbone.normalization.std))
             history = try trainer.train(batchesPerEpoch: loader.batchCount()) { epoch, step in
                 for batch in loader.epoch(epoch) where !batch.labels.isEmpty {
