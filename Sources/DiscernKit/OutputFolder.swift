@@ -5,13 +5,16 @@ import Foundation
 struct OutputFolder {
     let root: URL
 
-    init(_ path: String, force: Bool) throws {
+    /// resume: reuse the folder of an interrupted (or finished) run and its feature cache.
+    init(_ path: String, force: Bool, resume: Bool = false) throws {
         root = URL(fileURLWithPath: path)
         let fm = FileManager.default
         let marker = root.appendingPathComponent("metrics.json").path
-        if (fm.fileExists(atPath: marker) || fm.fileExists(atPath: root.appendingPathComponent("model.safetensors").path)) && !force {
+        if (fm.fileExists(atPath: marker) || fm.fileExists(atPath: root.appendingPathComponent("model.safetensors").path)) && !force && !resume {
             throw KitError.outputExists(path)
         }
+        // --force starts over: an earlier run's cached features must not leak into this one.
+        if force && !resume { try? fm.removeItem(at: root.appendingPathComponent("cache")) }
         do {
             try fm.createDirectory(at: root, withIntermediateDirectories: true)
             let probe = root.appendingPathComponent(".discern-write-test")

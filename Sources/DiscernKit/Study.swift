@@ -41,7 +41,7 @@ public final class Study {
     public static func log(_ s: String) { FileHandle.standardError.write(Data("discern: \(s)\n".utf8)) }
 
     public func run() throws -> StudyOutcome {
-        let out = try OutputFolder(options.out, force: options.force)
+        let out = try OutputFolder(options.out, force: options.force, resume: options.resume)
         let data = try StudyData.load(options)
         for s in data.skipped { Study.log(s.description) }
         Study.log("\(data.classes.count) classes (\(data.classes.joined(separator: ", "))): \(data.train.count) training, " +
@@ -51,7 +51,8 @@ public final class Study {
         let t1 = Date()
         let head = trained.head
         func evaluate(_ name: String, _ samples: [ImageFolder.Sample], labelled: Bool) throws -> EvaluatedSet {
-            let f = try trained.extractor.extract(samples, augment: false, title: "features (\(name))")
+            let f = try trained.extractor.extract(samples, augment: false, title: "features (\(name))", cache: trained.cache,
+                                                  name: "eval-\(name)", weights: trained.weightsFile)
             let logits = try head.logits(f.features)
             let table = labelled ? try PredictionTable(classes: data.classes, paths: f.paths, labels: f.labels, logits: logits) : nil
             return EvaluatedSet(name: name, features: f, logits: logits, table: table)
@@ -92,7 +93,7 @@ public final class Study {
 extension Study {
     /// `discern train`: the head, the OOD statistics and calibrated thresholds, saved as one model file.
     public func train() throws -> String {
-        let out = try OutputFolder(options.out, force: options.force)
+        let out = try OutputFolder(options.out, force: options.force, resume: options.resume)
         let data = try StudyData.load(options, needTest: false)
         for s in data.skipped { Study.log(s.description) }
         var (trained, train) = try trainHead(data, out: out)
@@ -100,7 +101,8 @@ extension Study {
         train.logits = try head.logits(train.features.features)
         var validation: EvaluatedSet?
         if !data.validation.isEmpty {
-            let f = try trained.extractor.extract(data.validation, augment: false, title: "features (validation)")
+            let f = try trained.extractor.extract(data.validation, augment: false, title: "features (validation)", cache: trained.cache,
+                                                  name: "eval-validation", weights: trained.weightsFile)
             validation = EvaluatedSet(name: "validation", features: f, logits: try head.logits(f.features), table: nil)
         }
         let cal = try RobustnessOutcome.calibrate(train: train, validation: validation, head: head, options: options)

@@ -33,6 +33,8 @@ public struct StudyOptions: Sendable {
     /// Decode JPEGs at least twice the input size at a reduced scale (libjpeg-turbo): faster on large photos,
     /// no longer bit-exact with PIL.
     public var fastDecode = false
+    /// Continue an interrupted run in `out`: finished feature extractions are read back from `out/cache`.
+    public var resume = false
 
     public init(data: String) { self.data = data }
 }

@@ -15,6 +15,7 @@ struct TrainedHead {
     var checkpoints: [String]
     var options: StudyOptions
     var trainCount: Int, validationCount: Int
+    var cache: FeatureCacheFile?
 
     func modelFile(head: LinearHead, classes: [String]) -> ModelFile {
         var config = TrainingConfig()
@@ -49,7 +50,8 @@ extension Study {
                                   config: config)
         var pending = TrainedHead(extractor: extractor, stateDict: stateDict, weightsFile: weightsFile, head: trainer.head,
                                   history: TrainingHistory(), seconds: 0, checkpoints: [], options: options,
-                                  trainCount: data.train.count, validationCount: data.validation.count)
+                                  trainCount: data.train.count, validationCount: data.validation.count,
+                                  cache: FeatureCacheFile(dir: try out.folder("cache")))
         let checkpointDir = try out.folder("checkpoints")
         var checkpoints: [String] = []
         // Like the study, each epoch whose running accuracy passes the mark overwrites one checkpoint
@@ -73,7 +75,8 @@ extension Study {
             var views: [Tensor] = [], labels: [Int] = []
             for k in 0..<options.augmentViews {
                 let f = try extractor.extract(data.train, augment: true, view: k, seed: options.seed,
-                                              title: "augmented view \(k + 1)/\(options.augmentViews)")
+                                              title: "augmented view \(k + 1)/\(options.augmentViews)",
+                                              cache: pending.cache, name: "train-view\(k)", weights: weightsFile)
                 views.append(f.features); labels = f.labels
             }
             history = try trainer.train(cache: try FeatureCache(views: views, labels: labels))
@@ -90,7 +93,8 @@ extension Study {
         }
         progress.finish(note: String(format: "final running accuracy %.3f", history.epochs.last?.accuracy ?? 0))
         // Clean (test-transform) training features: for the KDEs, the train accuracy and the feature scores.
-        let clean = try extractor.extract(data.train, augment: false, title: "features (train)")
+        let clean = try extractor.extract(data.train, augment: false, title: "features (train)", cache: pending.cache,
+                                          name: "train", weights: weightsFile)
         pending.head = trainer.head
         pending.history = history
         pending.checkpoints = checkpoints

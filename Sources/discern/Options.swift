@@ -26,6 +26,7 @@ struct TrainingOptions: ParsableArguments {
     @Option(help: "Seed for shuffling, augmentation, the split and the head's initialisation.") var seed: UInt64 = 0
     @Option(help: "Output folder.") var out = "runs/study"
     @Flag(help: "Overwrite an earlier run in --out.") var force = false
+    @Flag(help: "Continue an interrupted run in --out: finished feature extractions are reused, the rest is done.") var resume = false
     @Option(help: "Inference precision for the frozen backbone: fp32 or bf16.") var precision: Precision = .fp32
     @Option(help: "Share of training images held out to calibrate the rejection threshold.") var validationFraction = 0.1
     @Option(help: "Fraction of held-out in-distribution images the calibrated threshold accepts.") var accept = 0.95
@@ -53,7 +54,7 @@ struct TrainingOptions: ParsableArguments {
         o.backbone = backbone; o.weights = weights; o.epochs = epochs; o.batchSize = batchSize; o.learningRate = lr
         o.augmentViews = augmentViews; o.seed = seed; o.out = out; o.force = force; o.precision = precision
         o.validationFraction = validationFraction; o.acceptFraction = accept; o.calibrationConfidence = confidence > 0 ? confidence : nil; o.fixedThreshold = threshold; o.score = score
-        o.checkpointAccuracy = checkpointAccuracy; o.fastDecode = fastDecode
+        o.checkpointAccuracy = checkpointAccuracy; o.fastDecode = fastDecode; o.resume = resume
         return o
     }
 }

@@ -60,7 +60,21 @@ final class StudyEndToEndTests: XCTestCase {
             for k in ["scores", "logits", "ood", "verdict", "threshold", "score"] { XCTAssertNotNil(a[k], "predict JSON lacks \(k)") }
         }
 
-        // A second run into the same folder without --force is refused.
+        // --resume after an interruption: the finished extractions come back from the cache (one is
+        // removed here as if the kill came during it), and the result is the same.
+        let cache = out.appendingPathComponent("cache")
+        XCTAssertTrue(FileManager.default.fileExists(atPath: cache.appendingPathComponent("train-view0.safetensors").path))
+        try FileManager.default.removeItem(at: cache.appendingPathComponent("eval-test.safetensors"))
+        try FileManager.default.removeItem(at: out.appendingPathComponent("metrics.json"))
+        var again = o
+        again.force = false; again.resume = true; again.explain = false
+        let resumed = try Study(options: again).run()
+        XCTAssertEqual(resumed.test.table!.rows.map(\.predicted), outcome.test.table!.rows.map(\.predicted))
+        XCTAssertEqual(resumed.train.features.features.data, outcome.train.features.features.data, "cached training features reused")
+        for (a, b) in zip(resumed.test.logits.data, outcome.test.logits.data) { XCTAssertEqual(a, b, accuracy: 1e-4) }
+        XCTAssertTrue(FileManager.default.fileExists(atPath: out.appendingPathComponent("metrics.json").path))
+
+        // A second run into the same folder without --force or --resume is refused.
         XCTAssertThrowsError(try Study(options: { var p = o; p.force = false; return p }()).run()) { e in
             XCTAssertTrue("\(e)".contains("--force"))
         }

@@ -1,0 +1,59 @@
+import Foundation
+import DiscernEngine
+import DiscernWeights
+import DiscernVision
+
+/// Finished feature extractions of a run, kept in `<out>/cache/` so `--resume` after a kill or a crash
+/// redoes only what was not finished. A file is used only when its key (backbone weights, images, transform,
+/// view, seed) matches; it is written atomically, so a kill never leaves a partial one.
+struct FeatureCacheFile {
+    let dir: URL
+
+    static func key(_ samples: [ImageFolder.Sample], augment: Bool, view: Int, seed: UInt64, extractor: FeatureExtractor,
+                    weights: String) -> String {
+        // FNV-1a over the paths and labels: the same images in the same order.
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for s in samples { for b in (s.path + "\t\(s.label)\n").utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 } }
+        return [extractor.backbone.kind.rawValue, weights, extractor.session.precision.rawValue, augment ? "augment" : "test",
+                "view\(view)", "seed\(seed)", "size\(extractor.backbone.inputSize)", extractor.fastDecode ? "fast" : "exact",
+                "n\(samples.count)", String(h, radix: 16)].joined(separator: "|")
+    }
+
+    func url(_ name: String) -> URL { dir.appendingPathComponent(name + ".safetensors") }
+
+    func load(_ name: String, key: String) -> FeatureSet? {
+        guard let f = try? SafeTensors.read(url(name)), f.metadata["key"] == key, let feats = f.tensors["features"],
+              let labels = f.tensors["labels"], let pathsJSON = f.metadata["paths"],
+              let paths = try? JSONDecoder().decode([String].self, from: Data(pathsJSON.utf8)),
+              let skippedJSON = f.metadata["skipped"],
+              let skipped = try? JSONDecoder().decode([[String]].self, from: Data(skippedJSON.utf8)),
+              paths.count == labels.count, feats.rank == 2, feats.shape[0] == paths.count else { return nil }
+        return FeatureSet(features: feats, labels: labels.data.map { Int($0) }, paths: paths,
+                          skipped: skipped.filter { $0.count == 2 }.map { SkippedImage(path: $0[0], reason: $0[1]) })
+    }
+
+    func save(_ set: FeatureSet, name: String, key: String) throws {
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let meta = ["key": key,
+                    "paths": String(decoding: try JSONEncoder().encode(set.paths), as: UTF8.self),
+                    "skipped": String(decoding: try JSONEncoder().encode(set.skipped.map { [$0.path, $0.reason] }), as: UTF8.self)]
+        let labels = Tensor(shape: [set.labels.count], data: set.labels.map(Float.init))
+        try SafeTensors.write(SafeTensors.File(tensors: ["features": set.features, "labels": labels], metadata: meta), to: url(name))
+    }
+}
+
+extension FeatureExtractor {
+    /// `extract`, through the run's cache when there is one.
+    func extract(_ samples: [ImageFolder.Sample], augment: Bool, view: Int = 0, seed: UInt64 = 0, title: String,
+                 cache: FeatureCacheFile?, name: String, weights: String) throws -> FeatureSet {
+        guard let cache else { return try extract(samples, augment: augment, view: view, seed: seed, title: title) }
+        let key = FeatureCacheFile.key(samples, augment: augment, view: view, seed: seed, extractor: self, weights: weights)
+        if let hit = cache.load(name, key: key) {
+            Study.log("\(title): \(hit.count) images from the cache of an earlier attempt")
+            return hit
+        }
+        let set = try extract(samples, augment: augment, view: view, seed: seed, title: title)
+        try cache.save(set, name: name, key: key)
+        return set
+    }
+}
