@@ -14,7 +14,7 @@ public enum KitError: Error, CustomStringConvertible, Equatable {
         case let .badModel(p, why): return "\(p): \(why)"
         case let .badData(p, why): return "\(p): \(why)"
         case let .invalid(m): return m
-        case let .outputExists(p): return "\(p) already holds a Discern run; pass --force to overwrite it or choose another --out"
+        case let .outputExists(p): return "\(p) already holds a Discern run; pass --resume to continue it, --force to start over, or choose another --out"
         }
     }
 }

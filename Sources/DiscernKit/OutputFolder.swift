@@ -10,7 +10,9 @@ struct OutputFolder {
         root = URL(fileURLWithPath: path)
         let fm = FileManager.default
         let marker = root.appendingPathComponent("metrics.json").path
-        if (fm.fileExists(atPath: marker) || fm.fileExists(atPath: root.appendingPathComponent("model.safetensors").path)) && !force && !resume {
+        // Any trace of an earlier run, finished or killed, counts.
+        let earlier = [marker] + ["model.safetensors", "cache", "checkpoints"].map { root.appendingPathComponent($0).path }
+        if earlier.contains(where: fm.fileExists(atPath:)) && !force && !resume {
             throw KitError.outputExists(path)
         }
         // --force starts over: an earlier run's cached features must not leak into this one.

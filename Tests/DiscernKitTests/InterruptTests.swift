@@ -1,0 +1,44 @@
+import Foundation
+import XCTest
+
+/// A run killed in the middle loses nothing finished: `--resume` picks up the cached extractions and completes;
+/// an output folder that cannot be written is refused before any work starts.
+final class InterruptTests: XCTestCase {
+    func testKilledRunResumes() throws {
+        guard TestPaths.liteWeights != nil else { throw XCTSkip("Lite0 weights absent (scripts/fetch-weights)") }
+        guard let bin = TestPaths.binary else { throw XCTSkip("build the discern binary first") }
+        let (data, _) = try TestPaths.subset(perClass: 32, testPerClass: 8, unknown: 0)
+        let out = try TestPaths.temporaryDirectory("killed").appendingPathComponent("run")
+        let args = ["run", "--data", data.path, "--out", out.path, "--epochs", "2", "--augment-views", "3", "--no-explain",
+                    "--weights", TestPaths.liteWeights!.path]
+        let p = Process()
+        p.executableURL = bin
+        p.arguments = args
+        p.standardError = FileHandle.nullDevice; p.standardOutput = FileHandle.nullDevice
+        try p.run()
+        // Kill it as soon as the first augmented view is safely on disk.
+        let first = out.appendingPathComponent("cache/train-view0.safetensors").path
+        let deadline = Date().addingTimeInterval(300)
+        while !FileManager.default.fileExists(atPath: first) && p.isRunning && Date() < deadline { usleep(20_000) }
+        XCTAssertTrue(p.isRunning, "the run ended before it could be interrupted")
+        kill(p.processIdentifier, SIGKILL)
+        p.waitUntilExit()
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out.appendingPathComponent("metrics.json").path))
+
+        // Without --resume the folder is not reused silently...
+        let refused = try TestPaths.run(args)
+        XCTAssertNotEqual(refused.status, 0)
+        // ...with it, the run completes and reuses what was finished.
+        let resumed = try TestPaths.run(args + ["--resume"])
+        XCTAssertEqual(resumed.status, 0, resumed.err)
+        XCTAssertTrue(resumed.err.contains("augmented view 1/3:") && resumed.err.contains("from the cache of an earlier attempt"), resumed.err)
+        let metrics = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("metrics.json"))) as? [String: Any]
+        XCTAssertNotNil((metrics?["accuracy"] as? [String: Any])?["test"])
+    }
+
+    func testUnwritableOutputIsRefusedUpFront() throws {
+        let r = try TestPaths.run(["train", "--data", "/nonexistent-data", "--out", "/proc/discern-out"])
+        XCTAssertNotEqual(r.status, 0)
+        XCTAssertTrue(r.err.contains("/proc/discern-out") && r.err.contains("cannot write"), r.err)
+    }
+}
