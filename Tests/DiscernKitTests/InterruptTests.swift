@@ -8,6 +8,9 @@ final class InterruptTests: XCTestCase {
         guard TestPaths.liteWeights != nil else { throw XCTSkip("Lite0 weights absent (scripts/fetch-weights)") }
         guard let bin = TestPaths.binary else { throw XCTSkip("build the discern binary first") }
         let (data, _) = try TestPaths.subset(perClass: 32, testPerClass: 8, unknown: 0)
+        // A broken image among them: skipped with one line, listed in the report, the run completes.
+        try Data().write(to: data.appendingPathComponent("training_set/cats/broken.jpg"))
+        try Data("not an image".utf8).write(to: data.appendingPathComponent("test_set/dogs/text.jpg"))
         let out = try TestPaths.temporaryDirectory("killed").appendingPathComponent("run")
         let args = ["run", "--data", data.path, "--out", out.path, "--epochs", "2", "--augment-views", "3", "--no-explain",
                     "--weights", TestPaths.liteWeights!.path]
@@ -34,6 +37,10 @@ final class InterruptTests: XCTestCase {
         XCTAssertTrue(resumed.err.contains("augmented view 1/3:") && resumed.err.contains("from the cache of an earlier attempt"), resumed.err)
         let metrics = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("metrics.json"))) as? [String: Any]
         XCTAssertNotNil((metrics?["accuracy"] as? [String: Any])?["test"])
+        let skipped = (metrics?["skipped"] as? [[String: Any]])?.compactMap { $0["path"] as? String } ?? []
+        XCTAssertTrue(skipped.contains { $0.hasSuffix("broken.jpg") } && skipped.contains { $0.hasSuffix("text.jpg") }, "\(skipped)")
+        let report = try String(contentsOf: out.appendingPathComponent("report.html"), encoding: .utf8)
+        XCTAssertTrue(report.contains("Skipped images") && report.contains("broken.jpg"))
     }
 
     func testUnwritableOutputIsRefusedUpFront() throws {
