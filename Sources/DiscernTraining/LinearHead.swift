@@ -34,26 +34,8 @@ public struct LinearHead: Sendable, Equatable {
         guard x.rank == 2, x.shape[1] == features else {
             throw TrainingError.shape("features must be [n, \(features)], got \(x.shape)")
         }
-        let n = x.shape[0], c = classes, f = features
-        var out = [Float](repeating: 0, count: n * c)
-        x.data.withUnsafeBufferPointer { xp in
-            weight.data.withUnsafeBufferPointer { wp in
-                bias.data.withUnsafeBufferPointer { bp in
-                    out.withUnsafeMutableBufferPointer { op in
-                        for i in 0..<n {
-                            let xr = xp.baseAddress! + i * f
-                            for k in 0..<c {
-                                let wr = wp.baseAddress! + k * f
-                                var s: Float = 0
-                                for j in 0..<f { s += xr[j] * wr[j] }
-                                op[i * c + k] = s + bp[k]
-                            }
-                        }
-                    }
-                }
-            }
-        }
-        return Tensor(shape: [n, c], data: out)
+        // The engine's BLAS-backed linear layer (checked against PyTorch there); no second hand-written GEMM.
+        return try Ops.linear(x, LinearParams(weight: weight, bias: bias))
     }
 
     /// Gradients of a scalar loss w.r.t. weight and bias given dLoss/dLogits [n, classes].
@@ -61,25 +43,8 @@ public struct LinearHead: Sendable, Equatable {
         guard x.rank == 2, x.shape[1] == features, g.shape == [x.shape[0], classes] else {
             throw TrainingError.shape("gradient shapes \(x.shape) and \(g.shape) do not fit a \(classes)×\(features) head")
         }
-        let n = x.shape[0], c = classes, f = features
-        var gw = [Float](repeating: 0, count: c * f)
-        var gb = [Float](repeating: 0, count: c)
-        x.data.withUnsafeBufferPointer { xp in
-            g.data.withUnsafeBufferPointer { gp in
-                gw.withUnsafeMutableBufferPointer { wp in
-                    for i in 0..<n {
-                        let xr = xp.baseAddress! + i * f
-                        for k in 0..<c {
-                            let gik = gp[i * c + k]
-                            gb[k] += gik
-                            let wr = wp.baseAddress! + k * f
-                            for j in 0..<f { wr[j] += gik * xr[j] }
-                        }
-                    }
-                }
-            }
-        }
-        return (Tensor(shape: [c, f], data: gw), Tensor(shape: [c], data: gb))
+        let g = try Ops.linearBackward(g, input: x, LinearParams(weight: weight, bias: bias))
+        return (g.weight, g.bias ?? Tensor(zeros: [classes]))
     }
 
     /// Applies an in-place update to the parameters (used by the optimizer).
