@@ -3,6 +3,27 @@ import Foundation
 
 public enum Precision: String, Sendable, CaseIterable { case fp32, bf16 }
 
+/// How the fused session lays out activations: `.blocked` asks for the channel-blocked layout of
+/// this CPU's jit kernels (falling back to oneDNN's choice where that would run reference code);
+/// `.any` always leaves the layout to oneDNN.
+public enum ActivationLayout: String, Sendable, CaseIterable { case blocked, any }
+
+/// 3x3 stride-1 convolutions: oneDNN's Winograd kernel where this CPU has one (AVX-512 only in
+/// oneDNN 2.6; about 10% faster for ResNet50 there, relative error ~1e-6), or always direct.
+public enum ConvolutionAlgorithm: String, Sendable, CaseIterable { case winograd, direct }
+
+/// Kernel choices of an `InferenceSession`; the defaults are the fastest measured choices.
+public struct InferenceOptions: Sendable, Equatable {
+    public var precision: Precision
+    public var layout: ActivationLayout
+    public var convolution: ConvolutionAlgorithm
+    public init(precision: Precision = .fp32, layout: ActivationLayout = .blocked, convolution: ConvolutionAlgorithm = .winograd) {
+        self.precision = precision
+        self.layout = layout
+        self.convolution = convolution
+    }
+}
+
 /// The fast inference path over a `Graph`: batch-norm folded into convolutions, ReLU/ReLU6 and
 /// the residual sum fused as oneDNN post-ops, activations kept in oneDNN's blocked layouts with
 /// reorders only at the edges, primitives and reordered weights made once per input shape,
@@ -21,28 +42,29 @@ public final class InferenceSession: @unchecked Sendable {
     private var planOrder: [[Int]] = []
     private let lock = NSLock()
 
-    public init(graph: Graph, batchSize: Int, precision: Precision = .fp32) throws {
+    private let options: InferenceOptions
+
+    public convenience init(graph: Graph, batchSize: Int, precision: Precision = .fp32) throws {
+        try self.init(graph: graph, batchSize: batchSize, options: InferenceOptions(precision: precision))
+    }
+
+    public init(graph: Graph, batchSize: Int, options: InferenceOptions) throws {
         guard batchSize >= 1 else { throw EngineError.invalid("InferenceSession: batch size must be at least 1, got \(batchSize)") }
         self.batchSize = batchSize
         program = try Fusion.compile(graph)
-        if precision == .bf16 && !InferenceSession.bf16Supported {
-            self.precision = .fp32
-            notice = "bf16 needs a CPU with AVX512-BF16 or AMX; running in fp32"
+        var effective = options
+        if options.precision == .bf16 && !InferenceSession.bf16Supported {
+            effective.precision = .fp32
+            notice = "bf16 needs a CPU with AVX512-BF16 or AMX (this one: \(CPUKernels.isaName)); running in fp32"
         } else {
-            self.precision = precision; notice = nil
+            notice = nil
         }
+        self.options = effective
+        precision = effective.precision
     }
 
-    /// fp32 3x3 stride-1 convolutions use oneDNN's Winograd kernel where it has one (about 10%
-    /// faster for ResNet50 here, relative error ~1e-6); DISCERN_CONV_ALGO=direct turns it off.
-    static let convAlgorithm: dnnl_alg_kind_t =
-        ProcessInfo.processInfo.environment["DISCERN_CONV_ALGO"] == "direct" ? dnnl_convolution_direct : dnnl_convolution_winograd
-
-    /// oneDNN's view of the CPU: bf16 kernels from avx512_core_bf16 upwards.
-    public static var bf16Supported: Bool {
-        dnnl_get_effective_cpu_isa().rawValue >= dnnl_cpu_isa_avx512_core_bf16.rawValue
-            && dnnl_get_effective_cpu_isa() != dnnl_cpu_isa_all
-    }
+    /// oneDNN's view of the CPU: native bf16 kernels from avx512_core_bf16 upwards.
+    public static var bf16Supported: Bool { CPUKernels.bf16Native }
 
     /// x: [n,C,H,W] plain float32 with 1 <= n <= batchSize. Returns [n, features] when the graph
     /// ends in global pooling + flatten, else the final map [n,C,H,W].
@@ -54,7 +76,7 @@ public final class InferenceSession: @unchecked Sendable {
         lock.lock(); defer { lock.unlock() }
         let plan: InferencePlan
         if let p = plans[x.shape] { plan = p } else {
-            plan = try InferencePlan(program: program, shape: x.shape, dt: precision == .bf16 ? dnnl_bf16 : dnnl_f32, weights: weights)
+            plan = try InferencePlan(program: program, shape: x.shape, options: options, weights: weights)
             // Bounded: a stream of odd shapes must not grow memory without limit.
             if plans.count >= 4, let victim = planOrder.first { plans[victim] = nil; planOrder.removeFirst() }
             plans[x.shape] = plan; planOrder.append(x.shape)

@@ -75,6 +75,7 @@ final class SessionPrimitive {
         let status = dnnl_primitive_create(&p, pd)
         if status != dnnl_success { dnnl_primitive_desc_destroy(pd) }
         try dnnlCheck(status, what)
+        KernelLog.shared.record(pd)
         primitive = p!; self.pd = pd
     }
 

@@ -9,8 +9,9 @@ enum SessionConvDesc {
     }
 
     /// nil when oneDNN has no implementation for these layouts.
-    static func create(_ p: FusedConv, src: dnnl_memory_desc_t, dst: dnnl_memory_desc_t, dt: dnnl_data_type_t) throws -> dnnl_primitive_desc_t? {
-        if InferenceSession.convAlgorithm == dnnl_convolution_winograd, p.kernel == (3, 3), p.stride == (1, 1), p.groups == 1,
+    static func create(_ p: FusedConv, src: dnnl_memory_desc_t, dst: dnnl_memory_desc_t, dt: dnnl_data_type_t,
+                       algorithm: ConvolutionAlgorithm) throws -> dnnl_primitive_desc_t? {
+        if algorithm == .winograd, p.kernel == (3, 3), p.stride == (1, 1), p.groups == 1,
            let pd = try create(p, src: src, dst: dst, dt: dt, alg: dnnl_convolution_winograd) {
             return pd
         }
@@ -37,49 +38,81 @@ enum SessionConvDesc {
         return pd
     }
 
-    static func impl(_ pd: dnnl_primitive_desc_t) -> String {
-        var s: UnsafePointer<CChar>?
-        dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &s)
-        return s.map { String(cString: $0) } ?? "?"
+    static func impl(_ pd: dnnl_primitive_desc_t) -> String { KernelLog.implementation(pd) }
+
+    /// The activation layout asked of oneDNN: the blocked layout of this CPU's jit kernels where
+    /// the block divides the channels (16 on AVX-512, 8 on AVX/AVX2; its 1x1 and Winograd kernels
+    /// then chain without reorders, measured 5-20% faster on AVX-512 than oneDNN's free nhwc/brgemm
+    /// choice), else oneDNN's own choice. `.any` always leaves the choice to oneDNN.
+    static func preferredTag(channels: Int, layout: ActivationLayout) -> dnnl_format_tag_t {
+        layout == .blocked ? CPUKernels.blockedTag(channels: channels) ?? dnnl_format_tag_any : dnnl_format_tag_any
     }
 
-    /// Activations with a multiple of 16 channels use nChw16c: oneDNN's jit 1x1 and Winograd
-    /// kernels then chain without reorders, measured 5-20% faster here than its own nhwc/brgemm
-    /// choice (single-thread CPU time, ResNet50 and Lite0). DISCERN_LAYOUT=any restores its choice.
-    static let blocked16 = ProcessInfo.processInfo.environment["DISCERN_LAYOUT"] != "any"
-
     /// Prefers the producer's layout (no reorder) and the residual's layout (in-place sum)
-    /// unless that makes oneDNN fall back to a different (slower) kernel than its free choice.
+    /// unless that makes oneDNN fall back to a different (slower) kernel than the chosen one.
+    /// A preferred layout that only oneDNN's reference loops accept is dropped for its free choice.
     static func best(_ p: FusedConv, src: dnnl_memory_desc_t, inDims: [Int], dst: dnnl_memory_desc_t?, outDims: [Int],
-                     dt: dnnl_data_type_t) throws -> dnnl_primitive_desc_t {
-        func pick(_ c: Int) -> dnnl_format_tag_t { blocked16 && c % 16 == 0 ? dnnl_nChw16c : dnnl_format_tag_any }
-        let anySrc = try SessionDNNL.md(inDims, dt, pick(inDims[1]))
-        let anyDst = try SessionDNNL.md(outDims, dt, pick(outDims[1]))
-        guard let free = try create(p, src: anySrc, dst: anyDst, dt: dt) else {
+                     dt: dnnl_data_type_t, options: InferenceOptions) throws -> dnnl_primitive_desc_t {
+        let layout = options.layout
+        func create(_ p: FusedConv, src: dnnl_memory_desc_t, dst: dnnl_memory_desc_t, dt: dnnl_data_type_t) throws
+            -> dnnl_primitive_desc_t? {
+            try SessionConvDesc.create(p, src: src, dst: dst, dt: dt, algorithm: options.convolution)
+        }
+        let freeSrc = try SessionDNNL.md(inDims, dt, dnnl_format_tag_any)
+        let freeDst = try SessionDNNL.md(outDims, dt, dnnl_format_tag_any)
+        let preferredSrc = try SessionDNNL.md(inDims, dt, preferredTag(channels: inDims[1], layout: layout))
+        let preferredDst = try SessionDNNL.md(outDims, dt, preferredTag(channels: outDims[1], layout: layout))
+        var chosen = try create(p, src: preferredSrc, dst: preferredDst, dt: dt)
+        if let pd = chosen, impl(pd).hasPrefix("ref") {
+            dnnl_primitive_desc_destroy(pd)
+            chosen = nil
+        }
+        guard let chosen = try chosen ?? create(p, src: freeSrc, dst: freeDst, dt: dt) else {
             throw EngineError.invalid("InferenceSession: oneDNN has no convolution for \(inDims) -> \(outDims)")
         }
-        let freeImpl = impl(free)
+        let chosenImpl = impl(chosen)
         let srcOK = src.data_type == dt
         if srcOK || dst != nil,
-           let pinned = try create(p, src: srcOK ? src : anySrc, dst: dst ?? anyDst, dt: dt) {
-            if impl(pinned) == freeImpl { dnnl_primitive_desc_destroy(free); return pinned }
+           let pinned = try create(p, src: srcOK ? src : SessionDNNL.query(chosen, dnnl_query_src_md),
+                                   dst: dst ?? SessionDNNL.query(chosen, dnnl_query_dst_md), dt: dt) {
+            if impl(pinned) == chosenImpl { dnnl_primitive_desc_destroy(chosen); return pinned }
             dnnl_primitive_desc_destroy(pinned)
         }
-        return free
+        return chosen
     }
 }
 
 enum SessionPoolDesc {
+    /// Pooling on the producer's layout, or on the first layout with a jit kernel here
+    /// (the CPU's blocked layout, then nhwc) when the producer's only has reference code.
     static func make(max: Bool, src: dnnl_memory_desc_t, outDims: [Int], kernel: (Int, Int), stride: Int, pad: Int,
                      dt: dnnl_data_type_t) throws -> dnnl_primitive_desc_t {
+        let inDims = withUnsafeBytes(of: src.dims) { Array($0.bindMemory(to: Int64.self).prefix(4)).map(Int.init) }
+        var alternatives = [dnnl_nhwc]
+        if let tag = CPUKernels.blockedTag(channels: inDims[1]) { alternatives.insert(tag, at: 0) }
+        let first = try make(max: max, exactSource: src, outDims: outDims, kernel: kernel, stride: stride, pad: pad, dt: dt)
+        guard SessionConvDesc.impl(first).hasPrefix("ref") else { return first }
+        for tag in alternatives {
+            let other = try SessionDNNL.md(inDims, dt, tag)
+            let pd = try make(max: max, exactSource: other, outDims: outDims, kernel: kernel, stride: stride, pad: pad, dt: dt)
+            if !SessionConvDesc.impl(pd).hasPrefix("ref") { dnnl_primitive_desc_destroy(first); return pd }
+            dnnl_primitive_desc_destroy(pd)
+        }
+        return first
+    }
+
+    static func make(max: Bool, exactSource src: dnnl_memory_desc_t, outDims: [Int], kernel: (Int, Int), stride: Int,
+                     pad: Int, dt: dnnl_data_type_t) throws -> dnnl_primitive_desc_t {
         var s = src
         var d = try SessionDNNL.md(outDims, dt, dnnl_format_tag_any)
-        var st = SessionDNNL.dims([stride, stride]), k = SessionDNNL.dims([kernel.0, kernel.1]), dil = SessionDNNL.dims([0, 0])
-        var pl = SessionDNNL.dims([pad, pad]), pr = SessionDNNL.dims([pad, pad])
+        var strides = SessionDNNL.dims([stride, stride]), window = SessionDNNL.dims([kernel.0, kernel.1])
+        var dilation = SessionDNNL.dims([0, 0])
+        var padLeft = SessionDNNL.dims([pad, pad]), padRight = SessionDNNL.dims([pad, pad])
         var desc = dnnl_pooling_v2_desc_t()
         try dnnlCheck(dnnl_pooling_v2_forward_desc_init(&desc, dnnl_forward_inference,
                                                         max ? dnnl_pooling_max : dnnl_pooling_avg_exclude_padding,
-                                                        &s, &d, &st, &k, &dil, &pl, &pr), "pooling desc")
+                                                        &s, &d, &strides, &window, &dilation, &padLeft, &padRight),
+                      "pooling desc")
         var pd: dnnl_primitive_desc_t?
         try dnnlCheck(dnnl_primitive_desc_create(&pd, &desc, nil, DNNLContext.shared.engine, nil), "pooling primitive desc")
         return pd!

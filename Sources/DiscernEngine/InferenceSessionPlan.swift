@@ -14,8 +14,9 @@ final class InferencePlan {
     private let inputSlot: Int, outputSlot: Int
     let outputShape: [Int]
 
-    init(program: FusedProgram, shape: [Int], dt: dnnl_data_type_t, weights: SessionWeightCache) throws {
+    init(program: FusedProgram, shape: [Int], options: InferenceOptions, weights: SessionWeightCache) throws {
         let n = shape[0]
+        let dt = options.precision == .bf16 ? dnnl_bf16 : dnnl_f32
         var valueSlot = [Int: Int]()
         var dims = [Int: [Int]]()                // value -> [C,H,W]
         var slots: [Slot] = []
@@ -54,7 +55,8 @@ final class InferencePlan {
                 guard oh > 0, ow > 0 else { throw EngineError.invalid("InferenceSession: input \(h)x\(w) is too small for this network") }
                 let outDims = [n, p.outChannels, oh, ow]
                 let resDesc = p.residual.map { slots[valueSlot[$0]!].desc }
-                let pd = try SessionConvDesc.best(p, src: srcDesc, inDims: [n, c, h, w], dst: resDesc, outDims: outDims, dt: dt)
+                let pd = try SessionConvDesc.best(p, src: srcDesc, inDims: [n, c, h, w], dst: resDesc, outDims: outDims,
+                                                  dt: dt, options: options)
                 let src = try source(op.input, SessionDNNL.query(pd, dnnl_query_src_md), i)
                 let dstDesc = SessionDNNL.query(pd, dnnl_query_dst_md)
                 var dst: Int

@@ -20,6 +20,7 @@ final class DNNLPrimitive: @unchecked Sendable {
         var p: dnnl_primitive_t?
         let st = dnnl_primitive_create(&p, pd)
         if st != dnnl_success { dnnl_primitive_desc_destroy(pd); try dnnlCheck(st, "\(what): primitive") }
+        KernelLog.shared.record(pd!)
         self.pd = pd!; self.primitive = p!
         scratchpad = dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0)?.pointee ?? dnnl_memory_desc_t()
         scratchpadBytes = withUnsafePointer(to: scratchpad) { dnnl_memory_desc_get_size($0) }

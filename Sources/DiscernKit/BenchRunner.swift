@@ -15,20 +15,29 @@ public enum BenchRunner {
         public var bestMsPerImage: Double
         public var bestCPUMsPerImage: Double
         public var notice: String?
+        /// oneDNN's effective ISA and the implementations its primitives resolved to.
+        public var isa: String
+        public var kernels: [String]
+        public var referenceFallbacks: Int
         enum CodingKeys: String, CodingKey {
-            case backbone, precision, batch, notice
+            case backbone, precision, batch, notice, isa, kernels
+            case referenceFallbacks = "reference_fallbacks"
             case msPerImage = "ms_per_image", bestMsPerImage = "best_ms_per_image", bestCPUMsPerImage = "best_cpu_ms_per_image"
         }
         public var line: String {
             String(format: "%@ %@ batch %d: %.2f ms/img (median), best %.2f, best CPU %.2f", backbone, precision, batch,
                    msPerImage, bestMsPerImage, bestCPUMsPerImage) + (notice.map { " (\($0))" } ?? "")
+                + "\noneDNN ISA: \(isa)" + kernels.map { "\n  \($0)" }.joined()
+                + (referenceFallbacks > 0 ? "\n  \(referenceFallbacks) primitive(s) on reference code: see the warnings above" : "")
         }
     }
 
-    public static func backbone(_ kind: BackboneKind, batch: Int, iterations: Int, precision: Precision) throws -> Line {
-        let r = try Benchmark.run(kind: kind, batch: batch, iterations: iterations, precision: precision)
+    public static func backbone(_ kind: BackboneKind, batch: Int, iterations: Int, options: InferenceOptions) throws -> Line {
+        let r = try Benchmark.run(kind: kind, batch: batch, iterations: iterations, options: options)
+        let log = KernelLog.shared
         return Line(backbone: kind.rawValue, precision: r.precision.rawValue, batch: batch, msPerImage: r.msPerImage,
-                    bestMsPerImage: r.bestMsPerImage, bestCPUMsPerImage: r.bestCPUMsPerImage, notice: r.notice)
+                    bestMsPerImage: r.bestMsPerImage, bestCPUMsPerImage: r.bestCPUMsPerImage, notice: r.notice,
+                    isa: CPUKernels.isaName, kernels: log.summary, referenceFallbacks: log.fallbacks)
     }
 
     public static func vision(pathsFile: String, mode: String, fast: Bool) throws -> [String] {

@@ -65,12 +65,18 @@ extension Study {
             if !checkpoints.contains(url.path) { checkpoints.append(url.path) }
         }
         // One bar over every batch of every epoch; the note shows the epoch and its running accuracy.
+        // It is made once training starts, so its rate and ETA do not count the feature extraction.
         let batchesPerEpoch = (data.train.count + options.batchSize - 1) / options.batchSize
-        let progress = Progress("training", total: options.epochs * batchesPerEpoch, unit: "batch")
-        trainer.onProgress = { p in
-            progress.advance(note: String(format: "epoch %d/%d, running accuracy %.3f", p.epoch + 1, p.epochs, p.runningAccuracy))
+        func startProgress() -> Progress {
+            let progress = Progress("training", total: options.epochs * batchesPerEpoch, unit: "batch")
+            trainer.onProgress = { p in
+                progress.advance(note: String(format: "epoch %d/%d, running accuracy %.3f", p.epoch + 1, p.epochs,
+                                              p.runningAccuracy))
+            }
+            return progress
         }
         let history: TrainingHistory
+        let progress: Progress
         if options.augmentViews > 0 {
             var views: [Tensor] = [], labels: [Int] = []
             for k in 0..<options.augmentViews {
@@ -79,8 +85,11 @@ extension Study {
                                               cache: pending.cache, name: "train-view\(k)", weights: weightsFile)
                 views.append(f.features); labels = f.labels
             }
-            history = try trainer.train(cache: try FeatureCache(views: views, labels: labels))
+            let cache = try FeatureCache(views: views, labels: labels)
+            progress = startProgress()
+            history = try trainer.train(cache: cache)
         } else {
+            progress = startProgress()
             let loader = try BatchLoader(samples: data.train, transform: extractor.transform(augment: true),
                                          options: .init(batchSize: options.batchSize, seed: options.seed, shuffle: true,
                                                         fastDecode: options.fastDecode, fastDecodeSize: backbone.inputSize,

@@ -22,15 +22,15 @@ public enum Benchmark {
     /// Milliseconds per image of `InferenceSession.run` on a random batch (median of `iterations`
     /// timed runs after one warm-up that builds the primitives).
     public static func backbone(kind: BackboneKind, batch: Int, iterations: Int, precision: Precision = .fp32) throws -> Double {
-        try run(kind: kind, batch: batch, iterations: iterations, precision: precision).msPerImage
+        try run(kind: kind, batch: batch, iterations: iterations, options: InferenceOptions(precision: precision)).msPerImage
     }
 
-    public static func run(kind: BackboneKind, batch: Int, iterations: Int, precision: Precision = .fp32) throws -> Result {
+    public static func run(kind: BackboneKind, batch: Int, iterations: Int, options: InferenceOptions) throws -> Result {
         guard batch >= 1, iterations >= 1 else {
             throw EngineError.invalid("bench: batch and iterations must be at least 1 (got \(batch), \(iterations))")
         }
         let b = try Backbone.build(kind, weights: nil, seed: 1)
-        let session = try InferenceSession(graph: b.graph, batchSize: batch, precision: precision)
+        let session = try InferenceSession(graph: b.graph, batchSize: batch, options: options)
         let s = b.inputSize
         var rng = SplitMix64(seed: 9)
         let x = Tensor(shape: [batch, 3, s, s], data: (0..<(batch * 3 * s * s)).map { _ in rng.nextUnit() * 4 - 2 })

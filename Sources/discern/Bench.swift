@@ -11,6 +11,10 @@ struct Bench: ParsableCommand {
     @Option(help: "Batch size.") var batch = 32
     @Option(help: "Timed iterations (after one warm-up).") var iterations = 10
     @Option(help: "fp32 or bf16.") var precision: Precision = .fp32
+    @Option(help: "Activation layout: blocked (this CPU's jit block, the default) or any (oneDNN's choice).")
+    var layout: ActivationLayout = .blocked
+    @Option(help: "3x3 convolutions: winograd (where this CPU has it, the default) or direct.")
+    var convolution: ConvolutionAlgorithm = .winograd
     @Flag(help: "Time image decoding + transforms instead (with --paths).") var vision = false
     @Option(help: "With --vision: a file listing image paths, one per line.") var paths: String?
     @Option(help: "With --vision: eval (decode + Resize + Normalize), train (the study's augmentation) or both.") var mode = "both"
@@ -29,7 +33,8 @@ struct Bench: ParsableCommand {
             print(try BenchRunner.cam(backbone, method: method, repeats: max(3, iterations)))
             return
         }
-        let r = try BenchRunner.backbone(backbone, batch: batch, iterations: iterations, precision: precision)
+        let options = InferenceOptions(precision: precision, layout: layout, convolution: convolution)
+        let r = try BenchRunner.backbone(backbone, batch: batch, iterations: iterations, options: options)
         if json { print(try BenchRunner.json(r)) } else { print(r.line) }
     }
 }

@@ -9,6 +9,8 @@ extension BackboneKind: ExpressibleByArgument {
 }
 
 extension Precision: ExpressibleByArgument {}
+extension ActivationLayout: ExpressibleByArgument {}
+extension ConvolutionAlgorithm: ExpressibleByArgument {}
 
 /// The options `run` and `train` share (the study's protocol by default).
 struct TrainingOptions: ParsableArguments {
