@@ -17,10 +17,25 @@ public struct InferenceOptions: Sendable, Equatable {
     public var precision: Precision
     public var layout: ActivationLayout
     public var convolution: ConvolutionAlgorithm
-    public init(precision: Precision = .fp32, layout: ActivationLayout = .blocked, convolution: ConvolutionAlgorithm = .winograd) {
+    /// Batches of two or more images run one image per stream, each stream a single-threaded worker;
+    /// nil = one per core available (OMP_NUM_THREADS, when set, is the budget); 1 = every batch on
+    /// oneDNN's own thread team, as a single image always is.
+    public var streams: Int?
+    public init(precision: Precision = .fp32, layout: ActivationLayout = .blocked,
+                convolution: ConvolutionAlgorithm = .winograd, streams: Int? = nil) {
         self.precision = precision
         self.layout = layout
         self.convolution = convolution
+        self.streams = streams
+    }
+
+    /// Streams for this process: the explicit count, else the cores the process may use.
+    var streamCount: Int {
+        if let streams { return max(1, streams) }
+        if let budget = ProcessInfo.processInfo.environment["OMP_NUM_THREADS"].flatMap({ Int($0) }), budget > 0 {
+            return min(budget, ProcessInfo.processInfo.activeProcessorCount)
+        }
+        return ProcessInfo.processInfo.activeProcessorCount
     }
 }
 
@@ -43,6 +58,7 @@ public final class InferenceSession: @unchecked Sendable {
     private let lock = NSLock()
 
     private let options: InferenceOptions
+    private let streams: [InferenceStream]
 
     public convenience init(graph: Graph, batchSize: Int, precision: Precision = .fp32) throws {
         try self.init(graph: graph, batchSize: batchSize, options: InferenceOptions(precision: precision))
@@ -61,7 +77,14 @@ public final class InferenceSession: @unchecked Sendable {
         }
         self.options = effective
         precision = effective.precision
+        let count = OpenMPThreads.available && batchSize > 1 ? effective.streamCount : 1
+        let program = self.program, weights = self.weights
+        streams = count > 1 ? (0..<count).map {
+            InferenceStream(program: program, options: effective, weights: weights, index: $0)
+        } : []
     }
+
+    deinit { for stream in streams { stream.stop() } }
 
     /// oneDNN's view of the CPU: native bf16 kernels from avx512_core_bf16 upwards.
     public static var bf16Supported: Bool { CPUKernels.bf16Native }
@@ -74,14 +97,76 @@ public final class InferenceSession: @unchecked Sendable {
             throw EngineError.invalid("InferenceSession: batch of \(x.shape[0]) outside 1...\(batchSize)")
         }
         lock.lock(); defer { lock.unlock() }
+        if x.shape[0] > 1 && !streams.isEmpty { return try runOnStreams(x) }
         let plan: InferencePlan
         if let p = plans[x.shape] { plan = p } else {
-            plan = try InferencePlan(program: program, shape: x.shape, options: options, weights: weights)
+            plan = try InferencePlan(program: program, shape: x.shape, options: options, weights: weights,
+                                     stream: DNNLContext.shared.stream)
             // Bounded: a stream of odd shapes must not grow memory without limit.
             if plans.count >= 4, let victim = planOrder.first { plans[victim] = nil; planOrder.removeFirst() }
             plans[x.shape] = plan; planOrder.append(x.shape)
         }
         let out = try x.data.withUnsafeBufferPointer { try plan.run($0.baseAddress!) }
         return Tensor(shape: plan.outputShape, data: out)
+    }
+
+    /// Splits the batch into contiguous runs of images, one run per stream, and joins the outputs in order.
+    private func runOnStreams(_ x: Tensor) throws -> Tensor {
+        let count = x.shape[0]
+        let imageShape = Array(x.shape.dropFirst())
+        let imageSize = imageShape.reduce(1, *)
+        let used = min(streams.count, count)
+        let bounds = (0...used).map { $0 * count / used }
+        let results = ThreadSafeResults(count: used)
+        let group = DispatchGroup()
+        x.data.withUnsafeBufferPointer { buffer in
+            let base = buffer.baseAddress!
+            // The buffer outlives the jobs: this call waits for all of them before returning.
+            let input = UncheckedPointer(base)
+            for part in 0..<used {
+                group.enter()
+                let first = bounds[part], images = bounds[part + 1] - bounds[part]
+                streams[part].submit {
+                    results.set(part, Result {
+                        try self.streams[part].runImages(input.pointer + first * imageSize, count: images,
+                                                         imageShape: imageShape)
+                    })
+                    group.leave()
+                }
+            }
+            group.wait()
+        }
+        var values: [Float] = []
+        var shape: [Int] = []
+        for part in 0..<used {
+            let output = try results.get(part)
+            values.append(contentsOf: output.values)
+            shape = output.shape
+        }
+        return Tensor(shape: [count] + shape.dropFirst(), data: values)
+    }
+}
+
+/// A pointer handed to stream threads while its owner waits for them.
+private struct UncheckedPointer: @unchecked Sendable {
+    let pointer: UnsafePointer<Float>
+    init(_ pointer: UnsafePointer<Float>) { self.pointer = pointer }
+}
+
+/// The per-stream outcomes of one batch.
+private final class ThreadSafeResults: @unchecked Sendable {
+    private var slots: [Result<(values: [Float], shape: [Int]), Error>?]
+    private let lock = NSLock()
+    init(count: Int) { slots = Array(repeating: nil, count: count) }
+    func set(_ index: Int, _ value: Result<(values: [Float], shape: [Int]), Error>) {
+        lock.lock()
+        slots[index] = value
+        lock.unlock()
+    }
+    func get(_ index: Int) throws -> (values: [Float], shape: [Int]) {
+        lock.lock()
+        defer { lock.unlock() }
+        guard let slot = slots[index] else { throw EngineError.invalid("InferenceSession: a stream returned nothing") }
+        return try slot.get()
     }
 }

@@ -83,13 +83,18 @@ final class SessionPrimitive {
         var s = src, d = dst
         var pd: dnnl_primitive_desc_t?
         let e = DNNLContext.shared.engine
-        try dnnlCheck(dnnl_reorder_primitive_desc_create(&pd, &s, e, &d, e, nil), "reorder desc")
+        let attr = try sessionAttr(sum: false, activation: nil)
+        defer { dnnl_primitive_attr_destroy(attr) }
+        try dnnlCheck(dnnl_reorder_primitive_desc_create(&pd, &s, e, &d, e, attr), "reorder desc")
         return try SessionPrimitive(pd: pd!, what: "reorder")
     }
 
-    func execute(_ args: [dnnl_exec_arg_t]) throws {
+    /// Bytes of the scratchpad the caller must pass (every session primitive uses a user scratchpad).
+    var scratchpadBytes: Int { SessionDNNL.size(SessionDNNL.query(pd, dnnl_query_scratchpad_md)) }
+
+    func execute(_ args: [dnnl_exec_arg_t], on stream: dnnl_stream_t) throws {
         try args.withUnsafeBufferPointer { a in
-            try dnnlCheck(dnnl_primitive_execute(primitive, DNNLContext.shared.stream, Int32(a.count), a.baseAddress), "execute")
+            try dnnlCheck(dnnl_primitive_execute(primitive, stream, Int32(a.count), a.baseAddress), "execute")
         }
     }
 
@@ -99,10 +104,13 @@ final class SessionPrimitive {
     }
 }
 
-/// Primitive attributes with a post-op chain; destroyed after the descriptor is made.
+/// Primitive attributes with a post-op chain; destroyed after the descriptor is made. The scratchpad
+/// is the caller's (one buffer per plan): with oneDNN's own, plans running at once on several
+/// inference streams could share one through its primitive cache.
 func sessionAttr(sum: Bool, activation: FusedActivation?) throws -> dnnl_primitive_attr_t {
     var attr: dnnl_primitive_attr_t?
     try dnnlCheck(dnnl_primitive_attr_create(&attr), "attr create")
+    try dnnlCheck(dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user), "attr scratchpad")
     var ops: dnnl_post_ops_t?
     try dnnlCheck(dnnl_post_ops_create(&ops), "post-ops create")
     defer { dnnl_post_ops_destroy(ops) }

@@ -114,24 +114,35 @@ enum SessionPoolDesc {
                                                         &s, &d, &strides, &window, &dilation, &padLeft, &padRight),
                       "pooling desc")
         var pd: dnnl_primitive_desc_t?
-        try dnnlCheck(dnnl_primitive_desc_create(&pd, &desc, nil, DNNLContext.shared.engine, nil), "pooling primitive desc")
+        let attr = try sessionAttr(sum: false, activation: nil)
+        defer { dnnl_primitive_attr_destroy(attr) }
+        try dnnlCheck(dnnl_primitive_desc_create(&pd, &desc, attr, DNNLContext.shared.engine, nil), "pooling primitive desc")
         return pd!
     }
 }
 
-/// Folded weights reordered once into each layout a plan asks for; shared by all plans of a session.
-final class SessionWeightCache {
+/// Folded weights reordered once into each layout a plan asks for; shared by all plans of a session,
+/// including those its inference streams build at the same time (read-only once made).
+final class SessionWeightCache: @unchecked Sendable {
     private var entries: [Int: [(SessionMemory, SessionMemory)]] = [:]
+    private let lock = NSLock()
 
-    func memories(op: Int, conv p: FusedConv, weightsDesc: dnnl_memory_desc_t) throws -> (SessionMemory, SessionMemory) {
+    func memories(op: Int, conv p: FusedConv, weightsDesc: dnnl_memory_desc_t,
+                  stream: dnnl_stream_t) throws -> (SessionMemory, SessionMemory) {
+        lock.lock()
+        defer { lock.unlock() }
         if let hit = entries[op]?.first(where: { SessionDNNL.equal($0.0.desc, weightsDesc) }) { return hit }
         let dims = SessionConvDesc.weightDims(p)
         let plain = try SessionMemory(try SessionDNNL.md(dims, dnnl_f32, dims.count == 4 ? dnnl_oihw : dnnl_goihw))
         p.weight.withUnsafeBytes { plain.pointer!.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
         let w = try SessionMemory(weightsDesc)
         let r = try SessionPrimitive.reorder(from: plain.desc, to: weightsDesc)
-        try r.execute([dnnl_exec_arg_t(arg: DNNL_ARG_FROM, memory: plain.handle), dnnl_exec_arg_t(arg: DNNL_ARG_TO, memory: w.handle)])
-        try dnnlCheck(dnnl_stream_wait(DNNLContext.shared.stream), "weight reorder")
+        var args = [dnnl_exec_arg_t(arg: DNNL_ARG_FROM, memory: plain.handle),
+                    dnnl_exec_arg_t(arg: DNNL_ARG_TO, memory: w.handle)]
+        let scratch = r.scratchpadBytes > 0 ? try SessionMemory(SessionDNNL.query(r.pd, dnnl_query_scratchpad_md)) : nil
+        if let scratch { args.append(dnnl_exec_arg_t(arg: DNNL_ARG_SCRATCHPAD, memory: scratch.handle)) }
+        try r.execute(args, on: stream)
+        try dnnlCheck(dnnl_stream_wait(stream), "weight reorder")
         let b = try SessionMemory(try SessionDNNL.md([p.outChannels], dnnl_f32, dnnl_a))
         p.bias.withUnsafeBytes { b.pointer!.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
         entries[op, default: []].append((w, b))

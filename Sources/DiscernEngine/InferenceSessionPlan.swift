@@ -12,9 +12,16 @@ final class InferencePlan {
     private var buffers: [UnsafeMutableRawPointer] = []
     private var execArgs: [[dnnl_exec_arg_t]] = []
     private let inputSlot: Int, outputSlot: Int
+    private let stream: dnnl_stream_t
+    /// One user scratchpad for every step: steps run one after another.
+    private var scratchpad: UnsafeMutableRawPointer?
+    private var scratchpadMemories: [SessionMemory] = []
     let outputShape: [Int]
 
-    init(program: FusedProgram, shape: [Int], options: InferenceOptions, weights: SessionWeightCache) throws {
+    /// `stream` is the oneDNN stream of the thread that runs the plan.
+    init(program: FusedProgram, shape: [Int], options: InferenceOptions, weights: SessionWeightCache,
+         stream: dnnl_stream_t) throws {
+        self.stream = stream
         let n = shape[0]
         let dt = options.precision == .bf16 ? dnnl_bf16 : dnnl_f32
         var valueSlot = [Int: Int]()
@@ -72,7 +79,8 @@ final class InferencePlan {
                 } else {
                     dst = try newSlot(dstDesc, i)
                 }
-                let (wm, bm) = try weights.memories(op: i, conv: p, weightsDesc: SessionDNNL.query(pd, dnnl_query_weights_md))
+                let (wm, bm) = try weights.memories(op: i, conv: p, weightsDesc: SessionDNNL.query(pd, dnnl_query_weights_md),
+                                                    stream: stream)
                 fixed.append(wm); fixed.append(bm)
                 let prim = try SessionPrimitive(pd: pd, what: "convolution \(outDims)")
                 steps.append(Step(prim: prim, args: [(DNNL_ARG_SRC, src), (DNNL_ARG_WEIGHTS, -fixed.count + 1),
@@ -108,6 +116,20 @@ final class InferencePlan {
         execArgs = steps.map { st in
             st.args.map { (kind, ref) in dnnl_exec_arg_t(arg: kind, memory: ref >= 0 ? self.slots[ref].mem.handle : self.fixed[-ref - 1].handle) }
         }
+        try attachScratchpad()
+    }
+
+    private func attachScratchpad() throws {
+        let largest = steps.map(\.prim.scratchpadBytes).max() ?? 0
+        guard largest > 0 else { return }
+        let buffer = UnsafeMutableRawPointer.allocate(byteCount: largest, alignment: 64)
+        buffers.append(buffer)
+        scratchpad = buffer
+        for (index, step) in steps.enumerated() where step.prim.scratchpadBytes > 0 {
+            let memory = try SessionMemory(SessionDNNL.query(step.prim.pd, dnnl_query_scratchpad_md), pointer: buffer)
+            scratchpadMemories.append(memory)
+            execArgs[index].append(dnnl_exec_arg_t(arg: DNNL_ARG_SCRATCHPAD, memory: memory.handle))
+        }
     }
 
     /// Greedy buffer reuse by lifetime: a buffer is free again after its value's last reader.
@@ -139,8 +161,8 @@ final class InferencePlan {
     /// Runs the plan on a plain NCHW float32 batch and returns the plain output.
     func run(_ x: UnsafePointer<Float>) throws -> [Float] {
         try slots[inputSlot].mem.setPointer(UnsafeMutableRawPointer(mutating: x))
-        for (st, args) in zip(steps, execArgs) { try st.prim.execute(args) }
-        try dnnlCheck(dnnl_stream_wait(DNNLContext.shared.stream), "stream wait")
+        for (st, args) in zip(steps, execArgs) { try st.prim.execute(args, on: stream) }
+        try dnnlCheck(dnnl_stream_wait(stream), "stream wait")
         let count = outputShape.reduce(1, *)
         let p = slots[outputSlot].mem.pointer!.assumingMemoryBound(to: Float.self)
         return Array(UnsafeBufferPointer(start: p, count: count))

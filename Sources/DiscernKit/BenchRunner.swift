@@ -6,7 +6,7 @@ import DiscernExplain
 
 /// `discern bench`: numbers printed for tools/bench/ to set beside onnxruntime and PIL.
 public enum BenchRunner {
-    /// One backbone timing; the JSON keys are what tools/bench/bench_onnx.py reads.
+    /// One backbone timing; the JSON keys are what tools/bench/bench_speed.py reads.
     public struct Line: Codable, Sendable {
         public var backbone: String
         public var precision: String

@@ -36,50 +36,53 @@ public struct AttentionOutcome: Sendable {
         let rows = o.test.table!.rows
         let dir = try out.folder("explain")
         let s = backbone.inputSize
-        let prep = Compose.evaluation(size: s)
         let progress = Progress("Grad-CAM (test)", total: rows.count)
         var areas = [Double](repeating: .nan, count: rows.count)
         var cells: [ErrorCell] = []
-        var batchStart = 0
         let batch = 16
         var explainSeconds = 0.0
-        while batchStart < rows.count {
-            let idx = Array(batchStart..<min(batchStart + batch, rows.count))
-            var originals: [Int: RGBImage] = [:]
-            var tensors: [Tensor] = [], kept: [Int] = []
-            for i in idx {
-                guard let img = try? ImageCodec.decodeFile(rows[i].path) else { continue }
-                var rng = SeededRNG(seed: 0)
-                tensors.append(toTensor(prep(img, rng: &rng), mean: backbone.normalization.mean, std: backbone.normalization.std).reshaped([1, 3, s, s]))
-                kept.append(i)
-                if !rows[i].correct { originals[i] = img }
-            }
-            guard !kept.isEmpty else { batchStart += batch; progress.advance(idx.count); continue }
-            let x = Tensor.concatBatch(tensors)
+        // Decoding and transforms run ahead on the prefetching loader, as for the features.
+        let rowOfPath = Dictionary(rows.enumerated().map { ($1.path, $0) }, uniquingKeysWith: { first, _ in first })
+        let loader = try BatchLoader(
+            samples: rows.map { ImageFolder.Sample(path: $0.path, label: $0.trueLabel) },
+            transform: Compose.evaluation(size: s),
+            options: .init(batchSize: batch, shuffle: false, prefetch: 2,
+                           mean: backbone.normalization.mean, std: backbone.normalization.std))
+        for loaded in loader.epoch(0) {
+            let planned = min(batch, rows.count - loaded.index * batch)
+            let kept = loaded.paths.compactMap { rowOfPath[$0] }
+            guard !kept.isEmpty, kept.count == loaded.paths.count else { progress.advance(planned); continue }
             let t0 = Date()
             let target = CAMTarget.indices(kept.map { rows[$0].predicted })
-            let hasErrors = !originals.isEmpty
-            let (result, guided): (CAMExplainer.Result, Tensor?) = hasErrors && method.needsGradients
-                ? try { let r = try explainer.explainWithGuided(x, target: target); return (r.result, r.guided) }()
-                : (try explainer.explain(x, target: target), nil)
+            let result = try explainer.explain(loaded.images, target: target)
+            // Guided backprop (the full autograd executor) only for the errors, whose overlays the report shows.
+            let errorPositions = kept.indices.filter { !rows[kept[$0]].correct }
+            var guided: [Int: Tensor] = [:]
+            if method.needsGradients && !errorPositions.isEmpty {
+                let errorInput = Tensor.concatBatch(errorPositions.map { loaded.images.item($0) })
+                let errorTarget = CAMTarget.indices(errorPositions.map { rows[kept[$0]].predicted })
+                let gradients = try explainer.guidedBackprop(errorInput, target: errorTarget).gradient
+                for (k, position) in errorPositions.enumerated() {
+                    guided[position] = Tensor(shape: [3, s, s], data: gradients.item(k).data)
+                }
+            }
             explainSeconds += Date().timeIntervalSince(t0)
             let a = try AttentionArea.fractions(result.maps.input, threshold: Float(options.attentionThreshold))
             for (j, i) in kept.enumerated() {
                 areas[i] = a[j]
-                guard let img = originals[i] else { continue }
+                guard !rows[i].correct, let img = try? ImageCodec.decodeFile(rows[i].path) else { continue }
                 let name = URL(fileURLWithPath: rows[i].path).deletingPathExtension().lastPathComponent
                 let hw = s * s, fh = result.maps.feature.shape[1], fw = result.maps.feature.shape[2]
                 let camIn = Tensor(shape: [s, s], data: Array(result.maps.input.data[j * hw ..< (j + 1) * hw]))
                 let camF = Tensor(shape: [fh, fw], data: Array(result.maps.feature.data[j * fh * fw ..< (j + 1) * fh * fw]))
-                let g = guided.map { Tensor(shape: [3, s, s], data: Array($0.data[j * 3 * hw ..< (j + 1) * 3 * hw])) }
-                let written = try ExplanationWriter.write(name: name, to: dir, original: img, camInput: camIn, camFeature: camF, guided: g)
+                let written = try ExplanationWriter.write(name: name, to: dir, original: img, camInput: camIn,
+                                                          camFeature: camF, guided: guided[j])
                 let png = written.files.first { $0.lastPathComponent.hasSuffix(".cam.png") }.flatMap { try? Data(contentsOf: $0) }
                 cells.append(ErrorCell(path: rows[i].path, overlayPNG: png.map { [UInt8]($0) } ?? [],
                                        caption: Captions.softmax(rows[i].probabilities, classes: o.classes),
                                        detail: String(format: "%@ (true %@), area %.2f", name, o.classes[rows[i].trueLabel], a[j]), area: a[j]))
             }
-            progress.advance(idx.count)
-            batchStart += batch
+            progress.advance(planned)
         }
         progress.finish()
         let confidences = rows.map { Double($0.probabilities[$0.predicted]) }

@@ -15,6 +15,8 @@ struct Bench: ParsableCommand {
     var layout: ActivationLayout = .blocked
     @Option(help: "3x3 convolutions: winograd (where this CPU has it, the default) or direct.")
     var convolution: ConvolutionAlgorithm = .winograd
+    @Option(help: "Inference streams for batches (one single-threaded worker each); default: one per core.")
+    var streams: Int?
     @Flag(help: "Time image decoding + transforms instead (with --paths).") var vision = false
     @Option(help: "With --vision: a file listing image paths, one per line.") var paths: String?
     @Option(help: "With --vision: eval (decode + Resize + Normalize), train (the study's augmentation) or both.") var mode = "both"
@@ -33,7 +35,7 @@ struct Bench: ParsableCommand {
             print(try BenchRunner.cam(backbone, method: method, repeats: max(3, iterations)))
             return
         }
-        let options = InferenceOptions(precision: precision, layout: layout, convolution: convolution)
+        let options = InferenceOptions(precision: precision, layout: layout, convolution: convolution, streams: streams)
         let r = try BenchRunner.backbone(backbone, batch: batch, iterations: iterations, options: options)
         if json { print(try BenchRunner.json(r)) } else { print(r.line) }
     }

