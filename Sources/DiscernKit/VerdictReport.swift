@@ -53,7 +53,7 @@ enum VerdictReport {
     static func chart(_ t: ShiftReport, _ rob: RobustnessOutcome) -> BarChart {
         let names = OODScoreKind.allCases.map(\.rawValue).filter { t.byScore[$0] != nil }
         var style = ChartStyle(title: "Trade-off on '\(t.name)': the verdict and each score alone", xLabel: "", yLabel: "share")
-        style.width = 1180; style.height = 420; style.yDomain = 0...1
+        style.width = 1180; style.height = 440; style.yDomain = 0...1.3      // headroom for the legend
         var series: [(name: String, values: [Double])] = [
             ("correct kept", [t.verdict.correctKept] + names.map { t.byScore[$0]!.correctKept }),
             ("errors flagged", [t.verdict.errorsFlagged] + names.map { t.byScore[$0]!.errorsFlagged }),

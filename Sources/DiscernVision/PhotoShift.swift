@@ -58,9 +58,9 @@ public struct PhotoShift: ImageTransform {
         }
     }
 
-    /// Separable Gaussian blur (kernel radius ⌈3σ⌉, edges clamped).
+    /// Separable Gaussian blur, as scipy.ndimage.gaussian_filter(truncate=3, mode="nearest") per channel.
     public static func gaussianBlur(_ image: RGBImage, sigma: Double) -> RGBImage {
-        let r = max(1, Int((3 * sigma).rounded(.up)))
+        let r = max(1, Int(3 * sigma + 0.5))      // scipy.ndimage's radius for truncate = 3
         var k = (-r...r).map { exp(-Double($0 * $0) / (2 * sigma * sigma)) }
         let total = k.reduce(0, +)
         k = k.map { $0 / total }
