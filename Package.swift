@@ -55,7 +55,7 @@ let package = Package(
         .testTarget(name: "DiscernReportTests", dependencies: ["DiscernReport", "DiscernWeights"], swiftSettings: v5),
         .testTarget(name: "DiscernKitTests", dependencies: ["DiscernKit"], swiftSettings: v5),
         .testTarget(name: "DiscernServerTests", dependencies: [
-            "DiscernServer", .product(name: "HummingbirdTesting", package: "hummingbird"),
+            "DiscernServer", "DiscernRobustness", .product(name: "HummingbirdTesting", package: "hummingbird"),
         ], swiftSettings: v5),
     ]
 )

@@ -148,4 +148,78 @@ for name, (x, y, meth) in mcases.items():
     mw.update({f"{name}.x": x, f"{name}.y": y, f"{name}.u1": [r.statistic], f"{name}.p": [r.pvalue],
                f"{name}.median_x": [np.median(x)], f"{name}.median_y": [np.median(y)]})
 save(os.path.join(OUT, "mannwhitney.safetensors"), f64(mw), {"methods": {k: v[2] for k, v in mcases.items()}})
+
+# ---------- newer detectors, each from its paper's formula (own generator: the files above stay as they were) ----------
+# ViM (Wang et al. 2022), ReAct (Sun et al. 2021), SCALE (Xu et al. 2024), ASH-S (Djurisic et al. 2023),
+# GEN (Liu et al. 2023); written the way OpenOOD v1.5's postprocessors compute them, in numpy.
+from sklearn.covariance import EmpiricalCovariance
+
+rng = np.random.default_rng(20250101)
+C2, D2, N2, Q2 = 3, 24, 400, 60
+cent2 = rng.normal(0, 2, (C2, D2))
+y2 = rng.integers(0, C2, N2)
+f2 = np.maximum(cent2[y2] + rng.normal(0, 1.2, (N2, D2)), 0)
+fq2 = np.vstack([np.maximum(cent2[rng.integers(0, C2, Q2 // 2)] + rng.normal(0, 1.2, (Q2 // 2, D2)), 0),
+                 np.maximum(rng.normal(0.8, 2.5, (Q2 // 2, D2)), 0)])
+w2, b2 = rng.normal(0, 0.4, (C2, D2)), rng.normal(0, 0.5, C2)
+lg = lambda f: f @ w2.T + b2
+det = dict(train_features=f2, train_labels=y2.astype(np.float64), head_weight=w2, head_bias=b2,
+           query_features=fq2, query_logits=lg(fq2))
+# ViM, principal dimension 12 of 24
+DIM = 12
+u = -np.matmul(np.linalg.pinv(w2), b2)
+ec = EmpiricalCovariance(assume_centered=True).fit(f2 - u)
+eig_vals, eigen_vectors = np.linalg.eig(ec.covariance_)
+NS = np.ascontiguousarray((eigen_vectors.T[np.argsort(eig_vals * -1)[DIM:]]).T).real
+alpha = lg(f2).max(axis=-1).mean() / np.linalg.norm(np.matmul(f2 - u, NS), axis=-1).mean()
+det["vim.principal"] = [DIM]
+det["vim.alpha"] = [alpha]
+det["score.vim"] = special.logsumexp(lg(fq2), axis=-1) - alpha * np.linalg.norm(np.matmul(fq2 - u, NS), axis=-1)
+# ReAct: clip at the 90th percentile of the training activations, energy of the head
+clip = np.percentile(f2.flatten(), 90)
+det["react.clip"] = [clip]
+det["score.react"] = special.logsumexp(lg(np.minimum(fq2, clip)), axis=-1)
+
+
+def shape(x, percentile, prune):
+    s1 = x.sum(1)
+    n = x.shape[1]
+    k = n - int(np.round(n * percentile / 100.0))
+    idx = np.argsort(-x, axis=1)[:, :k]
+    top = np.take_along_axis(x, idx, 1)
+    s2 = top.sum(1)
+    if prune:
+        out = np.zeros_like(x)
+        np.put_along_axis(out, idx, top, 1)
+    else:
+        out = x.copy()
+    return out * np.exp(s1 / s2)[:, None]
+
+
+det["score.scale"] = special.logsumexp(lg(shape(fq2, 85, False)), axis=-1)
+det["score.ash-s"] = special.logsumexp(lg(shape(fq2, 85, True)), axis=-1)
+det["score.scale.p65"] = special.logsumexp(lg(shape(fq2, 65, False)), axis=-1)
+
+
+def gen(logits, gamma=0.1, M=100):
+    p = np.sort(special.softmax(logits, axis=1), axis=1)[:, -M:]
+    return -np.sum(p ** gamma * (1 - p) ** gamma, axis=1)
+
+
+det["score.gen"] = gen(lg(fq2))
+many = rng.normal(0, 2, (20, 130))
+det["gen.many_logits"] = many
+det["score.gen.many"] = gen(many)                       # M = 100 of 130 classes
+# selective classification to a target risk: the largest coverage whose risk <= r (ties accepted together)
+sc2 = np.round(rng.uniform(0, 1, 400), 3)
+ok2 = rng.uniform(0, 1, 400) < 0.8 + 0.2 * sc2
+det.update({"risk.scores": sc2, "risk.correct": ok2.astype(float)})
+for r in [0.01, 0.05, 0.1]:
+    best = np.inf
+    for t in np.unique(sc2)[::-1]:
+        a = sc2 >= t
+        if 1 - ok2[a].mean() <= r:
+            best = t
+    det[f"risk.threshold.{r}"] = [best]
+save(os.path.join(OUT, "detectors.safetensors"), f64(det), {"source": "numpy " + np.__version__})
 print("wrote", sorted(os.listdir(OUT)))

@@ -9,12 +9,12 @@ import DiscernVision
 struct FeatureCacheFile {
     let dir: URL
 
-    static func key(_ samples: [ImageFolder.Sample], augment: Bool, view: Int, seed: UInt64, extractor: FeatureExtractor,
+    static func key(_ samples: [ImageFolder.Sample], transform: FeatureView, view: Int, seed: UInt64, extractor: FeatureExtractor,
                     weights: String) -> String {
         // FNV-1a over the paths and labels: the same images in the same order.
         var h: UInt64 = 0xcbf2_9ce4_8422_2325
         for s in samples { for b in (s.path + "\t\(s.label)\n").utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 } }
-        return [extractor.backbone.kind.rawValue, weights, extractor.session.precision.rawValue, augment ? "augment" : "test",
+        return [extractor.backbone.kind.rawValue, weights, extractor.session.precision.rawValue, transform.rawValue,
                 "view\(view)", "seed\(seed)", "size\(extractor.backbone.inputSize)", extractor.fastDecode ? "fast" : "exact",
                 "n\(samples.count)", String(h, radix: 16)].joined(separator: "|")
     }
@@ -46,13 +46,19 @@ extension FeatureExtractor {
     /// `extract`, through the run's cache when there is one.
     func extract(_ samples: [ImageFolder.Sample], augment: Bool, view: Int = 0, seed: UInt64 = 0, title: String,
                  cache: FeatureCacheFile?, name: String, weights: String) throws -> FeatureSet {
-        guard let cache else { return try extract(samples, augment: augment, view: view, seed: seed, title: title) }
-        let key = FeatureCacheFile.key(samples, augment: augment, view: view, seed: seed, extractor: self, weights: weights)
+        try extract(samples, transform: augment ? .training : .evaluation, view: view, seed: seed, title: title, cache: cache,
+                    name: name, weights: weights)
+    }
+
+    func extract(_ samples: [ImageFolder.Sample], transform: FeatureView, view: Int = 0, seed: UInt64 = 0, title: String,
+                 cache: FeatureCacheFile?, name: String, weights: String) throws -> FeatureSet {
+        guard let cache else { return try extract(samples, transform: transform, view: view, seed: seed, title: title) }
+        let key = FeatureCacheFile.key(samples, transform: transform, view: view, seed: seed, extractor: self, weights: weights)
         if let hit = cache.load(name, key: key) {
             Study.log("\(title): \(hit.count) images from the cache of an earlier attempt")
             return hit
         }
-        let set = try extract(samples, augment: augment, view: view, seed: seed, title: title)
+        let set = try extract(samples, transform: transform, view: view, seed: seed, title: title)
         try cache.save(set, name: name, key: key)
         return set
     }

@@ -12,6 +12,16 @@ public struct FeatureSet: Sendable {
     public var count: Int { labels.count }
 }
 
+/// Which transform a feature extraction applies before the backbone.
+public enum FeatureView: String, Sendable {
+    /// The test-time Resize((s, s)).
+    case evaluation = "test"
+    /// The study's training augmentation.
+    case training = "augment"
+    /// A `PhotoShift` (recompressed, smaller, blurred, recoloured or cropped copy), then the Resize.
+    case shifted = "shifted"
+}
+
 /// Runs the frozen backbone over images: decoding and transforms on a prefetching loader overlap
 /// the forward passes of the fused inference session.
 public final class FeatureExtractor: @unchecked Sendable {
@@ -28,18 +38,29 @@ public final class FeatureExtractor: @unchecked Sendable {
     }
 
     /// The test-time transform (Resize((s, s))) or the study's training augmentation.
-    public func transform(augment: Bool) -> any ImageTransform {
-        augment ? Compose.training(size: backbone.inputSize) : Compose.evaluation(size: backbone.inputSize)
+    public func transform(augment: Bool) -> any ImageTransform { transform(augment ? .training : .evaluation) }
+
+    public func transform(_ view: FeatureView) -> any ImageTransform {
+        switch view {
+        case .evaluation: return Compose.evaluation(size: backbone.inputSize)
+        case .training: return Compose.training(size: backbone.inputSize)
+        case .shifted: return PhotoShift(size: backbone.inputSize)
+        }
     }
 
     /// Features of `samples` in their given order. `view` selects a fresh random augmentation
     /// (each view draws its own parameters per image from `seed`).
     public func extract(_ samples: [ImageFolder.Sample], augment: Bool, view: Int = 0, seed: UInt64 = 0,
                         title: String) throws -> FeatureSet {
+        try extract(samples, transform: augment ? .training : .evaluation, view: view, seed: seed, title: title)
+    }
+
+    public func extract(_ samples: [ImageFolder.Sample], transform kind: FeatureView, view: Int = 0, seed: UInt64 = 0,
+                        title: String) throws -> FeatureSet {
         let options = BatchLoader.Options(batchSize: batchSize, seed: seed, shuffle: false, prefetch: 2,
                                           fastDecode: fastDecode, fastDecodeSize: backbone.inputSize,
                                           mean: backbone.normalization.mean, std: backbone.normalization.std)
-        let loader = try BatchLoader(samples: samples, transform: transform(augment: augment), options: options)
+        let loader = try BatchLoader(samples: samples, transform: transform(kind), options: options)
         let progress = Progress(title, total: samples.count)
         var data = [Float](); data.reserveCapacity(samples.count * backbone.featureCount)
         var labels: [Int] = [], paths: [String] = []

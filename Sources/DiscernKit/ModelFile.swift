@@ -7,7 +7,8 @@ import DiscernRobustness
 
 /// Everything about a trained model that is not a tensor; stored as JSON in the safetensors metadata.
 public struct ModelMetadata: Codable, Sendable {
-    public static let currentVersion = 1
+    /// 2: the two-question verdict (`rule`), the newer detectors, the kNN bank in single precision.
+    public static let currentVersion = 2
     public var format = "discern-model"
     public var version = ModelMetadata.currentVersion
     public var backbone: String
@@ -16,8 +17,8 @@ public struct ModelMetadata: Codable, Sendable {
     public var std: [Float]
     public var imageSize: Int
     public var training: TrainingSettings
-    /// The score the verdict uses and its threshold; per-score calibrated thresholds beside it.
-    public var threshold: OODThreshold?
+    /// How scores become a verdict (two questions, or the study's single score); per-score calibrated thresholds beside it.
+    public var rule: VerdictRule?
     public var thresholds: [String: Double] = [:]
     public var scoreChoice: String?
     public var metrics: [String: Double] = [:]
@@ -52,7 +53,13 @@ public struct ModelFile: Sendable {
         var meta = ["discern": String(decoding: try JSONEncoder().encode(metadata), as: UTF8.self)]
         if let d = detector {
             let (arrays, json) = try d.exportArrays()
-            for (k, m) in arrays { doubles["ood." + k] = DoubleArray(shape: [m.rows, m.cols], values: m.values) }
+            for (k, m) in arrays {
+                if OODDetector.singlePrecisionArrays.contains(k) {
+                    tensors["ood." + k] = Tensor(shape: [m.rows, m.cols], data: m.values.map(Float.init))
+                } else {
+                    doubles["ood." + k] = DoubleArray(shape: [m.rows, m.cols], values: m.values)
+                }
+            }
             meta["ood"] = json
         }
         try SafeTensors.write(SafeTensors.File(tensors: tensors, metadata: meta), doubles: doubles, to: url)
@@ -88,6 +95,9 @@ public struct ModelFile: Sendable {
             var arrays: [String: Matrix] = [:]
             for (k, a) in doubles where k.hasPrefix("ood.") && a.shape.count == 2 {
                 arrays[String(k.dropFirst(4))] = try Matrix(rows: a.shape[0], cols: a.shape[1], values: a.values)
+            }
+            for (k, t) in file.tensors where k.hasPrefix("ood.") && t.rank == 2 && doubles[k] == nil {   // the F32 ones
+                arrays[String(k.dropFirst(4))] = try Matrix(rows: t.shape[0], cols: t.shape[1], values: t.data.map(Double.init))
             }
             detector = try OODDetector(arrays: arrays, metadata: oodJSON)
         }

@@ -11,6 +11,7 @@ public final class DiscernModelService: PredictionService, @unchecked Sendable {
     public let backbone: Backbone
     public let session: InferenceSession
     public let info: ModelInfo
+    public let rule: VerdictRule
     public let maxPixels: Int
 
     public init(model: ModelFile, batchSize: Int = 32, precision: Precision = .fp32, maxPixels: Int = ImageCodec.defaultMaxPixels) throws {
@@ -18,9 +19,11 @@ public final class DiscernModelService: PredictionService, @unchecked Sendable {
         backbone = try model.makeBackbone()
         session = try InferenceSession(graph: backbone.graph, batchSize: batchSize, precision: precision)
         self.maxPixels = maxPixels
-        let t = model.metadata.threshold
-        info = ModelInfo(classes: model.metadata.classes, backbone: model.metadata.backbone, score: t?.score ?? "msp",
-                         threshold: t?.value ?? 0, metrics: model.metadata.metrics)
+        rule = model.metadata.rule ?? .singleScore(OODThreshold(score: OODScoreKind.msp.rawValue, value: 0))
+        var unknown: OODThreshold?, unsure: OODThreshold?
+        if case let .twoQuestions(u, s) = rule { unknown = u; unsure = s }
+        info = ModelInfo(classes: model.metadata.classes, backbone: model.metadata.backbone, score: rule.thresholds[0].score,
+                         threshold: rule.thresholds[0].value, unknown: unknown, unsure: unsure, metrics: model.metadata.metrics)
     }
 
     public static func load(path: String, batchSize: Int = 32, precision: Precision = .fp32) throws -> DiscernModelService {
@@ -53,7 +56,25 @@ public final class DiscernModelService: PredictionService, @unchecked Sendable {
         return (try model.head.logits(f), f)
     }
 
-    /// Predictions with every OOD score and the verdict; `score`/`threshold` override the model's.
+    /// The rule in force: the model's, or the study's single-score rule when `score` is given (with `threshold`,
+    /// or the score's own calibrated threshold stored in the model).
+    public func rule(score: String?, threshold: Double?) throws -> VerdictRule {
+        guard let score else {
+            if let t = threshold {
+                guard case let .singleScore(s) = rule else {
+                    throw KitError.invalid("--threshold needs --score: this model asks two questions (\(rule.thresholds.map(\.score).joined(separator: ", ")))")
+                }
+                return .singleScore(OODThreshold(score: s.score, value: t))
+            }
+            return rule
+        }
+        guard let t = threshold ?? model.metadata.thresholds[score] else {
+            throw KitError.invalid("score '\(score)' has no calibrated threshold in this model; give --threshold")
+        }
+        return .singleScore(OODThreshold(score: score, value: t))
+    }
+
+    /// Predictions with every OOD score and the verdict; `score`/`threshold` switch to the single-score rule.
     public func predict(images: [RGBImage], names: [String], score: String? = nil, threshold: Double? = nil) throws -> [Prediction] {
         guard !images.isEmpty else { return [] }
         let (logits, features) = try forward(images)
@@ -62,18 +83,31 @@ public final class DiscernModelService: PredictionService, @unchecked Sendable {
         var all: [String: [Double]] = [:]
         if let d = model.detector { all = try d.allScores(logits: try Matrix(logits), features: try Matrix(features)) }
         else { all["msp"] = (0..<images.count).map { Double(probs.data[$0 * c ..< ($0 + 1) * c].max() ?? 0) } }
-        let usedScore = score ?? info.score
-        guard let used = all[usedScore] else {
-            throw KitError.invalid("score '\(usedScore)' is not available in this model (it has: \(all.keys.sorted().joined(separator: ", ")))")
+        let used = try rule(score: score, threshold: threshold)
+        for t in used.thresholds where all[t.score] == nil {
+            throw KitError.invalid("score '\(t.score)' is not available in this model (it has: \(all.keys.sorted().joined(separator: ", ")))")
         }
-        let t = threshold ?? (score == nil ? info.threshold : (model.metadata.thresholds[usedScore] ?? info.threshold))
         return (0..<images.count).map { i in
             let p = Array(probs.data[i * c ..< (i + 1) * c]), l = Array(logits.data[i * c ..< (i + 1) * c])
             let best = p.indices.max { p[$0] < p[$1] } ?? 0
+            let ood = all.mapValues { $0[i] }
+            let verdict = used.verdict(ood)
+            func evidence(_ t: OODThreshold) -> Evidence { Evidence(score: t.score, value: ood[t.score] ?? .nan, threshold: t.value) }
+            var unknown: Evidence?, unsure: Evidence?
+            switch used {
+            case let .twoQuestions(u, s): unknown = evidence(u); unsure = evidence(s)
+            case let .singleScore(t):
+                if (try? OODScoreKind(name: t.score))?.question == .unknown { unknown = evidence(t) } else { unsure = evidence(t) }
+            }
+            let deciding: Evidence
+            switch verdict {
+            case let .unknown(e), let .unsure(e): deciding = e
+            case .accept: deciding = unsure ?? unknown!
+            }
             return Prediction(path: names[i], label: classes[best],
                               scores: Dictionary(uniqueKeysWithValues: zip(classes, p.map(Double.init))),
-                              logits: l.map(Double.init), ood: all.mapValues { $0[i] },
-                              verdict: used[i] >= t ? "accept" : "reject", threshold: t, score: usedScore)
+                              logits: l.map(Double.init), ood: ood, verdict: verdict.kind, reason: verdict.reason,
+                              score: deciding.score, threshold: deciding.threshold, unknown: unknown, unsure: unsure)
         }
     }
 

@@ -18,10 +18,10 @@ enum RobustnessReport {
                         "Discern computes that score beside standard baselines and calibrates every threshold on held-out validation " +
                         "images instead of fixing it by hand.")
             s.keyValues([
-                ("verdict score", used),
+                ("first score of the verdict", used),
                 ("threshold", String(format: "%.6g", rob.verdict.value) + (o.options.fixedThreshold == nil ?
-                    " (calibrated on \(o.validation?.features.count ?? 0) held-out validation images to accept \(Int(o.options.acceptFraction * 100))% of in-distribution images" + (o.options.calibrationConfidence.map { " with \(Int($0 * 100))% confidence)" } ?? ")") : " (fixed)")),
-                ("why this score", o.options.score != nil ? "chosen by the user" : rob.choice.criterion),
+                    " (calibrated on \(rob.calibration.heldOut) held-out images and \(rob.calibration.shiftedCopies) shifted copies to accept \(Int(o.options.acceptFraction * 100))% of them" + (o.options.calibrationConfidence.map { " with \(Int($0 * 100))% confidence)" } ?? ")") : " (fixed)")),
+                ("why this score", o.options.score != nil || o.options.unknownScore != nil ? "chosen by the user" : rob.choice.criterion),
                 ("test set", "\(StudyReport.pct(rob.testSelective.coverage)) accepted; accuracy on accepted \(StudyReport.pct(rob.testSelective.accuracyOnAccepted)) " +
                     "(all: \(StudyReport.pct(rob.testSelective.accuracy))); \(rob.testSelective.wrongRejected) of \(rob.testSelective.wrong) wrong predictions rejected, " +
                     "\(rob.testSelective.rightRejected) right ones lost"),
@@ -98,6 +98,7 @@ enum RobustnessReport {
                 let shown = order.prefix(60)
                 s.subheading("'\(u.name)': \(u.features.count) images, \(StudyReport.pct(rob.unknown[k].rejectedFraction)) rejected" +
                              (u.features.count > shown.count ? " (the \(shown.count) with the most confident softmax shown)" : ""))
+                let verdicts = rob.rule.verdicts(scores, count: u.features.count)
                 let cells = shown.compactMap { i -> ImageCell? in
                     guard let b = Thumbnails.jpeg(u.features.paths[i]) else { return nil }
                     let p = Array(probs.data[i * c ..< (i + 1) * c]), l = Array(u.logits.data[i * c ..< (i + 1) * c])
@@ -105,8 +106,9 @@ enum RobustnessReport {
                     let dens = scores["density"]?[i] ?? .nan
                     return ImageCell(bytes: b, mimeType: "image/jpeg", caption: Captions.softmax(p, classes: o.classes),
                                      detail: "logits " + l.map { String(format: "%.2f", $0) }.joined(separator: ", ") +
-                                        String(format: " / density %.4f", dens) + (used == "density" ? "" : String(format: " / %@ %.4g", used, v)),
-                                     marker: v >= rob.verdict.value ? .accept : .reject)
+                                        String(format: " / density %.4f", dens) + (used == "density" ? "" : String(format: " / %@ %.4g", used, v)) +
+                                        " / " + verdicts[i].kind.rawValue.uppercased() + ": " + verdicts[i].reason,
+                                     marker: verdicts[i].isAccepted ? .accept : .reject)
                 }
                 s.imageGrid(cells, columns: 6)
             }

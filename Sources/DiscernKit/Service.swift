@@ -1,3 +1,5 @@
+import DiscernRobustness
+
 /// What the CLI's `predict`/`explain` and the HTTP server share: one loaded model answering
 /// batched prediction and explanation requests. `DiscernModelService` (Kit) is the real one.
 
@@ -14,13 +16,19 @@ public struct Prediction: Codable, Sendable, Equatable {
     public var scores: [String: Double]     // class name -> softmax probability
     public var logits: [Double]
     public var ood: [String: Double]        // score name -> value (higher = more in-distribution)
-    public var verdict: String              // "accept" | "reject"
+    public var verdict: VerdictKind         // accept | unknown | unsure
+    public var reason: String
+    /// The score that decided (the one that flagged the image; for an accepted image the last one asked) and its threshold.
+    public var score: String
     public var threshold: Double
-    public var score: String                // the score the verdict uses
+    /// Each question's score, value and threshold (nil under the single-score rule for the question it does not ask).
+    public var unknown: Evidence?
+    public var unsure: Evidence?
     public init(path: String, label: String, scores: [String: Double], logits: [Double], ood: [String: Double],
-                verdict: String, threshold: Double, score: String) {
+                verdict: VerdictKind, reason: String, score: String, threshold: Double, unknown: Evidence? = nil, unsure: Evidence? = nil) {
         self.path = path; self.label = label; self.scores = scores; self.logits = logits; self.ood = ood
-        self.verdict = verdict; self.threshold = threshold; self.score = score
+        self.verdict = verdict; self.reason = reason; self.score = score; self.threshold = threshold
+        self.unknown = unknown; self.unsure = unsure
     }
 }
 
@@ -45,11 +53,17 @@ public struct Explanation: Sendable {
 public struct ModelInfo: Codable, Sendable {
     public var classes: [String]
     public var backbone: String
+    /// The first score the verdict asks (the unknown question's, or the single score) and its threshold.
     public var score: String
     public var threshold: Double
+    /// The two questions' thresholds; nil under the study's single-score rule.
+    public var unknown: OODThreshold?
+    public var unsure: OODThreshold?
     public var metrics: [String: Double]
-    public init(classes: [String], backbone: String, score: String, threshold: Double, metrics: [String: Double]) {
-        self.classes = classes; self.backbone = backbone; self.score = score; self.threshold = threshold; self.metrics = metrics
+    public init(classes: [String], backbone: String, score: String, threshold: Double, unknown: OODThreshold? = nil,
+                unsure: OODThreshold? = nil, metrics: [String: Double]) {
+        self.classes = classes; self.backbone = backbone; self.score = score; self.threshold = threshold
+        self.unknown = unknown; self.unsure = unsure; self.metrics = metrics
     }
 }
 

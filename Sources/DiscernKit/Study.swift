@@ -23,6 +23,8 @@ public struct StudyOutcome: Sendable {
     public var history: TrainingHistory
     public var train: EvaluatedSet, validation: EvaluatedSet?, test: EvaluatedSet
     public var unknown: [EvaluatedSet]
+    /// `--shifted` folders: labelled photos of the trained classes from elsewhere (evaluation only).
+    public var shifted: [EvaluatedSet] = []
     public var robustness: RobustnessOutcome?
     public var attention: AttentionOutcome?
     public var skipped: [SkippedImage]
@@ -62,16 +64,19 @@ public final class Study {
         let validation = data.validation.isEmpty ? nil : try evaluate("validation", data.validation, labelled: true)
         let test = try evaluate("test", data.test, labelled: true)
         let unknown = try data.unknown.map { try evaluate($0.name, $0.samples, labelled: false) }
+        let shifted = try data.shifted.map { try evaluate("shifted-" + $0.name, $0.samples, labelled: true) }
+        let shiftedValidation = try shiftedCopies(data, trained: trained)
         let evalSeconds = Date().timeIntervalSince(t1)
         Study.log(String(format: "accuracy: train %.4f, test %.4f", train.table!.accuracy, test.table!.accuracy))
 
         var outcome = StudyOutcome(options: options, classes: data.classes, weightsFile: trained.weightsFile, history: trained.history,
                                    train: train, validation: validation, test: test, unknown: unknown, robustness: nil, attention: nil,
-                                   skipped: data.skipped + ([train, test] + unknown + (validation.map { [$0] } ?? [])).flatMap(\.features.skipped),
+                                   skipped: data.skipped + ([train, test] + unknown + shifted + (validation.map { [$0] } ?? [])).flatMap(\.features.skipped),
                                    trainSeconds: trained.seconds, evalSeconds: evalSeconds,
                                    modelPath: out.url("model.safetensors").path, head: head, checkpoints: trained.checkpoints)
+        outcome.shifted = shifted
         let t2 = Date()
-        let robustness = try RobustnessOutcome.compute(outcome, options: options)
+        let robustness = try RobustnessOutcome.compute(outcome, views: trained.views, shiftedValidation: shiftedValidation, options: options)
         outcome.robustness = robustness
         outcome.robustnessSeconds = Date().timeIntervalSince(t2)
         var model = trained.modelFile(head: head, classes: data.classes)
@@ -91,6 +96,23 @@ public final class Study {
 }
 
 extension Study {
+    /// `shiftCopies` seeded `PhotoShift` copies of every held-out image, labelled: the calibration's picture of
+    /// photos of the trained classes taken elsewhere. Nil without a validation split or with 0 copies.
+    func shiftedCopies(_ data: StudyData, trained: TrainedHead) throws -> EvaluatedSet? {
+        guard !data.validation.isEmpty, options.shiftCopies > 0 else { return nil }
+        var sets: [FeatureSet] = []
+        for k in 0..<options.shiftCopies {
+            sets.append(try trained.extractor.extract(data.validation, transform: .shifted, view: k, seed: options.seed ^ 0x5417F7,
+                                                      title: "shifted held-out copies \(k + 1)/\(options.shiftCopies)",
+                                                      cache: trained.cache, name: "shifted-validation\(k)", weights: trained.weightsFile))
+        }
+        let f = FeatureSet(features: Tensor.concatBatch(sets.map(\.features)), labels: sets.flatMap(\.labels),
+                           paths: sets.flatMap(\.paths), skipped: [])
+        return EvaluatedSet(name: "shifted validation", features: f, logits: try trained.head.logits(f.features), table: nil)
+    }
+}
+
+extension Study {
     /// `discern train`: the head, the OOD statistics and calibrated thresholds, saved as one model file.
     public func train() throws -> String {
         let out = try OutputFolder(options.out, force: options.force, resume: options.resume)
@@ -105,7 +127,8 @@ extension Study {
                                                   name: "eval-validation", weights: trained.weightsFile)
             validation = EvaluatedSet(name: "validation", features: f, logits: try head.logits(f.features), table: nil)
         }
-        let cal = try RobustnessOutcome.calibrate(train: train, validation: validation, head: head, options: options)
+        let cal = try RobustnessOutcome.calibrate(train: train, views: trained.views, validation: validation,
+                                                  shiftedValidation: try shiftedCopies(data, trained: trained), head: head, options: options)
         var model = trained.modelFile(head: head, classes: data.classes)
         cal.store(in: &model)
         let url = out.url("model.safetensors")

@@ -8,6 +8,7 @@ struct StudyData {
     var validation: [ImageFolder.Sample]
     var test: [ImageFolder.Sample]
     var unknown: [(name: String, samples: [ImageFolder.Sample])]
+    var shifted: [(name: String, samples: [ImageFolder.Sample])] = []
     var skipped: [SkippedImage]
 
     static func load(_ o: StudyOptions, needTest: Bool = true) throws -> StudyData {
@@ -33,7 +34,17 @@ struct StudyData {
             let samples = try looseImages(dir)
             unknown.append((URL(fileURLWithPath: dir).lastPathComponent, samples))
         }
-        return StudyData(classes: trainSet.classes, train: train, validation: val, test: test, unknown: unknown, skipped: skipped)
+        var shifted: [(String, [ImageFolder.Sample])] = []
+        for dir in o.shifted {
+            let set = try openFolder(dir)
+            guard set.classes == trainSet.classes else {
+                throw KitError.badData(dir, "--shifted needs the training classes as sub-folders (\(trainSet.classes.joined(separator: ", "))), " +
+                                       "found \(set.classes.joined(separator: ", "))")
+            }
+            shifted.append((URL(fileURLWithPath: dir).lastPathComponent, set.samples)); skipped += set.skipped
+        }
+        return StudyData(classes: trainSet.classes, train: train, validation: val, test: test, unknown: unknown, shifted: shifted,
+                         skipped: skipped)
     }
 
     static func subfolder(_ root: URL, _ names: [String]) throws -> URL {

@@ -25,21 +25,29 @@ enum StudyMetrics {
         if let r = o.robustness {
             m["threshold"] = ["score": r.verdict.score, "value": r.verdict.value,
                               "calibrated": o.options.fixedThreshold == nil, "target_acceptance": o.options.acceptFraction,
+                              "max_risk": o.options.maxRisk,
                               "per_score": r.thresholds.mapValues(\.value), "default_score_criterion": r.choice.criterion] as [String: Any]
+            m["verdict"] = ["rule": try json(r.rule), "unsure_aurc_held_out": r.unsureAURC,
+                            "calibration": ["held_out": r.calibration.heldOut, "shifted_copies": r.calibration.shiftedCopies,
+                                            "reference_features": r.calibration.reference,
+                                            "held_out_accuracy": r.calibration.heldOutAccuracy,
+                                            "shifted_accuracy": r.calibration.shiftedAccuracy ?? NSNull()] as [String: Any]] as [String: Any]
             let s = r.testSelective
             m["test"] = ["accepted_fraction": s.coverage, "accuracy_on_accepted": s.accuracyOnAccepted, "accuracy": s.accuracy,
                          "wrong": s.wrong, "wrong_rejected": s.wrongRejected, "right_rejected": s.rightRejected,
                          "accepted": s.accepted, "total": s.total,
-                         "correct_accepted_fraction": correctAccepted(o, r),
+                         "correct_accepted_fraction": r.testShift.verdict.correctKept,
+                         "verdict": r.testShift.json(),
                          "aurc": r.riskCoverage.mapValues(\.aurc)] as [String: Any]
             var ood: [String: Any] = [:]
             for u in r.unknown {
-                ood[u.name] = ["n": u.count, "rejected_fraction": u.rejectedFraction,
+                ood[u.name] = ["n": u.count, "rejected_fraction": u.rejectedFraction, "unknown_fraction": u.unknownFraction,
                                "rejected_fraction_by_score": u.rejectedFractionByScore,
                                "scores": u.metrics.mapValues { ["auroc": $0.auroc, "fpr95": $0.fpr95, "aupr_in": $0.auprIn, "aupr_out": $0.auprOut] }]
                     as [String: Any]
             }
             m["ood"] = ood
+            m["shifted"] = Dictionary(uniqueKeysWithValues: r.shifted.map { ($0.name, $0.json()) })
         }
         if let a = o.attention { m["attention"] = try a.metrics() }
         m["skipped"] = o.skipped.map { ["path": $0.path, "reason": $0.reason] }
@@ -52,14 +60,6 @@ enum StudyMetrics {
         var u = rusage()
         getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &u)
         return Double(u.ru_maxrss) / 1024
-    }
-
-    /// Share of correctly classified test images the verdict accepts.
-    static func correctAccepted(_ o: StudyOutcome, _ r: RobustnessOutcome) -> Double {
-        let rows = o.test.table!.rows, s = r.testScores[r.verdict.score] ?? []
-        let right = rows.indices.filter { rows[$0].correct }
-        guard !right.isEmpty, s.count == rows.count else { return 0 }
-        return Double(right.filter { s[$0] >= r.verdict.value }.count) / Double(right.count)
     }
 
     static func json<T: Encodable>(_ v: T) throws -> Any {

@@ -5,7 +5,10 @@ import DiscernModels
 /// Everything `discern run` / `train` can be told; the defaults are the study's protocol.
 public struct StudyOptions: Sendable {
     public var data: String                      // holds training_set/ and test_set/
-    public var unknown: [String] = []            // folders of images of classes never seen
+    public var unknown: [String] = []            // folders of images of classes never seen (evaluation only)
+    /// Folders with the class sub-folders of the training data, photos taken elsewhere (evaluation only: they never
+    /// influence a threshold or the choice of a score).
+    public var shifted: [String] = []
     public var backbone: BackboneKind = .efficientnetLite0
     public var weights: String?
     public var epochs = 20
@@ -19,7 +22,15 @@ public struct StudyOptions: Sendable {
     public var precision: Precision = .fp32
     /// Share of the training images held out to calibrate the OOD threshold (not trained on).
     public var validationFraction = 0.1
-    public var acceptFraction = 0.95
+    /// Share of held-out photos of the trained classes (shifted copies included) that must not be called unknown.
+    public var acceptFraction = 0.99
+    /// The "unsure" threshold: at most this share of errors among the accepted held-out photos (shifted copies included).
+    public var maxRisk = 0.01
+    /// Shifted copies (`PhotoShift`) made of every held-out image to calibrate both questions; 0 = clean images only.
+    public var shiftCopies = 3
+    /// Scores for the two questions; nil = chosen on held-out data.
+    public var unknownScore: String?
+    public var unsureScore: String?
     /// With this confidence the threshold accepts at least `acceptFraction` of new in-distribution images
     /// (a binomial tolerance bound: a few hundred validation images make the plain quantile noisy). nil = plain quantile.
     public var calibrationConfidence: Double? = 0.9

@@ -14,7 +14,10 @@ enum StudyReport {
         try evaluation(&r, o)
         errors(&r, o)
         distributions(&r, o)
-        if let rob = o.robustness { try RobustnessReport.add(&r, o, rob) }
+        if let rob = o.robustness {
+            VerdictReport.add(&r, o, rob)
+            try RobustnessReport.add(&r, o, rob)
+        }
         if let att = o.attention { AttentionReport.add(&r, o, att) }
         if !o.skipped.isEmpty {
             r.section("Skipped images") { s in
@@ -41,11 +44,15 @@ enum StudyReport {
                                 o.trainSeconds, o.evalSeconds, o.robustnessSeconds, o.explainSeconds)),
             ]
             if let rob = o.robustness {
-                kv.append(("verdict", String(format: "reject when %@ < %.6g (%@)", rob.verdict.score, rob.verdict.value,
-                                             o.options.fixedThreshold == nil ? "calibrated on held-out validation images to accept \(Int(o.options.acceptFraction * 100))% of in-distribution images" + (o.options.calibrationConfidence.map { " with \(Int($0 * 100))% confidence" } ?? "") : "fixed threshold")))
-                kv.append(("test images accepted", pct(rob.testSelective.coverage) + ", accuracy on accepted " + pct(rob.testSelective.accuracyOnAccepted)))
+                kv += VerdictReport.describe(rob.rule)
+                kv.append(("test images accepted", pct(rob.testSelective.coverage) + ", accuracy on accepted " + pct(rob.testSelective.accuracyOnAccepted) +
+                           "; " + pct(rob.testShift.verdict.correctKept) + " of the correct ones kept, " +
+                           pct(rob.testShift.verdict.errorsFlagged) + " of the errors flagged"))
+                for t in rob.shifted {
+                    kv.append(("shifted '\(t.name)'", "\(pct(t.verdict.correctKept)) of correct ones kept, \(pct(t.verdict.errorsFlagged)) of errors flagged"))
+                }
                 for u in rob.unknown {
-                    kv.append(("unknown '\(u.name)'", "\(u.count) images, \(pct(u.rejectedFraction)) rejected"))
+                    kv.append(("unknown '\(u.name)'", "\(u.count) images, \(pct(u.rejectedFraction)) rejected, \(pct(u.unknownFraction)) as unknown"))
                 }
             }
             s.keyValues(kv)

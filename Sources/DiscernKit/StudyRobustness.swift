@@ -3,117 +3,214 @@ import DiscernEngine
 import DiscernTraining
 import DiscernRobustness
 
-/// The robustness part of a run: every OOD score on validation, test and unknown sets, the
-/// calibrated thresholds, the chosen default score, and the metrics of issue 5.
+/// The robustness part of a run: every OOD score on validation, test, unknown and shifted sets, the calibrated
+/// verdict (two questions, or the study's single score), and the metrics of issues 5 and 12.
 public struct RobustnessOutcome: Sendable {
     public struct UnknownSet: Sendable {
         public var name: String
         public var count: Int
         public var scores: [String: [Double]]
         public var metrics: [String: OODMetricSet]        // test (in) vs this set (out), per score
-        public var rejectedFraction: Double                // at the verdict's threshold
+        /// Share not accepted by the verdict, and the share it calls unknown.
+        public var rejectedFraction: Double
+        public var unknownFraction: Double
         public var rejectedFractionByScore: [String: Double]
+        /// Test vs this set on the verdict's first score (the unknown question's, or the single score).
+        public var verdictMetrics: OODMetricSet?
     }
     public var detector: OODDetector
-    public var choice: Calibration.Choice
-    public var thresholds: [String: OODThreshold]          // calibrated on validation, per score
-    public var verdict: OODThreshold                       // the one in force (score + value)
+    public var choice: Calibration.Choice                  // the unknown question's score (or the single score)
+    public var unsureAURC: [String: Double]                // held-out AURC of each confidence score
+    public var thresholds: [String: OODThreshold]          // per score, calibrated on held-out + shifted held-out images
+    public var rule: VerdictRule
+    public var calibration: CalibrationSummary
     public var validationScores: [String: [Double]]
     public var testScores: [String: [Double]]
     public var trainScores: [String: [Double]]
+    public var testVerdicts: [Verdict]
     public var unknown: [UnknownSet]
+    public var shifted: [ShiftReport]
     public var testSelective: SelectiveResult
+    public var testShift: ShiftReport
     public var riskCoverage: [String: RiskCoverageCurve]
     public var testAcceptedByScore: [String: Double]
 
+    /// The threshold the unknown-image panels draw: the unknown question's (or the single score's).
+    public var verdict: OODThreshold { rule.thresholds[0] }
+
     static func matrix(_ t: Tensor) throws -> Matrix { try Matrix(t) }
 
-    /// The detector, per-score thresholds on held-out images and the default score: all that the model file needs.
+    /// What the calibration was done on, for the report and metrics.json.
+    public struct CalibrationSummary: Sendable {
+        public var heldOut: Int
+        public var shiftedCopies: Int
+        public var reference: Int
+        public var heldOutAccuracy: Double
+        public var shiftedAccuracy: Double?
+    }
+
+    /// The detector, per-score thresholds on held-out images and the verdict rule: all that the model file needs.
     struct Calibrated {
         var detector: OODDetector
         var thresholds: [String: OODThreshold]
         var choice: Calibration.Choice
-        var verdict: OODThreshold
+        var unsureAURC: [String: Double]
+        var rule: VerdictRule
         var validationScores: [String: [Double]]
+        var summary: CalibrationSummary
     }
 
-    static func calibrate(train: EvaluatedSet, validation: EvaluatedSet?, head: LinearHead, options: StudyOptions) throws -> Calibrated {
-        Study.log("fitting KDEs and OOD statistics on \(train.features.count) training images")
-        let detector = try OODDetector.fit(trainLogits: matrix(train.logits), trainLabels: train.features.labels,
-                                           trainFeatures: matrix(train.features.features))
+    /// Fits the detector on the training features plus their augmented views, then calibrates both questions on
+    /// the held-out images together with their shifted copies (`PhotoShift`): nothing else is looked at.
+    static func calibrate(train: EvaluatedSet, views: [Tensor], validation: EvaluatedSet?, shiftedValidation: EvaluatedSet?,
+                          head: LinearHead, options: StudyOptions) throws -> Calibrated {
+        let clean = try matrix(train.features.features)
+        var reference = clean.values, referenceLabels = train.features.labels
+        for v in views where v.shape == train.features.features.shape {
+            reference += v.data.map(Double.init); referenceLabels += train.features.labels
+        }
+        let referenceMatrix = try Matrix(rows: referenceLabels.count, cols: clean.cols, values: reference)
+        Study.log("fitting KDEs on \(train.features.count) training images and feature statistics on \(referenceLabels.count) " +
+                  "(the training images and \(views.count) augmented views of each)")
+        let map = try LinearMap(weight: try matrix(head.weight), bias: head.bias.data.map(Double.init))
+        let detector = try OODDetector.fit(trainLogits: matrix(train.logits), trainLabels: train.features.labels, trainFeatures: clean,
+                                           reference: (referenceMatrix, referenceLabels), head: map)
         for (k, why) in detector.unavailable.sorted(by: { $0.key < $1.key }) { Study.log("score \(k) unavailable: \(why)") }
-        // Calibrate on held-out in-distribution images; without a validation split, fall back to the training images.
         let calib = validation ?? train
         if validation == nil { Study.log("no validation split: thresholds are calibrated on the training images (optimistic)") }
-        let valScores = try detector.allScores(logits: matrix(calib.logits), features: matrix(calib.features.features))
+        // Held-out images and their shifted copies, pooled.
+        var pooledLogits = try matrix(calib.logits), pooledFeatures = try matrix(calib.features.features)
+        var labels = calib.features.labels
+        if let s = shiftedValidation {
+            pooledLogits = try Matrix(rows: pooledLogits.rows + s.features.count, cols: pooledLogits.cols,
+                                      values: pooledLogits.values + (try matrix(s.logits)).values)
+            pooledFeatures = try Matrix(rows: pooledFeatures.rows + s.features.count, cols: pooledFeatures.cols,
+                                        values: pooledFeatures.values + (try matrix(s.features.features)).values)
+            labels += s.features.labels
+        }
+        let predicted = argmaxRows(pooledLogits)
+        let correct = zip(predicted, labels).map { $0 == $1 }
+        let scores = try detector.allScores(logits: pooledLogits, features: pooledFeatures)
         var thresholds: [String: OODThreshold] = [:]
-        for (k, v) in valScores {
+        for (k, v) in scores {
             thresholds[k] = try Calibration.calibrate(score: k, validationScores: v, acceptFraction: options.acceptFraction,
                                                       confidence: options.calibrationConfidence)
         }
-        // Proxy outliers (feature columns permuted independently) stand in for unknowns when choosing the default score.
+        let cleanCount = calib.features.count
+        let shiftedCorrect = correct.dropFirst(cleanCount)
+        let summary = CalibrationSummary(
+            heldOut: cleanCount, shiftedCopies: labels.count - cleanCount, reference: referenceLabels.count,
+            heldOutAccuracy: Double(correct.prefix(cleanCount).filter { $0 }.count) / Double(max(cleanCount, 1)),
+            shiftedAccuracy: shiftedCorrect.isEmpty ? nil : Double(shiftedCorrect.filter { $0 }.count) / Double(shiftedCorrect.count))
+        // Proxy outliers (feature columns permuted independently) stand in for unknowns when choosing the unknown score.
         let proxyFeatures = ProxyOutliers.permutedColumns(try matrix(calib.features.features), seed: options.seed &+ 1)
         let proxyTensor = Tensor(shape: calib.features.features.shape, data: proxyFeatures.values.map(Float.init))
         let proxyScores = try detector.allScores(logits: matrix(try head.logits(proxyTensor)), features: proxyFeatures)
-        let choice = try Calibration.chooseDefault(validationIn: valScores, proxyOut: proxyScores)
-        let used = options.score ?? choice.score
-        guard let usedCal = thresholds[used] else {
-            throw KitError.invalid("--score \(used): not available (choose from \(thresholds.keys.sorted().joined(separator: ", ")))")
+        func names(_ q: Question) -> [String] {
+            OODScoreKind.allCases.filter { $0.question == q && scores[$0.rawValue] != nil }.map(\.rawValue)
         }
-        let verdict = options.fixedThreshold.map { OODThreshold(score: used, value: $0, targetAcceptance: nil) } ?? usedCal
-        Study.log(String(format: "verdict score: %@ (threshold %.6g, %@)", used, verdict.value, options.fixedThreshold == nil
-            ? "calibrated on \(calib.features.count) held-out images to accept \(Int(options.acceptFraction * 100))% of in-distribution images" +
-              (options.calibrationConfidence.map { " with \(Int($0 * 100))% confidence" } ?? "")
-            : "fixed"))
-        return Calibrated(detector: detector, thresholds: thresholds, choice: choice, verdict: verdict, validationScores: valScores)
+        func require(_ name: String, _ option: String, _ q: Question?) throws {
+            guard scores[name] != nil else {
+                throw KitError.invalid("\(option) \(name): not available (choose from \(scores.keys.sorted().joined(separator: ", ")))")
+            }
+            if let q, (try? OODScoreKind(name: name))?.question != q {
+                throw KitError.invalid("\(option) \(name): answers the other question (choose from \(names(q).joined(separator: ", ")))")
+            }
+        }
+        let rule: VerdictRule, choice: Calibration.Choice
+        var aurc: [String: Double] = [:]
+        if let single = options.score {
+            try require(single, "--score", nil)
+            choice = try Calibration.chooseDefault(validationIn: scores, proxyOut: proxyScores)
+            rule = .singleScore(options.fixedThreshold.map { OODThreshold(score: single, value: $0) } ?? thresholds[single]!)
+            Study.log(String(format: "verdict: single score %@, threshold %.6g (%@)", single, rule.thresholds[0].value,
+                             options.fixedThreshold == nil ? "calibrated" : "fixed"))
+        } else {
+            let candidates = names(.unknown).reduce(into: [String: [Double]]()) { $0[$1] = scores[$1] }
+            choice = try Calibration.chooseDefault(validationIn: candidates, proxyOut: proxyScores.filter { candidates[$0.key] != nil })
+            let unknownName = options.unknownScore ?? choice.score
+            try require(unknownName, "--unknown-score", .unknown)
+            let unknown = thresholds[unknownName]!
+            // "Unsure" is calibrated on what the unknown question lets through, as the verdict asks it second.
+            let passing = scores[unknownName]!.indices.filter { unknown.accepts(scores[unknownName]![$0]) }
+            let passingCorrect = passing.map { correct[$0] }
+            var confidence: [String: [Double]] = [:]
+            for n in names(.unsure) { confidence[n] = passing.map { scores[n]![$0] } }
+            let chosen = try Selective.chooseScore(correct: passingCorrect, scores: confidence)
+            aurc = chosen.aurc
+            let unsureName = options.unsureScore ?? chosen.score
+            try require(unsureName, "--unsure-score", .unsure)
+            let value = try Selective.threshold(correct: passingCorrect, scores: passing.map { scores[unsureName]![$0] },
+                                                maxRisk: options.maxRisk)
+            rule = .twoQuestions(unknown: unknown, unsure: OODThreshold(score: unsureName, value: value, targetRisk: options.maxRisk))
+            Study.log(String(format: "unknown: %@ ≥ %.6g (accepts %.0f%% of %d held-out photos and %d shifted copies); " +
+                             "unsure: %@ ≥ %.6g (at most %.1f%% errors among accepted ones)", unknownName, unknown.value,
+                             100 * options.acceptFraction, cleanCount, summary.shiftedCopies, unsureName, value, 100 * options.maxRisk))
+        }
+        return Calibrated(detector: detector, thresholds: thresholds, choice: choice, unsureAURC: aurc, rule: rule,
+                          validationScores: scores, summary: summary)
     }
 
-    static func compute(_ o: StudyOutcome, options: StudyOptions) throws -> RobustnessOutcome {
+    static func compute(_ o: StudyOutcome, views: [Tensor], shiftedValidation: EvaluatedSet?, options: StudyOptions) throws -> RobustnessOutcome {
         let train = o.train
-        let cal = try calibrate(train: train, validation: o.validation, head: o.head!, options: options)
-        let detector = cal.detector, thresholds = cal.thresholds, verdict = cal.verdict, used = verdict.score
-        let choice = cal.choice, valScores = cal.validationScores
+        let cal = try calibrate(train: train, views: views, validation: o.validation, shiftedValidation: shiftedValidation,
+                                head: o.head!, options: options)
+        let detector = cal.detector, thresholds = cal.thresholds, rule = cal.rule
         func scores(_ s: EvaluatedSet) throws -> [String: [Double]] {
             try detector.allScores(logits: matrix(s.logits), features: matrix(s.features.features))
         }
         let testScores = try scores(o.test), trainScores = try scores(train)
         let correct = o.test.table!.rows.map(\.correct)
-        let selective = try Selective.evaluate(correct: correct, scores: testScores[used]!, threshold: verdict.value)
+        let testVerdicts = rule.verdicts(testScores, count: correct.count)
+        let selective = try Selective.evaluate(correct: correct, accepted: testVerdicts.map(\.isAccepted))
         var rc: [String: RiskCoverageCurve] = [:], accepted: [String: Double] = [:]
         for (k, v) in testScores {
             rc[k] = try Selective.riskCoverage(correct: correct, scores: v)
-            let t = k == used ? verdict.value : thresholds[k]!.value
-            accepted[k] = 1 - OODMetrics.rejectionRate(scores: v, threshold: t)
+            accepted[k] = 1 - OODMetrics.rejectionRate(scores: v, threshold: thresholds[k]!.value)
         }
+        let testShift = try ShiftReport.make(name: o.test.name, correct: correct, scores: testScores, rule: rule, thresholds: thresholds)
         var unknown: [UnknownSet] = []
         for u in o.unknown {
             let s = try scores(u)
             var m: [String: OODMetricSet] = [:], rej: [String: Double] = [:]
             for (k, v) in s {
                 m[k] = try OODMetrics.evaluate(inScores: testScores[k]!, outScores: v)
-                rej[k] = OODMetrics.rejectionRate(scores: v, threshold: k == used ? verdict.value : thresholds[k]!.value)
+                rej[k] = OODMetrics.rejectionRate(scores: v, threshold: thresholds[k]!.value)
             }
-            unknown.append(UnknownSet(name: u.name, count: u.features.count, scores: s, metrics: m,
-                                      rejectedFraction: rej[used] ?? 0, rejectedFractionByScore: rej))
-            Study.log(String(format: "%@: %d images, %.1f%% rejected by %@; AUROC %.4f, FPR95 %.4f", u.name, u.features.count,
-                             100 * (rej[used] ?? 0), used, m[used]?.auroc ?? .nan, m[used]?.fpr95 ?? .nan))
+            let verdicts = rule.verdicts(s, count: u.features.count)
+            let share = { (k: VerdictKind) in Double(verdicts.filter { $0.kind == k }.count) / Double(max(verdicts.count, 1)) }
+            let set = UnknownSet(name: u.name, count: u.features.count, scores: s, metrics: m, rejectedFraction: 1 - share(.accept),
+                                 unknownFraction: share(.unknown), rejectedFractionByScore: rej,
+                                 verdictMetrics: m[rule.thresholds[0].score])
+            unknown.append(set)
+            Study.log(String(format: "%@: %d images, %.1f%% rejected (%.1f%% as unknown); AUROC of %@ %.4f", u.name, u.features.count,
+                             100 * set.rejectedFraction, 100 * set.unknownFraction, rule.thresholds[0].score,
+                             m[rule.thresholds[0].score]?.auroc ?? .nan))
         }
-        return RobustnessOutcome(detector: detector, choice: choice, thresholds: thresholds, verdict: verdict,
-                                 validationScores: valScores, testScores: testScores, trainScores: trainScores, unknown: unknown,
-                                 testSelective: selective, riskCoverage: rc, testAcceptedByScore: accepted)
+        var shifted: [ShiftReport] = []
+        for s in o.shifted {
+            let report = try ShiftReport.make(name: s.name, correct: s.table!.rows.map(\.correct), scores: try scores(s), rule: rule,
+                                              thresholds: thresholds)
+            shifted.append(report)
+            Study.log(report.line)
+        }
+        return RobustnessOutcome(detector: detector, choice: cal.choice, unsureAURC: cal.unsureAURC, thresholds: thresholds, rule: rule,
+                                 calibration: cal.summary, validationScores: cal.validationScores, testScores: testScores,
+                                 trainScores: trainScores, testVerdicts: testVerdicts, unknown: unknown, shifted: shifted,
+                                 testSelective: selective, testShift: testShift, riskCoverage: rc, testAcceptedByScore: accepted)
     }
 
     /// Thresholds and the detector go into the model file.
     func store(in model: inout ModelFile) {
-        Calibrated(detector: detector, thresholds: thresholds, choice: choice, verdict: verdict, validationScores: validationScores)
-            .store(in: &model)
+        Calibrated(detector: detector, thresholds: thresholds, choice: choice, unsureAURC: unsureAURC, rule: rule,
+                   validationScores: validationScores, summary: calibration).store(in: &model)
     }
 }
 
 extension RobustnessOutcome.Calibrated {
     func store(in model: inout ModelFile) {
         model.detector = detector
-        model.metadata.threshold = verdict
+        model.metadata.rule = rule
         model.metadata.thresholds = thresholds.mapValues(\.value)
         model.metadata.scoreChoice = choice.criterion
     }

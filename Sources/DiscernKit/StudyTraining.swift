@@ -16,6 +16,8 @@ struct TrainedHead {
     var options: StudyOptions
     var trainCount: Int, validationCount: Int
     var cache: FeatureCacheFile?
+    /// Augmented views of the training images: with the clean features they are the unknown question's reference.
+    var views: [Tensor] = []
 
     func modelFile(head: LinearHead, classes: [String]) -> ModelFile {
         var config = TrainingConfig()
@@ -85,6 +87,7 @@ extension Study {
                                               cache: pending.cache, name: "train-view\(k)", weights: weightsFile)
                 views.append(f.features); labels = f.labels
             }
+            pending.views = views
             let cache = try FeatureCache(views: views, labels: labels)
             progress = startProgress()
             history = try trainer.train(cache: cache)
@@ -104,6 +107,14 @@ extension Study {
         // Clean (test-transform) training features: for the KDEs, the train accuracy and the feature scores.
         let clean = try extractor.extract(data.train, augment: false, title: "features (train)", cache: pending.cache,
                                           name: "train", weights: weightsFile)
+        // Trained on fresh augmentations, nothing was cached: two views are extracted for the reference alone.
+        if pending.views.isEmpty {
+            for k in 0..<2 {
+                pending.views.append(try extractor.extract(data.train, augment: true, view: k, seed: options.seed,
+                                                           title: "reference view \(k + 1)/2", cache: pending.cache,
+                                                           name: "train-view\(k)", weights: weightsFile).features)
+            }
+        }
         pending.head = trainer.head
         pending.history = history
         pending.checkpoints = checkpoints

@@ -1,26 +1,24 @@
 import Foundation
 
-public enum Verdict: String, Codable, Sendable { case accept, reject }
-
 /// A threshold together with the score it belongs to, as stored in the model file.
 public struct OODThreshold: Codable, Equatable, Sendable {
     public let score: String
     public let value: Double
     /// The accepted fraction of validation images it was calibrated for; nil for a fixed threshold.
     public let targetAcceptance: Double?
+    /// The largest share of errors among accepted held-out images it was calibrated for (the "unsure" question).
+    public let targetRisk: Double?
 
-    public init(score: String, value: Double, targetAcceptance: Double? = nil) {
-        self.score = score; self.value = value; self.targetAcceptance = targetAcceptance
+    public init(score: String, value: Double, targetAcceptance: Double? = nil, targetRisk: Double? = nil) {
+        self.score = score; self.value = value; self.targetAcceptance = targetAcceptance; self.targetRisk = targetRisk
     }
 
-    public func verdict(_ s: Double) -> Verdict { Calibration.verdict(s, threshold: value) }
+    public func accepts(_ s: Double) -> Bool { Calibration.accepts(s, threshold: value) }
 }
 
 public enum Calibration {
     /// Accept iff score ≥ threshold; NaN is rejected.
-    public static func verdict(_ score: Double, threshold: Double) -> Verdict {
-        score >= threshold ? .accept : .reject
-    }
+    public static func accepts(_ score: Double, threshold: Double) -> Bool { score >= threshold }
 
     /// The largest t that accepts at least `acceptFraction` of `scores`: the k-th largest score with
     /// k = ⌈acceptFraction·n⌉ (a lower (1 − acceptFraction) quantile; ties may accept a little more).

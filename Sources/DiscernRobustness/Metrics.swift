@@ -108,6 +108,6 @@ public enum OODMetrics {
     /// Fraction of samples rejected (score < threshold).
     public static func rejectionRate(scores: [Double], threshold: Double) -> Double {
         guard !scores.isEmpty else { return 0 }
-        return Double(scores.filter { Calibration.verdict($0, threshold: threshold) == .reject }.count) / Double(scores.count)
+        return Double(scores.filter { !Calibration.accepts($0, threshold: threshold) }.count) / Double(scores.count)
     }
 }

@@ -9,8 +9,25 @@ public struct OODDetector: Codable, Sendable {
         public var knnK: Int = 10
         /// Relative ridge added to the Mahalanobis covariance (× mean variance).
         public var mahalanobisRidge: Double = 1e-6
-        public init(bandwidth: GaussianKDE.Bandwidth = .scott, knnK: Int = 10, mahalanobisRidge: Double = 1e-6) {
+        /// ReAct clips at this percentile of the reference activations (the paper's 90).
+        public var reactPercentile: Double = 90
+        /// SCALE and ASH-S keep the top (100 − p)% of activations (OpenOOD's 85).
+        public var shapingPercentile: Double = 85
+        /// ViM's principal dimension; nil = the paper's rule for the feature count.
+        public var vimPrincipal: Int?
+        public init(bandwidth: GaussianKDE.Bandwidth = .scott, knnK: Int = 10, mahalanobisRidge: Double = 1e-6,
+                    reactPercentile: Double = 90, shapingPercentile: Double = 85, vimPrincipal: Int? = nil) {
             self.bandwidth = bandwidth; self.knnK = knnK; self.mahalanobisRidge = mahalanobisRidge
+            self.reactPercentile = reactPercentile; self.shapingPercentile = shapingPercentile; self.vimPrincipal = vimPrincipal
+        }
+        enum CodingKeys: String, CodingKey { case bandwidth, knnK, mahalanobisRidge, reactPercentile, shapingPercentile, vimPrincipal }
+        public init(from decoder: Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            self.init(bandwidth: try c.decode(GaussianKDE.Bandwidth.self, forKey: .bandwidth), knnK: try c.decode(Int.self, forKey: .knnK),
+                      mahalanobisRidge: try c.decode(Double.self, forKey: .mahalanobisRidge),
+                      reactPercentile: try c.decodeIfPresent(Double.self, forKey: .reactPercentile) ?? 90,
+                      shapingPercentile: try c.decodeIfPresent(Double.self, forKey: .shapingPercentile) ?? 85,
+                      vimPrincipal: try c.decodeIfPresent(Int.self, forKey: .vimPrincipal))
         }
     }
 
@@ -23,12 +40,23 @@ public struct OODDetector: Codable, Sendable {
     public let jointDensity: JointDensityScore?
     public let mahalanobis: MahalanobisScore?
     public let knn: KNNScore?
+    /// The trained head, for the scores that re-run it; nil when fitted without one.
+    public let head: LinearMap?
+    public let vim: ViMScore?
+    public let react: ReActScore?
+    /// Rows of the reference the feature scores were fitted on (training features, plus augmented views).
+    public let referenceCount: Int?
     /// Why a score could not be fitted (e.g. a singular covariance), by score name.
     public let unavailable: [String: String]
 
     /// Fits all scores. `density` must succeed; the others are left out (with the reason in
     /// `unavailable`) when their statistics are degenerate, and the feature scores need `trainFeatures`.
+    /// The logit densities use the training logits; the feature scores use `reference` (default: the training
+    /// features), e.g. the training features together with augmented views of the training images, so that
+    /// what counts as "a photo of a trained class" covers more than one framing of each photo. ViM, ReAct,
+    /// SCALE and ASH-S need the `head`.
     public static func fit(trainLogits: Matrix, trainLabels: [Int], trainFeatures: Matrix? = nil,
+                           reference: (features: Matrix, labels: [Int])? = nil, head: LinearMap? = nil,
                            configuration: Configuration = Configuration()) throws -> OODDetector {
         guard trainLogits.rows > 0, trainLogits.cols > 0 else { throw RobustnessError.empty(what: "training logits") }
         try trainLogits.checkFinite("training logits")
@@ -44,17 +72,35 @@ public struct OODDetector: Codable, Sendable {
         let density = LogitDensityScore(kdes: try LogitDensityScore.fitKDEs(trainLogits: trainLogits, bandwidth: bw))
         let cd = attempt(.classDensity) { try ClassDensityScore.fit(trainLogits: trainLogits, labels: trainLabels, bandwidth: bw) }
         let jd = attempt(.jointDensity) { JointDensityScore(kde: try GaussianKDE(dataset: trainLogits, bandwidth: bw)) }
-        var maha: MahalanobisScore?, knn: KNNScore?
-        if let f = trainFeatures {
+        var maha: MahalanobisScore?, knn: KNNScore?, vim: ViMScore?, react: ReActScore?, map: LinearMap?
+        let ref = reference ?? trainFeatures.map { ($0, trainLabels) }
+        if let ref {
+            let f = ref.0, labels = ref.1
+            if let r = reference, r.features.cols != trainFeatures?.cols ?? r.features.cols {
+                throw RobustnessError.shapeMismatch(what: "reference features", expected: "\(trainFeatures?.cols ?? 0) columns", actual: "\(r.features.cols)")
+            }
             maha = attempt(.mahalanobis) {
-                try MahalanobisScore.fit(features: f, labels: trainLabels, classes: trainLogits.cols, ridge: configuration.mahalanobisRidge)
+                try MahalanobisScore.fit(features: f, labels: labels, classes: trainLogits.cols, ridge: configuration.mahalanobisRidge)
             }
             knn = attempt(.knn) { try KNNScore.fit(features: f, k: configuration.knnK) }
+            if let h = head {
+                if h.features == f.cols && h.classes == trainLogits.cols {
+                    map = h
+                    vim = attempt(.vim) { try ViMScore.fit(features: f, head: h, principal: configuration.vimPrincipal) }
+                    react = attempt(.react) { try ReActScore.fit(features: f, head: h, percentile: configuration.reactPercentile) }
+                } else {
+                    throw RobustnessError.shapeMismatch(what: "head", expected: "\(trainLogits.cols)x\(f.cols)", actual: "\(h.classes)x\(h.features)")
+                }
+            }
         } else {
-            why[OODScoreKind.mahalanobis.rawValue] = "no training features"; why[OODScoreKind.knn.rawValue] = "no training features"
+            for k in OODScoreKind.allCases where k.needsFeatures { why[k.rawValue] = "no training features" }
+        }
+        if map == nil && ref != nil {
+            for k in [OODScoreKind.vim, .react, .scale, .ash] { why[k.rawValue] = "no head given" }
         }
         return OODDetector(configuration: configuration, classCount: trainLogits.cols, featureCount: trainFeatures?.cols,
-                           density: density, classDensity: cd, jointDensity: jd, mahalanobis: maha, knn: knn, unavailable: why)
+                           density: density, classDensity: cd, jointDensity: jd, mahalanobis: maha, knn: knn,
+                           head: map, vim: vim, react: react, referenceCount: ref?.features.rows, unavailable: why)
     }
 
     /// The scorer for `kind`, or a readable error if it was not fitted.
@@ -70,6 +116,11 @@ public struct OODDetector: Codable, Sendable {
         case .energy: s = EnergyScore()
         case .mahalanobis: s = mahalanobis
         case .knn: s = knn
+        case .gen: s = GENScore()
+        case .vim: s = vim
+        case .react: s = react
+        case .scale: s = try head.map { try ActivationShapingScore(head: $0, method: .scale, percentile: configuration.shapingPercentile) }
+        case .ash: s = try head.map { try ActivationShapingScore(head: $0, method: .ashS, percentile: configuration.shapingPercentile) }
         }
         guard let found = s else {
             throw RobustnessError.invalidArgument("score '\(kind.rawValue)' is not available: \(unavailable[kind.rawValue] ?? "not fitted")")

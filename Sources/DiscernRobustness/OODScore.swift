@@ -3,9 +3,19 @@ import Foundation
 /// The scores this library knows, by their user-facing names.
 public enum OODScoreKind: String, CaseIterable, Codable, Sendable {
     case density, densitySeed = "density-seed", classDensity = "class-density", jointDensity = "joint-density"
-    case msp, maxlogit, energy, mahalanobis, knn
+    case msp, maxlogit, energy, gen, mahalanobis, knn, vim, react, scale, ash = "ash-s"
 
-    public var needsFeatures: Bool { self == .mahalanobis || self == .knn }
+    public var needsFeatures: Bool {
+        switch self {
+        case .mahalanobis, .knn, .vim, .react, .scale, .ash: return true
+        default: return false
+        }
+    }
+
+    /// Which of the verdict's two questions a score's evidence answers: scores that look at the feature itself
+    /// (distances, subspaces, shaped activations) tell "not any trained class"; scores of the logits alone tell
+    /// how sure the head is.
+    public var question: Question { needsFeatures ? .unknown : .unsure }
 
     public init(name: String) throws {
         guard let k = OODScoreKind(rawValue: name) else { throw RobustnessError.unknownScore(name) }

@@ -34,7 +34,7 @@ public enum Selective {
         }
         var acc = 0, accRight = 0, wrong = 0, wrongRej = 0, rightRej = 0
         for (c, s) in zip(correct, scores) {
-            let ok = Calibration.verdict(s, threshold: threshold) == .accept
+            let ok = Calibration.accepts(s, threshold: threshold)
             if ok { acc += 1; if c { accRight += 1 } }
             if !c { wrong += 1; if !ok { wrongRej += 1 } } else if !ok { rightRej += 1 }
         }
@@ -43,6 +43,11 @@ public enum Selective {
                                accuracy: n > 0 ? Double(n - wrong) / Double(n) : 0,
                                accuracyOnAccepted: acc > 0 ? Double(accRight) / Double(acc) : 0,
                                wrong: wrong, wrongRejected: wrongRej, rightRejected: rightRej)
+    }
+
+    /// The same from accept/reject decisions made by any rule (e.g. a two-question verdict).
+    public static func evaluate(correct: [Bool], accepted: [Bool]) throws -> SelectiveResult {
+        try evaluate(correct: correct, scores: accepted.map { $0 ? 1 : 0 }, threshold: 0.5)
     }
 
     public static func riskCoverage(correct: [Bool], scores: [Double]) throws -> RiskCoverageCurve {
@@ -60,5 +65,32 @@ public enum Selective {
             aurc += (c - prev) * r; prev = c
         }
         return RiskCoverageCurve(coverage: cov, risk: risk, thresholds: thr, aurc: aurc)
+    }
+}
+
+extension Selective {
+    /// The lowest threshold (largest coverage) at which at most `maxRisk` of the accepted samples are wrong:
+    /// scores are swept from the highest down, tied scores accepted together. +∞ (accept nothing) when even the
+    /// most confident group is wrong more often than that.
+    public static func threshold(correct: [Bool], scores: [Double], maxRisk: Double) throws -> Double {
+        guard maxRisk >= 0 && maxRisk < 1 else { throw RobustnessError.invalidArgument("maximum risk must be in [0, 1), got \(maxRisk)") }
+        let curve = try riskCoverage(correct: correct, scores: scores)
+        var best = Double.infinity
+        for i in curve.risk.indices where curve.risk[i] <= maxRisk + 1e-12 { best = curve.thresholds[i] }
+        return best
+    }
+
+    /// The confidence score for the "unsure" question: the lowest area under the risk–coverage curve on
+    /// labelled held-out images (it ranks wrong answers last best); ties → the earlier in `OODScoreKind.allCases`.
+    public static func chooseScore(correct: [Bool], scores: [String: [Double]]) throws -> (score: String, aurc: [String: Double]) {
+        let order = OODScoreKind.allCases.map(\.rawValue)
+        let names = scores.keys.sorted { (order.firstIndex(of: $0) ?? order.count, $0) < (order.firstIndex(of: $1) ?? order.count, $1) }
+        guard let first = names.first else { throw RobustnessError.invalidArgument("no confidence score to choose from") }
+        var aurc: [String: Double] = [:], best = first
+        for n in names {
+            aurc[n] = try riskCoverage(correct: correct, scores: scores[n]!).aurc
+            if aurc[n]! < aurc[best]! - 1e-15 { best = n }
+        }
+        return (best, aurc)
     }
 }

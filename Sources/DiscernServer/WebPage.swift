@@ -16,7 +16,9 @@ h1{font-size:22px;margin:0 0 4px}#model{color:#5b6478;font-size:13px;margin-bott
 .card{background:#fff;border-radius:10px;padding:14px;box-shadow:0 1px 3px #0002}
 .verdict{font-size:20px;font-weight:700;padding:10px 12px;border-radius:8px;margin:8px 0}
 .accept{background:#dff5e3;color:#135c22;border:2px solid #2e9d45}
-.reject{background:#fde2e1;color:#8a1410;border:2px solid #d93025}
+.unknown{background:#fde2e1;color:#8a1410;border:2px solid #d93025}
+.unsure{background:#fff4d6;color:#6b4a00;border:2px solid #e0a800}
+.reason{font-size:14px;font-weight:400;margin-top:4px}
 .bar{height:16px;background:#2f6fed;border-radius:3px}.row{display:grid;grid-template-columns:90px 1fr 60px;gap:8px;align-items:center;margin:4px 0}
 img{max-width:100%;border-radius:6px}#err{color:#b3261e;font-weight:600;margin-top:10px}
 table{border-collapse:collapse;font-size:13px}td{padding:2px 8px 2px 0}.label{font-size:26px;font-weight:700}
@@ -35,7 +37,9 @@ table{border-collapse:collapse;font-size:13px}td{padding:2px 8px 2px 0}.label{fo
 const $ = id => document.getElementById(id);
 let info = null;
 fetch('/v1/model').then(r => r.json()).then(m => { info = m;
-  $('model').textContent = `${m.backbone} · classes: ${m.classes.join(', ')} · verdict score: ${m.score} (threshold ${fmt(m.threshold)})`;
+  $('model').textContent = `${m.backbone} · classes: ${m.classes.join(', ')} · ` + (m.unknown && m.unsure
+    ? `unknown if ${m.unknown.score} < ${fmt(m.unknown.value)}, unsure if ${m.unsure.score} < ${fmt(m.unsure.value)}`
+    : `verdict score: ${m.score} (threshold ${fmt(m.threshold)})`);
 }).catch(() => { $('model').textContent = 'model info unavailable'; });
 function fmt(x) { return Math.abs(x) >= 0.01 || x === 0 ? x.toFixed(3) : x.toExponential(2); }
 function esc(s) { const d = document.createElement('div'); d.textContent = s; return d.innerHTML; }
@@ -50,14 +54,16 @@ async function submit(blob, name) {
   $('name').textContent = p.path;
   $('label').textContent = p.verdict === 'accept' ? p.label : `${p.label}?`;
   const v = $('verdict');
-  v.className = 'verdict ' + (p.verdict === 'accept' ? 'accept' : 'reject');
-  v.textContent = p.verdict === 'accept' ? `ACCEPTED: ${p.label}`
-    : `REJECTED: unknown or hard image (${p.score} ${fmt(p.ood[p.score])} < ${fmt(p.threshold)})`;
+  v.className = 'verdict ' + p.verdict;
+  const title = {accept: `ACCEPTED: ${p.label}`, unknown: 'UNKNOWN: not any of the trained classes',
+                 unsure: `UNSURE: looks like ${p.label}, but the answer is likely wrong`}[p.verdict] || p.verdict;
+  v.innerHTML = `${esc(title)}<div class="reason">${esc(p.reason)}</div>`;
   $('scores').innerHTML = Object.entries(p.scores).sort((a, b) => b[1] - a[1]).map(([k, s]) =>
     `<div class="row"><span>${esc(k)}</span><div class="bar" style="width:${(100 * s).toFixed(1)}%"></div><span>${(100 * s).toFixed(1)}%</span></div>`).join('');
   $('ood').innerHTML = Object.entries(p.ood).map(([k, s]) =>
     `<tr><td>${k === p.score ? '<b>' + esc(k) + '</b>' : esc(k)}</td><td>${fmt(s)}</td></tr>`).join('') +
-    `<tr><td>threshold (${esc(p.score)})</td><td>${fmt(p.threshold)}</td></tr>`;
+    [['unknown', p.unknown], ['unsure', p.unsure]].filter(([, e]) => e).map(([q, e]) =>
+      `<tr><td>${q} threshold (${esc(e.score)})</td><td>${fmt(e.threshold)}</td></tr>`).join('');
   $('timing').textContent = `server time ${out.timing_ms.toFixed(1)} ms, batch of ${out.batch_images}`;
   $('result').style.display = 'grid';
   const er = await fetch('/v1/explain?method=gradcam', {method: 'POST', headers: {...headers, 'Accept': 'application/json'}, body: blob});

@@ -2,21 +2,24 @@ import ArgumentParser
 import DiscernKit
 
 struct Evaluate: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Evaluate a model file on labelled image folders.")
+    static let configuration = CommandConfiguration(
+        abstract: "Evaluate a model file on labelled image folders, photos from elsewhere (--shifted) and other things (--unknown).")
     @Option(help: "Model file written by `discern train` or `discern run`.") var model: String
     @Option(help: "A root with training_set/ and/or test_set/, or one image folder.") var data: String
+    @Option(help: "A folder of images of none of the trained classes (repeatable): AUROC/FPR95 per score, verdict shares.")
+    var unknown: [String] = []
+    @Option(help: "A folder with the class sub-folders of the training data, photos taken elsewhere (repeatable): accuracy, share of correct images accepted, share of errors flagged.")
+    var shifted: [String] = []
     @Option(help: "Output folder for the tables and metrics.json.") var out = "runs/evaluate"
     @Flag(help: "Overwrite an earlier evaluation in --out.") var force = false
 
     func run() throws {
-        for r in try ModelEvaluation.run(modelPath: model, data: data, out: out, force: force) {
-            var line = String(format: "%@: accuracy %.4f on %d images", r.name, r.summary.accuracy, r.summary.images)
-            if let s = r.selective {
-                line += String(format: "; %.1f%% accepted, accuracy on accepted %.4f, %d of %d errors rejected",
-                               100 * s.coverage, s.accuracyOnAccepted, s.wrongRejected, s.wrong)
-            }
-            print(line)
+        let result = try ModelEvaluation.run(modelPath: model, data: data, unknown: unknown, shifted: shifted, out: out, force: force)
+        for r in result.sets {
+            print(r.shift?.line ?? String(format: "%@: accuracy %.4f on %d images", r.name, r.summary.accuracy, r.summary.images))
         }
+        for s in result.shifted { print(s.line) }
+        for u in result.unknown { print(u.line) }
         print("tables and metrics: \(out)")
     }
 }

@@ -30,12 +30,21 @@ struct TrainingOptions: ParsableArguments {
     @Flag(help: "Overwrite an earlier run in --out.") var force = false
     @Flag(help: "Continue an interrupted run in --out: finished feature extractions are reused, the rest is done.") var resume = false
     @Option(help: "Inference precision for the frozen backbone: fp32 or bf16.") var precision: Precision = .fp32
-    @Option(help: "Share of training images held out to calibrate the rejection threshold.") var validationFraction = 0.1
-    @Option(help: "Fraction of held-out in-distribution images the calibrated threshold accepts.") var accept = 0.95
-    @Option(help: "Confidence that the calibrated threshold accepts at least --accept of new in-distribution images (0 = plain validation quantile).")
+    @Option(help: "Share of training images held out to calibrate the verdict.") var validationFraction = 0.1
+    @Option(help: "Share of held-out photos of the trained classes (shifted copies included) the unknown question must accept.")
+    var accept = 0.99
+    @Option(help: "Confidence that the unknown threshold accepts at least --accept of new photos like those (0 = plain quantile).")
     var confidence = 0.9
-    @Option(help: "Fixed threshold instead of a calibrated one (the study used 0.04 with --score density).") var threshold: Double?
-    @Option(help: "OOD score for the verdict (default: the best on validation data): density, density-seed, class-density, joint-density, msp, maxlogit, energy, mahalanobis, knn.")
+    @Option(help: "The unsure threshold allows at most this share of errors among accepted held-out photos (shifted copies included).")
+    var maxRisk = 0.01
+    @Option(help: "Shifted copies (JPEG, low resolution, blur, colour, crop) of each held-out image used for calibration; 0 = none.")
+    var shiftCopies = 3
+    @Option(help: "Score for the unknown question (default: chosen on held-out data): knn, mahalanobis, vim, react, scale, ash-s.")
+    var unknownScore: String?
+    @Option(help: "Score for the unsure question (default: the lowest held-out risk-coverage area): msp, maxlogit, energy, gen, density, density-seed, class-density, joint-density.")
+    var unsureScore: String?
+    @Option(help: "Fixed threshold for --score (the study used 0.04 with --score density).") var threshold: Double?
+    @Option(help: "Use the study's single-score rule with this score instead of the two questions (any score name).")
     var score: String?
     @Option(help: "Save a checkpoint whenever an epoch's running accuracy passes this.") var checkpointAccuracy = 0.95
     @Flag(help: "Decode JPEGs at least twice the input size at a reduced scale (faster on large photos; not bit-exact with PIL).")
@@ -49,6 +58,12 @@ struct TrainingOptions: ParsableArguments {
         guard validationFraction >= 0 && validationFraction < 0.9 else { throw ValidationError("--validation-fraction must be in [0, 0.9)") }
         guard accept > 0 && accept <= 1 else { throw ValidationError("--accept must be in (0, 1]") }
         guard confidence >= 0 && confidence < 1 else { throw ValidationError("--confidence must be in [0, 1)") }
+        guard maxRisk >= 0 && maxRisk < 1 else { throw ValidationError("--max-risk must be in [0, 1)") }
+        guard shiftCopies >= 0 else { throw ValidationError("--shift-copies must be 0 or more") }
+        guard threshold == nil || score != nil else { throw ValidationError("--threshold needs --score (the single-score rule)") }
+        guard score == nil || (unknownScore == nil && unsureScore == nil) else {
+            throw ValidationError("--score (one score) and --unknown-score/--unsure-score (two questions) exclude each other")
+        }
     }
 
     func studyOptions() -> StudyOptions {
@@ -57,6 +72,7 @@ struct TrainingOptions: ParsableArguments {
         o.augmentViews = augmentViews; o.seed = seed; o.out = out; o.force = force; o.precision = precision
         o.validationFraction = validationFraction; o.acceptFraction = accept; o.calibrationConfidence = confidence > 0 ? confidence : nil; o.fixedThreshold = threshold; o.score = score
         o.checkpointAccuracy = checkpointAccuracy; o.fastDecode = fastDecode; o.resume = resume
+        o.maxRisk = maxRisk; o.shiftCopies = shiftCopies; o.unknownScore = unknownScore; o.unsureScore = unsureScore
         return o
     }
 }

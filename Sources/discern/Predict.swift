@@ -4,12 +4,12 @@ import DiscernKit
 
 struct Predict: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Label images with a trained model, with every OOD score and an accept/reject verdict.")
+        abstract: "Label images with a trained model, with every OOD score and a verdict: accept, unknown or unsure, with the reason.")
     @Option(help: "Model file.") var model: String
     @Argument(help: "Image files (JPEG or PNG).") var images: [String]
     @Flag(help: "One JSON array instead of a table.") var json = false
-    @Option(help: "Score for the verdict (default: the model's).") var score: String?
-    @Option(help: "Threshold for the verdict (default: the calibrated one stored in the model).") var threshold: Double?
+    @Option(help: "Use the study's single-score rule with this score (default: the model's two questions).") var score: String?
+    @Option(help: "Threshold for --score (default: that score's calibrated threshold stored in the model).") var threshold: Double?
     @Option(help: "Also write Grad-CAM explanations for each image into this folder.") var explain: String?
 
     func validate() throws { if images.isEmpty { throw ValidationError("give at least one image") } }

@@ -5,7 +5,9 @@ struct Run: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "The whole study: train the head, evaluate, analyse errors, score unknowns, explain, write report.html and metrics.json.")
     @OptionGroup var training: TrainingOptions
-    @Option(help: "A folder of images of classes the model never saw (repeatable).") var unknown: [String] = []
+    @Option(help: "A folder of images of classes the model never saw (repeatable; evaluation only).") var unknown: [String] = []
+    @Option(help: "A folder with the class sub-folders, photos of the trained classes taken elsewhere (repeatable; evaluation only).")
+    var shifted: [String] = []
     @Option(help: "CAM method for the explanations.") var camMethod = "gradcam"
     @Option(help: "Layer for the CAMs (module path; default: the last block of the last stage).") var camLayer: String?
     @Option(help: "Attention area = fraction of the image where the normalised CAM is at least this.") var attentionThreshold = 0.5
@@ -13,7 +15,7 @@ struct Run: ParsableCommand {
 
     func run() throws {
         var o = training.studyOptions()
-        o.unknown = unknown; o.camMethod = camMethod; o.camLayer = camLayer; o.attentionThreshold = attentionThreshold
+        o.unknown = unknown; o.shifted = shifted; o.camMethod = camMethod; o.camLayer = camLayer; o.attentionThreshold = attentionThreshold
         o.explain = !noExplain
         let outcome = try Study(options: o).run()
         print("report: \(o.out)/report.html")

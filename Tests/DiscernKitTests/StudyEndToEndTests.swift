@@ -39,8 +39,10 @@ final class StudyEndToEndTests: XCTestCase {
         let (preds, failures) = try service.predictFiles([row.path])
         XCTAssertTrue(failures.isEmpty)
         for (a, b) in zip(preds[0].logits, row.logits) { XCTAssertEqual(a, Double(b), accuracy: 1e-3) }
-        XCTAssertEqual(preds[0].threshold, outcome.robustness!.verdict.value, accuracy: 1e-12)
-        XCTAssertEqual(preds[0].score, outcome.robustness!.verdict.score)
+        guard case let .twoQuestions(u, s) = outcome.robustness!.rule else { return XCTFail("default run must ask two questions") }
+        XCTAssertEqual(preds[0].unknown?.threshold ?? .nan, u.value, accuracy: 1e-12)
+        XCTAssertEqual(preds[0].unsure?.threshold ?? .nan, s.value, accuracy: 1e-12)
+        XCTAssertEqual([preds[0].unknown?.score, preds[0].unsure?.score], [u.score, s.score])
         XCTAssertTrue(FileManager.default.fileExists(atPath: out.appendingPathComponent("report.html").path))
 
         // `discern predict` on a cat, a dog and a flower none of the run has seen: sensible labels and verdicts.
@@ -55,9 +57,11 @@ final class StudyEndToEndTests: XCTestCase {
         XCTAssertEqual(answers.map { $0["path"] as? String }, [cat, dog, flower])
         XCTAssertEqual(answers[0]["label"] as? String, "cats")
         XCTAssertEqual(answers[1]["label"] as? String, "dogs")
-        XCTAssertEqual(answers[2]["verdict"] as? String, "reject", "a flower must not be trusted as a cat or a dog")
+        XCTAssertEqual(answers[2]["verdict"] as? String, "unknown", "a flower must not be trusted as a cat or a dog")
         for a in answers {
-            for k in ["scores", "logits", "ood", "verdict", "threshold", "score"] { XCTAssertNotNil(a[k], "predict JSON lacks \(k)") }
+            for k in ["scores", "logits", "ood", "verdict", "reason", "threshold", "score", "unknown", "unsure"] {
+                XCTAssertNotNil(a[k], "predict JSON lacks \(k)")
+            }
         }
 
         // --resume after an interruption: the finished extractions come back from the cache (one is

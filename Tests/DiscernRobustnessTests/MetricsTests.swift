@@ -27,9 +27,9 @@ final class MetricsTests: XCTestCase {
         let t = try Calibration.calibrate(score: "knn", validationScores: s)
         XCTAssertEqual(t.value, 10)                              // 190 of 200 are ≥ 10
         XCTAssertEqual(OODMetrics.rejectionRate(scores: s, threshold: t.value), 0.05)
-        XCTAssertEqual(t.verdict(10), .accept)
-        XCTAssertEqual(t.verdict(9.999), .reject)
-        XCTAssertEqual(Calibration.verdict(.nan, threshold: 0), .reject)
+        XCTAssertTrue(t.accepts(10))
+        XCTAssertFalse(t.accepts(9.999))
+        XCTAssertFalse(Calibration.accepts(.nan, threshold: 0))
         XCTAssertThrowsError(try Calibration.threshold(inDistribution: []))
         XCTAssertThrowsError(try Calibration.threshold(inDistribution: [1], acceptFraction: 1.5))
     }

@@ -1,4 +1,5 @@
 import DiscernKit
+import DiscernRobustness
 import DiscernServer
 import Foundation
 import HTTPTypes
@@ -20,7 +21,8 @@ final class PredictRouteTests: XCTestCase {
             // The prediction objects carry exactly the keys of `discern predict --json`.
             let json = try JSONSerialization.jsonObject(with: Data(r.body.readableBytesView)) as! [String: Any]
             let first = (json["predictions"] as! [[String: Any]])[0]
-            XCTAssertEqual(Set(first.keys), ["path", "label", "scores", "logits", "ood", "verdict", "threshold", "score"])
+            XCTAssertEqual(Set(first.keys), ["path", "label", "scores", "logits", "ood", "verdict", "reason", "threshold", "score",
+                                             "unknown", "unsure"])
             XCTAssertEqual(Set(json.keys), ["predictions", "timing_ms", "batch_images"])
         }
     }
@@ -33,7 +35,8 @@ final class PredictRouteTests: XCTestCase {
             let b = try await client.execute(uri: "/v1/predict", method: .post, body: buffer("flower"))
             let p = try decode(PredictResponse.self, b).predictions
             XCTAssertEqual(p, [ServiceTestDouble.expected("flower", path: "upload")!])
-            XCTAssertEqual(p.first?.verdict, "reject")
+            XCTAssertEqual(p.first?.verdict, .unknown)
+            XCTAssertEqual(p.first?.unknown, Evidence(score: "knn", value: 0.2, threshold: 0.5))
         }
     }
 

@@ -42,7 +42,7 @@ final class RouteTests: XCTestCase {
             XCTAssertEqual(r.status, .ok)
             XCTAssertEqual(r.headers[.contentType], "text/html; charset=utf-8")
             let html = String(buffer: r.body)
-            for needle in ["/v1/predict", "/v1/explain", "/v1/model", "REJECTED", "type=\"file\"", "drop"] {
+            for needle in ["/v1/predict", "/v1/explain", "/v1/model", "UNKNOWN", "UNSURE", "p.reason", "type=\"file\"", "drop"] {
                 XCTAssertTrue(html.contains(needle), "page lacks \(needle)")
             }
             // Works offline: no external scripts, styles, images or fonts.

@@ -1,0 +1,61 @@
+import Foundation
+import DiscernRobustness
+
+/// What the verdict and each score do on one labelled set of photos of the trained classes (the test set, or a
+/// `--shifted` folder of photos taken elsewhere): how many correct answers they keep and how many errors they flag.
+public struct ShiftReport: Sendable {
+    public struct Tradeoff: Sendable, Equatable {
+        /// Share of correctly classified images accepted.
+        public var correctKept: Double
+        /// Share of misclassified images not accepted (unknown or unsure).
+        public var errorsFlagged: Double
+    }
+    public var name: String
+    public var count: Int
+    public var accuracy: Double
+    public var errors: Int
+    public var verdict: Tradeoff
+    /// Shares of all images per verdict.
+    public var verdictShares: [VerdictKind: Double]
+    /// Each score alone at its own calibrated threshold.
+    public var byScore: [String: Tradeoff]
+
+    static func tradeoff(correct: [Bool], accepted: [Bool]) -> Tradeoff {
+        let right = correct.filter { $0 }.count, wrong = correct.count - right
+        let kept = zip(correct, accepted).filter { $0.0 && $0.1 }.count
+        let flagged = zip(correct, accepted).filter { !$0.0 && !$0.1 }.count
+        return Tradeoff(correctKept: right > 0 ? Double(kept) / Double(right) : 1,
+                        errorsFlagged: wrong > 0 ? Double(flagged) / Double(wrong) : 1)
+    }
+
+    static func make(name: String, correct: [Bool], scores: [String: [Double]], rule: VerdictRule,
+                     thresholds: [String: OODThreshold]) throws -> ShiftReport {
+        let verdicts = rule.verdicts(scores, count: correct.count)
+        var shares: [VerdictKind: Double] = [:]
+        for k in VerdictKind.allCases { shares[k] = Double(verdicts.filter { $0.kind == k }.count) / Double(max(correct.count, 1)) }
+        var byScore: [String: Tradeoff] = [:]
+        for (k, v) in scores {
+            guard let t = thresholds[k] else { continue }
+            byScore[k] = tradeoff(correct: correct, accepted: v.map { t.accepts($0) })
+        }
+        let right = correct.filter { $0 }.count
+        return ShiftReport(name: name, count: correct.count, accuracy: Double(right) / Double(max(correct.count, 1)),
+                           errors: correct.count - right, verdict: tradeoff(correct: correct, accepted: verdicts.map(\.isAccepted)),
+                           verdictShares: shares, byScore: byScore)
+    }
+
+    /// One line for the log and the terminal.
+    public var line: String {
+        String(format: "%@: %d images, accuracy %.4f; %.1f%% of correct ones accepted, %d of %d errors flagged (%.1f%%); " +
+               "%.1f%% unknown, %.1f%% unsure", name, count, accuracy, 100 * verdict.correctKept,
+               Int((verdict.errorsFlagged * Double(errors)).rounded()), errors, 100 * verdict.errorsFlagged,
+               100 * (verdictShares[.unknown] ?? 0), 100 * (verdictShares[.unsure] ?? 0))
+    }
+
+    func json() -> [String: Any] {
+        ["images": count, "accuracy": accuracy, "errors": errors,
+         "verdict": ["correct_accepted": verdict.correctKept, "errors_flagged": verdict.errorsFlagged,
+                     "shares": Dictionary(uniqueKeysWithValues: verdictShares.map { ($0.key.rawValue, $0.value) })] as [String: Any],
+         "by_score": byScore.mapValues { ["correct_accepted": $0.correctKept, "errors_flagged": $0.errorsFlagged] }]
+    }
+}

@@ -1,0 +1,45 @@
+import DiscernVision
+import XCTest
+
+/// PhotoShift's pixel operations against scipy.ndimage / numpy (tools/make_shift_fixtures.py), and its
+/// seeded copies: reproducible, the evaluation size, and each kind actually changes the photo.
+final class PhotoShiftTests: XCTestCase {
+    func image(_ t: [Float], width: Int, height: Int) -> RGBImage {
+        RGBImage(width: width, height: height, pixels: t.map { UInt8($0) })
+    }
+
+    func assertNear(_ got: RGBImage, _ want: [Float], _ what: String) {
+        XCTAssertEqual(got.pixels.count, want.count, what)
+        let diffs = zip(got.pixels, want).map { abs(Float($0) - $1) }
+        XCTAssertLessThanOrEqual(diffs.max() ?? 99, 1, "\(what): largest difference")
+        // Rounding ties (numpy rounds half to even) may differ by one level; nothing else may.
+        XCTAssertLessThanOrEqual(diffs.filter { $0 > 0 }.count, want.count / 100, "\(what): pixels off by one")
+    }
+
+    func testBlurAndColourMatchScipyAndNumpy() throws {
+        let fx = try Fixtures.load("shift.safetensors")
+        let src = fx.tensors["image"]!
+        let img = image(src.data, width: src.shape[1], height: src.shape[0])
+        for sigma in [0.8, 1.0, 1.7, 2.5] {
+            assertNear(PhotoShift.gaussianBlur(img, sigma: sigma), fx.tensors["blur.\(sigma)"]!.data, "blur σ=\(sigma)")
+        }
+        let p = fx.tensors["colour.params.f64"]!.data.map(Double.init)
+        assertNear(PhotoShift.colour(img, gains: Array(p[0..<3]), saturation: p[3], brightness: p[4], contrast: p[5]),
+                   fx.tensors["colour"]!.data, "colour")
+    }
+
+    func testCopiesAreSeededSizedAndShifted() throws {
+        var pixels = [UInt8](repeating: 0, count: 160 * 120 * 3)
+        for i in pixels.indices { pixels[i] = UInt8((i * 37 + (i / 480) * 11) % 256) }
+        let photo = RGBImage(width: 160, height: 120, pixels: pixels)
+        let plain = Resize(height: 64, width: 64).apply(photo)
+        for kind in PhotoShift.Kind.allCases {
+            let shift = PhotoShift(size: 64, kinds: [kind])
+            var a = SeededRNG(seed: 3, 1, 2), b = SeededRNG(seed: 3, 1, 2)
+            let x = shift(photo, rng: &a), y = shift(photo, rng: &b)
+            XCTAssertEqual(x, y, "\(kind): same seed, same copy")
+            XCTAssertEqual([x.width, x.height], [64, 64], "\(kind)")
+            XCTAssertNotEqual(x, plain, "\(kind) must change the photo")
+        }
+    }
+}

@@ -1,0 +1,107 @@
+#!/usr/bin/python3
+"""Shift proxies for developing the verdict without the hidden sets (run with /usr/bin/python3, PIL).
+
+From the shared test images (class sub-folders kept) it writes, OUTSIDE the repository (default
+/tmp/discern-shift), one folder per kind of shift that photos of the same classes meet elsewhere:
+
+  jpeg/     re-encoded at JPEG quality 8-20
+  lowres/   down-scaled to 32-64 px on the longer side, then back up to the original size
+  thumb30/  30x30 px thumbnails (kept at 30 px, as small web thumbnails come)
+  blur/     Gaussian blur, radius 1.5-3.5 px at 224 px scale
+  colour/   colour shifts: per-channel gains, saturation, brightness, contrast
+  crop/     random crops keeping 35-60% of each side
+  mixed/    two of the above in a row
+
+and an unknown proxy: `flowers-30px/`, the shared flower photos as 30x30 px thumbnails.
+These folders are for `discern evaluate --shifted/--unknown` only; nothing in a run reads them.
+
+  tools/make_shift_proxies.py [--data ../shared/datasets] [--out /tmp/discern-shift] [--seed 0]
+"""
+import argparse, io, os, random
+from PIL import Image, ImageEnhance, ImageFilter
+
+
+def jpeg(img, rng):
+    buf = io.BytesIO()
+    img.save(buf, "JPEG", quality=rng.randint(8, 20))
+    return Image.open(io.BytesIO(buf.getvalue())).convert("RGB")
+
+
+def lowres(img, rng):
+    side = rng.randint(32, 64)
+    s = side / max(img.size)
+    small = img.resize((max(1, round(img.width * s)), max(1, round(img.height * s))), Image.BILINEAR)
+    return small.resize(img.size, Image.BILINEAR)
+
+
+def thumb30(img, rng):
+    return img.resize((30, 30), Image.LANCZOS)
+
+
+def blur(img, rng):
+    return img.filter(ImageFilter.GaussianBlur(rng.uniform(1.5, 3.5) * max(img.size) / 224))
+
+
+def colour(img, rng):
+    r, g, b = img.split()
+    gains = [rng.uniform(0.7, 1.3) for _ in range(3)]
+    img = Image.merge("RGB", [c.point(lambda v, k=k: min(255, int(v * k))) for c, k in zip((r, g, b), gains)])
+    img = ImageEnhance.Color(img).enhance(rng.uniform(0.3, 1.7))
+    img = ImageEnhance.Brightness(img).enhance(rng.uniform(0.6, 1.4))
+    return ImageEnhance.Contrast(img).enhance(rng.uniform(0.6, 1.4))
+
+
+def crop(img, rng):
+    w, h = img.size
+    cw, ch = int(w * rng.uniform(0.35, 0.6)), int(h * rng.uniform(0.35, 0.6))
+    x, y = rng.randint(0, w - cw), rng.randint(0, h - ch)
+    return img.crop((x, y, x + cw, y + ch))
+
+
+KINDS = {"jpeg": jpeg, "lowres": lowres, "thumb30": thumb30, "blur": blur, "colour": colour, "crop": crop}
+MIXABLE = [jpeg, lowres, blur, colour, crop]
+
+
+def mixed(img, rng):
+    for f in rng.sample(MIXABLE, 2):
+        img = f(img, rng)
+    return img
+
+
+KINDS["mixed"] = mixed
+
+
+def save(img, path):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    img.save(os.path.splitext(path)[0] + ".png" if img.width <= 64 else path, quality=95)
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared", "datasets")
+    p.add_argument("--data", default=os.environ.get("DISCERN_DATASETS", root))
+    p.add_argument("--out", default="/tmp/discern-shift")
+    p.add_argument("--seed", type=int, default=0)
+    a = p.parse_args()
+    repo = os.path.realpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+    if os.path.realpath(a.out).startswith(repo + os.sep):
+        raise SystemExit(f"--out {a.out}: write the proxies outside the repository")
+    test = os.path.join(a.data, "cats-and-dogs", "test_set")
+    for kind, f in KINDS.items():
+        rng = random.Random(f"{a.seed}-{kind}")
+        n = 0
+        for cls in sorted(os.listdir(test)):
+            for name in sorted(os.listdir(os.path.join(test, cls))):
+                img = Image.open(os.path.join(test, cls, name)).convert("RGB")
+                save(f(img, rng), os.path.join(a.out, kind, cls, name))
+                n += 1
+        print(f"{kind}: {n} images")
+    flowers = os.path.join(a.data, "unknown", "flowers")
+    for name in sorted(os.listdir(flowers)):
+        img = Image.open(os.path.join(flowers, name)).convert("RGB")
+        save(img.resize((30, 30), Image.LANCZOS), os.path.join(a.out, "flowers-30px", name))
+    print(f"flowers-30px: {len(os.listdir(flowers))} images; written to {a.out}")
+
+
+if __name__ == "__main__":
+    main()
