@@ -8,7 +8,9 @@ final class CodecTests: XCTestCase {
     func testSyntheticFormatsMatchPILExactly() throws {
         let ref = try Fixtures.load("synthetic.safetensors")
         XCTAssertGreaterThanOrEqual(ref.tensors.count, 16)
-        for (name, want) in ref.tensors.sorted(by: { $0.key < $1.key }) {
+        // PIL reads 16-bit gray as mode "I" and clips it to white; Discern keeps the high byte as a viewer does
+        // (PNG16Tests checks that against numpy). Every other file is decoded as PIL does.
+        for (name, want) in ref.tensors.sorted(by: { $0.key < $1.key }) where name != "gray16.png" {
             let img = try ImageCodec.decodeFile(Fixtures.path("synthetic/\(name)"))
             XCTAssertEqual([img.height, img.width, 3], want.shape, name)
             guard [img.height, img.width, 3] == want.shape else { continue }
