@@ -45,15 +45,27 @@ let package = Package(
             "DiscernKit", "DiscernServer", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: v5),
 
+        // Where tests find data, weights, the binary and torch (never part of a product).
+        .target(name: "DiscernTestSupport", path: "Tests/DiscernTestSupport", swiftSettings: v5),
         .testTarget(name: "DiscernEngineTests", dependencies: ["DiscernEngine", "DiscernWeights"], swiftSettings: v5),
-        .testTarget(name: "DiscernWeightsTests", dependencies: ["DiscernWeights"], swiftSettings: v5),
-        .testTarget(name: "DiscernModelsTests", dependencies: ["DiscernModels", "DiscernVision", "DiscernWeights"], swiftSettings: v5),
-        .testTarget(name: "DiscernVisionTests", dependencies: ["DiscernVision", "DiscernWeights"], swiftSettings: v5),
+        .testTarget(name: "DiscernWeightsTests", dependencies: [
+            "DiscernTestSupport", "DiscernWeights",
+        ], swiftSettings: v5),
+        .testTarget(name: "DiscernModelsTests", dependencies: [
+            "DiscernTestSupport", "DiscernModels", "DiscernVision", "DiscernWeights",
+        ], swiftSettings: v5),
+        .testTarget(name: "DiscernVisionTests", dependencies: [
+            "DiscernTestSupport", "DiscernVision", "DiscernWeights",
+        ], swiftSettings: v5),
         .testTarget(name: "DiscernTrainingTests", dependencies: ["DiscernTraining", "DiscernWeights"], swiftSettings: v5),
         .testTarget(name: "DiscernRobustnessTests", dependencies: ["DiscernRobustness", "DiscernWeights"], swiftSettings: v5),
-        .testTarget(name: "DiscernExplainTests", dependencies: ["DiscernExplain", "DiscernWeights"], swiftSettings: v5),
-        .testTarget(name: "DiscernReportTests", dependencies: ["DiscernReport", "DiscernWeights"], swiftSettings: v5),
-        .testTarget(name: "DiscernKitTests", dependencies: ["DiscernKit"], swiftSettings: v5),
+        .testTarget(name: "DiscernExplainTests", dependencies: [
+            "DiscernTestSupport", "DiscernExplain", "DiscernWeights",
+        ], swiftSettings: v5),
+        .testTarget(name: "DiscernReportTests", dependencies: [
+            "DiscernTestSupport", "DiscernReport", "DiscernWeights",
+        ], swiftSettings: v5),
+        .testTarget(name: "DiscernKitTests", dependencies: ["DiscernTestSupport", "DiscernKit"], swiftSettings: v5),
         .testTarget(name: "DiscernServerTests", dependencies: [
             "DiscernServer", "DiscernRobustness", .product(name: "HummingbirdTesting", package: "hummingbird"),
         ], swiftSettings: v5),

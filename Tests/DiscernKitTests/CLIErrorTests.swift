@@ -26,7 +26,7 @@ final class CLIErrorTests: XCTestCase {
     }
 
     func testOneClassFolder() throws {
-        guard let ds = TestPaths.datasets else { throw XCTSkip("no datasets") }
+        let ds = try TestPaths.datasets
         let root = try TestPaths.temporaryDirectory("oneclass")
         let cats = root.appendingPathComponent("training_set/cats")
         try FileManager.default.createDirectory(at: cats, withIntermediateDirectories: true)
@@ -36,7 +36,7 @@ final class CLIErrorTests: XCTestCase {
     }
 
     func testWeightsForAnotherBackbone() throws {
-        guard let w = TestPaths.liteWeights else { throw XCTSkip("Lite0 weights absent (scripts/fetch-weights)") }
+        let w = try TestPaths.liteWeights
         try assertOneLineError(["classify", "--backbone", "resnet18", "--weights", w.path, "x.jpg"], mentions: [w.path, "resnet18"])
     }
 

@@ -5,15 +5,15 @@ import XCTest
 /// an output folder that cannot be written is refused before any work starts.
 final class InterruptTests: XCTestCase {
     func testKilledRunResumes() throws {
-        guard TestPaths.liteWeights != nil else { throw XCTSkip("Lite0 weights absent (scripts/fetch-weights)") }
-        guard let bin = TestPaths.binary else { throw XCTSkip("build the discern binary first") }
+        let weights = try TestPaths.liteWeights
+        let bin = try TestPaths.binary
         let (data, _) = try TestPaths.subset(perClass: 32, testPerClass: 8, unknown: 0)
         // A broken image among them: skipped with one line, listed in the report, the run completes.
         try Data().write(to: data.appendingPathComponent("training_set/cats/broken.jpg"))
         try Data("not an image".utf8).write(to: data.appendingPathComponent("test_set/dogs/text.jpg"))
         let out = try TestPaths.temporaryDirectory("killed").appendingPathComponent("run")
         let args = ["run", "--data", data.path, "--out", out.path, "--epochs", "2", "--augment-views", "3", "--no-explain",
-                    "--weights", TestPaths.liteWeights!.path]
+                    "--weights", weights.path]
         let p = Process()
         p.executableURL = bin
         p.arguments = args

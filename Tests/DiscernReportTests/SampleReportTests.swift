@@ -1,22 +1,22 @@
 import XCTest
 import Foundation
+import DiscernTestSupport
 @testable import DiscernReport
 
 /// Builds a report with every kind of figure the study needs, checks it is one well-formed,
 /// self-contained file, and writes it to $DISCERN_SAMPLE_REPORT when set (to look at it).
 final class SampleReportTests: XCTestCase {
-    func photos() -> [[UInt8]] {
-        let roots = [URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../../shared/datasets").path,
-                     "/work/shared/datasets"]
-        for r in roots {
-            let dir = r + "/cats-and-dogs/test_set/cats"
-            guard let names = try? FileManager.default.contentsOfDirectory(atPath: dir) else { continue }
-            return names.filter { $0.hasSuffix(".jpg") }.sorted().prefix(6).compactMap { FileManager.default.contents(atPath: dir + "/" + $0).map { [UInt8]($0) } }
-        }
-        return []
+    /// The first six cat photos of the shared test set (the test fails naming the folder when it is absent).
+    func photos() throws -> [[UInt8]] {
+        let dir = try TestEnvironment.datasets().appendingPathComponent("cats-and-dogs/test_set/cats")
+        let names = try FileManager.default.contentsOfDirectory(atPath: dir.path)
+            .filter { $0.hasSuffix(".jpg") }.sorted()
+        return try names.prefix(6).map { [UInt8](try Data(contentsOf: dir.appendingPathComponent($0))) }
     }
 
     func testSampleReport() throws {
+        let imgs = try photos()
+        XCTAssertEqual(imgs.count, 6)
         var rng = SystemRandomNumberGenerator()
         func normal(_ m: Double, _ s: Double) -> Double {
             let u = Double.random(in: 1e-9..<1, using: &rng), v = Double.random(in: 0..<1, using: &rng)
@@ -67,7 +67,6 @@ final class SampleReportTests: XCTestCase {
             let pts = (0..<60).map { i in ScatterChart.Point(x: Double.random(in: 0.05...0.6), y: Double.random(in: 0.5...1), group: i % 3) }
             s.figure(svg: ScatterChart(style: ChartStyle(title: "Attention area vs confidence", xLabel: "Attention area (fraction ≥ 0.5)", yLabel: "Softmax of predicted class"),
                                        groups: ["correct", "apparent (high)", "understandable (low)"], points: pts).svg(), caption: "Scatter.")
-            let imgs = photos()
             let cells = imgs.enumerated().map { i, b in
                 ImageCell(bytes: b, mimeType: "image/jpeg", caption: Captions.softmax([0.28, 0.72], classes: ["Cat", "Dog"]),
                           detail: "logits 1.2, 2.1 · density 0.013", marker: i % 2 == 0 ? .reject : .accept)

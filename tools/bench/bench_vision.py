@@ -18,12 +18,8 @@ import torchvision.transforms as T
 MEAN, STD = [0.485, 0.456, 0.406], [0.229, 0.224, 0.225]
 
 
-def datasets():
-    here = os.path.dirname(os.path.abspath(__file__))
-    for d in [os.path.join(here, "../../../shared/datasets"), "/work/shared/datasets"]:
-        if os.path.isdir(d):
-            return os.path.abspath(d)
-    sys.exit("datasets not found")
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from data_paths import datasets  # noqa: E402  ($DISCERN_DATASETS, else <repo>/../shared/datasets)
 
 
 def pick(count):

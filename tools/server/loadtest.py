@@ -15,6 +15,8 @@ look at the samples, not only at the difference.)
 import argparse, http.client, json, os, signal, statistics, subprocess, sys, threading, time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(ROOT, "tools"))
+from data_paths import datasets  # noqa: E402  ($DISCERN_DATASETS, else <repo>/../shared/datasets)
 
 
 def rss_kib(pid):
@@ -26,9 +28,7 @@ def rss_kib(pid):
 
 
 def images(limit):
-    data = os.path.join(ROOT, "..", "shared", "datasets")
-    if not os.path.isdir(data):
-        data = "/work/shared/datasets"
+    data = datasets()
     paths = []
     for sub in ("cats", "dogs"):
         d = os.path.join(data, "cats-and-dogs", "test_set", sub)

@@ -8,14 +8,15 @@
 # dropped file takes (POST /v1/predict, then POST /v1/explain). Chromium's `--screenshot` with a
 # virtual-time budget captures the page once those requests have been answered.
 #
-# Usage: tools/server/screenshot.sh MODEL_FILE [OUT_DIR]   (env DISCERN=path/to/discern, PORT=8091)
+# Usage: tools/server/screenshot.sh MODEL_FILE [OUT_DIR]   (env DISCERN=path/to/discern, PORT=8091, DISCERN_DATASETS)
 set -euo pipefail
 model=${1:?usage: screenshot.sh MODEL_FILE [OUT_DIR]}
 out=${2:-screenshots}
 root=$(cd "$(dirname "$0")/../.." && pwd)
 discern=${DISCERN:-$root/.build/release/discern}
 port=${PORT:-8091}
-data="$root/../shared/datasets"; [ -d "$data" ] || data=/work/shared/datasets
+data=${DISCERN_DATASETS:-$root/../shared/datasets}
+[ -d "$data/cats-and-dogs" ] || { echo "no cats-and-dogs/ in $data (set DISCERN_DATASETS)" >&2; exit 1; }
 command -v chromium >/dev/null || { echo "needs Debian's chromium (apt-get install -y chromium)" >&2; exit 1; }
 [ -x "$discern" ] || { echo "no discern binary at $discern (swift build -c release, or set DISCERN)" >&2; exit 1; }
 
