@@ -7,7 +7,7 @@ import DiscernRobustness
 /// thresholds, detector statistics) as a run without them, and reports what the verdict did on them.
 final class VerdictCalibrationTests: XCTestCase {
     func testEvaluationFoldersNeverInfluenceTheModel() throws {
-        guard let weights = TestPaths.liteWeights else { return XCTFail("Lite0 weights absent: run scripts/setup") }
+        let weights = try TestPaths.liteWeights
         let (data, unknown) = try TestPaths.subset(perClass: 30, testPerClass: 8, unknown: 12)
         Progress.quiet = true
         func run(_ name: String, _ extra: (inout StudyOptions) -> Void) throws -> (StudyOutcome, ModelFile) {

@@ -26,7 +26,9 @@ final class BenchmarkTests: XCTestCase {
         }
         var det: OODDetector!
         try time("fit n=\(n) D=\(dim)") {
-            det = try OODDetector.fit(trainLogits: trL, trainLabels: labels, trainFeatures: trF)
+            // The head-based scores (ViM, ReAct, SCALE, ASH) need the linear head; a random one times them as well.
+            let head = try LinearMap(weight: mat(c, dim), bias: [Double](repeating: 0, count: c))
+            det = try OODDetector.fit(trainLogits: trL, trainLabels: labels, trainFeatures: trF, head: head)
         }
         for k in OODScoreKind.allCases {
             var scores: [Double] = []
