@@ -30,20 +30,23 @@ public final class CAMExplainer {
     public let head: LinearParams
     public let layer: String
     public let method: CAMMethod
-    /// Masked inputs per forward for Score-CAM.
-    public var scoreCAMBatchSize = 16
-    /// Optional faster features-only forward for Score-CAM's many masked inputs (e.g. an
-    /// InferenceSession's `run`); must compute the same graph. Defaults to the Executor.
+    /// Masked inputs per forward for Score-CAM (the fused session's batch).
+    public var scoreCAMBatchSize = 32
+    /// Score-CAM's masked forwards per image: nil = every channel, else the most varying ones (`ScoreCAM`).
+    public var scoreCAMChannels: Int?
+    /// Score-CAM's forward of masked inputs (input → features); must compute the same graph.
+    /// Default: a fused `InferenceSession` of the whole graph on the fast path, the Executor otherwise.
     public var scoringForward: ((Tensor) throws -> Tensor)?
     /// `explain` runs the graph up to the target layer on the fused InferenceSession and only the
-    /// rest on the Executor (see `CAMSplitPath`); false runs everything on the Executor.
+    /// rest on the Executor (see `CAMSplitPath`), and Score-CAM's masked forwards on a fused session;
+    /// false runs everything on the Executor (the reference path, and for benchmarking the two).
     /// Guided backprop needs the input gradient and always uses the full Executor.
-    /// DISCERN_CAM_PATH=executor makes false the default (to benchmark the two paths).
-    public var useFastPath = ProcessInfo.processInfo.environment["DISCERN_CAM_PATH"] != "executor"
+    public var useFastPath = true
     /// The full-graph Executor (guided backprop, Score-CAM's default scoring, the reference path).
     let executor: Executor
     private var split: CAMSplitPath?
     private var splitTried = false
+    private(set) var scoringSession: InferenceSession?
 
     /// Made on first use: the fused session costs a weight copy and primitive creation.
     var splitPath: CAMSplitPath? {
@@ -115,8 +118,8 @@ public final class CAMExplainer {
         let raw: Tensor
         switch method {
         case .scorecam:
-            raw = try ScoreCAM(batchSize: scoreCAMBatchSize).rawCAM(input: x, activations: acts, targets: classes) { b in
-                try self.applyHead(self.scoringForward?(b) ?? self.executor.forward(b).output)
+            raw = try ScoreCAM(batchSize: scoreCAMBatchSize, maxChannels: scoreCAMChannels).rawCAM(input: x, activations: acts, targets: classes) { b in
+                try self.applyHead(self.scoreFeatures(b))
             }
         default:
             var grads: Tensor?
@@ -127,6 +130,17 @@ public final class CAMExplainer {
         }
         return Result(classes: classes, logits: logits,
                       maps: CAMImage.postprocess(raw: raw, height: x.shape[2], width: x.shape[3]))
+    }
+
+    /// Features of Score-CAM's masked inputs: the injected forward, else the fused session (made on
+    /// first use: it costs a weight copy and primitive creation), else the Executor.
+    func scoreFeatures(_ b: Tensor) throws -> Tensor {
+        if let scoringForward { return try scoringForward(b) }
+        guard useFastPath else { return try executor.forward(b).output }
+        if scoringSession.map({ $0.batchSize < b.shape[0] }) ?? true {
+            scoringSession = try InferenceSession(graph: graph, batchSize: max(scoreCAMBatchSize, b.shape[0]))
+        }
+        return try scoringSession!.run(b)
     }
 
     /// logits = features · Wᵀ + b.

@@ -3,10 +3,18 @@ import DiscernEngine
 
 /// Score-CAM (Wang et al.), as pytorch-grad-cam: each channel, upsampled (align-corners bilinear)
 /// and min-max scaled to [0,1], masks the input; the target's score on the masked input, softmaxed
-/// over channels, is the channel's weight. Costs C forwards per image, run in batches.
+/// over channels, is the channel's weight. Costs C forwards per image (or `maxChannels`), run
+/// `batchSize` masked inputs at a time; masks are made per batch, so memory stays at one batch of inputs (a 1280-channel layer
+/// of 224×224 masks would be 257 MB per image).
 public struct ScoreCAM: Sendable {
     public var batchSize: Int
-    public init(batchSize: Int = 16) { self.batchSize = max(1, batchSize) }
+    /// At most this many channels per image get a masked forward: those whose activation map varies the
+    /// most (Faster Score-CAM, Tabayashi 2020); the others get weight 0. nil: every channel (the original).
+    public var maxChannels: Int?
+    public init(batchSize: Int = 32, maxChannels: Int? = nil) {
+        self.batchSize = max(1, batchSize)
+        self.maxChannels = maxChannels.map { max(1, $0) }
+    }
 
     /// - input: [N,3,H,W]; activations: [N,C,h,w]; targets: one class index per image.
     /// - score: runs the model on a batch of masked inputs [B,3,H,W], returning logits [B,classes].
@@ -17,24 +25,37 @@ public struct ScoreCAM: Sendable {
         guard input.shape[0] == n, targets.count == n else {
             throw ExplainError.invalid("Score-CAM: \(n) activation maps but \(input.shape[0]) inputs and \(targets.count) targets")
         }
-        let ch = input.shape[1], H = input.shape[2], W = input.shape[3], plane = H * W
-        let masks = Self.masks(a, height: H, width: W)
+        let ch = input.shape[1], height = input.shape[2], width = input.shape[3], plane = height * width
+        let mapSize = a.shape[2] * a.shape[3]
         var weights = [Float](repeating: 0, count: n * c)
+        var batch = [Float](repeating: 0, count: min(batchSize, c) * ch * plane)
         for i in 0..<n {
-            let img = Array(input.data[(i * ch * plane)..<((i + 1) * ch * plane)])
+            let selected = channels(a, image: i)
             var scores = [Float]()
-            scores.reserveCapacity(c)
+            scores.reserveCapacity(selected.count)
             var start = 0
-            while start < c {
-                let b = min(batchSize, c - start)
-                var batch = [Float](repeating: 0, count: b * ch * plane)
-                for j in 0..<b {
-                    let m = (i * c + start + j) * plane
-                    for k in 0..<ch { for p in 0..<plane {
-                        batch[(j * ch + k) * plane + p] = img[k * plane + p] * masks.data[m + p]
-                    } }
+            while start < selected.count {
+                let b = min(batchSize, selected.count - start)
+                var maps = [Float]()
+                maps.reserveCapacity(b * mapSize)
+                for k in selected[start ..< start + b] {
+                    let first = (i * c + k) * mapSize
+                    maps.append(contentsOf: a.data[first ..< first + mapSize])
                 }
-                let logits = try score(Tensor(shape: [b, ch, H, W], data: batch))
+                let masks = Self.masks(Tensor(shape: [b, a.shape[2], a.shape[3]], data: maps), height: height, width: width)
+                input.data.withUnsafeBufferPointer { image in
+                    masks.data.withUnsafeBufferPointer { mask in
+                        batch.withUnsafeMutableBufferPointer { out in
+                            for j in 0..<b { for k in 0..<ch {
+                                let o = (j * ch + k) * plane, s = (i * ch + k) * plane, m = j * plane
+                                for p in 0..<plane { out[o + p] = image[s + p] * mask[m + p] }
+                            } }
+                        }
+                    }
+                }
+                let masked = Tensor(shape: [b, ch, height, width], data: b * ch * plane == batch.count
+                                    ? batch : Array(batch[0 ..< b * ch * plane]))
+                let logits = try score(masked)
                 guard logits.rank == 2, logits.shape[0] == b, targets[i] >= 0, targets[i] < logits.shape[1] else {
                     throw ExplainError.invalid("Score-CAM: model returned \(logits.shape) for target \(targets[i])")
                 }
@@ -42,14 +63,29 @@ public struct ScoreCAM: Sendable {
                 start += b
             }
             let mx = scores.max() ?? 0
-            let e = scores.map { Double($0 - mx).exp() }
+            let e = scores.map { Foundation.exp(Double($0 - mx)) }
             let z = e.reduce(0, +)
-            for k in 0..<c { weights[i * c + k] = Float(e[k] / z) }
+            for (j, k) in selected.enumerated() { weights[i * c + k] = Float(e[j] / z) }
         }
         return CAMMath.weightedSum(a, weights: weights)
     }
 
-    /// Each activation channel upsampled to H×W and min-max scaled: [N,C,H,W].
+    /// The channels of image `i` that get a masked forward, in channel order: all, or the `maxChannels`
+    /// with the largest spatial variance of their activation map (ties: the lower channel).
+    func channels(_ a: Tensor, image i: Int) -> [Int] {
+        let c = a.shape[1], mapSize = a.shape[2] * a.shape[3]
+        guard let limit = maxChannels, limit < c else { return Array(0..<c) }
+        let variance: [Double] = (0..<c).map { k in
+            let first = (i * c + k) * mapSize
+            let values = a.data[first ..< first + mapSize].map(Double.init)
+            let mean = values.reduce(0, +) / Double(mapSize)
+            return values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) }
+        }
+        let ranked = (0..<c).sorted { variance[$0] != variance[$1] ? variance[$0] > variance[$1] : $0 < $1 }
+        return ranked.prefix(limit).sorted()
+    }
+
+    /// Each activation channel upsampled to height×width and min-max scaled: [..., height, width].
     static func masks(_ a: Tensor, height: Int, width: Int) -> Tensor {
         var up = CAMImage.resize(a, height: height, width: width, alignCorners: true)
         let plane = height * width
@@ -64,8 +100,4 @@ public struct ScoreCAM: Sendable {
         }
         return up
     }
-}
-
-private extension Double {
-    func exp() -> Double { Foundation.exp(self) }
 }

@@ -48,9 +48,10 @@ public enum BenchRunner {
         return try VisionBenchmark.runCommand(pathsFile: pathsFile, modes: modes, fastDecode: fast).map(\.json)
     }
 
-    /// Grad-CAM cost (random weights, one 224×224 image) against a forward of the same autograd executor
-    /// and against the fused inference session used for features.
-    public static func cam(_ kind: BackboneKind, method: String, repeats: Int) throws -> String {
+    /// A CAM method's cost (random weights, one 224×224 image, median of `repeats`) against a forward of
+    /// the autograd executor and against the fused inference session used for features. Score-CAM's
+    /// masked forwards run on a fused session in batches, as in `explain` and `run`.
+    public static func cam(_ kind: BackboneKind, method: String, repeats: Int, scoreCAMChannels: Int? = nil) throws -> String {
         let backbone = try Backbone.build(kind, weights: nil)
         guard let m = CAMMethod(name: method) else { throw KitError.invalid("unknown CAM method '\(method)'") }
         var rng = SystemRandomNumberGenerator()
@@ -58,6 +59,7 @@ public enum BenchRunner {
                        data: (0..<(3 * backbone.inputSize * backbone.inputSize)).map { _ in Float.random(in: -1...1, using: &rng) })
         let head = LinearParams(weight: Tensor(repeating: 0.01, shape: [2, backbone.featureCount]), bias: Tensor(zeros: [2]))
         let explainer = try CAMExplainer(backbone: backbone, head: head, method: m)
+        explainer.scoreCAMChannels = scoreCAMChannels
         let t = try CAMBenchmark.measure(explainer, input: x, repeats: repeats)
         let session = try InferenceSession(graph: backbone.graph, batchSize: 1)
         _ = try session.run(x)
@@ -68,8 +70,9 @@ public enum BenchRunner {
             fast.append(Double(DispatchTime.now().uptimeNanoseconds - s) / 1e9)
         }
         let f = fast.sorted()[fast.count / 2]
-        return String(format: "%@ %@ at %@: %@; fused forward %.1f ms -> %.2f× a fused forward",
-                      kind.rawValue, m.rawValue, explainer.layer, t.description, f * 1e3, t.camSeconds / max(f, 1e-12))
+        return String(format: "%@ %@ at %@: %.1f ms/image; %@; fused forward %.1f ms -> %.2f× a fused forward; isa %@",
+                      kind.rawValue, m.rawValue, explainer.layer, t.camSeconds * 1e3, t.description, f * 1e3,
+                      t.camSeconds / max(f, 1e-12), CPUKernels.isaName)
     }
 
     public static func json(_ line: Line) throws -> String {

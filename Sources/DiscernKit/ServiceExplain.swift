@@ -5,8 +5,8 @@ import DiscernExplain
 
 extension DiscernModelService {
     /// One image's CAM at the photo's resolution, its overlay, and (for gradient methods) guided backprop.
-    func explainImage(_ img: RGBImage, name: String, method: String, layer: String?, className: String?)
-        throws -> (Explanation, CAMMaps, Tensor?) {
+    func explainImage(_ img: RGBImage, name: String, method: String, layer: String?, className: String?,
+                      scoreCAMChannels: Int? = nil) throws -> (Explanation, CAMMaps, Tensor?) {
         guard let m = CAMMethod(name: method) else {
             throw ServiceError.badRequest("unknown method '\(method)' (use \(CAMMethod.allCases.map(\.rawValue).joined(separator: ", ")))")
         }
@@ -15,7 +15,10 @@ extension DiscernModelService {
         do {
             explainer = try CAMExplainer(backbone: backbone, head: LinearParams(weight: model.head.weight, bias: model.head.bias), layer: layer, method: m)
         } catch let e as EngineError { throw ServiceError.badRequest("\(e)") }
+        // Score-CAM's masked forwards share the service's fused session (no second weight copy per request).
         explainer.scoringForward = { [session] in try session.run($0) }
+        explainer.scoreCAMBatchSize = session.batchSize
+        explainer.scoreCAMChannels = scoreCAMChannels
         var target = CAMTarget.predicted
         if let c = className {
             do { target = try CAMTarget.named(c, classes: classes) } catch { throw ServiceError.badRequest("\(error)") }
@@ -41,9 +44,12 @@ extension DiscernModelService {
     }
 
     /// `discern explain`: writes <name>.cam.png, .cam.npy, .cam-feature.npy, .guided.png, .guided-cam.png into `out`.
-    public func explainFile(_ path: String, method: String, layer: String?, className: String?, out: String) throws -> Explanation {
+    /// scoreCAMChannels: Score-CAM's masked forwards (the most varying channels); nil = every channel.
+    public func explainFile(_ path: String, method: String, layer: String?, className: String?, out: String,
+                            scoreCAMChannels: Int? = nil) throws -> Explanation {
         let img = try ImageCodec.decodeFile(path, maxPixels: maxPixels)
-        let (e, maps, guided) = try explainImage(img, name: path, method: method, layer: layer, className: className)
+        let (e, maps, guided) = try explainImage(img, name: path, method: method, layer: layer, className: className,
+                                                 scoreCAMChannels: scoreCAMChannels)
         let name = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
         _ = try ExplanationWriter.write(name: name, to: URL(fileURLWithPath: out), original: img,
                                         camInput: maps.input, camFeature: maps.feature, guided: guided)

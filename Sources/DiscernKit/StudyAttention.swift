@@ -23,6 +23,8 @@ public struct AttentionOutcome: Sendable {
     public var outputFolder: String
     /// Explaining time over forward time for one batch (a Grad-CAM costs about one forward).
     public var costRatio: Double?
+    /// Score-CAM only: the masked forwards per image (nil: every channel of the layer).
+    public var scoreCAMChannels: Int?
 
     /// Errors scoring above this are the study's "apparent" errors; below, "understandable".
     static let apparentSplit = 0.7
@@ -33,6 +35,7 @@ public struct AttentionOutcome: Sendable {
         }
         let explainer = try CAMExplainer(backbone: backbone, head: LinearParams(weight: head.weight, bias: head.bias),
                                          layer: options.camLayer, method: method)
+        explainer.scoreCAMChannels = options.scoreCAMChannels
         let rows = o.test.table!.rows
         let dir = try out.folder("explain")
         let s = backbone.inputSize
@@ -95,7 +98,8 @@ public struct AttentionOutcome: Sendable {
         return AttentionOutcome(method: method.rawValue, layer: explainer.layer, threshold: options.attentionThreshold, areas: areas,
                                 confidences: confidences, correct: rows.map(\.correct), analysis: analysis, errorCells: cells,
                                 outputFolder: dir.path,
-                                costRatio: forwardSeconds > 0 ? explainSeconds / Double(rows.count) / forwardSeconds : nil)
+                                costRatio: forwardSeconds > 0 ? explainSeconds / Double(rows.count) / forwardSeconds : nil,
+                                scoreCAMChannels: method == .scorecam ? explainer.scoreCAMChannels : nil)
     }
 
     func metrics() throws -> [String: Any] {
@@ -106,6 +110,7 @@ public struct AttentionOutcome: Sendable {
         if let c = analysis.apparentVsUnderstandable { m["apparent_vs_understandable"] = ["u": c.u, "p": c.p, "exact": c.exact] }
         if let c = analysis.errorsVsCorrect { m["errors_vs_correct"] = ["u": c.u, "p": c.p, "exact": c.exact] }
         if let r = costRatio { m["cost_vs_forward"] = r }
+        if method == CAMMethod.scorecam.rawValue { m["score_cam_channels"] = scoreCAMChannels.map { $0 as Any } ?? "all" }
         return m
     }
 }

@@ -39,6 +39,8 @@ public struct StudyOptions: Sendable {
     public var checkpointAccuracy: Double? = 0.95
     public var camMethod = "gradcam"
     public var camLayer: String?
+    /// Score-CAM's masked forwards per test image (the most varying channels); nil = every channel.
+    public var scoreCAMChannels: Int? = 256
     public var attentionThreshold = 0.5
     public var explain = true
     /// Decode JPEGs at least twice the input size at a reduced scale (libjpeg-turbo): faster on large photos,

@@ -22,7 +22,9 @@ struct Bench: ParsableCommand {
     @Option(help: "With --vision: eval (decode + Resize + Normalize), train (the study's augmentation) or both.") var mode = "both"
     @Flag(help: "With --vision: libjpeg-turbo scaled decoding of large JPEGs.") var fast = false
     @Flag(help: "JSON output.") var json = false
-    @Option(help: "Time a CAM method (e.g. gradcam) against forward passes instead.") var cam: String?
+    @Option(help: "Time a CAM method (e.g. gradcam, scorecam) on one image against forward passes instead.") var cam: String?
+    @Option(help: "With --cam scorecam: masked forwards for the N most varying channels; 0 = every channel.")
+    var scoreCamChannels = 0
 
     func run() throws {
         if vision {
@@ -32,7 +34,8 @@ struct Bench: ParsableCommand {
             return
         }
         if let method = cam {
-            print(try BenchRunner.cam(backbone, method: method, repeats: max(3, iterations)))
+            print(try BenchRunner.cam(backbone, method: method, repeats: max(3, iterations),
+                                      scoreCAMChannels: scoreCamChannels > 0 ? scoreCamChannels : nil))
             return
         }
         let options = InferenceOptions(precision: precision, layout: layout, convolution: convolution, streams: streams)

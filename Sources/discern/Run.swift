@@ -11,12 +11,19 @@ struct Run: ParsableCommand {
     @Option(help: "CAM method for the explanations.") var camMethod = "gradcam"
     @Option(help: "Layer for the CAMs (module path; default: the last block of the last stage).") var camLayer: String?
     @Option(help: "Attention area = fraction of the image where the normalised CAM is at least this.") var attentionThreshold = 0.5
+    @Option(help: "Score-CAM's masked forwards per test image: the N most varying channels (Faster Score-CAM); 0 = every channel.")
+    var scoreCamChannels = 256
     @Flag(help: "Skip the Grad-CAM section.") var noExplain = false
+
+    func validate() throws {
+        guard scoreCamChannels >= 0 else { throw ValidationError("--score-cam-channels must be 0 or more") }
+    }
 
     func run() throws {
         var o = training.studyOptions()
         o.unknown = unknown; o.shifted = shifted; o.camMethod = camMethod; o.camLayer = camLayer; o.attentionThreshold = attentionThreshold
         o.explain = !noExplain
+        o.scoreCAMChannels = scoreCamChannels > 0 ? scoreCamChannels : nil
         let outcome = try Study(options: o).run()
         print("report: \(o.out)/report.html")
         print(String(format: "test accuracy %.4f; model %@", outcome.test.table?.accuracy ?? 0, outcome.modelPath))

@@ -36,13 +36,20 @@ final class EndToEndTests: XCTestCase {
 
     func testScoreCAM() throws {
         let (f, g, head, x) = try setup()
-        let r = try CAMExplainer(graph: g, head: head, layer: "layer2.1", method: .scorecam).explain(x)
-        assertClose(r.maps.input, try f.t("pred.scorecam.input"), 1e-4, "scorecam")
-        // An injected scoring forward is used for the masked inputs (32 channels → 2 batches per image).
+        // By default the masked inputs run on a fused session; the reference path runs them on the Executor.
+        let fused = try CAMExplainer(graph: g, head: head, layer: "layer2.1", method: .scorecam)
+        assertClose(try fused.explain(x).maps.input, try f.t("pred.scorecam.input"), 1e-4, "scorecam")
+        XCTAssertNotNil(fused.scoringSession, "Score-CAM's masked forwards ran on the fused session")
+        let reference = try CAMExplainer(graph: g, head: head, layer: "layer2.1", method: .scorecam)
+        reference.useFastPath = false
+        assertClose(try reference.explain(x).maps.input, try f.t("pred.scorecam.input"), 1e-4, "scorecam, executor")
+        XCTAssertNil(reference.scoringSession)
+        // An injected scoring forward is used for the masked inputs (32 channels → 2 batches of 16 per image).
         let other = Executor(graph: g)
         var calls = 0
         let ex = try CAMExplainer(graph: g, head: head, layer: "layer2.1", method: .scorecam)
         ex.scoringForward = { calls += 1; return try other.forward($0).output }
+        ex.scoreCAMBatchSize = 16
         assertClose(try ex.explain(x).maps.input, try f.t("pred.scorecam.input"), 1e-4, "scorecam, injected forward")
         XCTAssertEqual(calls, 4)
     }

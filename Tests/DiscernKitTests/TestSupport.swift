@@ -43,17 +43,35 @@ enum TestPaths {
         return (root, unk)
     }
 
-    /// Runs the CLI; returns exit status, stdout and stderr.
+    /// Runs the CLI (with `environment` added to this process's); returns exit status, stdout and stderr.
     @discardableResult
-    static func run(_ args: [String]) throws -> (status: Int32, out: String, err: String) {
-        let bin = try binary
+    static func run(_ args: [String], environment: [String: String] = [:])
+        throws -> (status: Int32, out: String, err: String) {
+        try execute(try binary, args, environment: environment)
+    }
+
+    /// Runs a program to its end, reading its output and error streams concurrently (no pipe deadlock).
+    static func execute(_ program: URL, _ args: [String], environment: [String: String] = [:])
+        throws -> (status: Int32, out: String, err: String) {
         let p = Process()
-        p.executableURL = bin
+        p.executableURL = program
         p.arguments = args
+        if !environment.isEmpty {
+            p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
         let o = Pipe(), e = Pipe()
         p.standardOutput = o; p.standardError = e
         try p.run()
-        let od = o.fileHandleForReading.readDataToEndOfFile(), ed = e.fileHandleForReading.readDataToEndOfFile()
+        nonisolated(unsafe) var ed = Data()
+        let done = NSCondition()
+        nonisolated(unsafe) var finished = false
+        let reader = Thread {
+            let d = e.fileHandleForReading.readDataToEndOfFile()
+            done.lock(); ed = d; finished = true; done.signal(); done.unlock()
+        }
+        reader.start()
+        let od = o.fileHandleForReading.readDataToEndOfFile()
+        done.lock(); while !finished { done.wait() }; done.unlock()
         p.waitUntilExit()
         return (p.terminationStatus, String(decoding: od, as: UTF8.self), String(decoding: ed, as: UTF8.self))
     }
