@@ -8,6 +8,8 @@ import DiscernVision
 /// view, seed) matches; it is written atomically, so a kill never leaves a partial one.
 struct FeatureCacheFile {
     let dir: URL
+    /// `train --features`: the joined shard files; every extraction must then come from them.
+    var shards: [String: (key: String, set: FeatureSet)]?
 
     static func key(_ samples: [ImageFolder.Sample], transform: FeatureView, view: Int, seed: UInt64, extractor: FeatureExtractor,
                     weights: String) -> String {
@@ -54,6 +56,19 @@ extension FeatureExtractor {
                  cache: FeatureCacheFile?, name: String, weights: String) throws -> FeatureSet {
         guard let cache else { return try extract(samples, transform: transform, view: view, seed: seed, title: title) }
         let key = FeatureCacheFile.key(samples, transform: transform, view: view, seed: seed, extractor: self, weights: weights)
+        if let shards = cache.shards {
+            guard let joined = shards[name] else {
+                throw KitError.invalid("the --features files have no '\(name)' extraction: make them with the options " +
+                                       "given to train (--augment-views, --shift-copies, --validation-fraction)")
+            }
+            guard joined.key == key else {
+                throw KitError.invalid("the --features files' '\(name)' was extracted with other options or images than " +
+                                       "this train: give discern features the same --data, --weights, --seed, " +
+                                       "--batch-size, --precision and --fast-decode")
+            }
+            Study.log("\(title): \(joined.set.count) images from the --features files")
+            return joined.set
+        }
         if let hit = cache.load(name, key: key) {
             Study.log("\(title): \(hit.count) images from the cache of an earlier attempt")
             return hit

@@ -57,26 +57,36 @@ public final class FeatureExtractor: @unchecked Sendable {
 
     public func extract(_ samples: [ImageFolder.Sample], transform kind: FeatureView, view: Int = 0, seed: UInt64 = 0,
                         title: String) throws -> FeatureSet {
+        try extract(samples, transform: kind, view: view, seed: seed, batches: nil, title: title).set
+    }
+
+    /// Features of the listed batches only (nil = all): each batch holds the images, and draws the augmentation,
+    /// it holds in a whole extraction, so the shards of `discern features` together give exactly its result.
+    /// `positions` are the rows' indices in `samples`.
+    func extract(_ samples: [ImageFolder.Sample], transform kind: FeatureView, view: Int, seed: UInt64, batches: [Int]?,
+                 title: String) throws -> (set: FeatureSet, positions: [Int]) {
         let options = BatchLoader.Options(batchSize: batchSize, seed: seed, shuffle: false, prefetch: 2,
                                           fastDecode: fastDecode, fastDecodeSize: backbone.inputSize,
                                           mean: backbone.normalization.mean, std: backbone.normalization.std)
         let loader = try BatchLoader(samples: samples, transform: transform(kind), options: options)
-        let progress = Progress(title, total: samples.count)
+        let list = batches ?? Array(0 ..< loader.batchCount())
+        func size(_ b: Int) -> Int { min((b + 1) * batchSize, samples.count) - b * batchSize }
+        let progress = Progress(title, total: list.map(size).reduce(0, +))
         var data = [Float](); data.reserveCapacity(samples.count * backbone.featureCount)
-        var labels: [Int] = [], paths: [String] = []
-        for batch in loader.epoch(view) {
+        var labels: [Int] = [], paths: [String] = [], positions: [Int] = []
+        for batch in loader.epoch(view, batches: list) {
             if batch.labels.count > 0 {
                 let f = try session.run(batch.images)
                 data.append(contentsOf: f.data)
-                labels += batch.labels; paths += batch.paths
+                labels += batch.labels; paths += batch.paths; positions += batch.positions
             }
             // Count the images the batch was meant to hold, skipped ones included.
-            let lo = batch.index * batchSize
-            progress.advance(min(lo + batchSize, samples.count) - lo)
+            progress.advance(size(batch.index))
         }
         if let failure = loader.failure { throw KitError.invalid("\(title): \(failure)") }
         progress.finish()
-        return FeatureSet(features: Tensor(shape: [labels.count, backbone.featureCount], data: data),
-                          labels: labels, paths: paths, skipped: loader.skipped)
+        let set = FeatureSet(features: Tensor(shape: [labels.count, backbone.featureCount], data: data),
+                             labels: labels, paths: paths, skipped: loader.skipped)
+        return (set, positions)
     }
 }

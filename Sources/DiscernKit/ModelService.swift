@@ -78,16 +78,37 @@ public final class DiscernModelService: PredictionService, @unchecked Sendable {
     public func predict(images: [RGBImage], names: [String], score: String? = nil, threshold: Double? = nil) throws -> [Prediction] {
         guard !images.isEmpty else { return [] }
         let (logits, features) = try forward(images)
+        return try predictions(logits: logits, features: features, names: names, score: score, threshold: threshold)
+    }
+
+    /// Predictions for a batch already decoded and made into the test-time tensor ([n, 3, s, s], n ≤ batchSize).
+    /// Every image's numbers are those it gets in any other batch: a lone image runs beside a copy of itself, so it
+    /// takes the per-image inference streams like the others, and the head runs one row at a time (BLAS may add a
+    /// row's products in another order depending on how many rows share the call).
+    public func predict(batch x: Tensor, names: [String], score: String? = nil, threshold: Double? = nil) throws -> [Prediction] {
+        let n = x.shape[0]
+        let lone = n == 1 && session.batchSize > 1
+        var features = try session.run(lone ? Tensor.concatBatch([x, x]) : x)
+        let width = features.shape[1]
+        if lone { features = Tensor(shape: [1, width], data: Array(features.data[0 ..< width])) }
+        let logits = Tensor.concatBatch(try (0 ..< n).map { i in
+            try model.head.logits(Tensor(shape: [1, width], data: Array(features.data[i * width ..< (i + 1) * width])))
+        })
+        return try predictions(logits: logits, features: features, names: names, score: score, threshold: threshold)
+    }
+
+    func predictions(logits: Tensor, features: Tensor, names: [String], score: String?, threshold: Double?) throws
+        -> [Prediction] {
         let probs = Softmax.probabilities(logits)
         let c = logits.shape[1], classes = model.metadata.classes
         var all: [String: [Double]] = [:]
         if let d = model.detector { all = try d.allScores(logits: try Matrix(logits), features: try Matrix(features)) }
-        else { all["msp"] = (0..<images.count).map { Double(probs.data[$0 * c ..< ($0 + 1) * c].max() ?? 0) } }
+        else { all["msp"] = (0..<names.count).map { Double(probs.data[$0 * c ..< ($0 + 1) * c].max() ?? 0) } }
         let used = try rule(score: score, threshold: threshold)
         for t in used.thresholds where all[t.score] == nil {
             throw KitError.invalid("score '\(t.score)' is not available in this model (it has: \(all.keys.sorted().joined(separator: ", ")))")
         }
-        return (0..<images.count).map { i in
+        return (0..<names.count).map { i in
             let p = Array(probs.data[i * c ..< (i + 1) * c]), l = Array(logits.data[i * c ..< (i + 1) * c])
             let best = p.indices.max { p[$0] < p[$1] } ?? 0
             let ood = all.mapValues { $0[i] }

@@ -102,7 +102,7 @@ extension Study {
         guard !data.validation.isEmpty, options.shiftCopies > 0 else { return nil }
         var sets: [FeatureSet] = []
         for k in 0..<options.shiftCopies {
-            sets.append(try trained.extractor.extract(data.validation, transform: .shifted, view: k, seed: options.seed ^ 0x5417F7,
+            sets.append(try trained.extractor.extract(data.validation, transform: .shifted, view: k, seed: options.seed ^ Study.shiftSeed,
                                                       title: "shifted held-out copies \(k + 1)/\(options.shiftCopies)",
                                                       cache: trained.cache, name: "shifted-validation\(k)", weights: trained.weightsFile))
         }

@@ -48,6 +48,8 @@ public struct StudyOptions: Sendable {
     public var fastDecode = false
     /// Continue an interrupted run in `out`: finished feature extractions are read back from `out/cache`.
     public var resume = false
+    /// `train --features`: files of `discern features` shards to train from instead of extracting.
+    public var featureFiles: [String] = []
 
     public init(data: String) { self.data = data }
 }

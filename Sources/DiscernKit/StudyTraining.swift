@@ -54,6 +54,12 @@ extension Study {
                                   history: TrainingHistory(), seconds: 0, checkpoints: [], options: options,
                                   trainCount: data.train.count, validationCount: data.validation.count,
                                   cache: FeatureCacheFile(dir: try out.folder("cache")))
+        if !options.featureFiles.isEmpty {
+            guard options.augmentViews > 0 else {
+                throw KitError.invalid("--features needs cached augmented views: --augment-views must be at least 1")
+            }
+            pending.cache?.shards = try FeatureShardFile.join(options.featureFiles, batchSize: options.batchSize)
+        }
         let checkpointDir = try out.folder("checkpoints")
         var checkpoints: [String] = []
         // Like the study, each epoch whose running accuracy passes the mark overwrites one checkpoint

@@ -64,12 +64,28 @@ private func tile<T: BinaryFloatingPoint & SIMDScalar>(
         } }
         return
     }
+    // Edge tiles add in the 4×2 tile's order, so a row's result does not depend on where it falls in A: a query
+    // scored alone or among others (one shard of a batch job, or the whole job) gets the same bits.
     for ii in 0..<mi {
         for jj in 0..<nj {
-            let d = dot(a + ii * lda, b + jj * ldb, k)
+            let d = tileOrderDot(a + ii * lda, b + jj * ldb, k)
             if accumulate { c[ii * ldc + jj] += d } else { c[ii * ldc + jj] = d }
         }
     }
+}
+
+/// One element of the 4×2 tile: a SIMD4 accumulator over blocks of 4, its sum, then the tail in order.
+@inline(__always)
+private func tileOrderDot<T: BinaryFloatingPoint & SIMDScalar>(_ a: UnsafePointer<T>, _ b: UnsafePointer<T>, _ k: Int) -> T {
+    var s = SIMD4<T>()
+    var p = 0
+    while p + 4 <= k {
+        s += load4(a + p) * load4(b + p)
+        p += 4
+    }
+    var r = s.sum()
+    while p < k { r += a[p] * b[p]; p += 1 }
+    return r
 }
 
 @inline(__always)

@@ -32,6 +32,8 @@ public final class BatchLoader: @unchecked Sendable {
         public let labels: [Int]
         public let paths: [String]
         public let index: Int        // batch number within the epoch
+        /// Each image's position in the epoch order (its sample index when not shuffled).
+        public let positions: [Int]
     }
 
     public let samples: [ImageFolder.Sample]
@@ -114,7 +116,7 @@ public final class BatchLoader: @unchecked Sendable {
         }
         let good = (0 ..< images.count).filter { images[$0] != nil }
         guard let first = good.first.map({ images[$0]! }) else {
-            return Batch(images: Tensor(zeros: [0, 3, 0, 0]), labels: [], paths: [], index: b)
+            return Batch(images: Tensor(zeros: [0, 3, 0, 0]), labels: [], paths: [], index: b, positions: [])
         }
         for k in good where images[k]!.width != first.width || images[k]!.height != first.height {
             throw VisionError.invalidArgument("batch images differ in size (\(first.width)x\(first.height) vs " +
@@ -130,12 +132,18 @@ public final class BatchLoader: @unchecked Sendable {
         }
         return Batch(images: Tensor(shape: [good.count, 3, first.height, first.width], data: data),
                      labels: good.map { samples[order[lo + $0]].label }, paths: good.map { samples[order[lo + $0]].path },
-                     index: b)
+                     index: b, positions: good.map { lo + $0 })
     }
 
     /// The batches of one epoch, produced on a background queue up to `prefetch` ahead.
     public func epoch(_ e: Int) -> AnySequence<Batch> {
-        AnySequence { Prefetcher(loader: self, epoch: e) }
+        AnySequence { Prefetcher(loader: self, epoch: e, batches: Array(0 ..< self.batchCount(epoch: e))) }
+    }
+
+    /// Only the listed batches of epoch `e`, in the given order: each is exactly the batch the whole epoch would
+    /// hold at that number (same images, same augmentation draws), so a shard of batches reproduces its part.
+    public func epoch(_ e: Int, batches: [Int]) -> AnySequence<Batch> {
+        AnySequence { Prefetcher(loader: self, epoch: e, batches: batches) }
     }
 
     func epochStarted() { lock.withLock { failureMessage = nil; epochImages = 0; epochSeconds = 0; epochStart = Date() } }

@@ -13,16 +13,16 @@ final class Prefetcher: IteratorProtocol {
     private let loader: BatchLoader
     private let state = State()
     private var finished = false
-    private let count: Int
+    private let lastBatch: Int?
 
-    init(loader: BatchLoader, epoch: Int) {
+    init(loader: BatchLoader, epoch: Int, batches: [Int]) {
         self.loader = loader
         let order = loader.order(epoch: epoch)
-        count = loader.batchCount(epoch: epoch)
+        lastBatch = batches.last
         loader.epochStarted()
-        let limit = max(loader.options.prefetch, 1), total = count, st = state
+        let limit = max(loader.options.prefetch, 1), st = state
         DispatchQueue.global(qos: .userInitiated).async {
-            for b in 0 ..< total {
+            for b in batches {
                 st.cond.lock()
                 while st.ready.count >= limit && !st.cancelled { st.cond.wait() }
                 let stop = st.cancelled
@@ -60,7 +60,7 @@ final class Prefetcher: IteratorProtocol {
         state.cond.unlock()
         switch r {
         case let .success(batch):
-            loader.delivered(batch.labels.count, last: batch.index == count - 1)
+            loader.delivered(batch.labels.count, last: batch.index == lastBatch)
             return batch
         case let .failure(error):
             loader.failed("\(error)")

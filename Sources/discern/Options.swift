@@ -26,7 +26,8 @@ struct TrainingOptions: ParsableArguments {
     @Option(help: "Augmented views per training image computed once and cached; 0 = fresh augmentation every epoch (the study's way, slower).")
     var augmentViews = 5
     @Option(help: "Seed for shuffling, augmentation, the split and the head's initialisation.") var seed: UInt64 = 0
-    @Option(help: "Output folder.") var out = "runs/study"
+    static let defaultOut = "runs/study"
+    @Option(help: "Output folder (for features: the features file).") var out = TrainingOptions.defaultOut
     @Flag(help: "Overwrite an earlier run in --out.") var force = false
     @Flag(help: "Continue an interrupted run in --out: finished feature extractions are reused, the rest is done.") var resume = false
     @Option(help: "Inference precision for the frozen backbone: fp32 or bf16.") var precision: Precision = .fp32

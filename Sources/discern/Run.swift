@@ -34,11 +34,34 @@ struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Train the head (and calibrate the rejection threshold) and write a self-contained model file.")
     @OptionGroup var training: TrainingOptions
+    @Option(parsing: .upToNextOption,
+            help: "Train from these files of discern features (every shard's, made with the same options) instead of extracting.")
+    var features: [String] = []
 
     func run() throws {
         var o = training.studyOptions()
         o.explain = false
+        o.featureFiles = features
         let path = try Study(options: o).train()
         print("model: \(path)")
+    }
+}
+
+struct Features: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Extract the backbone features train needs (augmented views included) for one shard; train --features joins them.",
+        discussion: """
+            Give the same training options as to train (--data, --seed, --augment-views, --shift-copies, --batch-size...). \
+            --out is the shard's features file. --shard I/N takes the batches b with b % N == I of every extraction; \
+            by default it is JOB_COMPLETION_INDEX/JOB_COMPLETIONS of a Kubernetes Indexed Job.
+            """)
+    @OptionGroup var training: TrainingOptions
+    @Option(help: "Extract shard I of N (I/N); default: JOB_COMPLETION_INDEX/JOB_COMPLETIONS when set.") var shard: String?
+
+    func run() throws {
+        guard training.out != TrainingOptions.defaultOut else { throw ValidationError("give --out FILE for the features") }
+        let shard = try Shard.resolve(self.shard)
+        let rows = try Study(options: training.studyOptions()).extractFeatures(shard: shard, to: training.out)
+        print("features: \(training.out) (shard \(shard), \(rows) rows)")
     }
 }
