@@ -45,11 +45,14 @@ enum TestPaths {
 
     /// Runs the CLI; returns exit status, stdout and stderr.
     @discardableResult
-    static func run(_ args: [String]) throws -> (status: Int32, out: String, err: String) {
-        let bin = try binary
+    static func run(_ args: [String], executable: URL? = nil, directory: URL? = nil,
+                    environment: [String: String]? = nil) throws -> (status: Int32, out: String, err: String) {
+        let bin = try executable ?? binary
         let p = Process()
         p.executableURL = bin
         p.arguments = args
+        if let directory { p.currentDirectoryURL = directory }
+        if let environment { p.environment = environment }
         let o = Pipe(), e = Pipe()
         p.standardOutput = o; p.standardError = e
         try p.run()
