@@ -14,7 +14,8 @@ final class LiteVariantsTests: XCTestCase {
     static func reference(_ name: String) throws -> SafeTensors.File {
         let file = dir.appendingPathComponent(name)
         if !FileManager.default.fileExists(atPath: file.path) {
-            _ = try TestEnvironment.lite1Weights(), try TestEnvironment.lite2Weights()
+            _ = try TestEnvironment.lite1Weights()
+            _ = try TestEnvironment.lite2Weights()
             let python = try TestEnvironment.torchPython()
             let script = Fixtures.repo.appendingPathComponent("tools/make_lite_reference.py").path
             guard ResNet50TorchTests.run(python, [script, dir.path]) == 0 else {
