@@ -17,10 +17,13 @@ def datasets(require="cats-and-dogs"):
 
 
 def weight_file(name):
-    """$DISCERN_WEIGHTS/name, else <repo>/weights/name; exits with a clear message when absent."""
-    folder = os.environ.get("DISCERN_WEIGHTS") or os.path.join(REPO, "weights")
-    path = os.path.abspath(os.path.join(folder, name))
-    if not os.path.isfile(path):
-        sys.exit(f"weights not found: {path} "
-                 "(run scripts/fetch-weights, or set DISCERN_WEIGHTS to the folder holding it)")
-    return path
+    """$DISCERN_WEIGHTS/name, else ~/.cache/discern/weights/name (scripts/fetch-weights), else <repo>/weights/name;
+    exits with a clear message when absent."""
+    env = os.environ.get("DISCERN_WEIGHTS")
+    user = env or os.path.join(os.path.expanduser("~"), ".cache", "discern", "weights")
+    for folder in (user, os.path.join(REPO, "weights")):
+        path = os.path.abspath(os.path.join(folder, name))
+        if os.path.isfile(path):
+            return path
+    sys.exit(f"weights not found: {name} in {user} or {os.path.join(REPO, 'weights')} "
+             "(run scripts/fetch-weights --backbones lite0,lite1,lite2, or set DISCERN_WEIGHTS to the folder holding it)")

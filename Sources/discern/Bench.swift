@@ -7,7 +7,8 @@ import DiscernEngine
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Time the backbone forward pass (random weights) or the image pipeline; tools/bench/ runs onnxruntime/PIL beside it.")
-    @Option(help: "Backbone.") var backbone: BackboneKind = .efficientnetLite0
+    @Option(help: "Backbone: \(BackboneKind.allValueStrings.joined(separator: ", ")).")
+    var backbone: BackboneKind = .efficientnetLite0
     @Option(help: "Batch size.") var batch = 32
     @Option(help: "Timed iterations (after one warm-up).") var iterations = 10
     @Option(help: "fp32 or bf16.") var precision: Precision = .fp32

@@ -6,8 +6,9 @@ import DiscernModels
 struct Classify: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "ImageNet top-k of images with a pretrained backbone.")
     @Argument(help: "Image files.") var images: [String]
-    @Option(help: "Backbone.") var backbone: BackboneKind = .efficientnetLite0
-    @Option(help: "Weight file (default: the known file name in weights/).") var weights: String?
+    @Option(help: "Backbone: \(BackboneKind.allValueStrings.joined(separator: ", ")).")
+    var backbone: BackboneKind = .efficientnetLite0
+    @Option(help: "Weight file (default: the known file in ~/.cache/discern/weights).") var weights: String?
     @Option(help: "How many classes to show.") var top = 5
     @Flag(help: "JSON output.") var json = false
 

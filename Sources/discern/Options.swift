@@ -18,7 +18,7 @@ struct TrainingOptions: ParsableArguments {
     var data: String
     @Option(help: "Backbone: \(BackboneKind.allValueStrings.joined(separator: ", ")).")
     var backbone: BackboneKind = .efficientnetLite0
-    @Option(help: "ImageNet weight file (.pth or .safetensors); default: the known file name in weights/.")
+    @Option(help: "ImageNet weights (.pth or .safetensors, torchvision/timm names); default: ~/.cache/discern/weights.")
     var weights: String?
     @Option(help: "Epochs.") var epochs = 20
     @Option(help: "Batch size.") var batchSize = 32

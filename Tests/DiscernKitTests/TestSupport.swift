@@ -45,18 +45,26 @@ enum TestPaths {
 
     /// Runs the CLI (with `environment` added to this process's); returns exit status, stdout and stderr.
     @discardableResult
-    static func run(_ args: [String], environment: [String: String] = [:])
+    static func run(_ args: [String], environment: [String: String] = [:], executable: URL? = nil,
+                    directory: URL? = nil, fullEnvironment: [String: String]? = nil)
         throws -> (status: Int32, out: String, err: String) {
-        try execute(try binary, args, environment: environment)
+        try execute(try executable ?? binary, args, environment: environment, directory: directory,
+                    fullEnvironment: fullEnvironment)
     }
 
     /// Runs a program to its end, reading its output and error streams concurrently (no pipe deadlock).
-    static func execute(_ program: URL, _ args: [String], environment: [String: String] = [:])
+    /// `environment` is added to this process's; `fullEnvironment` replaces it.
+    @discardableResult
+    static func execute(_ program: URL, _ args: [String], environment: [String: String] = [:],
+                        directory: URL? = nil, fullEnvironment: [String: String]? = nil)
         throws -> (status: Int32, out: String, err: String) {
         let p = Process()
         p.executableURL = program
         p.arguments = args
-        if !environment.isEmpty {
+        if let directory { p.currentDirectoryURL = directory }
+        if let fullEnvironment {
+            p.environment = fullEnvironment.merging(environment) { $1 }
+        } else if !environment.isEmpty {
             p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         }
         let o = Pipe(), e = Pipe()

