@@ -7,12 +7,16 @@ From the shared test images (class sub-folders kept) it writes, OUTSIDE the repo
   jpeg/     re-encoded at JPEG quality 8-20
   lowres/   down-scaled to 32-64 px on the longer side, then back up to the original size
   thumb30/  30x30 px thumbnails (kept at 30 px, as small web thumbnails come)
+  thumb30up/ 30x30 px thumbnails scaled back up to the original size (a thumbnail someone enlarged)
+  elsewhere/ as another collection might store them: JPEG quality 35-90, a warmer or cooler colour temperature,
+            another framing and aspect ratio (60-100% of each side kept), stored at 200-500 px
   blur/     Gaussian blur, radius 1.5-3.5 px at 224 px scale
   colour/   colour shifts: per-channel gains, saturation, brightness, contrast
   crop/     random crops keeping 35-60% of each side
   mixed/    two of the above in a row
 
-and an unknown proxy: `flowers-30px/`, the shared flower photos as 30x30 px thumbnails.
+and unknown proxies: `flowers-30px/`, the shared flower photos as 30x30 px thumbnails, and `flowers-lowres/`,
+down-scaled to 32-64 px and back up.
 These folders are for `discern evaluate --shifted/--unknown` only; nothing in a run reads them.
 
   tools/make_shift_proxies.py [--data ../shared/datasets] [--out /tmp/discern-shift] [--seed 0]
@@ -38,6 +42,26 @@ def thumb30(img, rng):
     return img.resize((30, 30), Image.LANCZOS)
 
 
+def thumb30up(img, rng):
+    return img.resize((30, 30), Image.LANCZOS).resize(img.size, Image.BICUBIC)
+
+
+def elsewhere(img, rng):
+    w, h = img.size
+    cw, ch = int(w * rng.uniform(0.6, 1.0)), int(h * rng.uniform(0.6, 1.0))
+    x, y = rng.randint(0, w - cw), rng.randint(0, h - ch)
+    img = img.crop((x, y, x + cw, y + ch))
+    s = rng.randint(200, 500) / max(img.size)
+    img = img.resize((max(1, round(img.width * s)), max(1, round(img.height * s))), Image.BICUBIC)
+    warm = rng.uniform(-0.15, 0.15)          # colour temperature: red up and blue down, or the reverse
+    r, g, b = img.split()
+    img = Image.merge("RGB", [r.point(lambda v: min(255, int(v * (1 + warm)))), g,
+                              b.point(lambda v: min(255, int(v * (1 - warm))))])
+    buf = io.BytesIO()
+    img.save(buf, "JPEG", quality=rng.randint(35, 90))
+    return Image.open(io.BytesIO(buf.getvalue())).convert("RGB")
+
+
 def blur(img, rng):
     return img.filter(ImageFilter.GaussianBlur(rng.uniform(1.5, 3.5) * max(img.size) / 224))
 
@@ -58,7 +82,8 @@ def crop(img, rng):
     return img.crop((x, y, x + cw, y + ch))
 
 
-KINDS = {"jpeg": jpeg, "lowres": lowres, "thumb30": thumb30, "blur": blur, "colour": colour, "crop": crop}
+KINDS = {"jpeg": jpeg, "lowres": lowres, "thumb30": thumb30, "thumb30up": thumb30up, "elsewhere": elsewhere,
+         "blur": blur, "colour": colour, "crop": crop}
 MIXABLE = [jpeg, lowres, blur, colour, crop]
 
 
@@ -97,10 +122,12 @@ def main():
                 n += 1
         print(f"{kind}: {n} images")
     flowers = os.path.join(a.data, "unknown", "flowers")
+    rng = random.Random(f"{a.seed}-flowers-lowres")
     for name in sorted(os.listdir(flowers)):
         img = Image.open(os.path.join(flowers, name)).convert("RGB")
         save(img.resize((30, 30), Image.LANCZOS), os.path.join(a.out, "flowers-30px", name))
-    print(f"flowers-30px: {len(os.listdir(flowers))} images; written to {a.out}")
+        save(lowres(img, rng), os.path.join(a.out, "flowers-lowres", name))
+    print(f"flowers-30px, flowers-lowres: {len(os.listdir(flowers))} images each; written to {a.out}")
 
 
 if __name__ == "__main__":

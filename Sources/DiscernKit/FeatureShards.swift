@@ -36,6 +36,10 @@ extension Study {
                 jobs.append(FeatureJob(name: "shifted-validation\(k)", samples: data.validation, transform: .shifted, view: k,
                                        seed: options.seed ^ Study.shiftSeed))
             }
+            for k in 0 ..< options.thumbnailCopies {
+                jobs.append(FeatureJob(name: "thumbnail-validation\(k)", samples: data.validation, transform: .thumbnail,
+                                       view: k, seed: options.seed ^ Study.shiftSeed))
+            }
         }
         return jobs
     }

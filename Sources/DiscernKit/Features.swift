@@ -20,6 +20,8 @@ public enum FeatureView: String, Sendable {
     case training = "augment"
     /// A `PhotoShift` (recompressed, smaller, blurred, recoloured or cropped copy), then the Resize.
     case shifted = "shifted"
+    /// A `PhotoShift` thumbnail (24–40 px), then the Resize.
+    case thumbnail = "thumbnail"
 }
 
 /// Runs the frozen backbone over images: decoding and transforms on a prefetching loader overlap
@@ -45,6 +47,7 @@ public final class FeatureExtractor: @unchecked Sendable {
         case .evaluation: return Compose.evaluation(size: backbone.inputSize)
         case .training: return Compose.training(size: backbone.inputSize)
         case .shifted: return PhotoShift(size: backbone.inputSize)
+        case .thumbnail: return PhotoShift(size: backbone.inputSize, kinds: [.thumbnail])
         }
     }
 

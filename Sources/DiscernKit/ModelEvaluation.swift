@@ -47,8 +47,10 @@ public enum ModelEvaluation {
         var scores: [String: [Double]]
     }
 
+    /// With `cache`, each folder's features are kept there and reused by a later evaluation of a model with the same
+    /// backbone weights (same images, same transform): comparing two calibrations of one run costs one extraction.
     public static func run(modelPath: String, data: String, unknown: [String] = [], shifted: [String] = [], out: String,
-                           force: Bool) throws -> Result {
+                           force: Bool, cache: String? = nil) throws -> Result {
         let service = try DiscernModelService.load(path: modelPath)
         guard FileManager.default.fileExists(atPath: data) else { throw KitError.missingFile(data, what: "data folder") }
         for dir in unknown + shifted where !FileManager.default.fileExists(atPath: dir) {
@@ -59,7 +61,10 @@ public enum ModelEvaluation {
         let classes = service.model.metadata.classes
         let rule = service.rule, thresholds = service.model.metadata.thresholds
         func score(_ name: String, _ samples: [ImageFolder.Sample]) throws -> Scored {
-            let feats = try extractor.extract(samples, augment: false, title: "features (\(name))")
+            let feats = try extractor.extract(samples, augment: false, title: "features (\(name))",
+                                              cache: cache.map { FeatureCacheFile(dir: URL(fileURLWithPath: $0)) },
+                                              name: "evaluate-\(name)",
+                                              weights: service.model.metadata.training.weightsFile ?? "model")
             let logits = try service.model.head.logits(feats.features)
             let scores = try service.model.detector?.allScores(logits: try Matrix(logits), features: try Matrix(feats.features)) ?? [:]
             return Scored(name: name, features: feats, logits: logits, scores: scores)

@@ -65,7 +65,7 @@ public final class Study {
         let test = try evaluate("test", data.test, labelled: true)
         let unknown = try data.unknown.map { try evaluate($0.name, $0.samples, labelled: false) }
         let shifted = try data.shifted.map { try evaluate("shifted-" + $0.name, $0.samples, labelled: true) }
-        let shiftedValidation = try shiftedCopies(data, trained: trained)
+        let copies = try calibrationCopies(data, trained: trained)
         let evalSeconds = Date().timeIntervalSince(t1)
         Study.log(String(format: "accuracy: train %.4f, test %.4f", train.table!.accuracy, test.table!.accuracy))
 
@@ -76,7 +76,7 @@ public final class Study {
                                    modelPath: out.url("model.safetensors").path, head: head, checkpoints: trained.checkpoints)
         outcome.shifted = shifted
         let t2 = Date()
-        let robustness = try RobustnessOutcome.compute(outcome, views: trained.views, shiftedValidation: shiftedValidation, options: options)
+        let robustness = try RobustnessOutcome.compute(outcome, views: trained.views, copies: copies, options: options)
         outcome.robustness = robustness
         outcome.robustnessSeconds = Date().timeIntervalSince(t2)
         var model = trained.modelFile(head: head, classes: data.classes)
@@ -95,20 +95,35 @@ public final class Study {
     }
 }
 
+/// Seeded copies of the held-out images that the calibration sees besides the images themselves.
+struct CalibrationCopies {
+    /// `PhotoShift.Kind.everyday` copies: photos of the trained classes as they arrive from elsewhere (both questions).
+    var shifted: EvaluatedSet?
+    /// Thumbnail copies: hard low-resolution cases (the unsure question only).
+    var thumbnails: EvaluatedSet?
+}
+
 extension Study {
-    /// `shiftCopies` seeded `PhotoShift` copies of every held-out image, labelled: the calibration's picture of
-    /// photos of the trained classes taken elsewhere. Nil without a validation split or with 0 copies.
-    func shiftedCopies(_ data: StudyData, trained: TrainedHead) throws -> EvaluatedSet? {
-        guard !data.validation.isEmpty, options.shiftCopies > 0 else { return nil }
-        var sets: [FeatureSet] = []
-        for k in 0..<options.shiftCopies {
-            sets.append(try trained.extractor.extract(data.validation, transform: .shifted, view: k, seed: options.seed ^ Study.shiftSeed,
-                                                      title: "shifted held-out copies \(k + 1)/\(options.shiftCopies)",
-                                                      cache: trained.cache, name: "shifted-validation\(k)", weights: trained.weightsFile))
+    /// `shiftCopies` everyday-shift copies and `thumbnailCopies` thumbnail copies of every held-out image, labelled.
+    /// Nil sets without a validation split or with 0 copies.
+    func calibrationCopies(_ data: StudyData, trained: TrainedHead) throws -> CalibrationCopies {
+        func copies(_ view: FeatureView, _ count: Int, _ what: String, _ name: String) throws -> EvaluatedSet? {
+            guard !data.validation.isEmpty, count > 0 else { return nil }
+            var sets: [FeatureSet] = []
+            let seed = options.seed ^ Study.shiftSeed, weights = trained.weightsFile
+            for k in 0..<count {
+                sets.append(try trained.extractor.extract(data.validation, transform: view, view: k, seed: seed,
+                                                          title: "\(what) held-out copies \(k + 1)/\(count)",
+                                                          cache: trained.cache, name: "\(name)\(k)", weights: weights))
+            }
+            let f = FeatureSet(features: Tensor.concatBatch(sets.map(\.features)), labels: sets.flatMap(\.labels),
+                               paths: sets.flatMap(\.paths), skipped: [])
+            return EvaluatedSet(name: "\(what) validation", features: f, logits: try trained.head.logits(f.features),
+                                table: nil)
         }
-        let f = FeatureSet(features: Tensor.concatBatch(sets.map(\.features)), labels: sets.flatMap(\.labels),
-                           paths: sets.flatMap(\.paths), skipped: [])
-        return EvaluatedSet(name: "shifted validation", features: f, logits: try trained.head.logits(f.features), table: nil)
+        return CalibrationCopies(shifted: try copies(.shifted, options.shiftCopies, "shifted", "shifted-validation"),
+                                 thumbnails: try copies(.thumbnail, options.thumbnailCopies, "thumbnail",
+                                                        "thumbnail-validation"))
     }
 }
 
@@ -128,7 +143,8 @@ extension Study {
             validation = EvaluatedSet(name: "validation", features: f, logits: try head.logits(f.features), table: nil)
         }
         let cal = try RobustnessOutcome.calibrate(train: train, views: trained.views, validation: validation,
-                                                  shiftedValidation: try shiftedCopies(data, trained: trained), head: head, options: options)
+                                                  copies: try calibrationCopies(data, trained: trained), head: head,
+                                                  options: options)
         var model = trained.modelFile(head: head, classes: data.classes)
         cal.store(in: &model)
         let url = out.url("model.safetensors")

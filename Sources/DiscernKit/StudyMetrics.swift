@@ -31,7 +31,11 @@ enum StudyMetrics {
                             "calibration": ["held_out": r.calibration.heldOut, "shifted_copies": r.calibration.shiftedCopies,
                                             "reference_features": r.calibration.reference,
                                             "held_out_accuracy": r.calibration.heldOutAccuracy,
-                                            "shifted_accuracy": r.calibration.shiftedAccuracy ?? NSNull()] as [String: Any]] as [String: Any]
+                                            "shifted_accuracy": r.calibration.shiftedAccuracy ?? NSNull(),
+                                            "thumbnail_copies": r.calibration.thumbnailCopies,
+                                            "thumbnail_accuracy": r.calibration.thumbnailAccuracy ?? NSNull()]
+                                as [String: Any]]
+                as [String: Any]
             let s = r.testSelective
             m["test"] = ["accepted_fraction": s.coverage, "accuracy_on_accepted": s.accuracyOnAccepted, "accuracy": s.accuracy,
                          "wrong": s.wrong, "wrong_rejected": s.wrongRejected, "right_rejected": s.rightRejected,

@@ -47,6 +47,9 @@ public struct RobustnessOutcome: Sendable {
         public var reference: Int
         public var heldOutAccuracy: Double
         public var shiftedAccuracy: Double?
+        /// Thumbnail copies, seen by the unsure question only.
+        public var thumbnailCopies: Int
+        public var thumbnailAccuracy: Double?
     }
 
     /// The detector, per-score thresholds on held-out images and the verdict rule: all that the model file needs.
@@ -61,9 +64,11 @@ public struct RobustnessOutcome: Sendable {
     }
 
     /// Fits the detector on the training features plus their augmented views, then calibrates both questions on
-    /// the held-out images together with their shifted copies (`PhotoShift`): nothing else is looked at.
-    static func calibrate(train: EvaluatedSet, views: [Tensor], validation: EvaluatedSet?, shiftedValidation: EvaluatedSet?,
+    /// the held-out images together with their everyday shifted copies (`PhotoShift`); the unsure question also
+    /// sees the thumbnail copies that the unknown question lets through. Nothing else is looked at.
+    static func calibrate(train: EvaluatedSet, views: [Tensor], validation: EvaluatedSet?, copies: CalibrationCopies,
                           head: LinearHead, options: StudyOptions) throws -> Calibrated {
+        let shiftedValidation = copies.shifted
         let clean = try matrix(train.features.features)
         var reference = clean.values, referenceLabels = train.features.labels
         for v in views where v.shape == train.features.features.shape {
@@ -98,10 +103,21 @@ public struct RobustnessOutcome: Sendable {
         }
         let cleanCount = calib.features.count
         let shiftedCorrect = correct.dropFirst(cleanCount)
+        // Thumbnails: scored, but kept out of the per-score thresholds (they would stretch "a trained class" to cover
+        // anything at 30 px); the unsure question below is calibrated on those the unknown question lets through.
+        var thumbnailScores: [String: [Double]] = [:], thumbnailCorrect: [Bool] = []
+        if let t = copies.thumbnails {
+            let logits = try matrix(t.logits)
+            thumbnailScores = try detector.allScores(logits: logits, features: try matrix(t.features.features))
+            thumbnailCorrect = zip(argmaxRows(logits), t.features.labels).map { $0 == $1 }
+        }
+        func share(_ c: some Collection<Bool>) -> Double? {
+            c.isEmpty ? nil : Double(c.filter { $0 }.count) / Double(c.count)
+        }
         let summary = CalibrationSummary(
             heldOut: cleanCount, shiftedCopies: labels.count - cleanCount, reference: referenceLabels.count,
-            heldOutAccuracy: Double(correct.prefix(cleanCount).filter { $0 }.count) / Double(max(cleanCount, 1)),
-            shiftedAccuracy: shiftedCorrect.isEmpty ? nil : Double(shiftedCorrect.filter { $0 }.count) / Double(shiftedCorrect.count))
+            heldOutAccuracy: share(correct.prefix(cleanCount)) ?? 0, shiftedAccuracy: share(shiftedCorrect),
+            thumbnailCopies: thumbnailCorrect.count, thumbnailAccuracy: share(thumbnailCorrect))
         // Proxy outliers (feature columns permuted independently) stand in for unknowns when choosing the unknown score.
         let proxyFeatures = ProxyOutliers.permutedColumns(try matrix(calib.features.features), seed: options.seed &+ 1)
         let proxyTensor = Tensor(shape: calib.features.features.shape, data: proxyFeatures.values.map(Float.init))
@@ -131,30 +147,40 @@ public struct RobustnessOutcome: Sendable {
             let unknownName = options.unknownScore ?? choice.score
             try require(unknownName, "--unknown-score", .unknown)
             let unknown = thresholds[unknownName]!
-            // "Unsure" is calibrated on what the unknown question lets through, as the verdict asks it second.
+            // "Unsure" is calibrated on what the unknown question lets through, as the verdict asks it second:
+            // held-out images, their shifted copies and their thumbnails.
             let passing = scores[unknownName]!.indices.filter { unknown.accepts(scores[unknownName]![$0]) }
-            let passingCorrect = passing.map { correct[$0] }
+            let passingThumbnails = (thumbnailScores[unknownName] ?? []).indices.filter {
+                unknown.accepts(thumbnailScores[unknownName]![$0])
+            }
+            let passingCorrect = passing.map { correct[$0] } + passingThumbnails.map { thumbnailCorrect[$0] }
+            func passingScores(_ n: String) -> [Double] {
+                passing.map { scores[n]![$0] } + passingThumbnails.map { thumbnailScores[n]![$0] }
+            }
             var confidence: [String: [Double]] = [:]
-            for n in names(.unsure) { confidence[n] = passing.map { scores[n]![$0] } }
+            for n in names(.unsure) { confidence[n] = passingScores(n) }
             let chosen = try Selective.chooseScore(correct: passingCorrect, scores: confidence)
             aurc = chosen.aurc
             let unsureName = options.unsureScore ?? chosen.score
             try require(unsureName, "--unsure-score", .unsure)
-            let value = try Selective.threshold(correct: passingCorrect, scores: passing.map { scores[unsureName]![$0] },
+            let value = try Selective.threshold(correct: passingCorrect, scores: passingScores(unsureName),
                                                 maxRisk: options.maxRisk)
             rule = .twoQuestions(unknown: unknown, unsure: OODThreshold(score: unsureName, value: value, targetRisk: options.maxRisk))
             Study.log(String(format: "unknown: %@ ≥ %.6g (accepts %.0f%% of %d held-out photos and %d shifted copies); " +
-                             "unsure: %@ ≥ %.6g (at most %.1f%% errors among accepted ones)", unknownName, unknown.value,
-                             100 * options.acceptFraction, cleanCount, summary.shiftedCopies, unsureName, value, 100 * options.maxRisk))
+                             "unsure: %@ ≥ %.6g (at most %.1f%% errors among accepted ones, %d of %d thumbnail " +
+                             "copies among them)", unknownName, unknown.value, 100 * options.acceptFraction, cleanCount,
+                             summary.shiftedCopies, unsureName, value, 100 * options.maxRisk, passingThumbnails.count,
+                             thumbnailCorrect.count))
         }
         return Calibrated(detector: detector, thresholds: thresholds, choice: choice, unsureAURC: aurc, rule: rule,
                           validationScores: scores, summary: summary)
     }
 
-    static func compute(_ o: StudyOutcome, views: [Tensor], shiftedValidation: EvaluatedSet?, options: StudyOptions) throws -> RobustnessOutcome {
+    static func compute(_ o: StudyOutcome, views: [Tensor], copies: CalibrationCopies,
+                        options: StudyOptions) throws -> RobustnessOutcome {
         let train = o.train
-        let cal = try calibrate(train: train, views: views, validation: o.validation, shiftedValidation: shiftedValidation,
-                                head: o.head!, options: options)
+        let cal = try calibrate(train: train, views: views, validation: o.validation, copies: copies, head: o.head!,
+                                options: options)
         let detector = cal.detector, thresholds = cal.thresholds, rule = cal.rule
         func scores(_ s: EvaluatedSet) throws -> [String: [Double]] {
             try detector.allScores(logits: matrix(s.logits), features: matrix(s.features.features))

@@ -24,12 +24,15 @@ enum VerdictReport {
                         "trained class but the answer is likely wrong (a confidence score). Otherwise ACCEPT. Both thresholds are " +
                         "set on the held-out training images together with shifted copies of them (recompressed, smaller, blurred, " +
                         "recoloured, cropped), so that photos of the same classes taken elsewhere are not called unknown; " +
-                        "no --unknown or --shifted folder is ever used for that.")
+                        "the unsure threshold also sees 24–40 px thumbnails of them, so that low-resolution errors " +
+                        "count in its risk. No --unknown or --shifted folder is ever used for that.")
             let c = rob.calibration
             var kv = describe(rob.rule)
             kv.append(("calibrated on", "\(c.heldOut) held-out images (accuracy \(pct(c.heldOutAccuracy))) and \(c.shiftedCopies) shifted copies" +
-                       (c.shiftedAccuracy.map { " (accuracy \(pct($0)))" } ?? "") + "; feature reference: \(c.reference) training features " +
-                       "(clean and augmented views)"))
+                       (c.shiftedAccuracy.map { " (accuracy \(pct($0)))" } ?? "") +
+                       "; the unsure question also on \(c.thumbnailCopies) thumbnail copies" +
+                       (c.thumbnailAccuracy.map { " (accuracy \(pct($0)))" } ?? "") +
+                       "; feature reference: \(c.reference) training features (clean and augmented views)"))
             kv.append(("targets", "unknown: at most \(pct(1 - o.options.acceptFraction)) of held-out photos (shifted included) called unknown" +
                        (o.options.calibrationConfidence.map { ", with \(Int($0 * 100))% confidence" } ?? "") +
                        "; unsure: at most \(pct(o.options.maxRisk)) errors among the accepted ones"))

@@ -1,4 +1,5 @@
 import Foundation
+import DiscernEngine
 
 /// Mahalanobis score (Lee et al. 2018): class means μ_c and one shared covariance
 /// Σ = (1/N) Σ_c Σ_{i∈c} (x_i − μ_c)(x_i − μ_c)ᵀ, plus a ridge ε·mean(diag Σ)·I so that dead or
@@ -61,7 +62,8 @@ public struct MahalanobisScore: OODScore, Codable {
 
 /// Deep k-nearest-neighbour score (Sun et al. 2022): cosine similarity of the L2-normalised feature
 /// to its k-th most similar L2-normalised training feature. Training features are kept in Float
-/// (they are the bulk of the model file); similarities are dot products in blocks, parallel over queries.
+/// (they are the bulk of the model file). The similarities of a block of queries to the whole bank are one
+/// matrix product (the engine's BLAS); each row's k largest are then kept in a small heap, rows in parallel.
 public struct KNNScore: OODScore, Codable {
     public let k: Int
     public let dimension: Int
@@ -89,22 +91,25 @@ public struct KNNScore: OODScore, Codable {
         let x = try requireFeatures(features, rows: logits.rows, dim: dimension)
         let q = KNNScore.normalisedRows(x), m = x.rows, n = count, d = dimension, k = self.k
         var out = [Double](repeating: 0, count: m)
-        let block = 32
+        // Queries per product: large enough for BLAS to run at full speed, small enough that the
+        // similarity block (block × n Floats) stays a few tens of MB.
+        let block = Swift.max(1, Swift.min(m, (1 << 22) / Swift.max(n, 1)))
+        var sims = [Float](repeating: 0, count: block * n)
         q.withUnsafeBufferPointer { qp in
             bank.withUnsafeBufferPointer { bp in
                 out.withUnsafeMutableBufferPointer { op in
-                    let Q = qp.baseAddress!, B = bp.baseAddress!, O = op.baseAddress!
-                    parallelChunks((m + block - 1) / block, minChunk: 1) { blocks in
-                        var sims = [Float](repeating: 0, count: block * n)
-                        var top = [Float](repeating: 0, count: k)
-                        sims.withUnsafeMutableBufferPointer { sp in
-                            for b in blocks {
-                                let lo = b * block, rows = Swift.min(block, m - lo)
-                                gemmABt(Q + lo * d, lda: d, B, ldb: d, m: rows, n: n, k: d, sp.baseAddress!, ldc: n, parallel: false)
-                                for r in 0..<rows {
-                                    O[lo + r] = Double(kthLargest(sp.baseAddress! + r * n, n, k, &top))
-                                }
+                    sims.withUnsafeMutableBufferPointer { sp in
+                        let S = sp.baseAddress!, O = op.baseAddress!
+                        var lo = 0
+                        while lo < m {
+                            let rows = Swift.min(block, m - lo), first = lo
+                            gemm(transB: true, m: rows, n: n, k: d, a: qp.baseAddress! + first * d, lda: d,
+                                 b: bp.baseAddress!, ldb: d, c: S, ldc: n)
+                            parallelChunks(rows, minChunk: 8) { r in
+                                var heap = TopK(k)
+                                for i in r { O[first + i] = Double(heap.kthLargest(S + i * n, n)) }
                             }
+                            lo += rows
                         }
                     }
                 }
@@ -126,16 +131,42 @@ public struct KNNScore: OODScore, Codable {
     }
 }
 
-/// k-th largest of n values via a sorted (descending) top-k buffer; O(n) for typical inputs.
-private func kthLargest(_ v: UnsafePointer<Float>, _ n: Int, _ k: Int, _ top: inout [Float]) -> Float {
-    var filled = 0
-    for i in 0..<n {
-        let x = v[i]
-        if filled == k && x <= top[k - 1] { continue }
-        var j = filled < k ? filled : k - 1
-        if filled < k { filled += 1 }
-        while j > 0 && top[j - 1] < x { top[j] = top[j - 1]; j -= 1 }
-        top[j] = x
+/// The k largest of a row in a min-heap of size k: its root is the k-th largest so far, and a value
+/// only enters (replacing the root) when it beats it, so most values cost one comparison.
+struct TopK {
+    private var heap: [Float]
+    init(_ k: Int) { heap = [Float](repeating: 0, count: k) }
+
+    mutating func kthLargest(_ v: UnsafePointer<Float>, _ n: Int) -> Float {
+        let k = heap.count
+        precondition(n >= k && k >= 1, "top-\(k) of \(n) values")
+        return heap.withUnsafeMutableBufferPointer { h in
+            for i in 0..<k { h[i] = v[i]; TopK.siftUp(h, i) }
+            for i in k..<n where v[i] > h[0] {
+                h[0] = v[i]; TopK.siftDown(h, 0)
+            }
+            return h[0]
+        }
     }
-    return top[k - 1]
+
+    private static func siftUp(_ h: UnsafeMutableBufferPointer<Float>, _ start: Int) {
+        var c = start
+        while c > 0 {
+            let p = (c - 1) / 2
+            if h[p] <= h[c] { return }
+            h.swapAt(p, c); c = p
+        }
+    }
+
+    private static func siftDown(_ h: UnsafeMutableBufferPointer<Float>, _ start: Int) {
+        var p = start
+        while true {
+            let l = 2 * p + 1, r = l + 1
+            var smallest = p
+            if l < h.count && h[l] < h[smallest] { smallest = l }
+            if r < h.count && h[r] < h[smallest] { smallest = r }
+            if smallest == p { return }
+            h.swapAt(p, smallest); p = smallest
+        }
+    }
 }

@@ -1,8 +1,8 @@
 import Foundation
 
 /// A seeded copy of a photo as it might arrive from elsewhere: recompressed, smaller, softer, in other colours
-/// or framed tighter. Used to calibrate the verdict on what photos of the trained classes look like outside
-/// the training set, never as training data. The output is `size` × `size` (the evaluation Resize included).
+/// or framed tighter, or a thumbnail. Used to calibrate the verdict on what photos of the trained classes look like
+/// outside the training set, never as training data. The output is `size` × `size` (the evaluation Resize included).
 public struct PhotoShift: ImageTransform {
     public enum Kind: String, CaseIterable, Sendable {
         /// Re-encoded as JPEG at quality 10–40.
@@ -15,13 +15,20 @@ public struct PhotoShift: ImageTransform {
         case colour
         /// A crop keeping 50–85% of each side.
         case crop
+        /// A thumbnail: the longer side reduced to 24–40 px, then resized back up. Kept apart from the others
+        /// (`everyday`): a thumbnail is a hard case the confidence must learn to doubt, not a view the
+        /// "is this a trained class?" threshold should stretch to cover.
+        case thumbnail
+
+        /// The shifts photos of the trained classes commonly meet elsewhere.
+        public static let everyday: [Kind] = [.jpeg, .lowResolution, .blur, .colour, .crop]
     }
 
     public let size: Int
     /// The kinds to draw from (one per image, uniformly).
     public let kinds: [Kind]
 
-    public init(size: Int = 224, kinds: [Kind] = Kind.allCases) {
+    public init(size: Int = 224, kinds: [Kind] = Kind.everyday) {
         precondition(!kinds.isEmpty, "PhotoShift needs at least one kind")
         self.size = size; self.kinds = kinds
     }
@@ -39,11 +46,9 @@ public struct PhotoShift: ImageTransform {
                   let back = try? ImageCodec.decode(bytes, name: "shifted copy") else { return resize.apply(image) }
             return resize.apply(back)
         case .lowResolution:
-            let side = Double(rng.int(48, 113)), s = side / Double(max(image.width, image.height))
-            if s >= 1 { return resize.apply(image) }
-            let small = Resample.resize(image, width: max(1, Int((Double(image.width) * s).rounded())),
-                                        height: max(1, Int((Double(image.height) * s).rounded())))
-            return resize.apply(small)
+            return PhotoShift.downscaled(image, longerSide: rng.int(48, 113), resize)
+        case .thumbnail:
+            return PhotoShift.downscaled(image, longerSide: rng.int(24, 41), resize)
         case .blur:
             return PhotoShift.gaussianBlur(resize.apply(image), sigma: rng.uniform(0.8, 2.5))
         case .colour:
@@ -56,6 +61,14 @@ public struct PhotoShift: ImageTransform {
             let x = rng.int(0, image.width - w + 1), y = rng.int(0, image.height - h + 1)
             return resize.apply(Geometry.crop(image, left: x, top: y, width: w, height: h))
         }
+    }
+
+    static func downscaled(_ image: RGBImage, longerSide: Int, _ resize: Resize) -> RGBImage {
+        let s = Double(longerSide) / Double(max(image.width, image.height))
+        if s >= 1 { return resize.apply(image) }
+        let small = Resample.resize(image, width: max(1, Int((Double(image.width) * s).rounded())),
+                                    height: max(1, Int((Double(image.height) * s).rounded())))
+        return resize.apply(small)
     }
 
     /// Separable Gaussian blur, as scipy.ndimage.gaussian_filter(truncate=3, mode="nearest") per channel.

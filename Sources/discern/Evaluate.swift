@@ -12,9 +12,12 @@ struct Evaluate: ParsableCommand {
     var shifted: [String] = []
     @Option(help: "Output folder for the tables and metrics.json.") var out = "runs/evaluate"
     @Flag(help: "Overwrite an earlier evaluation in --out.") var force = false
+    @Option(help: "Keep each folder's features here, reused when a model with the same backbone is evaluated again.")
+    var cache: String?
 
     func run() throws {
-        let result = try ModelEvaluation.run(modelPath: model, data: data, unknown: unknown, shifted: shifted, out: out, force: force)
+        let result = try ModelEvaluation.run(modelPath: model, data: data, unknown: unknown, shifted: shifted, out: out,
+                                             force: force, cache: cache)
         for r in result.sets {
             print(r.shift?.line ?? String(format: "%@: accuracy %.4f on %d images", r.name, r.summary.accuracy, r.summary.images))
         }

@@ -40,6 +40,8 @@ struct TrainingOptions: ParsableArguments {
     var maxRisk = 0.01
     @Option(help: "Shifted copies (JPEG, low resolution, blur, colour, crop) of each held-out image used for calibration; 0 = none.")
     var shiftCopies = 3
+    @Option(help: "Thumbnail copies (24-40 px) of each held-out image, only for the unsure calibration; 0 = none.")
+    var thumbnailCopies = 2
     @Option(help: "Score for the unknown question (default: chosen on held-out data): knn, mahalanobis, vim, react, scale, ash-s.")
     var unknownScore: String?
     @Option(help: "Score for the unsure question (default: the lowest held-out risk-coverage area): msp, maxlogit, energy, gen, density, density-seed, class-density, joint-density.")
@@ -61,6 +63,7 @@ struct TrainingOptions: ParsableArguments {
         guard confidence >= 0 && confidence < 1 else { throw ValidationError("--confidence must be in [0, 1)") }
         guard maxRisk >= 0 && maxRisk < 1 else { throw ValidationError("--max-risk must be in [0, 1)") }
         guard shiftCopies >= 0 else { throw ValidationError("--shift-copies must be 0 or more") }
+        guard thumbnailCopies >= 0 else { throw ValidationError("--thumbnail-copies must be 0 or more") }
         guard threshold == nil || score != nil else { throw ValidationError("--threshold needs --score (the single-score rule)") }
         guard score == nil || (unknownScore == nil && unsureScore == nil) else {
             throw ValidationError("--score (one score) and --unknown-score/--unsure-score (two questions) exclude each other")
@@ -73,7 +76,8 @@ struct TrainingOptions: ParsableArguments {
         o.augmentViews = augmentViews; o.seed = seed; o.out = out; o.force = force; o.precision = precision
         o.validationFraction = validationFraction; o.acceptFraction = accept; o.calibrationConfidence = confidence > 0 ? confidence : nil; o.fixedThreshold = threshold; o.score = score
         o.checkpointAccuracy = checkpointAccuracy; o.fastDecode = fastDecode; o.resume = resume
-        o.maxRisk = maxRisk; o.shiftCopies = shiftCopies; o.unknownScore = unknownScore; o.unsureScore = unsureScore
+        o.maxRisk = maxRisk; o.shiftCopies = shiftCopies
+        o.thumbnailCopies = thumbnailCopies; o.unknownScore = unknownScore; o.unsureScore = unsureScore
         return o
     }
 }

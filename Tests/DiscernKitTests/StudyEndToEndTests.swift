@@ -64,6 +64,25 @@ final class StudyEndToEndTests: XCTestCase {
             }
         }
 
+        // The study's single-score rule: `--score density --threshold 0.04` decides by density alone, and says so.
+        let study = try TestPaths.run(["predict", "--model", outcome.modelPath, "--json", "--score", "density",
+                                       "--threshold", "0.04", cat, dog, flower])
+        XCTAssertEqual(study.status, 0, study.err)
+        let single = try JSONSerialization.jsonObject(with: Data(study.out.utf8)) as! [[String: Any]]
+        XCTAssertEqual(single.count, 3)
+        for a in single {
+            let density = try XCTUnwrap((a["ood"] as? [String: Double])?["density"])
+            XCTAssertEqual(a["verdict"] as? String, density >= 0.04 ? "accept" : "unsure", "density \(density)")
+            XCTAssertEqual(a["score"] as? String, "density")
+            XCTAssertEqual(a["threshold"] as? Double, 0.04)
+            XCTAssertNil(a["unknown"], "the single-score rule asks no unknown question")
+            let unsure = try XCTUnwrap(a["unsure"] as? [String: Any])
+            XCTAssertEqual(unsure["score"] as? String, "density")
+            XCTAssertEqual(unsure["threshold"] as? Double, 0.04)
+        }
+        try checkEvaluate(model: outcome.modelPath, data: data, unknown: unknown,
+                          out: out.appendingPathComponent("evaluate"))
+
         // --resume after an interruption: the finished extractions come back from the cache (one is
         // removed here as if the kill came during it), and the result is the same.
         let cache = out.appendingPathComponent("cache")
@@ -81,6 +100,77 @@ final class StudyEndToEndTests: XCTestCase {
         // A second run into the same folder without --force or --resume is refused.
         XCTAssertThrowsError(try Study(options: { var p = o; p.force = false; return p }()).run()) { e in
             XCTAssertTrue("\(e)".contains("--force"))
+        }
+    }
+
+    /// `discern evaluate --shifted/--unknown` on the subset's test images (as a shifted set) and flowers: every number
+    /// it writes for the verdict and per score is recounted here from `predict --json` on the same images.
+    func checkEvaluate(model: String, data: URL, unknown: URL, out: URL) throws {
+        let test = data.appendingPathComponent("test_set")
+        let cli = try TestPaths.run(["evaluate", "--model", model, "--data", test.path, "--shifted", test.path,
+                                     "--unknown", unknown.path, "--out", out.path])
+        XCTAssertEqual(cli.status, 0, cli.err)
+        let written = try Data(contentsOf: out.appendingPathComponent("metrics.json"))
+        let metrics = try JSONSerialization.jsonObject(with: written) as! [String: Any]
+        let thresholds = try DiscernModelService.load(path: model).model.metadata.thresholds
+        let fm = FileManager.default
+        func predictions(_ files: [String]) throws -> [[String: Any]] {
+            let r = try TestPaths.run(["predict", "--model", model, "--json"] + files)
+            XCTAssertEqual(r.status, 0, r.err)
+            return try JSONSerialization.jsonObject(with: Data(r.out.utf8)) as! [[String: Any]]
+        }
+        func ood(_ p: [String: Any], _ s: String) -> Double { (p["ood"] as? [String: Double])?[s] ?? .nan }
+        func share(_ n: Int, _ of: Int) -> Double { Double(n) / Double(of) }
+
+        var testFiles: [String] = [], truth: [String] = []
+        for cls in ["cats", "dogs"] {
+            for f in try fm.contentsOfDirectory(atPath: test.appendingPathComponent(cls).path).sorted() {
+                testFiles.append(test.appendingPathComponent("\(cls)/\(f)").path); truth.append(cls)
+            }
+        }
+        let inPreds = try predictions(testFiles)
+        let correct = zip(inPreds, truth).map { $0.0["label"] as? String == $0.1 }
+        let right = correct.filter { $0 }.count, wrong = correct.count - right
+        let shifted = try XCTUnwrap((metrics["shifted"] as? [String: Any])?["test_set"] as? [String: Any])
+        XCTAssertEqual(shifted["images"] as? Int, testFiles.count)
+        XCTAssertEqual(try XCTUnwrap(shifted["accuracy"] as? Double), share(right, correct.count), accuracy: 1e-12)
+        let verdict = try XCTUnwrap(shifted["verdict"] as? [String: Any])
+        let kept = zip(inPreds, correct).filter { $0.1 && $0.0["verdict"] as? String == "accept" }.count
+        let flagged = zip(inPreds, correct).filter { !$0.1 && $0.0["verdict"] as? String != "accept" }.count
+        XCTAssertEqual(try XCTUnwrap(verdict["correct_accepted"] as? Double), share(kept, right), accuracy: 1e-12)
+        XCTAssertEqual(try XCTUnwrap(verdict["errors_flagged"] as? Double), wrong > 0 ? share(flagged, wrong) : 1,
+                       accuracy: 1e-12)
+        let byScore = try XCTUnwrap(shifted["by_score"] as? [String: [String: Double]])
+        for s in ["knn", "msp", "vim", "density"] {
+            let t = try XCTUnwrap(thresholds[s], s)
+            let keptBy = zip(inPreds, correct).filter { $0.1 && ood($0.0, s) >= t }.count
+            XCTAssertEqual(try XCTUnwrap(byScore[s]?["correct_accepted"]), share(keptBy, right), accuracy: 1e-12, s)
+        }
+
+        let flowerFiles = try fm.contentsOfDirectory(atPath: unknown.path).sorted()
+            .map { unknown.appendingPathComponent($0).path }
+        let outPreds = try predictions(flowerFiles)
+        let flowers = try XCTUnwrap((metrics["unknown"] as? [String: Any])?["flowers"] as? [String: Any])
+        XCTAssertEqual(flowers["images"] as? Int, flowerFiles.count)
+        let shares = try XCTUnwrap(flowers["verdict"] as? [String: Double])
+        for kind in ["accept", "unknown", "unsure"] {
+            let n = outPreds.filter { $0["verdict"] as? String == kind }.count
+            XCTAssertEqual(try XCTUnwrap(shares[kind], kind), share(n, flowerFiles.count), accuracy: 1e-12, kind)
+        }
+        XCTAssertGreaterThan(shares["unknown"] ?? 0, 0.5, "most flowers must be called unknown")
+        let rejected = try XCTUnwrap(flowers["rejected_by_score"] as? [String: Double])
+        let auroc = try XCTUnwrap(flowers["scores"] as? [String: [String: Double]])
+        for s in ["knn", "msp", "vim", "density"] {
+            let t = try XCTUnwrap(thresholds[s], s)
+            let rejectedCount = outPreds.filter { ood($0, s) < t }.count
+            XCTAssertEqual(try XCTUnwrap(rejected[s], s), share(rejectedCount, flowerFiles.count), accuracy: 1e-12, s)
+            // AUROC counted pair by pair: P(in-distribution score > unknown score), ties counting one half.
+            var wins = 0.0
+            for i in inPreds {
+                for o in outPreds { let a = ood(i, s), b = ood(o, s); wins += a > b ? 1 : a == b ? 0.5 : 0 }
+            }
+            let pairs = Double(inPreds.count * outPreds.count)
+            XCTAssertEqual(try XCTUnwrap(auroc[s]?["auroc"], s), wins / pairs, accuracy: 1e-9, s)
         }
     }
 }

@@ -86,4 +86,17 @@ final class DetectorEdgeTests: XCTestCase {
             XCTAssertEqual(cov[i, j], s / 1099, accuracy: 1e-9)
         }
     }
+
+    /// The kNN's per-row selection: the k-th largest from the heap equals that of a full sort, ties and k = n included.
+    func testTopKMatchesSorting() {
+        var rng = SplitMix64(state: 5)
+        for n in [1, 2, 7, 100, 1000] {
+            let v = (0..<n).map { _ in Float(rng.next() % 50) / 7 }          // few distinct values: many ties
+            for k in Set([1, 3, 10, n].filter { $0 <= n }) {
+                var top = TopK(k)
+                let got = v.withUnsafeBufferPointer { top.kthLargest($0.baseAddress!, n) }
+                XCTAssertEqual(got, v.sorted(by: >)[k - 1], "n \(n), k \(k)")
+            }
+        }
+    }
 }
