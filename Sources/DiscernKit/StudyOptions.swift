@@ -46,6 +46,12 @@ public struct StudyOptions: Sendable {
     public var fastDecode = false
     /// Continue an interrupted run in `out`: finished feature extractions are read back from `out/cache`.
     public var resume = false
+    /// After the head: unfreeze the last `unfreezeBlocks` blocks (nil = all) and train them with the head
+    /// for `fineTuneEpochs` one-cycle epochs at peak rate `fineTuneLearningRate` (the head's; lr/100 earliest).
+    public var fineTune = false
+    public var unfreezeBlocks: Int? = 3
+    public var fineTuneEpochs = 2
+    public var fineTuneLearningRate = 0.001
 
     public init(data: String) { self.data = data }
 }
