@@ -57,7 +57,9 @@ let package = Package(
         .testTarget(name: "DiscernVisionTests", dependencies: [
             "DiscernTestSupport", "DiscernVision", "DiscernWeights",
         ], swiftSettings: v5),
-        .testTarget(name: "DiscernTrainingTests", dependencies: ["DiscernTraining", "DiscernWeights"], swiftSettings: v5),
+        .testTarget(name: "DiscernTrainingTests", dependencies: [
+            "DiscernTestSupport", "DiscernTraining", "DiscernModels", "DiscernWeights",
+        ], swiftSettings: v5),
         .testTarget(name: "DiscernRobustnessTests", dependencies: ["DiscernRobustness", "DiscernWeights"], swiftSettings: v5),
         .testTarget(name: "DiscernExplainTests", dependencies: [
             "DiscernTestSupport", "DiscernExplain", "DiscernWeights",

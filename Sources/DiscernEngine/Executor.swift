@@ -10,7 +10,7 @@ public final class Executor: @unchecked Sendable {
     private let lock = NSLock()
 
     /// What backward needs from one node's forward, besides the graph's own parameters.
-    enum Saved { case none, output(Tensor), pool(MaxPoolWorkspace) }
+    enum Saved { case none, output(Tensor), input(Tensor), pool(MaxPoolWorkspace) }
     struct Record { var saved: [Saved]; var shapes: [[Int]] }
     private var record: Record?
     /// Nodes whose input gradients the last backward computed (shows the early stop in tests).
@@ -31,7 +31,12 @@ public final class Executor: @unchecked Sendable {
     }
 
     public struct Forward { public let output: Tensor; public let activations: [String: Tensor] }
-    public struct Backward { public let input: Tensor?; public let gradients: [String: Tensor] }
+    public struct Backward {
+        public let input: Tensor?
+        public let gradients: [String: Tensor]
+        /// Parameter gradients by node id, for the nodes `backward(parameters:)` asked for.
+        public var parameters: [Int: ParameterGradient] = [:]
+    }
 
     /// Node ids of the requested module paths (throws `unknownLayer` listing what exists).
     private func resolve(_ taps: [String]) throws -> [(String, Int)] {
@@ -41,8 +46,10 @@ public final class Executor: @unchecked Sendable {
     private func label(_ node: Node) -> String { node.names.first ?? "node \(node.id)" }
 
     /// Runs the graph; `taps` are module paths (Graph node names) whose outputs are returned.
-    /// With recordForBackward the values backward needs are kept until the next forward.
-    public func forward(_ x: Tensor, taps: [String] = [], recordForBackward: Bool = false) throws -> Forward {
+    /// With recordForBackward the values backward needs are kept until the next forward;
+    /// `parameters` (node ids) also keep their inputs, for their weight gradients.
+    public func forward(_ x: Tensor, taps: [String] = [], recordForBackward: Bool = false,
+                        parameters: Set<Int> = []) throws -> Forward {
         lock.lock(); defer { lock.unlock() }
         record = nil
         guard let inputNode else { throw EngineError.invalid("graph has no input node") }
@@ -83,6 +90,7 @@ public final class Executor: @unchecked Sendable {
             }
             if recordForBackward {
                 rec.shapes[node.id] = out.shape
+                if parameters.contains(node.id), node.op.hasParameters { rec.saved[node.id] = .input(args[0]) }
                 switch node.op { case .relu, .relu6: rec.saved[node.id] = .output(out); default: break }
             }
             values[node.id] = out

@@ -2,7 +2,9 @@ extension Executor {
     /// Backpropagates `outputGradient` (shape of the output) through the last recorded forward.
     /// `gradients[name]` = d(scalar)/d(activation of that tap). Stops as early as it can when
     /// wantInput is false. guidedReLU: ReLU/ReLU6 pass only positive gradients where the input was positive.
-    public func backward(outputGradient: Tensor, taps: [String] = [], wantInput: Bool = false, guidedReLU: Bool = false) throws -> Backward {
+    /// `parameters`: node ids (recorded by the forward) whose weight gradients are returned.
+    public func backward(outputGradient: Tensor, taps: [String] = [], wantInput: Bool = false, guidedReLU: Bool = false,
+                         parameters: Set<Int> = []) throws -> Backward {
         try withRecord { rec in
             try outputGradient.expectShape(rec.shapes[graph.output], "output gradient")
             let tapIDs = try taps.map { ($0, try graph.node(named: $0)) }
@@ -11,8 +13,9 @@ extension Executor {
             }
             // Every gradient below node `stop` is unwanted; a node's gradient is complete once all
             // higher-numbered nodes (its consumers) have been processed.
-            let wanted = tapIDs.map(\.1) + (wantInput ? [inputID] : [])
+            let wanted = tapIDs.map(\.1) + (wantInput ? [inputID] : []) + Array(parameters)
             guard let stop = wanted.min() else { return Backward(input: nil, gradients: [:]) }
+            var parameterGradients: [Int: ParameterGradient] = [:]
             let tapSet = Set(tapIDs.map(\.1))
 
             var grads = [Tensor?](repeating: nil, count: graph.nodes.count)
@@ -24,6 +27,11 @@ extension Executor {
                 grads[id] = nil
                 if tapSet.contains(id) || (wantInput && id == inputID) { kept[id] = g }
                 let node = graph.nodes[id]
+                if parameters.contains(id) {
+                    do { parameterGradients[id] = try parameterGradient(node, g, rec) } catch let e as EngineError {
+                        throw EngineError.invalid("\(node.names.first ?? "node \(id)") weight gradient: \(e)")
+                    }
+                }
                 let live = node.inputs.filter { $0 >= stop }
                 if live.isEmpty { continue }
                 lastBackwardSteps += 1
@@ -39,7 +47,24 @@ extension Executor {
             func value(_ id: Int) -> Tensor { kept[id] ?? Tensor(zeros: rec.shapes[id]) }
             var out: [String: Tensor] = [:]
             for (name, id) in tapIDs { out[name] = value(id) }
-            return Backward(input: wantInput ? value(inputID) : nil, gradients: out)
+            return Backward(input: wantInput ? value(inputID) : nil, gradients: out, parameters: parameterGradients)
+        }
+    }
+
+    /// Weight (and bias) gradient of a parameter node from its recorded input.
+    private func parameterGradient(_ node: Node, _ g: Tensor, _ rec: Record) throws -> ParameterGradient {
+        guard case .input(let x) = rec.saved[node.id] else {
+            throw EngineError.invalid("the forward did not record this node's input (pass it in forward(parameters:))")
+        }
+        switch node.op {
+        case .conv2d(let p):
+            let r = try Ops.conv2dBackwardWeights(g, input: x, p)
+            return ParameterGradient(weight: r.weight, bias: r.bias)
+        case .batchNorm(let p): return try Ops.batchNormBackwardParameters(g, input: x, p)
+        case .linear(let p):
+            let r = try Ops.linearBackward(g, input: x, p)
+            return ParameterGradient(weight: r.weight, bias: r.bias)
+        default: throw EngineError.invalid("this op has no parameters")
         }
     }
 

@@ -102,6 +102,9 @@ public struct Graph: Sendable {
 
     public mutating func input() -> Int { add(.input, []) }
 
+    /// Swaps a node's op (checked by `replaceOp`).
+    mutating func setOp(_ id: Int, _ op: Op) { nodes[id].op = op }
+
     /// Gives node `id` one more module-path name.
     public mutating func name(_ id: Int, _ name: String) { nodes[id].names.append(name) }
 

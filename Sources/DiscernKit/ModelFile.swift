@@ -30,6 +30,8 @@ public struct ModelMetadata: Codable, Sendable {
         public var validationImages: Int
         public var weightsFile: String?
         public var createdAt: String
+        /// Present when blocks of the backbone were fine-tuned (their weights are in the file).
+        public var fineTune: FineTuneSettings? = nil
     }
 }
 
@@ -113,7 +115,7 @@ public struct ModelFile: Sendable {
         }
     }
 
-    /// The frozen backbone, rebuilt from the stored weights (every key and shape checked).
+    /// The backbone, rebuilt from the stored (ImageNet or fine-tuned) weights (every key and shape checked).
     public func makeBackbone() throws -> Backbone {
         try Backbone.build(try backboneKind, weights: WeightStore(backboneWeights), inputSize: metadata.imageSize)
     }

@@ -53,6 +53,12 @@ public struct StudyOptions: Sendable {
     public var resume = false
     /// `train --features`: files of `discern features` shards to train from instead of extracting.
     public var featureFiles: [String] = []
+    /// After the head: unfreeze the last `unfreezeBlocks` blocks (nil = all) and train them with the head
+    /// for `fineTuneEpochs` one-cycle epochs at peak rate `fineTuneLearningRate` (the head's; lr/100 earliest).
+    public var fineTune = false
+    public var unfreezeBlocks: Int? = 3
+    public var fineTuneEpochs = 2
+    public var fineTuneLearningRate = 0.001
 
     public init(data: String) { self.data = data }
 }

@@ -18,6 +18,8 @@ struct TrainedHead {
     var cache: FeatureCacheFile?
     /// Augmented views of the training images: with the clean features they are the unknown question's reference.
     var views: [Tensor] = []
+    /// Set when `--fine-tune` unfroze blocks after the head training.
+    var fineTune: FineTuneSettings?
 
     func modelFile(head: LinearHead, classes: [String]) -> ModelFile {
         var config = TrainingConfig()
@@ -29,7 +31,8 @@ struct TrainedHead {
                                  training: .init(config: config, augmentViews: options.augmentViews, trainImages: trainCount,
                                                  validationImages: validationCount,
                                                  weightsFile: URL(fileURLWithPath: weightsFile).lastPathComponent,
-                                                 createdAt: ISO8601DateFormatter().string(from: Date())))
+                                                 createdAt: ISO8601DateFormatter().string(from: Date()),
+                                                 fineTune: fineTune))
         return ModelFile(metadata: meta, backboneWeights: stateDict, head: head, detector: nil)
     }
 }
@@ -110,20 +113,26 @@ extension Study {
             }
         }
         progress.finish(note: String(format: "final running accuracy %.3f", history.epochs.last?.accuracy ?? 0))
-        // Clean (test-transform) training features: for the KDEs, the train accuracy and the feature scores.
-        let clean = try extractor.extract(data.train, augment: false, title: "features (train)", cache: pending.cache,
-                                          name: "train", weights: weightsFile)
-        // Trained on fresh augmentations, nothing was cached: two views are extracted for the reference alone.
-        if pending.views.isEmpty {
-            for k in 0..<2 {
-                pending.views.append(try extractor.extract(data.train, augment: true, view: k, seed: options.seed,
-                                                           title: "reference view \(k + 1)/2", cache: pending.cache,
-                                                           name: "train-view\(k)", weights: weightsFile).features)
-            }
-        }
         pending.head = trainer.head
         pending.history = history
         pending.checkpoints = checkpoints
+        if options.fineTune {
+            let settings = try fineTune(&pending, data: data)
+            pending.fineTune = settings
+        }
+        let current = pending.extractor, currentWeights = pending.weightsFile
+        // Clean (test-transform) training features: for the KDEs, the train accuracy and the feature scores.
+        let clean = try current.extract(data.train, augment: false, title: "features (train)", cache: pending.cache,
+                                        name: "train", weights: currentWeights)
+        // Trained on fresh augmentations (or fine-tuned, which makes the cached views stale): two views
+        // are extracted for the reference alone.
+        if pending.views.isEmpty {
+            for k in 0..<2 {
+                pending.views.append(try current.extract(data.train, augment: true, view: k, seed: options.seed,
+                                                         title: "reference view \(k + 1)/2", cache: pending.cache,
+                                                         name: "train-view\(k)", weights: currentWeights).features)
+            }
+        }
         pending.seconds = Date().timeIntervalSince(t0)
         let set = EvaluatedSet(name: "train", features: clean, logits: Tensor(zeros: [0, data.classes.count]), table: nil)
         return (pending, set)

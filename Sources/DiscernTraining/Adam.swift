@@ -17,16 +17,19 @@ public struct Adam: Sendable {
     }
 
     /// One step over parameter arrays in a fixed order; gradients match them in count.
-    public mutating func update(_ params: inout [[Float]], gradients: [[Float]]) {
+    /// `learningRates` (one per array, like PyTorch parameter groups) replaces `learningRate`.
+    public mutating func update(_ params: inout [[Float]], gradients: [[Float]], learningRates: [Double]? = nil) {
         precondition(params.count == gradients.count, "Adam: \(params.count) parameters, \(gradients.count) gradients")
+        precondition(learningRates.map { $0.count == params.count } ?? true, "Adam: one learning rate per array")
         if m.isEmpty {
             m = params.map { [Float](repeating: 0, count: $0.count) }; v = m
         }
         step += 1
         let bc1 = 1 - pow(beta1, Double(step)), bc2 = 1 - pow(beta2, Double(step))
-        let stepSize = Float(learningRate / bc1), bc2Sqrt = Float(bc2.squareRoot())
+        let bc2Sqrt = Float(bc2.squareRoot())
         let b1 = Float(beta1), b2 = Float(beta2), e = Float(eps), wd = Float(weightDecay)
         for t in params.indices {
+            let stepSize = Float((learningRates?[t] ?? learningRate) / bc1)
             precondition(params[t].count == gradients[t].count && params[t].count == m[t].count, "Adam: size changed")
             params[t].withUnsafeMutableBufferPointer { p in
                 gradients[t].withUnsafeBufferPointer { g in

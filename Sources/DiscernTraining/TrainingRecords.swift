@@ -26,6 +26,10 @@ public struct IterationRecord: Sendable, Codable, Equatable {
     public let batchSize: Int
     public let loss: Float
     public let runningAccuracy: Double
+    public init(epoch: Int, iteration: Int, batchSize: Int, loss: Float, runningAccuracy: Double) {
+        self.epoch = epoch; self.iteration = iteration; self.batchSize = batchSize
+        self.loss = loss; self.runningAccuracy = runningAccuracy
+    }
 }
 
 public struct EpochSummary: Sendable, Codable, Equatable {
@@ -35,6 +39,10 @@ public struct EpochSummary: Sendable, Codable, Equatable {
     public let accuracy: Double     // running accuracy at the end of the epoch
     public let seconds: Double
     public let checkpointed: Bool
+    public init(epoch: Int, samples: Int, meanLoss: Double, accuracy: Double, seconds: Double, checkpointed: Bool) {
+        self.epoch = epoch; self.samples = samples; self.meanLoss = meanLoss
+        self.accuracy = accuracy; self.seconds = seconds; self.checkpointed = checkpointed
+    }
 }
 
 public struct TrainingHistory: Sendable, Codable, Equatable {

@@ -26,12 +26,19 @@ struct Bench: ParsableCommand {
     @Option(help: "Time a CAM method (e.g. gradcam, scorecam) on one image against forward passes instead.") var cam: String?
     @Option(help: "With --cam scorecam: masked forwards for the N most varying channels; 0 = every channel.")
     var scoreCamChannels = 0
+    @Option(help: "Time fine-tuning steps of the last N blocks instead (random weights; bench_finetune.py).")
+    var fineTune: Int?
 
     func run() throws {
         if vision {
             guard let list = paths else { throw ValidationError("--vision needs --paths FILE") }
             // One JSON line per mode: the format tools/bench/bench_vision.py reads.
             for line in try BenchRunner.vision(pathsFile: list, mode: mode, fast: fast) { print(line) }
+            return
+        }
+        if let blocks = fineTune {
+            let r = try BenchRunner.fineTune(backbone, blocks: blocks, batch: batch, iterations: iterations)
+            if json { print(try BenchRunner.json(r)) } else { print(r.line) }
             return
         }
         if let method = cam {

@@ -52,8 +52,22 @@ struct TrainingOptions: ParsableArguments {
     @Option(help: "Save a checkpoint whenever an epoch's running accuracy passes this.") var checkpointAccuracy = 0.95
     @Flag(help: "Decode JPEGs at least twice the input size at a reduced scale (faster on large photos; not bit-exact with PIL).")
     var fastDecode = false
+    @Flag(help: "After the head, train the last --unfreeze blocks too (fastai's fine_tune; BatchNorm stats frozen).")
+    var fineTune = false
+    @Option(help: "Blocks --fine-tune unfreezes, counted from the last, or 'all'.") var unfreeze = "3"
+    @Option(help: "One-cycle epochs of --fine-tune.") var fineTuneEpochs = 2
+    @Option(help: "Peak learning rate of --fine-tune (the head's; the earliest unfrozen block gets 1/100 of it).")
+    var fineTuneLr = 0.001
+
+    /// --unfreeze as a block count; nil = all.
+    var unfreezeBlocks: Int? { unfreeze == "all" ? nil : Int(unfreeze) }
 
     func validate() throws {
+        guard unfreeze == "all" || (Int(unfreeze) ?? 0) >= 1 else {
+            throw ValidationError("--unfreeze must be a number of blocks (1 or more) or 'all', got '\(unfreeze)'")
+        }
+        guard fineTuneEpochs >= 1 else { throw ValidationError("--fine-tune-epochs must be at least 1") }
+        guard fineTuneLr > 0 else { throw ValidationError("--fine-tune-lr must be positive") }
         guard epochs >= 1 else { throw ValidationError("--epochs must be at least 1") }
         guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1") }
         guard lr > 0 else { throw ValidationError("--lr must be positive") }
@@ -78,6 +92,8 @@ struct TrainingOptions: ParsableArguments {
         o.checkpointAccuracy = checkpointAccuracy; o.fastDecode = fastDecode; o.resume = resume
         o.maxRisk = maxRisk; o.shiftCopies = shiftCopies
         o.thumbnailCopies = thumbnailCopies; o.unknownScore = unknownScore; o.unsureScore = unsureScore
+        o.fineTune = fineTune; o.unfreezeBlocks = unfreezeBlocks
+        o.fineTuneEpochs = fineTuneEpochs; o.fineTuneLearningRate = fineTuneLr
         return o
     }
 }

@@ -1,0 +1,92 @@
+import Foundation
+import DiscernEngine
+import DiscernModels
+import DiscernTraining
+import DiscernVision
+import DiscernWeights
+
+/// What `--fine-tune` changed, kept in the model file's metadata.
+public struct FineTuneSettings: Codable, Sendable, Equatable {
+    /// Unfrozen blocks; nil = all.
+    public var blocks: Int?
+    public var epochs: Int
+    public var maxLearningRate: Double
+    public var groupLearningRates: [Double]
+    public var trainedArrays: Int
+}
+
+extension Study {
+    /// fastai's `fine_tune` after the frozen head training: unfreezes the last blocks and trains them
+    /// with the head for `fineTuneEpochs` one-cycle epochs, discriminative rates lr/100 … lr over the
+    /// layer groups, BatchNorm statistics frozen. Augmented images stream through the prefetching
+    /// loader; the frozen prefix runs on the fused inference session, the rest on the autograd executor.
+    /// Afterwards the backbone weights, the extractor and the head are the fine-tuned ones, and the
+    /// feature cache is off (its entries describe the ImageNet network).
+    func fineTune(_ pending: inout TrainedHead, data: StudyData) throws -> FineTuneSettings {
+        let backbone = pending.extractor.backbone
+        let split = try backbone.fineTuneSplit(unfreezing: options.unfreezeBlocks)
+        let prefix = try split.prefix.map { try InferenceSession(graph: $0, batchSize: options.batchSize) }
+        let trainable = try TrainableGraph(graph: split.tail, from: split.firstTrainable,
+                                           groupStarts: split.groupStarts)
+        let tuner = FineTuner(trainable: trainable, head: pending.head)
+        let rates = OneCycle.discriminative(max: options.fineTuneLearningRate, groups: tuner.groupCount)
+        let loaderOptions = BatchLoader.Options(batchSize: options.batchSize, seed: options.seed ^ 0xF17E,
+                                                shuffle: true, fastDecode: options.fastDecode, fastDecodeSize: backbone.inputSize,
+                                                mean: backbone.normalization.mean, std: backbone.normalization.std)
+        let loader = try BatchLoader(samples: data.train, transform: pending.extractor.transform(augment: true),
+                                     options: loaderOptions)
+        let perEpoch = loader.batchCount()
+        let cycle = OneCycle(steps: options.fineTuneEpochs * perEpoch)
+        let blocks = options.unfreezeBlocks.map { "last \($0) blocks" } ?? "every block"
+        Study.log("fine-tuning \(blocks) of \(backbone.kind.rawValue): \(trainable.arrays.values.count) arrays, "
+                  + "\(options.fineTuneEpochs) one-cycle epochs, learning rates "
+                  + rates.map { String(format: "%.1e", $0) }.joined(separator: " … "))
+        let progress = Progress("fine-tuning", total: options.fineTuneEpochs * perEpoch, unit: "batch")
+        var step = 0
+        for epoch in 0..<options.fineTuneEpochs {
+            let start = Date()
+            var correct = 0, seen = 0, lossSum = 0.0
+            for batch in loader.epoch(epoch) where !batch.labels.isEmpty {
+                let input = try prefix?.run(batch.images) ?? batch.images
+                tuner.beta1 = cycle.beta1(step)
+                let scale = cycle.scale(step)
+                let r = try tuner.step(input, labels: batch.labels, learningRates: rates.map { $0 * scale })
+                correct += r.correct; seen += batch.labels.count; lossSum += Double(r.loss) * Double(batch.labels.count)
+                let epochIndex = pending.history.epochs.count
+                pending.history.iterations.append(IterationRecord(
+                    epoch: epochIndex, iteration: pending.history.iterations.count, batchSize: batch.labels.count,
+                    loss: r.loss, runningAccuracy: Double(correct) / Double(seen)))
+                step += 1
+                progress.advance(note: String(format: "epoch %d/%d, running accuracy %.3f", epoch + 1,
+                                              options.fineTuneEpochs, Double(correct) / Double(seen)))
+            }
+            guard seen > 0 else { throw TrainingError.empty("fine-tuning epoch \(epoch + 1) had no training samples") }
+            pending.history.epochs.append(EpochSummary(
+                epoch: pending.history.epochs.count, samples: seen, meanLoss: lossSum / Double(seen),
+                accuracy: Double(correct) / Double(seen), seconds: Date().timeIntervalSince(start),
+                checkpointed: false))
+        }
+        progress.finish(note: String(format: "final running accuracy %.3f", pending.history.epochs.last?.accuracy ?? 0))
+
+        var weights = pending.stateDict
+        for (key, value) in tuner.trainable.stateDict {
+            guard let old = weights[key], old.shape == value.shape else {
+                throw KitError.badModel("fine-tuning",
+                                        "trained parameter \(key) \(value.shape) is not in the backbone's weights")
+            }
+            weights[key] = value
+        }
+        let tuned = try Backbone.build(backbone.kind, weights: WeightStore(weights), inputSize: backbone.inputSize)
+        let extractor = try FeatureExtractor(backbone: tuned, batchSize: options.batchSize,
+                                             precision: options.precision)
+        extractor.fastDecode = options.fastDecode
+        pending.extractor = extractor
+        pending.stateDict = weights
+        pending.head = tuner.head
+        pending.cache = nil
+        pending.views = []
+        return FineTuneSettings(blocks: options.unfreezeBlocks, epochs: options.fineTuneEpochs,
+                                maxLearningRate: options.fineTuneLearningRate, groupLearningRates: rates,
+                                trainedArrays: trainable.arrays.values.count)
+    }
+}
