@@ -82,7 +82,9 @@ final class ISACapTests: XCTestCase {
         environment["ONEDNN_VERBOSE"] = "1"
         process.environment = environment
         let output = FileManager.default.temporaryDirectory.appendingPathComponent("discern-isa-\(cap)-\(UUID()).log")
-        FileManager.default.createFile(atPath: output.path, contents: nil)
+        guard FileManager.default.createFile(atPath: output.path, contents: nil) else {
+            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: output.path])
+        }
         let handle = try FileHandle(forWritingTo: output)
         defer { try? FileManager.default.removeItem(at: output) }
         process.standardOutput = handle
