@@ -30,7 +30,7 @@ public struct StudyOptions: Sendable {
     public var shiftCopies = 3
     /// Thumbnail copies (`PhotoShift.Kind.thumbnail`, 24–40 px) of every held-out image: only the "unsure" question
     /// is calibrated on them, so that low-resolution errors count in its risk; 0 = none.
-    public var thumbnailCopies = 2
+    public var thumbnailCopies = 0
     /// Scores for the two questions; nil = chosen on held-out data.
     public var unknownScore: String?
     public var unsureScore: String?

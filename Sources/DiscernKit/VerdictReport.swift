@@ -24,8 +24,8 @@ enum VerdictReport {
                         "trained class but the answer is likely wrong (a confidence score). Otherwise ACCEPT. Both thresholds are " +
                         "set on the held-out training images together with shifted copies of them (recompressed, smaller, blurred, " +
                         "recoloured, cropped), so that photos of the same classes taken elsewhere are not called unknown; " +
-                        "the unsure threshold also sees 24–40 px thumbnails of them, so that low-resolution errors " +
-                        "count in its risk. No --unknown or --shifted folder is ever used for that.")
+                        "with --thumbnail-copies the unsure threshold also sees 24–40 px thumbnails of them, so that " +
+                        "low-resolution errors count in its risk. No --unknown or --shifted folder is ever used for that.")
             let c = rob.calibration
             var kv = describe(rob.rule)
             kv.append(("calibrated on", "\(c.heldOut) held-out images (accuracy \(pct(c.heldOutAccuracy))) and \(c.shiftedCopies) shifted copies" +
