@@ -30,6 +30,13 @@ public final class DiscernModelService: PredictionService, @unchecked Sendable {
         try DiscernModelService(model: try ModelFile.load(URL(fileURLWithPath: path)), batchSize: batchSize, precision: precision)
     }
 
+    /// One forward pass on a blank image: the first pass builds oneDNN's primitives and touches every weight,
+    /// so the server only reports ready once a request is answered at full speed.
+    public func warmUp() throws {
+        let s = model.metadata.imageSize
+        _ = try predict(images: [RGBImage(width: s, height: s)], names: ["warm-up"])
+    }
+
     /// The test-time input: Resize((s, s)) + Normalize, as in training.
     public func tensor(_ image: RGBImage) -> Tensor {
         let s = model.metadata.imageSize

@@ -21,7 +21,12 @@ public actor PredictionBatcher {
         let continuation: CheckedContinuation<Result, Error>
     }
 
-    private let service: any PredictionService
+    /// What one forward pass did: its images, how long the service took, and its answers (for the metrics).
+    public typealias BatchObserver = @Sendable (_ images: Int, _ duration: Duration,
+                                                _ predictions: [Prediction]) -> Void
+
+    private let predict: @Sendable ([ImageInput]) async throws -> [Prediction]
+    private let observe: BatchObserver?
     private let maxBatch: Int
     private let maxDelay: Duration
     private var queue: [Job] = []
@@ -31,7 +36,14 @@ public actor PredictionBatcher {
     private var nextID: UInt64 = 0
 
     public init(service: any PredictionService, maxBatch: Int, maxDelay: Duration) {
-        self.service = service
+        self.init(maxBatch: maxBatch, maxDelay: maxDelay, observe: nil) { try await service.predict($0) }
+    }
+
+    /// `predict` is asked for the service on each batch, so the server can start before its model is loaded.
+    public init(maxBatch: Int, maxDelay: Duration, observe: BatchObserver?,
+                predict: @escaping @Sendable ([ImageInput]) async throws -> [Prediction]) {
+        self.predict = predict
+        self.observe = observe
         self.maxBatch = max(1, maxBatch)
         self.maxDelay = maxDelay
     }
@@ -104,10 +116,12 @@ public actor PredictionBatcher {
 
     private func run(_ jobs: [Job], count: Int) async {
         do {
-            let predictions = try await service.predict(jobs.flatMap(\.images))
+            let began = ContinuousClock.now
+            let predictions = try await predict(jobs.flatMap(\.images))
             guard predictions.count == count else {
                 throw ServerError.internal("service returned \(predictions.count) predictions for \(count) images")
             }
+            observe?(count, ContinuousClock.now - began, predictions)
             var start = 0
             for job in jobs {
                 let slice = Array(predictions[start..<start + job.images.count])

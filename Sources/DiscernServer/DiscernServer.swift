@@ -4,6 +4,7 @@ import Hummingbird
 import HummingbirdCore
 import NIOCore
 import Logging
+import ServiceLifecycle
 
 /// The HTTP API of `discern serve`.
 ///
@@ -17,6 +18,9 @@ import Logging
 ///   overlay; with `Accept: application/json` → `{class, method, layer, attention_area,
 ///   heatmap: {width, height, data}, overlay_png_base64}`.
 /// - `GET /v1/model` → ModelInfo JSON. `GET /healthz` → `{"status": "ok"}`. `GET /` → the web page.
+/// - `/v2/...` — the Open Inference Protocol v2 (KServe, Triton): `InferenceRoutes`.
+/// - `GET /metrics` — Prometheus text (`ServerMetrics`).
+/// Until the model is loaded (`ModelSlot`), the routes that need it answer 503.
 /// - `GET /examples/NAME` — only with `ServerConfig.examplesDirectory`: serves image files directly
 ///   in that directory (for the browser demo/screenshot, `/?example=NAME`).
 /// Concurrent predict requests share forward passes (`PredictionBatcher`); a bad image fails only its
@@ -25,37 +29,71 @@ import Logging
 /// 422 corrupt image, 503 timeout, 500 internal (details only in the log).
 public enum DiscernServer {
     public static func makeRouter(service: any PredictionService, config: ServerConfig) -> Router<BasicRequestContext> {
-        let batcher = PredictionBatcher(service: service, maxBatch: config.maxBatch,
-                                        maxDelay: .microseconds(Int64(config.maxDelayMs * 1000)))
-        let handlers = Handlers(service: service, batcher: batcher, explainGate: AsyncGate(), config: config)
+        makeRouter(slot: ModelSlot(service: service), metrics: ServerMetrics(), config: config)
+    }
+
+    public static func makeRouter(slot: ModelSlot, metrics: ServerMetrics,
+                                  config: ServerConfig) -> Router<BasicRequestContext> {
+        let batcher = PredictionBatcher(
+            maxBatch: config.maxBatch, maxDelay: .microseconds(Int64(config.maxDelayMs * 1000)),
+            observe: { metrics.batch(images: $0, duration: $1, predictions: $2) },
+            predict: { try await slot.service().predict($0) })
+        let handlers = Handlers(slot: slot, batcher: batcher, explainGate: AsyncGate(), config: config)
         let router = Router()
-        router.add(middleware: RequestLogMiddleware())
+        router.add(middleware: RequestLogMiddleware(metrics: metrics))
         router.get("/") { _, _ in JSONBody.bytes(Array(WebPage.html.utf8), contentType: "text/html; charset=utf-8") }
         router.get("/healthz") { _, _ in JSONBody.response(["status": "ok"]) }
-        router.get("/v1/model") { _, _ in JSONBody.response(service.info) }
+        router.get("/metrics") { _, _ in
+            JSONBody.bytes(metrics.text(), contentType: "text/plain; version=0.0.4; charset=utf-8")
+        }
+        router.get("/v1/model") { _, _ in JSONBody.response(try slot.service().info) }
         router.post("/v1/predict") { request, context in try await handlers.predict(request, context: context) }
         router.post("/v1/explain") { request, context in try await handlers.explain(request, context: context) }
         router.get("/examples/:name") { _, context in try handlers.example(context.parameters.get("name") ?? "") }
+        InferenceRoutes(slot: slot, batcher: batcher, config: config).add(to: router)
         return router
     }
 
     public static func makeApplication(service: any PredictionService, config: ServerConfig,
                                        logger: Logger = Logger(label: "discern.server")) -> some ApplicationProtocol {
+        makeApplication(slot: ModelSlot(service: service), metrics: ServerMetrics(), config: config, logger: logger)
+    }
+
+    public static func makeApplication(
+        slot: ModelSlot, metrics: ServerMetrics, config: ServerConfig, services: [any Service] = [],
+        logger: Logger = Logger(label: "discern.server"),
+        onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
+    ) -> some ApplicationProtocol {
         // The idle timeout closes connections that stall mid-request (slow or abandoned uploads).
         let http1 = HTTP1Channel.Configuration(idleTimeout: .milliseconds(Int64(config.requestTimeoutSeconds * 1000)))
-        return Application(router: makeRouter(service: service, config: config), server: .http1(configuration: http1),
-                    configuration: .init(address: .hostname(config.host, port: config.port), serverName: "discern"),
-                    logger: logger)
+        return Application(router: makeRouter(slot: slot, metrics: metrics, config: config),
+                           server: .http1(configuration: http1),
+                           configuration: .init(address: .hostname(config.host, port: config.port),
+                                                serverName: "discern"),
+                           services: services, onServerRunning: onServerRunning, logger: logger)
     }
 }
 
 extension DiscernServer {
-    /// Serves until the process gets SIGINT/SIGTERM (graceful shutdown).
-    public static func run(service: any PredictionService, config: ServerConfig,
-                           logger: Logger = Logger(label: "discern.server")) async throws {
-        logger.info("serving", metadata: ["host": "\(config.host)", "port": "\(config.port)",
-                                          "max_batch": "\(config.maxBatch)", "max_delay_ms": "\(config.maxDelayMs)"])
-        try await makeApplication(service: service, config: config, logger: logger).runService()
+    /// Listens first, then loads the model with `load` (readiness turns true once it returns), and serves until
+    /// SIGTERM/SIGINT: the listener closes, requests already accepted are answered, and the call returns.
+    /// A failed load stops the server and throws the load's error.
+    public static func run(config: ServerConfig, logger: Logger = Logger(label: "discern.server"),
+                           load: @escaping @Sendable () throws -> any PredictionService) async throws {
+        let slot = ModelSlot(), metrics = ServerMetrics()
+        let (listening, signal) = AsyncStream.makeStream(of: Void.self)
+        let loader = ModelLoader(slot: slot, metrics: metrics, logger: logger, listening: listening, load: load)
+        let app = makeApplication(slot: slot, metrics: metrics, config: config, services: [loader], logger: logger) {
+            channel in
+            logger.info("listening", metadata: [
+                "host": "\(config.host)", "port": "\(channel.localAddress?.port ?? config.port)",
+                "max_batch": "\(config.maxBatch)", "max_delay_ms": "\(config.maxDelayMs)",
+            ])
+            signal.yield(())
+            signal.finish()
+        }
+        try await app.runService()
+        logger.info("stopped: every accepted request was answered")
     }
 }
 
@@ -76,13 +114,14 @@ struct PredictJSON: Encodable {
 }
 
 struct Handlers: Sendable {
-    let service: any PredictionService
+    let slot: ModelSlot
     let batcher: PredictionBatcher
     let explainGate: AsyncGate
     let config: ServerConfig
 
     func predict(_ request: Request, context: BasicRequestContext) async throws -> Response {
         let start = ContinuousClock.now
+        _ = try slot.service()   // 503 while the model loads, before the body is read
         let images = try await readImages(request, maxImages: config.maxImagesPerRequest)
         let result = try await withDeadline(seconds: remaining(since: start), limit: config.requestTimeoutSeconds) { [batcher] in
             try await batcher.submit(images)
@@ -93,10 +132,11 @@ struct Handlers: Sendable {
 
     func explain(_ request: Request, context: BasicRequestContext) async throws -> Response {
         let start = ContinuousClock.now
+        let service = try slot.service()
         let images = try await readImages(request, maxImages: 1)
         let q = request.uri.queryParameters
         let (method, layer, className) = (q.get("method") ?? "gradcam", q.get("layer"), q.get("class"))
-        let e = try await withDeadline(seconds: remaining(since: start), limit: config.requestTimeoutSeconds) { [service, explainGate] in
+        let e = try await withDeadline(seconds: remaining(since: start), limit: config.requestTimeoutSeconds) { [explainGate] in
             try await explainGate.run { try await service.explain(images[0], method: method, layer: layer, className: className) }
         }
         guard e.heatmap.count == e.width * e.height else {

@@ -9,8 +9,11 @@ extension HTTPField.Name {
 }
 
 /// Outermost middleware: gives every response the request id, turns every error into a JSON
-/// `{"error": "..."}` body with its status, and logs one structured line per request.
+/// `{"error": "..."}` body with its status, logs one structured line per request and counts it in the metrics
+/// (by route pattern, so `/examples/a.jpg` and `/examples/b.jpg` are one route).
 struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
+    let metrics: ServerMetrics
+
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let start = ContinuousClock.now
         let id = context.id
@@ -25,6 +28,8 @@ struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
             response = JSONBody.error(message, status: status)
         }
         response.headers[.requestID] = id
+        metrics.request(route: context.endpointPath ?? "unmatched", method: request.method.rawValue,
+                        status: Int(response.status.code), duration: ContinuousClock.now - start)
         let ms = milliseconds(since: start)
         context.logger.info("request", metadata: [
             "method": "\(request.method)", "path": "\(request.uri.path)",

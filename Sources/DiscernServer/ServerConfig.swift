@@ -15,5 +15,7 @@ public struct ServerConfig: Sendable {
     /// When set, `GET /examples/NAME` serves image files directly in this directory, and
     /// `/?example=NAME` makes the page submit one (used by tools/server/screenshot.sh). Off by default.
     public var examplesDirectory: String? = nil
+    /// The model's name in the `/v2/models/{name}` routes (Open Inference Protocol).
+    public var modelName: String = "discern"
     public init() {}
 }

@@ -10,12 +10,15 @@ public enum ServerError: Error, CustomStringConvertible, Sendable {
     case unsupportedMediaType(String)
     case notFound(String)
     case timeout(seconds: Double)
+    /// The model is still loading (or failed to load): 503, so probes and clients retry elsewhere.
+    case unavailable(String)
     case `internal`(String)
 
     public var description: String {
         switch self {
         case let .bodyTooLarge(limit): return "request body larger than \(limit) bytes"
-        case let .badRequest(m), let .unsupportedMediaType(m), let .notFound(m), let .internal(m): return m
+        case let .badRequest(m), let .unsupportedMediaType(m), let .notFound(m), let .unavailable(m), let .internal(m):
+            return m
         case let .timeout(s): return "request not answered within \(s) s"
         }
     }
@@ -38,7 +41,7 @@ enum ErrorMapping {
             case .badRequest: return (.badRequest, e.description)
             case .unsupportedMediaType: return (.unsupportedMediaType, e.description)
             case .notFound: return (.notFound, e.description)
-            case .timeout: return (.serviceUnavailable, e.description)
+            case .timeout, .unavailable: return (.serviceUnavailable, e.description)
             case .internal: return (.internalServerError, "internal error")
             }
         case is NIOTooManyBytesError: return (.contentTooLarge, "request body too large")

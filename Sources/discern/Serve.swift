@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import DiscernKit
 import DiscernServer
 import Logging
@@ -17,6 +18,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Seconds before an unanswered request gets 503.") var timeout = 30.0
     @Option(help: "Directory whose images the page can load with /?example=NAME (demo and screenshot).")
     var examples: String?
+    @Option(help: "The model's name in the Open Inference Protocol routes (/v2/models/NAME).") var modelName = "discern"
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.") var logLevel = "info"
 
     func validate() throws {
@@ -31,7 +33,11 @@ struct Serve: AsyncParsableCommand {
     func run() async throws {
         var logger = Logger(label: "discern.server")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
-        let service = try DiscernModelService.load(path: model, batchSize: maxBatch)
+        // A wrong path fails at once; the slow part (building the network, the warm-up pass) runs after the
+        // listener is up, so a cluster sees the pod alive but not yet ready.
+        guard FileManager.default.isReadableFile(atPath: model) else {
+            throw ValidationError("--model \(model): no readable file there")
+        }
         var config = ServerConfig()
         config.host = host
         config.port = port
@@ -40,6 +46,12 @@ struct Serve: AsyncParsableCommand {
         config.maxBodyBytes = maxBodyBytes
         config.requestTimeoutSeconds = timeout
         config.examplesDirectory = examples
-        try await DiscernServer.run(service: service, config: config, logger: logger)
+        config.modelName = modelName
+        let (path, batchSize) = (model, maxBatch)
+        try await DiscernServer.run(config: config, logger: logger) {
+            let service = try DiscernModelService.load(path: path, batchSize: batchSize)
+            try service.warmUp()
+            return service
+        }
     }
 }
