@@ -143,7 +143,8 @@ public final class DiscernModelService: PredictionService, @unchecked Sendable {
     public func predict(_ inputs: [ImageInput]) async throws -> [Prediction] {
         var decoded = [Result<RGBImage, Error>?](repeating: nil, count: inputs.count)
         decoded.withUnsafeMutableBufferPointer { out in
-            let buf = out
+            // Each iteration writes only its own element: no two threads touch the same memory.
+            nonisolated(unsafe) let buf = out
             DispatchQueue.concurrentPerform(iterations: inputs.count) { i in
                 buf[i] = Result { try self.decode(inputs[i]) }
             }

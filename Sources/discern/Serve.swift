@@ -11,7 +11,7 @@ struct Serve: AsyncParsableCommand {
 
     @Option(help: "Model file written by `discern train`/`discern run`.") var model: String
     @Option(help: "Address to bind.") var host = "127.0.0.1"
-    @Option(help: "Port to listen on.") var port = 8080
+    @Option(help: "Port to listen on (0: one the kernel picks; the log line \"listening\" names it).") var port = 8080
     @Option(help: "Most images in one forward pass.") var maxBatch = 32
     @Option(help: "Milliseconds a request waits for others to share its forward pass.") var maxDelayMs = 5.0
     @Option(help: "Largest accepted request body in bytes.") var maxBodyBytes = 20 * 1024 * 1024
@@ -22,7 +22,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.") var logLevel = "info"
 
     func validate() throws {
-        guard (1...65535).contains(port) else { throw ValidationError("--port must be 1...65535") }
+        guard (0...65535).contains(port) else { throw ValidationError("--port must be 0...65535") }
         guard maxBatch >= 1 else { throw ValidationError("--max-batch must be at least 1") }
         guard maxDelayMs >= 0, timeout > 0, maxBodyBytes > 0 else {
             throw ValidationError("--max-delay-ms must be >= 0, --timeout and --max-body-bytes > 0")

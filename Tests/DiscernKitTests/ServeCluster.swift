@@ -30,7 +30,7 @@ final class ServeProcess {
         try process.run()
         let deadline = Date().addingTimeInterval(60)
         while port == 0 {
-            if let line = logText.split(separator: "\n").first(where: { $0.contains("listening") }),
+            if let line = logText.split(separator: "\n").first(where: { $0.hasSuffix("[DiscernServer] listening") }),
                let range = line.range(of: #"port=[0-9]+"#, options: .regularExpression) {
                 port = Int(line[range].dropFirst(5)) ?? 0
             }
@@ -46,7 +46,7 @@ final class ServeProcess {
         var request = URLRequest(url: URL(string: "http://\(url)\(path)")!)
         request.timeoutInterval = 10
         let done = DispatchSemaphore(value: 0)
-        var status: Int?
+        nonisolated(unsafe) var status: Int?   // written once by the callback, read after the semaphore
         URLSession.shared.dataTask(with: request) { _, response, _ in
             status = (response as? HTTPURLResponse)?.statusCode
             done.signal()
