@@ -7,8 +7,17 @@ import DiscernReport
 enum StudyReport {
     static func build(_ o: StudyOutcome) throws -> HTMLReport {
         let mode = o.options.augmentViews > 0 ? "\(o.options.augmentViews) cached augmented views per image" : "fresh augmentation every epoch (the study's protocol)"
-        var r = HTMLReport(title: "Discern report: \(o.classes.joined(separator: " vs "))",
-                           subtitle: "\(o.options.backbone.rawValue) backbone, frozen; linear head trained \(o.options.epochs) epochs with \(mode)")
+        let head = "linear head trained \(o.options.epochs) epochs with \(mode)"
+        let backbone: String
+        if o.options.fineTune {
+            let blocks = o.options.unfreezeBlocks.map { "its last \($0) blocks" } ?? "every layer"
+            backbone = "\(o.options.backbone.rawValue) backbone; \(head), then \(blocks) fine-tuned with the head for " +
+                "\(o.options.fineTuneEpochs) one-cycle epoch\(o.options.fineTuneEpochs == 1 ? "" : "s") " +
+                "(the training table's last rows)"
+        } else {
+            backbone = "\(o.options.backbone.rawValue) backbone, frozen; \(head)"
+        }
+        var r = HTMLReport(title: "Discern report: \(o.classes.joined(separator: " vs "))", subtitle: backbone)
         summary(&r, o)
         training(&r, o)
         try evaluation(&r, o)
