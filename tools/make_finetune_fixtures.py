@@ -18,6 +18,7 @@ import torch.nn.functional as F
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from data_paths import weight_file
 from fixture_io import save
+from batchnorm_random import randomize_bn  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 STEPS = 3
@@ -70,14 +71,6 @@ def one_cycle(steps):
     return {"cycle.lr": np.array(lrs), "cycle.beta1": np.array(betas)}
 
 
-def randomize_bn(model, g):
-    for m in model.modules():
-        if isinstance(m, nn.BatchNorm2d):
-            c = m.num_features
-            m.weight.data = 0.5 + torch.rand(c, generator=g)
-            m.bias.data = 0.2 * torch.randn(c, generator=g)
-            m.running_mean.data = 0.2 * torch.randn(c, generator=g)
-            m.running_var.data = 0.5 + torch.rand(c, generator=g)
 
 
 def state(model, prefix):

@@ -17,6 +17,7 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from data_paths import datasets, weight_file  # noqa: E402
 from fixture_io import save  # noqa: E402
+from batchnorm_random import randomize_bn  # noqa: E402
 
 PACKAGES = os.path.join(os.path.expanduser("~"), ".cache", "discern", "python")
 sys.path.insert(0, PACKAGES)
@@ -56,13 +57,7 @@ def random(variant, out_dir):
     torch.manual_seed(11)
     model = EfficientNet.from_name("efficientnet-" + variant).eval()
     g = torch.Generator().manual_seed(12)
-    for m in model.modules():
-        if isinstance(m, torch.nn.BatchNorm2d):
-            c = m.num_features
-            m.weight.data = 0.5 + torch.rand(c, generator=g)
-            m.bias.data = 0.2 * torch.randn(c, generator=g)
-            m.running_mean.data = 0.2 * torch.randn(c, generator=g)
-            m.running_var.data = 0.5 + torch.rand(c, generator=g)
+    randomize_bn(model, g)
     side = SIDES[variant]
     x = torch.randn(1, 3, side, side, generator=g)
     with torch.no_grad():

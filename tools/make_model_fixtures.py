@@ -21,6 +21,7 @@ from torchvision.models.resnet import ResNet, Bottleneck, BasicBlock, resnet50
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from data_paths import datasets, weight_file
 from fixture_io import save
+from batchnorm_random import randomize_bn  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT = os.path.join(ROOT, "Tests", "Fixtures", "models")
@@ -44,15 +45,6 @@ class NarrowResNet(ResNet):
         self.fc = nn.Linear(widths[3] * block.expansion, num_classes)
 
 
-def randomize_bn(model, g):
-    # Non-trivial statistics so that batch-norm folding is really exercised.
-    for m in model.modules():
-        if isinstance(m, nn.BatchNorm2d):
-            c = m.num_features
-            m.weight.data = 0.5 + torch.rand(c, generator=g)
-            m.bias.data = 0.2 * torch.randn(c, generator=g)
-            m.running_mean.data = 0.2 * torch.randn(c, generator=g)
-            m.running_var.data = 0.5 + torch.rand(c, generator=g)
 
 
 def small_resnet(name, block, layers, with_grad):

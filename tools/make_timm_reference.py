@@ -24,19 +24,14 @@ try:
 except ImportError as error:
     sys.exit(f"make_timm_reference: {error}; run scripts/setup --dev (it installs timm and safetensors into {PACKAGES})")
 from fixture_io import save  # noqa: E402
+from batchnorm_random import randomize_bn  # noqa: E402
 
 
 def write(name, out_dir):
     torch.manual_seed(21)
     model = timm.create_model(name, pretrained=False).eval()
     g = torch.Generator().manual_seed(22)
-    for m in model.modules():
-        if isinstance(m, torch.nn.BatchNorm2d):
-            c = m.num_features
-            m.weight.data = 0.5 + torch.rand(c, generator=g)
-            m.bias.data = 0.2 * torch.randn(c, generator=g)
-            m.running_mean.data = 0.2 * torch.randn(c, generator=g)
-            m.running_var.data = 0.5 + torch.rand(c, generator=g)
+    randomize_bn(model, g)
     state = model.state_dict()
     snapshot = os.path.join(out_dir, "hub", f"models--timm--{name}.a1_in1k", "snapshots", "0")
     os.makedirs(snapshot, exist_ok=True)
