@@ -9,7 +9,8 @@ import XCTest
 /// timm's ResNet safetensors (written by timm and safetensors themselves, tools/make_timm_reference.py, at test
 /// time: 45-100 MB) and torchvision's .pth of the same weights load through BackboneWeights into the same network.
 final class TimmWeightsTests: XCTestCase {
-    static let dir = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("discern-timm-reference")
+    static let dir = TestEnvironment.referenceFolder("discern-timm-reference",
+                                                      scripts: ["tools/make_timm_reference.py", "tools/batchnorm_random.py"])
 
     static func prepare() throws {
         let marker = dir.appendingPathComponent("resnet50-reference.safetensors")

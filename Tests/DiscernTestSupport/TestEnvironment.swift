@@ -13,6 +13,18 @@ public struct MissingPrerequisite: Error, CustomStringConvertible {
 /// Where every test target finds what is not in the repository: the shared datasets, the ImageNet weights,
 /// the release binary and a Python with torch. tools/data_paths.py applies the same rule for the Python tools.
 public enum TestEnvironment {
+    /// A temporary folder for references made at test time by `scripts` (paths in the repository), named by
+    /// their contents (FNV-1a): editing a script makes its references anew instead of reusing stale ones.
+    public static func referenceFolder(_ name: String, scripts: [String]) -> URL {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for script in scripts {
+            let bytes = (try? Data(contentsOf: repository.appendingPathComponent(script))) ?? Data(script.utf8)
+            for byte in bytes { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        }
+        return URL(fileURLWithPath: NSTemporaryDirectory())
+            .appendingPathComponent("\(name)-\(String(hash, radix: 16))")
+    }
+
     /// The package root, from this file's place in it (Tests/DiscernTestSupport/).
     public static let repository = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
