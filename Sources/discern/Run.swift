@@ -12,7 +12,7 @@ struct Run: ParsableCommand {
     @Option(help: "Layer for the CAMs (module path; default: the last block of the last stage).") var camLayer: String?
     @Option(help: "Attention area = fraction of the image where the normalised CAM is at least this.") var attentionThreshold = 0.5
     @Option(help: "Score-CAM's masked forwards per test image: the N most varying channels (Faster Score-CAM); 0 = every channel.")
-    var scoreCamChannels = 256
+    var scoreCamChannels = 128
     @Flag(help: "Skip the Grad-CAM section.") var noExplain = false
 
     func validate() throws {
