@@ -41,9 +41,9 @@ struct TrainingOptions: ParsableArguments {
     @Option(help: "Shifted copies (JPEG, low resolution, blur, colour, crop) of each held-out image used for calibration; 0 = none.")
     var shiftCopies = 3
     @Option(help: "Thumbnail copies (24-40 px) of each held-out image, only for the unsure calibration; 0 = none.")
-    var thumbnailCopies = 2
+    var thumbnailCopies = 0
     @Option(help: "The unsure risk is held apart on images less typical than this share of clean held-out photos (by the unknown score); 0 = one pooled threshold.")
-    var typical = 0.95
+    var typical = 0.0
     @Option(help: "Score for the unknown question (default: chosen on held-out data): knn, mahalanobis, vim, react, scale, ash-s.")
     var unknownScore: String?
     @Option(help: "Score for the unsure question (default: the lowest held-out risk-coverage area): msp, maxlogit, energy, gen, density, density-seed, class-density, joint-density.")
