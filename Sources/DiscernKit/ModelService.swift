@@ -120,13 +120,7 @@ public final class DiscernModelService: PredictionService, @unchecked Sendable {
             let best = p.indices.max { p[$0] < p[$1] } ?? 0
             let ood = all.mapValues { $0[i] }
             let verdict = used.verdict(ood)
-            func evidence(_ t: OODThreshold) -> Evidence { Evidence(score: t.score, value: ood[t.score] ?? .nan, threshold: t.value) }
-            var unknown: Evidence?, unsure: Evidence?
-            switch used {
-            case let .twoQuestions(u, s): unknown = evidence(u); unsure = evidence(s)
-            case let .singleScore(t):
-                if (try? OODScoreKind(name: t.score))?.question == .unknown { unknown = evidence(t) } else { unsure = evidence(t) }
-            }
+            let (unknown, unsure) = used.evidence(ood)
             let deciding: Evidence
             switch verdict {
             case let .unknown(e), let .unsure(e): deciding = e

@@ -31,6 +31,9 @@ public struct StudyOptions: Sendable {
     /// Thumbnail copies (`PhotoShift.Kind.thumbnail`, 24–40 px) of every held-out image: only the "unsure" question
     /// is calibrated on them, so that low-resolution errors count in its risk; 0 = none.
     public var thumbnailCopies = 0
+    /// The unsure risk is held separately on typical images (an unknown score at least that of this share of the clean
+    /// held-out photos) and on the rest (shifted copies and thumbnails, mostly); nil = one pooled threshold.
+    public var typicalFraction: Double?
     /// Scores for the two questions; nil = chosen on held-out data.
     public var unknownScore: String?
     public var unsureScore: String?

@@ -163,14 +163,30 @@ public struct RobustnessOutcome: Sendable {
             aurc = chosen.aurc
             let unsureName = options.unsureScore ?? chosen.score
             try require(unsureName, "--unsure-score", .unsure)
-            let value = try Selective.threshold(correct: passingCorrect, scores: passingScores(unsureName),
-                                                maxRisk: options.maxRisk)
-            rule = .twoQuestions(unknown: unknown, unsure: OODThreshold(score: unsureName, value: value, targetRisk: options.maxRisk))
+            let unsure: OODThreshold
+            if let typical = options.typicalFraction {
+                // Typical = an unknown score at least that of `typical` of the clean held-out photos.
+                let cut = try Calibration.threshold(inDistribution: Array(scores[unknownName]!.prefix(cleanCount)),
+                                                    acceptFraction: typical)
+                let t = try Selective.stratifiedThresholds(correct: passingCorrect, scores: passingScores(unsureName),
+                                                           typicality: passingScores(unknownName), cut: cut,
+                                                           maxRisk: options.maxRisk)
+                unsure = OODThreshold(score: unsureName, value: t.typical, targetRisk: options.maxRisk,
+                                      atypicalBelow: t.atypical == nil ? nil : cut, atypicalValue: t.atypical)
+            } else {
+                let value = try Selective.threshold(correct: passingCorrect, scores: passingScores(unsureName),
+                                                    maxRisk: options.maxRisk)
+                unsure = OODThreshold(score: unsureName, value: value, targetRisk: options.maxRisk)
+            }
+            rule = .twoQuestions(unknown: unknown, unsure: unsure)
             Study.log(String(format: "unknown: %@ ≥ %.6g (accepts %.0f%% of %d held-out photos and %d shifted copies); " +
                              "unsure: %@ ≥ %.6g (at most %.1f%% errors among accepted ones, %d of %d thumbnail " +
                              "copies among them)", unknownName, unknown.value, 100 * options.acceptFraction, cleanCount,
-                             summary.shiftedCopies, unsureName, value, 100 * options.maxRisk, passingThumbnails.count,
+                             summary.shiftedCopies, unsureName, unsure.value, 100 * options.maxRisk, passingThumbnails.count,
                              thumbnailCorrect.count))
+            if let cut = unsure.atypicalBelow, let strict = unsure.atypicalValue {
+                Study.log(String(format: "unsure on atypical images (%@ < %.6g): %@ ≥ %.6g", unknownName, cut, unsureName, strict))
+            }
         }
         return Calibrated(detector: detector, thresholds: thresholds, choice: choice, unsureAURC: aurc, rule: rule,
                           validationScores: scores, summary: summary)

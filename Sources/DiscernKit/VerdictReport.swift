@@ -11,7 +11,9 @@ enum VerdictReport {
         switch rule {
         case let .twoQuestions(u, s):
             return [("is it any of my classes? (unknown)", String(format: "%@ ≥ %.6g", u.score, u.value)),
-                    ("is my answer likely right? (unsure)", String(format: "%@ ≥ %.6g", s.score, s.value))]
+                    ("is my answer likely right? (unsure)", String(format: "%@ ≥ %.6g", s.score, s.value) +
+                        (s.atypicalValue.map { v in String(format: "; %@ ≥ %.6g where %@ < %.6g", s.score, v, u.score,
+                                                           s.atypicalBelow ?? .nan) } ?? ""))]
         case let .singleScore(t):
             return [("single-score rule (the study's)", String(format: "%@ ≥ %.6g", t.score, t.value))]
         }

@@ -8,12 +8,27 @@ public struct OODThreshold: Codable, Equatable, Sendable {
     public let targetAcceptance: Double?
     /// The largest share of errors among accepted held-out images it was calibrated for (the "unsure" question).
     public let targetRisk: Double?
+    /// An "unsure" threshold held in two strata of the unknown question's score: an image whose unknown score is
+    /// below `atypicalBelow` (less typical than most held-out photos) is held to `atypicalValue` instead of `value`.
+    /// Nil for one stratum (older model files, or a threshold of another kind).
+    public let atypicalBelow: Double?
+    public let atypicalValue: Double?
 
-    public init(score: String, value: Double, targetAcceptance: Double? = nil, targetRisk: Double? = nil) {
+    public init(score: String, value: Double, targetAcceptance: Double? = nil, targetRisk: Double? = nil,
+                atypicalBelow: Double? = nil, atypicalValue: Double? = nil) {
         self.score = score; self.value = value; self.targetAcceptance = targetAcceptance; self.targetRisk = targetRisk
+        self.atypicalBelow = atypicalBelow; self.atypicalValue = atypicalValue
     }
 
     public func accepts(_ s: Double) -> Bool { Calibration.accepts(s, threshold: value) }
+
+    /// The threshold that applies to an image whose unknown-question score is `typicality` (NaN or nil counts as
+    /// atypical when there are strata).
+    public func value(typicality: Double?) -> Double {
+        guard let cut = atypicalBelow, let strict = atypicalValue else { return value }
+        if let t = typicality, t >= cut { return value }
+        return strict
+    }
 }
 
 public enum Calibration {

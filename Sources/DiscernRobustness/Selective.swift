@@ -94,3 +94,25 @@ extension Selective {
         return (best, aurc)
     }
 }
+
+extension Selective {
+    /// The "unsure" threshold held to `maxRisk` in each of two strata: samples whose `typicality` (the unknown
+    /// question's score) is at least `cut`, and the rest. A low-resolution or otherwise unusual photo is both less
+    /// typical and more often wrong; one pooled threshold would either let its errors through or, raised for them,
+    /// reject many good typical photos. The atypical threshold is never looser than the typical one; nil when no
+    /// sample is atypical. Each stratum's threshold is `threshold(correct:scores:maxRisk:)` on that stratum.
+    public static func stratifiedThresholds(correct: [Bool], scores: [Double], typicality: [Double], cut: Double,
+                                            maxRisk: Double) throws -> (typical: Double, atypical: Double?) {
+        guard correct.count == scores.count, typicality.count == scores.count else {
+            throw RobustnessError.shapeMismatch(what: "correctness, scores and typicality", expected: "\(scores.count) each",
+                                                actual: "\(correct.count), \(typicality.count)")
+        }
+        let typical = typicality.indices.filter { typicality[$0] >= cut }
+        let atypical = typicality.indices.filter { !(typicality[$0] >= cut) }
+        func stratum(_ rows: [Int]) throws -> Double? {
+            rows.isEmpty ? nil : try threshold(correct: rows.map { correct[$0] }, scores: rows.map { scores[$0] }, maxRisk: maxRisk)
+        }
+        let t = try stratum(typical) ?? .infinity
+        return (t, try stratum(atypical).map { Swift.max($0, t) })
+    }
+}

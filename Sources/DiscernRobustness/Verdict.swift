@@ -65,19 +65,27 @@ public enum VerdictRule: Codable, Equatable, Sendable {
         }
     }
 
-    /// The verdict for one image given its scores by name (a missing score counts as failing).
-    public func verdict(_ scores: [String: Double]) -> Verdict {
-        func evidence(_ t: OODThreshold) -> Evidence { Evidence(score: t.score, value: scores[t.score] ?? .nan, threshold: t.value) }
+    /// Each question's evidence for one image given its scores by name (nil for a question the rule does not ask).
+    /// The unsure threshold may depend on the unknown score (`OODThreshold.value(typicality:)`).
+    public func evidence(_ scores: [String: Double]) -> (unknown: Evidence?, unsure: Evidence?) {
+        func evidence(_ t: OODThreshold, _ value: Double) -> Evidence {
+            Evidence(score: t.score, value: scores[t.score] ?? .nan, threshold: value)
+        }
         switch self {
         case let .twoQuestions(u, s):
-            let eu = evidence(u), es = evidence(s)
-            if !eu.passes { return .unknown(eu) }
-            return es.passes ? .accept : .unsure(es)
+            return (evidence(u, u.value), evidence(s, s.value(typicality: scores[u.score])))
         case let .singleScore(t):
-            let e = evidence(t)
-            if e.passes { return .accept }
-            return (try? OODScoreKind(name: t.score))?.question == .unknown ? .unknown(e) : .unsure(e)
+            let e = evidence(t, t.value)
+            return (try? OODScoreKind(name: t.score))?.question == .unknown ? (e, nil) : (nil, e)
         }
+    }
+
+    /// The verdict for one image given its scores by name (a missing score counts as failing).
+    public func verdict(_ scores: [String: Double]) -> Verdict {
+        let (eu, es) = evidence(scores)
+        if let eu, !eu.passes { return .unknown(eu) }
+        if let es, !es.passes { return .unsure(es) }
+        return .accept
     }
 
     /// Verdicts of many images; `scores` maps a score name to one value per image.

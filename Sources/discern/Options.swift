@@ -42,6 +42,8 @@ struct TrainingOptions: ParsableArguments {
     var shiftCopies = 3
     @Option(help: "Thumbnail copies (24-40 px) of each held-out image, only for the unsure calibration; 0 = none.")
     var thumbnailCopies = 0
+    @Option(help: "The unsure risk is held apart on images less typical than this share of clean held-out photos (by the unknown score); 0 = one pooled threshold.")
+    var typical = 0.0
     @Option(help: "Score for the unknown question (default: chosen on held-out data): knn, mahalanobis, vim, react, scale, ash-s.")
     var unknownScore: String?
     @Option(help: "Score for the unsure question (default: the lowest held-out risk-coverage area): msp, maxlogit, energy, gen, density, density-seed, class-density, joint-density.")
@@ -77,6 +79,7 @@ struct TrainingOptions: ParsableArguments {
         guard confidence >= 0 && confidence < 1 else { throw ValidationError("--confidence must be in [0, 1)") }
         guard maxRisk >= 0 && maxRisk < 1 else { throw ValidationError("--max-risk must be in [0, 1)") }
         guard shiftCopies >= 0 else { throw ValidationError("--shift-copies must be 0 or more") }
+        guard typical >= 0 && typical < 1 else { throw ValidationError("--typical must be in [0, 1)") }
         guard thumbnailCopies >= 0 else { throw ValidationError("--thumbnail-copies must be 0 or more") }
         guard threshold == nil || score != nil else { throw ValidationError("--threshold needs --score (the single-score rule)") }
         guard score == nil || (unknownScore == nil && unsureScore == nil) else {
@@ -91,6 +94,7 @@ struct TrainingOptions: ParsableArguments {
         o.validationFraction = validationFraction; o.acceptFraction = accept; o.calibrationConfidence = confidence > 0 ? confidence : nil; o.fixedThreshold = threshold; o.score = score
         o.checkpointAccuracy = checkpointAccuracy; o.fastDecode = fastDecode; o.resume = resume
         o.maxRisk = maxRisk; o.shiftCopies = shiftCopies
+        o.typicalFraction = typical > 0 ? typical : nil
         o.thumbnailCopies = thumbnailCopies; o.unknownScore = unknownScore; o.unsureScore = unsureScore
         o.fineTune = fineTune; o.unfreezeBlocks = unfreezeBlocks
         o.fineTuneEpochs = fineTuneEpochs; o.fineTuneLearningRate = fineTuneLr
