@@ -104,10 +104,11 @@ final class LoopbackServer {
             p.standardError = errors
             p.standardOutput = FileHandle.nullDevice
             try p.run()
-            // Ready when /healthz answers; a process that exits (port taken) is retried on another port.
+            // Ready when the model is loaded and warmed up (/healthz answers while it is still loading);
+            // a process that exits (port taken) is retried on another port.
             let deadline = Date().addingTimeInterval(120)
             while p.isRunning, Date() < deadline {
-                let health = try? Self.send(port: port, "/healthz", method: "GET", body: nil, headers: [:])
+                let health = try? Self.send(port: port, "/v2/health/ready", method: "GET", body: nil, headers: [:])
                 if health?.status == 200 {
                     self.port = port
                     server = p
