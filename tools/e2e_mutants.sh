@@ -13,7 +13,7 @@ real="$(swift build -c release --show-bin-path)/discern"
 work="$(mktemp -d /tmp/discern-mutants.XXXXXX)"
 trap 'rm -rf "$work"' EXIT
 
-# name | test filter | what the mutant breaks | the wrapper's body (REAL is the real binary)
+# mutant NAME BODY: a wrapper that runs BODY (shell; $REAL is the real binary), then passes anything else through
 mutant() {
     local name=$1 body=$2
     printf '#!/usr/bin/env bash\nREAL=%q\n%s\nexec "$REAL" "$@"\n' "$real" "$body" > "$work/$name"
