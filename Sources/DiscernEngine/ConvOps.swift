@@ -18,15 +18,15 @@ struct ConvKey: Hashable {
     }
     func with(_ k: Kind) -> ConvKey { var c = self; c.kind = k; return c }
 
-    var srcMD: dnnl_memory_desc_t { get throws { try plainMD([n, ic, ih, iw], dnnl_nchw) } }
-    var dstMD: dnnl_memory_desc_t { get throws { try plainMD([n, oc, oh, ow], dnnl_nchw) } }
+    var srcMD: dnnl_memory_desc_t { get throws { try DNNL.memoryDescriptor([n, ic, ih, iw], dnnl_f32, dnnl_nchw) } }
+    var dstMD: dnnl_memory_desc_t { get throws { try DNNL.memoryDescriptor([n, oc, oh, ow], dnnl_f32, dnnl_nchw) } }
     var weightMD: dnnl_memory_desc_t {
         get throws {
-            groups == 1 ? try plainMD([oc, ic, kh, kw], dnnl_oihw)
-                        : try plainMD([groups, oc / groups, ic / groups, kh, kw], dnnl_goihw)
+            groups == 1 ? try DNNL.memoryDescriptor([oc, ic, kh, kw], dnnl_f32, dnnl_oihw)
+                        : try DNNL.memoryDescriptor([groups, oc / groups, ic / groups, kh, kw], dnnl_f32, dnnl_goihw)
         }
     }
-    var biasMD: dnnl_memory_desc_t { get throws { try plainMD([oc], dnnl_x) } }
+    var biasMD: dnnl_memory_desc_t { get throws { try DNNL.memoryDescriptor([oc], dnnl_f32, dnnl_x) } }
 }
 
 private let convCache = PrimitiveCache<ConvKey>()
@@ -35,24 +35,24 @@ private let convCache = PrimitiveCache<ConvKey>()
 private func convPrimitive(_ key: ConvKey) throws -> DNNLPrimitive {
     try convCache.get(key) {
         var desc = dnnl_convolution_desc_t()
-        let strides = dnnlDims([key.sh, key.sw]), pl = dnnlDims([key.pt, key.pl]), pr = dnnlDims([key.pb, key.pr])
+        let strides = DNNL.dims([key.sh, key.sw]), pl = DNNL.dims([key.pt, key.pl]), pr = DNNL.dims([key.pb, key.pr])
         var src = try key.srcMD, dst = try key.dstMD, w = try key.weightMD
         var b = key.bias ? try key.biasMD : dnnl_memory_desc_t()
         switch key.kind {
         case .forward:
             try dnnlCheck(dnnl_convolution_forward_desc_init(&desc, dnnl_forward_training, dnnl_convolution_direct,
                                                              &src, &w, &b, &dst, strides, pl, pr), "conv2d forward descriptor")
-            return try DNNLPrimitive(opDesc: &desc, hint: nil, what: "conv2d forward")
+            return try DNNLPrimitive(operation: &desc, hint: nil, what: "conv2d forward")
         case .backwardData:
             let hint = try convPrimitive(key.with(.forward))
             try dnnlCheck(dnnl_convolution_backward_data_desc_init(&desc, dnnl_convolution_direct, &src, &w, &dst,
                                                                    strides, pl, pr), "conv2d backward-data descriptor")
-            return try DNNLPrimitive(opDesc: &desc, hint: hint, what: "conv2d backward data")
+            return try DNNLPrimitive(operation: &desc, hint: hint, what: "conv2d backward data")
         case .backwardWeights:
             let hint = try convPrimitive(key.with(.forward))
             try dnnlCheck(dnnl_convolution_backward_weights_desc_init(&desc, dnnl_convolution_direct, &src, &w, &b, &dst,
                                                                       strides, pl, pr), "conv2d backward-weights descriptor")
-            return try DNNLPrimitive(opDesc: &desc, hint: hint, what: "conv2d backward weights")
+            return try DNNLPrimitive(operation: &desc, hint: hint, what: "conv2d backward weights")
         }
     }
 }
@@ -100,7 +100,7 @@ extension Ops {
                                     (DNNL_ARG_WEIGHTS, try key.weightMD, mutableRaw(wp)),
                                     (DNNL_ARG_DST, try key.dstMD, UnsafeMutableRawPointer(yp.baseAddress!))]
                         if key.bias { args.append((DNNL_ARG_BIAS, try key.biasMD, mutableRaw(bp))) }
-                        try prim.execute(args, what: "conv2d forward")
+                        try prim.execute(buffers: args, what: "conv2d forward")
                     }
                 }
             }
@@ -118,7 +118,7 @@ extension Ops {
         try gradOutput.data.withUnsafeBufferPointer { gp in
             try p.weight.data.withUnsafeBufferPointer { wp in
                 try gx.data.withUnsafeMutableBufferPointer { xp in
-                    try prim.execute([(DNNL_ARG_DIFF_DST, try key.dstMD, mutableRaw(gp)),
+                    try prim.execute(buffers: [(DNNL_ARG_DIFF_DST, try key.dstMD, mutableRaw(gp)),
                                       (DNNL_ARG_WEIGHTS, try key.weightMD, mutableRaw(wp)),
                                       (DNNL_ARG_DIFF_SRC, try key.srcMD, UnsafeMutableRawPointer(xp.baseAddress!))],
                                      what: "conv2d backward data")
@@ -144,7 +144,7 @@ extension Ops {
                                     (DNNL_ARG_SRC, try key.srcMD, mutableRaw(xp)),
                                     (DNNL_ARG_DIFF_WEIGHTS, try key.weightMD, UnsafeMutableRawPointer(wp.baseAddress!))]
                         if key.bias { args.append((DNNL_ARG_DIFF_BIAS, try key.biasMD, UnsafeMutableRawPointer(bp.baseAddress!))) }
-                        try prim.execute(args, what: "conv2d backward weights")
+                        try prim.execute(buffers: args, what: "conv2d backward weights")
                     }
                 }
             }

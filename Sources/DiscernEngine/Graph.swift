@@ -1,7 +1,7 @@
 /// A network as a small dataflow graph in its *unfolded* PyTorch form
 /// (conv, batch-norm, relu as separate nodes), named by PyTorch module paths.
 /// Model builders produce it; executors run it (the plain NCHW autograd
-/// `Executor` for taps and gradients, the fused blocked `InferenceSession` for speed).
+/// `AutogradExecutor` for taps and gradients, the fused blocked `InferenceSession` for speed).
 
 public struct Conv2dParams: Sendable {
     public var weight: Tensor          // [out, in/groups, kh, kw]

@@ -1,6 +1,6 @@
 /// Cutting a `Graph` in two at a node every later path goes through, so the part before the
 /// cut can run on the fused `InferenceSession` and only the part after it on the autograd
-/// `Executor` (a CAM needs taps and gradients only from its target layer on).
+/// `AutogradExecutor` (a CAM needs taps and gradients only from its target layer on).
 extension Graph {
     /// Splits after node `cut`: `prefix` holds nodes 0...cut with `cut` as its output; `tail`
     /// holds the later nodes, renumbered, with a new `.input` node (carrying `cut`'s names) standing

@@ -21,15 +21,15 @@ enum SessionConvDesc {
     static func create(_ p: FusedConv, src: dnnl_memory_desc_t, dst: dnnl_memory_desc_t, dt: dnnl_data_type_t,
                        alg: dnnl_alg_kind_t) throws -> dnnl_primitive_desc_t? {
         var s = src, d = dst
-        var w = try SessionDNNL.md(weightDims(p), dt, dnnl_format_tag_any)
-        var b = try SessionDNNL.md([p.outChannels], dnnl_f32, dnnl_a)
-        var strides = SessionDNNL.dims([p.stride.h, p.stride.w])
-        var pl = SessionDNNL.dims([p.padTop, p.padLeft]), pr = SessionDNNL.dims([p.padBottom, p.padRight])
+        var w = try DNNL.memoryDescriptor(weightDims(p), dt, dnnl_format_tag_any)
+        var b = try DNNL.memoryDescriptor([p.outChannels], dnnl_f32, dnnl_a)
+        var strides = DNNL.dims([p.stride.h, p.stride.w])
+        var pl = DNNL.dims([p.padTop, p.padLeft]), pr = DNNL.dims([p.padBottom, p.padRight])
         var desc = dnnl_convolution_desc_t()
         let st0 = dnnl_convolution_forward_desc_init(&desc, dnnl_forward_inference, alg, &s, &w, &b, &d, &strides, &pl, &pr)
         if st0 == dnnl_unimplemented { return nil }
         try dnnlCheck(st0, "convolution desc")
-        let attr = try sessionAttr(sum: p.residual != nil, activation: p.activation)
+        let attr = try DNNL.attributes(sum: p.residual != nil, activation: p.activation)
         defer { dnnl_primitive_attr_destroy(attr) }
         var pd: dnnl_primitive_desc_t?
         let st = dnnl_primitive_desc_create(&pd, &desc, attr, DNNLContext.shared.engine, nil)
@@ -58,10 +58,10 @@ enum SessionConvDesc {
             -> dnnl_primitive_desc_t? {
             try SessionConvDesc.create(p, src: src, dst: dst, dt: dt, algorithm: options.convolution)
         }
-        let freeSrc = try SessionDNNL.md(inDims, dt, dnnl_format_tag_any)
-        let freeDst = try SessionDNNL.md(outDims, dt, dnnl_format_tag_any)
-        let preferredSrc = try SessionDNNL.md(inDims, dt, preferredTag(channels: inDims[1], layout: layout))
-        let preferredDst = try SessionDNNL.md(outDims, dt, preferredTag(channels: outDims[1], layout: layout))
+        let freeSrc = try DNNL.memoryDescriptor(inDims, dt, dnnl_format_tag_any)
+        let freeDst = try DNNL.memoryDescriptor(outDims, dt, dnnl_format_tag_any)
+        let preferredSrc = try DNNL.memoryDescriptor(inDims, dt, preferredTag(channels: inDims[1], layout: layout))
+        let preferredDst = try DNNL.memoryDescriptor(outDims, dt, preferredTag(channels: outDims[1], layout: layout))
         var chosen = try create(p, src: preferredSrc, dst: preferredDst, dt: dt)
         if let pd = chosen, impl(pd).hasPrefix("ref") {
             dnnl_primitive_desc_destroy(pd)
@@ -73,8 +73,8 @@ enum SessionConvDesc {
         let chosenImpl = impl(chosen)
         let srcOK = src.data_type == dt
         if srcOK || dst != nil,
-           let pinned = try create(p, src: srcOK ? src : SessionDNNL.query(chosen, dnnl_query_src_md),
-                                   dst: dst ?? SessionDNNL.query(chosen, dnnl_query_dst_md), dt: dt) {
+           let pinned = try create(p, src: srcOK ? src : DNNL.query(chosen, dnnl_query_src_md),
+                                   dst: dst ?? DNNL.query(chosen, dnnl_query_dst_md), dt: dt) {
             if impl(pinned) == chosenImpl { dnnl_primitive_desc_destroy(chosen); return pinned }
             dnnl_primitive_desc_destroy(pinned)
         }
@@ -93,7 +93,7 @@ enum SessionPoolDesc {
         let first = try make(max: max, exactSource: src, outDims: outDims, kernel: kernel, stride: stride, pad: pad, dt: dt)
         guard SessionConvDesc.impl(first).hasPrefix("ref") else { return first }
         for tag in alternatives {
-            let other = try SessionDNNL.md(inDims, dt, tag)
+            let other = try DNNL.memoryDescriptor(inDims, dt, tag)
             let pd = try make(max: max, exactSource: other, outDims: outDims, kernel: kernel, stride: stride, pad: pad, dt: dt)
             if !SessionConvDesc.impl(pd).hasPrefix("ref") { dnnl_primitive_desc_destroy(first); return pd }
             dnnl_primitive_desc_destroy(pd)
@@ -104,17 +104,17 @@ enum SessionPoolDesc {
     static func make(max: Bool, exactSource src: dnnl_memory_desc_t, outDims: [Int], kernel: (Int, Int), stride: Int,
                      pad: Int, dt: dnnl_data_type_t) throws -> dnnl_primitive_desc_t {
         var s = src
-        var d = try SessionDNNL.md(outDims, dt, dnnl_format_tag_any)
-        var strides = SessionDNNL.dims([stride, stride]), window = SessionDNNL.dims([kernel.0, kernel.1])
-        var dilation = SessionDNNL.dims([0, 0])
-        var padLeft = SessionDNNL.dims([pad, pad]), padRight = SessionDNNL.dims([pad, pad])
+        var d = try DNNL.memoryDescriptor(outDims, dt, dnnl_format_tag_any)
+        var strides = DNNL.dims([stride, stride]), window = DNNL.dims([kernel.0, kernel.1])
+        var dilation = DNNL.dims([0, 0])
+        var padLeft = DNNL.dims([pad, pad]), padRight = DNNL.dims([pad, pad])
         var desc = dnnl_pooling_v2_desc_t()
         try dnnlCheck(dnnl_pooling_v2_forward_desc_init(&desc, dnnl_forward_inference,
                                                         max ? dnnl_pooling_max : dnnl_pooling_avg_exclude_padding,
                                                         &s, &d, &strides, &window, &dilation, &padLeft, &padRight),
                       "pooling desc")
         var pd: dnnl_primitive_desc_t?
-        let attr = try sessionAttr(sum: false, activation: nil)
+        let attr = try DNNL.attributes()
         defer { dnnl_primitive_attr_destroy(attr) }
         try dnnlCheck(dnnl_primitive_desc_create(&pd, &desc, attr, DNNLContext.shared.engine, nil), "pooling primitive desc")
         return pd!
@@ -123,27 +123,28 @@ enum SessionPoolDesc {
 
 /// Folded weights reordered once into each layout a plan asks for; shared by all plans of a session,
 /// including those its inference streams build at the same time (read-only once made).
+/// Unchecked Sendable: `entries` is only touched under `lock`; a memory is never written once made.
 final class SessionWeightCache: @unchecked Sendable {
-    private var entries: [Int: [(SessionMemory, SessionMemory)]] = [:]
+    private var entries: [Int: [(DNNLMemory, DNNLMemory)]] = [:]
     private let lock = NSLock()
 
     func memories(op: Int, conv p: FusedConv, weightsDesc: dnnl_memory_desc_t,
-                  stream: dnnl_stream_t) throws -> (SessionMemory, SessionMemory) {
+                  stream: dnnl_stream_t) throws -> (DNNLMemory, DNNLMemory) {
         lock.lock()
         defer { lock.unlock() }
-        if let hit = entries[op]?.first(where: { SessionDNNL.equal($0.0.desc, weightsDesc) }) { return hit }
+        if let hit = entries[op]?.first(where: { DNNL.equal($0.0.desc, weightsDesc) }) { return hit }
         let dims = SessionConvDesc.weightDims(p)
-        let plain = try SessionMemory(try SessionDNNL.md(dims, dnnl_f32, dims.count == 4 ? dnnl_oihw : dnnl_goihw))
+        let plain = try DNNLMemory(try DNNL.memoryDescriptor(dims, dnnl_f32, dims.count == 4 ? dnnl_oihw : dnnl_goihw))
         p.weight.withUnsafeBytes { plain.pointer!.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
-        let w = try SessionMemory(weightsDesc)
-        let r = try SessionPrimitive.reorder(from: plain.desc, to: weightsDesc)
+        let w = try DNNLMemory(weightsDesc)
+        let r = try DNNLPrimitive.reorder(from: plain.desc, to: weightsDesc)
         var args = [dnnl_exec_arg_t(arg: DNNL_ARG_FROM, memory: plain.handle),
                     dnnl_exec_arg_t(arg: DNNL_ARG_TO, memory: w.handle)]
-        let scratch = r.scratchpadBytes > 0 ? try SessionMemory(SessionDNNL.query(r.pd, dnnl_query_scratchpad_md)) : nil
+        let scratch = r.scratchpadBytes > 0 ? try DNNLMemory(DNNL.query(r.pd, dnnl_query_scratchpad_md)) : nil
         if let scratch { args.append(dnnl_exec_arg_t(arg: DNNL_ARG_SCRATCHPAD, memory: scratch.handle)) }
         try r.execute(args, on: stream)
         try dnnlCheck(dnnl_stream_wait(stream), "weight reorder")
-        let b = try SessionMemory(try SessionDNNL.md([p.outChannels], dnnl_f32, dnnl_a))
+        let b = try DNNLMemory(try DNNL.memoryDescriptor([p.outChannels], dnnl_f32, dnnl_a))
         p.bias.withUnsafeBytes { b.pointer!.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
         entries[op, default: []].append((w, b))
         return (w, b)

@@ -3,19 +3,19 @@ import COneDNN
 /// The oneDNN primitives, memories and buffers for one input shape [n,C,H,W]. Activations stay
 /// in the layouts oneDNN picks (blocked); reorders happen at the edges or where a layout changes.
 final class InferencePlan {
-    private struct Slot { var desc: dnnl_memory_desc_t; var mem: SessionMemory; var first: Int; var last: Int; var alias: Int? }
-    private struct Step { let prim: SessionPrimitive; let args: [(Int32, Int)] }  // arg kind -> slot (or -1-k: fixed memory k)
+    private struct Slot { var desc: dnnl_memory_desc_t; var mem: DNNLMemory; var first: Int; var last: Int; var alias: Int? }
+    private struct Step { let prim: DNNLPrimitive; let args: [(Int32, Int)] }  // arg kind -> slot (or -1-k: fixed memory k)
 
     private var slots: [Slot] = []
     private var steps: [Step] = []
-    private var fixed: [SessionMemory] = []          // weights, biases (shared with other plans)
+    private var fixed: [DNNLMemory] = []          // weights, biases (shared with other plans)
     private var buffers: [UnsafeMutableRawPointer] = []
     private var execArgs: [[dnnl_exec_arg_t]] = []
     private let inputSlot: Int, outputSlot: Int
     private let stream: dnnl_stream_t
     /// One user scratchpad for every step: steps run one after another.
     private var scratchpad: UnsafeMutableRawPointer?
-    private var scratchpadMemories: [SessionMemory] = []
+    private var scratchpadMemories: [DNNLMemory] = []
     let outputShape: [Int]
 
     /// `stream` is the oneDNN stream of the thread that runs the plan.
@@ -28,9 +28,9 @@ final class InferencePlan {
         var dims = [Int: [Int]]()                // value -> [C,H,W]
         var slots: [Slot] = []
         var steps: [Step] = []
-        var fixed: [SessionMemory] = []
+        var fixed: [DNNLMemory] = []
         func newSlot(_ d: dnnl_memory_desc_t, _ at: Int, alias: Int? = nil) throws -> Int {
-            slots.append(Slot(desc: d, mem: try SessionMemory(d, pointer: nil), first: at, last: at, alias: alias))
+            slots.append(Slot(desc: d, mem: try DNNLMemory(d, pointer: nil), first: at, last: at, alias: alias))
             return slots.count - 1
         }
         func use(_ s: Int, _ at: Int) { slots[s].last = max(slots[s].last, at) }
@@ -38,13 +38,13 @@ final class InferencePlan {
         func source(_ value: Int, _ want: dnnl_memory_desc_t, _ at: Int) throws -> Int {
             let s = valueSlot[value]!
             use(s, at)
-            if SessionDNNL.equal(slots[s].desc, want) { return s }
+            if DNNL.equal(slots[s].desc, want) { return s }
             let t = try newSlot(want, at)
             steps.append(Step(prim: try .reorder(from: slots[s].desc, to: want), args: [(DNNL_ARG_FROM, s), (DNNL_ARG_TO, t)]))
             return t
         }
 
-        let inputDesc = try SessionDNNL.md(shape, dnnl_f32, dnnl_nchw)
+        let inputDesc = try DNNL.memoryDescriptor(shape, dnnl_f32, dnnl_nchw)
         inputSlot = try newSlot(inputDesc, -1)
         valueSlot[program.inputNode] = inputSlot
         dims[program.inputNode] = Array(shape.dropFirst())
@@ -64,13 +64,13 @@ final class InferencePlan {
                 let resDesc = p.residual.map { slots[valueSlot[$0]!].desc }
                 let pd = try SessionConvDesc.best(p, src: srcDesc, inDims: [n, c, h, w], dst: resDesc, outDims: outDims,
                                                   dt: dt, options: options)
-                let src = try source(op.input, SessionDNNL.query(pd, dnnl_query_src_md), i)
-                let dstDesc = SessionDNNL.query(pd, dnnl_query_dst_md)
+                let src = try source(op.input, DNNL.query(pd, dnnl_query_src_md), i)
+                let dstDesc = DNNL.query(pd, dnnl_query_dst_md)
                 var dst: Int
                 if let r = p.residual, let rs = valueSlot[r] {
                     use(rs, i)
                     let lastReader = program.ops.indices.last { program.ops[$0].reads.contains(r) }
-                    if SessionDNNL.equal(slots[rs].desc, dstDesc) && lastReader == i && rs != inputSlot {
+                    if DNNL.equal(slots[rs].desc, dstDesc) && lastReader == i && rs != inputSlot {
                         dst = try newSlot(dstDesc, i, alias: rs)     // accumulate in place
                     } else {
                         dst = try newSlot(dstDesc, i)
@@ -79,10 +79,10 @@ final class InferencePlan {
                 } else {
                     dst = try newSlot(dstDesc, i)
                 }
-                let (wm, bm) = try weights.memories(op: i, conv: p, weightsDesc: SessionDNNL.query(pd, dnnl_query_weights_md),
+                let (wm, bm) = try weights.memories(op: i, conv: p, weightsDesc: DNNL.query(pd, dnnl_query_weights_md),
                                                     stream: stream)
                 fixed.append(wm); fixed.append(bm)
-                let prim = try SessionPrimitive(pd: pd, what: "convolution \(outDims)")
+                let prim = try DNNLPrimitive(pd: pd, what: "convolution \(outDims)")
                 steps.append(Step(prim: prim, args: [(DNNL_ARG_SRC, src), (DNNL_ARG_WEIGHTS, -fixed.count + 1),
                                                      (DNNL_ARG_BIAS, -fixed.count), (DNNL_ARG_DST, dst)]))
                 valueSlot[op.output] = dst; dims[op.output] = [p.outChannels, oh, ow]
@@ -90,21 +90,21 @@ final class InferencePlan {
                 let oh = (h + 2 * p.padding - p.kernel) / p.stride + 1, ow = (w + 2 * p.padding - p.kernel) / p.stride + 1
                 let pd = try SessionPoolDesc.make(max: true, src: srcDesc, outDims: [n, c, oh, ow], kernel: (p.kernel, p.kernel),
                                            stride: p.stride, pad: p.padding, dt: dt)
-                let src = try source(op.input, SessionDNNL.query(pd, dnnl_query_src_md), i)
-                let dst = try newSlot(SessionDNNL.query(pd, dnnl_query_dst_md), i)
-                steps.append(Step(prim: try SessionPrimitive(pd: pd, what: "max pool"), args: [(DNNL_ARG_SRC, src), (DNNL_ARG_DST, dst)]))
+                let src = try source(op.input, DNNL.query(pd, dnnl_query_src_md), i)
+                let dst = try newSlot(DNNL.query(pd, dnnl_query_dst_md), i)
+                steps.append(Step(prim: try DNNLPrimitive(pd: pd, what: "max pool"), args: [(DNNL_ARG_SRC, src), (DNNL_ARG_DST, dst)]))
                 valueSlot[op.output] = dst; dims[op.output] = [c, oh, ow]
             case .globalAvgPool:
                 let pd = try SessionPoolDesc.make(max: false, src: srcDesc, outDims: [n, c, 1, 1], kernel: (h, w), stride: 1, pad: 0, dt: dt)
-                let src = try source(op.input, SessionDNNL.query(pd, dnnl_query_src_md), i)
-                let dst = try newSlot(SessionDNNL.query(pd, dnnl_query_dst_md), i)
-                steps.append(Step(prim: try SessionPrimitive(pd: pd, what: "average pool"), args: [(DNNL_ARG_SRC, src), (DNNL_ARG_DST, dst)]))
+                let src = try source(op.input, DNNL.query(pd, dnnl_query_src_md), i)
+                let dst = try newSlot(DNNL.query(pd, dnnl_query_dst_md), i)
+                steps.append(Step(prim: try DNNLPrimitive(pd: pd, what: "average pool"), args: [(DNNL_ARG_SRC, src), (DNNL_ARG_DST, dst)]))
                 valueSlot[op.output] = dst; dims[op.output] = [c, 1, 1]
             }
         }
         // Edge reorder into plain float32 NCHW.
         let od = dims[program.outputValue]!
-        let outDesc = try SessionDNNL.md([n] + od, dnnl_f32, dnnl_nchw)
+        let outDesc = try DNNL.memoryDescriptor([n] + od, dnnl_f32, dnnl_nchw)
         outputSlot = try newSlot(outDesc, program.ops.count)
         let last = valueSlot[program.outputValue]!
         use(last, program.ops.count)
@@ -126,7 +126,7 @@ final class InferencePlan {
         buffers.append(buffer)
         scratchpad = buffer
         for (index, step) in steps.enumerated() where step.prim.scratchpadBytes > 0 {
-            let memory = try SessionMemory(SessionDNNL.query(step.prim.pd, dnnl_query_scratchpad_md), pointer: buffer)
+            let memory = try DNNLMemory(DNNL.query(step.prim.pd, dnnl_query_scratchpad_md), pointer: buffer)
             scratchpadMemories.append(memory)
             execArgs[index].append(dnnl_exec_arg_t(arg: DNNL_ARG_SCRATCHPAD, memory: memory.handle))
         }
@@ -146,7 +146,7 @@ final class InferencePlan {
             // Free buffers whose last use is before this slot's definition.
             for (t, list) in releaseAt where t < slots[s].first { for r in list where !released.contains(r) {
                 if let b = owned[r] { free.append(b); released.insert(r) } } }
-            let size = max(SessionDNNL.size(slots[s].desc), 64)
+            let size = max(DNNL.size(slots[s].desc), 64)
             if let k = free.indices.filter({ free[$0].1 >= size }).min(by: { free[$0].1 < free[$1].1 }) {
                 owned[s] = free.remove(at: k)
             } else {

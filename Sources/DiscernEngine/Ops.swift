@@ -1,5 +1,5 @@
 /// Op-level forward/backward functions on plain NCHW tensors: the reference and autograd path
-/// (the `Executor` builds on them). Shapes are checked and bad ones throw `EngineError`.
+/// (the `AutogradExecutor` builds on them). Shapes are checked and bad ones throw `EngineError`.
 public enum Ops {}
 
 /// Raw pointer glue for oneDNN/BLAS calls that take `void *` even for inputs.

@@ -4,8 +4,8 @@ struct PoolKey: Hashable {
     var backward: Bool
     var n: Int, c: Int, ih: Int, iw: Int, oh: Int, ow: Int
     var kernel: Int, stride: Int, padding: Int
-    var srcMD: dnnl_memory_desc_t { get throws { try plainMD([n, c, ih, iw], dnnl_nchw) } }
-    var dstMD: dnnl_memory_desc_t { get throws { try plainMD([n, c, oh, ow], dnnl_nchw) } }
+    var srcMD: dnnl_memory_desc_t { get throws { try DNNL.memoryDescriptor([n, c, ih, iw], dnnl_f32, dnnl_nchw) } }
+    var dstMD: dnnl_memory_desc_t { get throws { try DNNL.memoryDescriptor([n, c, oh, ow], dnnl_f32, dnnl_nchw) } }
 }
 
 private let poolCache = PrimitiveCache<PoolKey>()
@@ -14,16 +14,16 @@ private func poolPrimitive(_ key: PoolKey) throws -> DNNLPrimitive {
     try poolCache.get(key) {
         var desc = dnnl_pooling_desc_t()
         var src = try key.srcMD, dst = try key.dstMD
-        let s = dnnlDims([key.stride, key.stride]), k = dnnlDims([key.kernel, key.kernel]), p = dnnlDims([key.padding, key.padding])
+        let s = DNNL.dims([key.stride, key.stride]), k = DNNL.dims([key.kernel, key.kernel]), p = DNNL.dims([key.padding, key.padding])
         if key.backward {
             var fwd = key; fwd.backward = false
             let hint = try poolPrimitive(fwd)
             try dnnlCheck(dnnl_pooling_backward_desc_init(&desc, dnnl_pooling_max, &src, &dst, s, k, p, p), "max-pool backward descriptor")
-            return try DNNLPrimitive(opDesc: &desc, hint: hint, what: "max-pool backward")
+            return try DNNLPrimitive(operation: &desc, hint: hint, what: "max-pool backward")
         }
         try dnnlCheck(dnnl_pooling_forward_desc_init(&desc, dnnl_forward_training, dnnl_pooling_max, &src, &dst, s, k, p, p),
                       "max-pool forward descriptor")
-        return try DNNLPrimitive(opDesc: &desc, hint: nil, what: "max-pool forward")
+        return try DNNLPrimitive(operation: &desc, hint: nil, what: "max-pool forward")
     }
 }
 
@@ -61,12 +61,12 @@ extension Ops {
         let key = try poolKey(x.shape, p, backward: false)
         let prim = try poolPrimitive(key)
         var y = Tensor(zeros: [key.n, key.c, key.oh, key.ow])
-        let wsMD = prim.md(dnnl_query_workspace_md) ?? dnnl_memory_desc_t()
+        let wsMD = prim.memoryDescriptor(dnnl_query_workspace_md) ?? dnnl_memory_desc_t()
         var ws = [UInt8](repeating: 0, count: max(1, dnnl_memory_desc_get_size([wsMD])))
         try x.data.withUnsafeBufferPointer { xp in
             try y.data.withUnsafeMutableBufferPointer { yp in
                 try ws.withUnsafeMutableBytes { wp in
-                    try prim.execute([(DNNL_ARG_SRC, try key.srcMD, mutableRaw(xp)),
+                    try prim.execute(buffers: [(DNNL_ARG_SRC, try key.srcMD, mutableRaw(xp)),
                                       (DNNL_ARG_DST, try key.dstMD, UnsafeMutableRawPointer(yp.baseAddress!)),
                                       (DNNL_ARG_WORKSPACE, wsMD, wp.baseAddress!)], what: "max-pool forward")
                 }
@@ -80,13 +80,13 @@ extension Ops {
         let key = try poolKey(ws.inputShape, ws.params, backward: true)
         try gradOutput.expectShape([key.n, key.c, key.oh, key.ow], "max-pool output gradient")
         var fwdKey = key; fwdKey.backward = false
-        let wsMD = try poolPrimitive(fwdKey).md(dnnl_query_workspace_md) ?? dnnl_memory_desc_t()
+        let wsMD = try poolPrimitive(fwdKey).memoryDescriptor(dnnl_query_workspace_md) ?? dnnl_memory_desc_t()
         let prim = try poolPrimitive(key)
         var gx = Tensor(zeros: ws.inputShape)
         try gradOutput.data.withUnsafeBufferPointer { gp in
             try gx.data.withUnsafeMutableBufferPointer { xp in
                 try ws.bytes.withUnsafeBytes { wp in
-                    try prim.execute([(DNNL_ARG_DIFF_DST, try key.dstMD, mutableRaw(gp)),
+                    try prim.execute(buffers: [(DNNL_ARG_DIFF_DST, try key.dstMD, mutableRaw(gp)),
                                       (DNNL_ARG_DIFF_SRC, try key.srcMD, UnsafeMutableRawPointer(xp.baseAddress!)),
                                       (DNNL_ARG_WORKSPACE, wsMD, UnsafeMutableRawPointer(mutating: wp.baseAddress!))],
                                      what: "max-pool backward")

@@ -21,7 +21,7 @@ public enum CAMTarget: Sendable, Equatable {
     }
 }
 
-/// The CAM base: forward with a tap at the target layer (fused session before the layer, Executor
+/// The CAM base: forward with a tap at the target layer (fused session before the layer, AutogradExecutor
 /// from it on — see `CAMSplitPath`), logits = head(features), d(target logit)/d(tap)
 /// by backpropagating the head's weight row, the method's raw map, then ReLU → min-max → bilinear
 /// resize → min-max. Methods differ only in their `CAMFormula` (or Score-CAM's masked forwards).
@@ -35,15 +35,15 @@ public final class CAMExplainer {
     /// Score-CAM's masked forwards per image: nil = every channel, else the most varying ones (`ScoreCAM`).
     public var scoreCAMChannels: Int?
     /// Score-CAM's forward of masked inputs (input → features); must compute the same graph.
-    /// Default: a fused `InferenceSession` of the whole graph on the fast path, the Executor otherwise.
+    /// Default: a fused `InferenceSession` of the whole graph on the fast path, the AutogradExecutor otherwise.
     public var scoringForward: ((Tensor) throws -> Tensor)?
     /// `explain` runs the graph up to the target layer on the fused InferenceSession and only the
-    /// rest on the Executor (see `CAMSplitPath`), and Score-CAM's masked forwards on a fused session;
-    /// false runs everything on the Executor (the reference path, and for benchmarking the two).
-    /// Guided backprop needs the input gradient and always uses the full Executor.
+    /// rest on the AutogradExecutor (see `CAMSplitPath`), and Score-CAM's masked forwards on a fused session;
+    /// false runs everything on the AutogradExecutor (the reference path, and for benchmarking the two).
+    /// Guided backprop needs the input gradient and always uses the full AutogradExecutor.
     public var useFastPath = true
-    /// The full-graph Executor (guided backprop, Score-CAM's default scoring, the reference path).
-    let executor: Executor
+    /// The full-graph AutogradExecutor (guided backprop, Score-CAM's default scoring, the reference path).
+    let executor: AutogradExecutor
     private var split: CAMSplitPath?
     private var splitTried = false
     private(set) var scoringSession: InferenceSession?
@@ -64,7 +64,7 @@ public final class CAMExplainer {
     public init(graph: Graph, head: LinearParams, layer: String, method: CAMMethod = .gradcam) throws {
         _ = try graph.node(named: layer)   // unknown layer: the error lists what exists
         self.graph = graph; self.head = head; self.layer = layer; self.method = method
-        executor = Executor(graph: graph)
+        executor = AutogradExecutor(graph: graph)
     }
 
     /// Uses the backbone's default CAM layer (`layer4.2` for ResNet50, `_conv_head` for Lite0) unless given.
@@ -97,9 +97,9 @@ public final class CAMExplainer {
     }
 
     /// Returns the executor that recorded the forward (the split path's tail or the full one).
-    func forward(_ x: Tensor, _ target: CAMTarget, record: Bool, fast: Bool) throws -> (Executor, Tensor, Tensor, [Int]) {
+    func forward(_ x: Tensor, _ target: CAMTarget, record: Bool, fast: Bool) throws -> (AutogradExecutor, Tensor, Tensor, [Int]) {
         guard x.rank == 4, x.shape[0] > 0 else { throw ExplainError.badShape("input images", x.shape) }
-        let ex: Executor, fwd: Executor.Forward
+        let ex: AutogradExecutor, fwd: AutogradExecutor.Forward
         if fast, let sp = splitPath {
             ex = sp.tail; fwd = try sp.forward(x, taps: [layer], record: record)
         } else {
@@ -114,7 +114,7 @@ public final class CAMExplainer {
     }
 
     /// The method's raw map (backward on the recorded forward when it needs gradients), then post-processing.
-    func finish(_ x: Tensor, _ acts: Tensor, _ logits: Tensor, _ classes: [Int], _ recorded: Executor) throws -> Result {
+    func finish(_ x: Tensor, _ acts: Tensor, _ logits: Tensor, _ classes: [Int], _ recorded: AutogradExecutor) throws -> Result {
         let raw: Tensor
         switch method {
         case .scorecam:
@@ -133,7 +133,7 @@ public final class CAMExplainer {
     }
 
     /// Features of Score-CAM's masked inputs: the injected forward, else the fused session (made on
-    /// first use: it costs a weight copy and primitive creation), else the Executor.
+    /// first use: it costs a weight copy and primitive creation), else the AutogradExecutor.
     func scoreFeatures(_ b: Tensor) throws -> Tensor {
         if let scoringForward { return try scoringForward(b) }
         guard useFastPath else { return try executor.forward(b).output }

@@ -1,12 +1,12 @@
 import DiscernEngine
 
 /// The CAM's fast forward: the graph up to the latest cut before the target layer runs on the
-/// fused `InferenceSession` (BN folded, blocked layouts — several times faster than the Executor),
-/// and only the rest (target layer → features) on an `Executor` that records for the backward.
-/// The target layer's activations and gradients are then the same as the full Executor's, up to
+/// fused `InferenceSession` (BN folded, blocked layouts — several times faster than the AutogradExecutor),
+/// and only the rest (target layer → features) on an `AutogradExecutor` that records for the backward.
+/// The target layer's activations and gradients are then the same as the full AutogradExecutor's, up to
 /// float rounding of the fused prefix.
 final class CAMSplitPath {
-    let tail: Executor
+    let tail: AutogradExecutor
     let cut: Int
     private let session: InferenceSession
     /// The session's largest batch; bigger batches run through it in chunks.
@@ -18,11 +18,11 @@ final class CAMSplitPath {
               let parts = try? graph.split(after: cut),
               let session = try? InferenceSession(graph: parts.prefix, batchSize: Self.maxBatch) else { return nil }
         self.cut = cut; self.session = session
-        tail = Executor(graph: parts.tail)
+        tail = AutogradExecutor(graph: parts.tail)
     }
 
-    /// The prefix on the fused session (the cut node's value, [N,C,h,w]), then the tail on the Executor.
-    func forward(_ x: Tensor, taps: [String], record: Bool) throws -> Executor.Forward {
+    /// The prefix on the fused session (the cut node's value, [N,C,h,w]), then the tail on the AutogradExecutor.
+    func forward(_ x: Tensor, taps: [String], record: Bool) throws -> AutogradExecutor.Forward {
         try tail.forward(try prefix(x), taps: taps, recordForBackward: record)
     }
 

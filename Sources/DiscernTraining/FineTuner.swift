@@ -1,6 +1,6 @@
 import DiscernEngine
 
-/// One fine-tuning step on the trainable part of a network and its linear head: the Executor's
+/// One fine-tuning step on the trainable part of a network and its linear head: the AutogradExecutor's
 /// forward with the trainable nodes' inputs recorded, cross-entropy, backward to the earliest
 /// trainable node only (BatchNorm in inference mode, its statistics frozen), and one Adam step with
 /// a learning rate per layer group (the head is the last group).
@@ -33,7 +33,7 @@ public final class FineTuner {
     }
 
     func pass(_ input: Tensor, labels: [Int]) throws -> Pass {
-        let executor = Executor(graph: trainable.graph)
+        let executor = AutogradExecutor(graph: trainable.graph)
         let ids = Set(trainable.nodes)
         let features = try executor.forward(input, recordForBackward: true, parameters: ids).output
         let logits = try head.logits(features)

@@ -2,7 +2,7 @@ import XCTest
 import DiscernEngine
 import DiscernWeights
 
-/// The Executor on a tiny EfficientNet-Lite-style net (ReLU6, depthwise, TF "same" asymmetric
+/// The AutogradExecutor on a tiny EfficientNet-Lite-style net (ReLU6, depthwise, TF "same" asymmetric
 /// padding, skip connection) against PyTorch logits, autograd and guided-ReLU6 gradients.
 final class ExecutorLiteTests: XCTestCase {
     private var f: SafeTensors.File!
@@ -50,7 +50,7 @@ final class ExecutorLiteTests: XCTestCase {
     }
 
     func testLogitsGradientsAndGuided() throws {
-        let ex = Executor(graph: try tinyLite())
+        let ex = AutogradExecutor(graph: try tinyLite())
         let fw = try ex.forward(try f.t("x"), taps: ["_head_act"], recordForBackward: true)
         assertClose(fw.output, try f.t("y"), "logits")
         XCTAssertTrue(fw.activations["_head_act"]?.data.contains(6) ?? false, "fixture should saturate ReLU6")

@@ -2,7 +2,7 @@ import XCTest
 @testable import DiscernEngine
 import DiscernWeights
 
-/// The Executor on a tiny torchvision-style residual net (BasicBlock, ResNet key names),
+/// The AutogradExecutor on a tiny torchvision-style residual net (BasicBlock, ResNet key names),
 /// against PyTorch's logits, activations, autograd gradients and guided-backprop gradient.
 final class ExecutorTests: XCTestCase {
     private var f: SafeTensors.File!
@@ -50,7 +50,7 @@ final class ExecutorTests: XCTestCase {
     }
 
     func testForwardLogitsAndTap() throws {
-        let ex = Executor(graph: try tinyNet())
+        let ex = AutogradExecutor(graph: try tinyNet())
         let fw = try ex.forward(try f.t("x"), taps: ["layer1"])
         assertClose(fw.output, try f.t("y"), "logits")
         assertClose(try XCTUnwrap(fw.activations["layer1"]), try f.t("layer1"), "layer1 activation")
@@ -58,7 +58,7 @@ final class ExecutorTests: XCTestCase {
     }
 
     func testGradientsAtInnerTapsAndInput() throws {
-        let ex = Executor(graph: try tinyNet())
+        let ex = AutogradExecutor(graph: try tinyNet())
         _ = try ex.forward(try f.t("x"), recordForBackward: true)
         let b = try ex.backward(outputGradient: try f.t("gy"), taps: ["layer1", "layer2.0.conv1"], wantInput: true)
         assertClose(try XCTUnwrap(b.gradients["layer1"]), try f.t("g_layer1"), "grad at layer1 (two consumers)")
@@ -68,7 +68,7 @@ final class ExecutorTests: XCTestCase {
 
     /// Without the input gradient, backward stops at the deepest tap and still gives the same values.
     func testEarlyStopGivesSameTapGradient() throws {
-        let ex = Executor(graph: try tinyNet())
+        let ex = AutogradExecutor(graph: try tinyNet())
         _ = try ex.forward(try f.t("x"), recordForBackward: true)
         let b = try ex.backward(outputGradient: try f.t("gy"), taps: ["layer2.0.conv1"])
         XCTAssertNil(b.input)
@@ -83,14 +83,14 @@ final class ExecutorTests: XCTestCase {
     }
 
     func testGuidedBackpropInputGradient() throws {
-        let ex = Executor(graph: try tinyNet())
+        let ex = AutogradExecutor(graph: try tinyNet())
         _ = try ex.forward(try f.t("x"), recordForBackward: true)
         let b = try ex.backward(outputGradient: try f.t("gy"), wantInput: true, guidedReLU: true)
         assertClose(try XCTUnwrap(b.input), try f.t("guided_gx"), "guided backprop input gradient")
     }
 
     func testUnknownTapListsLayers() throws {
-        let ex = Executor(graph: try tinyNet())
+        let ex = AutogradExecutor(graph: try tinyNet())
         XCTAssertThrowsError(try ex.forward(try f.t("x"), taps: ["layer9"])) { e in
             guard case let EngineError.unknownLayer(name, available) = e else { return XCTFail("\(e)") }
             XCTAssertEqual(name, "layer9")
@@ -102,7 +102,7 @@ final class ExecutorTests: XCTestCase {
     }
 
     func testMisuseThrows() throws {
-        let ex = Executor(graph: try tinyNet())
+        let ex = AutogradExecutor(graph: try tinyNet())
         XCTAssertThrowsError(try ex.backward(outputGradient: try f.t("gy"))) { e in
             XCTAssertTrue("\(e)".contains("recordForBackward"), "\(e)")
         }

@@ -64,18 +64,18 @@ final class GraphSplitTests: XCTestCase {
         return g
     }
 
-    /// Every valid cut: prefix then tail on the Executor equals PyTorch's logits and the full graph's.
+    /// Every valid cut: prefix then tail on the AutogradExecutor equals PyTorch's logits and the full graph's.
     private func checkAllCuts(_ g: Graph, _ f: SafeTensors.File) throws -> [Int] {
         let x = try f.t("x")
-        let full = try Executor(graph: g).forward(x).output
+        let full = try AutogradExecutor(graph: g).forward(x).output
         assertClose(full, try f.t("y"), "full graph logits")
         let cuts = g.nodes.indices.filter { g.isValidCut($0) }
         for c in cuts {
             let (prefix, tail) = try g.split(after: c)
             XCTAssertEqual(prefix.nodes.count, c + 1); XCTAssertEqual(prefix.output, c)
             XCTAssertEqual(tail.nodes.count, g.nodes.count - c); XCTAssertEqual(tail.nodes[0].names, g.nodes[c].names)
-            let mid = try Executor(graph: prefix).forward(x).output
-            let y = try Executor(graph: tail).forward(mid).output
+            let mid = try AutogradExecutor(graph: prefix).forward(x).output
+            let y = try AutogradExecutor(graph: tail).forward(mid).output
             assertClose(y, try f.t("y"), "logits via cut at \(c)")
             assertClose(y, full, tol: 1e-6, "logits via cut at \(c) vs unsplit")
         }
@@ -114,7 +114,7 @@ final class GraphSplitTests: XCTestCase {
     /// The tail's gradient at a tap equals the unsplit graph's, and the fused session runs the prefix.
     func testTailGradientAndFusedPrefix() throws {
         let f = try Fixture.load("tiny_resnet"), g = try tinyResNet(f), x = try f.t("x")
-        let full = Executor(graph: g)
+        let full = AutogradExecutor(graph: g)
         let out = try full.forward(x, taps: ["layer2"], recordForBackward: true).output
         let ones = Tensor(shape: out.shape, data: (0..<out.count).map { Float($0 % 3) - 1 })
         let ref = try XCTUnwrap(try full.backward(outputGradient: ones, taps: ["layer2"]).gradients["layer2"])
@@ -122,9 +122,9 @@ final class GraphSplitTests: XCTestCase {
         let cut = try XCTUnwrap(g.latestCut(before: try g.node(named: "layer2.0")))
         let (prefix, tailGraph) = try g.split(after: cut)
         let fused = try InferenceSession(graph: prefix, batchSize: 4).run(x)
-        let plain = try Executor(graph: prefix).forward(x).output
+        let plain = try AutogradExecutor(graph: prefix).forward(x).output
         assertClose(fused, plain, tol: 1e-5, "fused prefix vs executor prefix")
-        let tail = Executor(graph: tailGraph)
+        let tail = AutogradExecutor(graph: tailGraph)
         _ = try tail.forward(fused, taps: ["layer2"], recordForBackward: true)
         let got = try XCTUnwrap(try tail.backward(outputGradient: ones, taps: ["layer2"]).gradients["layer2"])
         assertClose(got, ref, tol: 1e-5, "tap gradient via the split")

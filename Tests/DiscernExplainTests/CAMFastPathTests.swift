@@ -4,8 +4,8 @@ import DiscernEngine
 import DiscernModels
 @testable import DiscernExplain
 
-/// The fast CAM path (fused InferenceSession up to the latest cut before the target layer, Executor
-/// after it) against the all-Executor path, and against PyTorch through EndToEndTests/Lite0Tests.
+/// The fast CAM path (fused InferenceSession up to the latest cut before the target layer, AutogradExecutor
+/// after it) against the all-AutogradExecutor path, and against PyTorch through EndToEndTests/Lite0Tests.
 final class CAMFastPathTests: XCTestCase {
     private func compare(_ g: Graph, _ head: LinearParams, _ layer: String, _ x: Tensor, methods: [CAMMethod],
                          tol: Float, file: StaticString = #filePath, line: UInt = #line) throws {
@@ -38,7 +38,7 @@ final class CAMFastPathTests: XCTestCase {
         try compare(g, head, "layer2.0", x, methods: [.gradcam], tol: 1e-5)
     }
 
-    /// No cut before the first layer: the explainer falls back to the Executor and still works.
+    /// No cut before the first layer: the explainer falls back to the AutogradExecutor and still works.
     func testFirstLayerFallsBack() throws {
         let f = try Fixture("tiny_resnet")
         let (g, head) = try TinyResNet.build(f)

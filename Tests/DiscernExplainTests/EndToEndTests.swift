@@ -2,7 +2,7 @@ import XCTest
 import DiscernEngine
 @testable import DiscernExplain
 
-/// Level (b): the whole base (Executor forward/backward, head, method, resize, normalise) on the
+/// Level (b): the whole base (AutogradExecutor forward/backward, head, method, resize, normalise) on the
 /// fixture's TinyResNet against PyTorch autograd hooks + pytorch-grad-cam's formulas.
 final class EndToEndTests: XCTestCase {
     func setup() throws -> (Fixture, Graph, LinearParams, Tensor) {
@@ -36,7 +36,7 @@ final class EndToEndTests: XCTestCase {
 
     func testScoreCAM() throws {
         let (f, g, head, x) = try setup()
-        // By default the masked inputs run on a fused session; the reference path runs them on the Executor.
+        // By default the masked inputs run on a fused session; the reference path runs them on the AutogradExecutor.
         let fused = try CAMExplainer(graph: g, head: head, layer: "layer2.1", method: .scorecam)
         assertClose(try fused.explain(x).maps.input, try f.t("pred.scorecam.input"), 1e-4, "scorecam")
         XCTAssertNotNil(fused.scoringSession, "Score-CAM's masked forwards ran on the fused session")
@@ -45,7 +45,7 @@ final class EndToEndTests: XCTestCase {
         assertClose(try reference.explain(x).maps.input, try f.t("pred.scorecam.input"), 1e-4, "scorecam, executor")
         XCTAssertNil(reference.scoringSession)
         // An injected scoring forward is used for the masked inputs (32 channels → 2 batches of 16 per image).
-        let other = Executor(graph: g)
+        let other = AutogradExecutor(graph: g)
         var calls = 0
         let ex = try CAMExplainer(graph: g, head: head, layer: "layer2.1", method: .scorecam)
         ex.scoringForward = { calls += 1; return try other.forward($0).output }

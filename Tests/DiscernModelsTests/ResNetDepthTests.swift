@@ -4,7 +4,7 @@ import DiscernWeights
 import Foundation
 import XCTest
 
-/// Every ResNet depth Discern offers, built and run on both paths (autograd Executor, fused
+/// Every ResNet depth Discern offers, built and run on both paths (autograd AutogradExecutor, fused
 /// InferenceSession) against torchvision's logits: full-size random weights generated at test time by
 /// tools/make_resnet_depth_fixtures.py (torch.save files through PyTorchCheckpoint), and the committed
 /// narrow fixture with each depth's block type and counts. A machine without torch fails the first test.
@@ -48,8 +48,8 @@ final class ResNetDepthTests: XCTestCase {
         guard let head = b.imagenetHead else { return XCTFail("\(what): no fc head", file: file, line: line) }
         let fused = Fixtures.linear(try InferenceSession(graph: b.graph, batchSize: x.shape[0]).run(x), head)
         Fixtures.assertClose(fused, expected, rel: 1e-4, "\(what), InferenceSession", file: file, line: line)
-        let executor = Fixtures.linear(try Executor(graph: b.graph).forward(x).output, head)
-        Fixtures.assertClose(executor, expected, rel: 1e-4, "\(what), Executor", file: file, line: line)
+        let executor = Fixtures.linear(try AutogradExecutor(graph: b.graph).forward(x).output, head)
+        Fixtures.assertClose(executor, expected, rel: 1e-4, "\(what), AutogradExecutor", file: file, line: line)
     }
 
     func testEveryDepthMatchesTorchvisionAtTestTime() throws {

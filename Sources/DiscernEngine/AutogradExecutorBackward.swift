@@ -1,4 +1,4 @@
-extension Executor {
+extension AutogradExecutor {
     /// Backpropagates `outputGradient` (shape of the output) through the last recorded forward.
     /// `gradients[name]` = d(scalar)/d(activation of that tap). Stops as early as it can when
     /// wantInput is false. guidedReLU: ReLU/ReLU6 pass only positive gradients where the input was positive.

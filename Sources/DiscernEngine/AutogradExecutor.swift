@@ -4,7 +4,8 @@ import Foundation
 /// activations by module path, and gradients of a chosen output gradient with respect to them.
 /// One forward/backward pair at a time: calls are serialised by a lock, and `backward`
 /// always refers to the most recent recorded `forward`. Use one executor per thread.
-public final class Executor: @unchecked Sendable {
+/// Unchecked Sendable: the graph is immutable and the recorded forward is only touched under `lock`.
+public final class AutogradExecutor: @unchecked Sendable {
     public let graph: Graph
     private let inputNode: Int?
     private let lock = NSLock()
