@@ -1,4 +1,5 @@
 import Foundation
+import DiscernEngine
 import DiscernVision
 
 /// The image folders of a run: training (minus a stratified validation split), test, unknown sets.
@@ -62,7 +63,7 @@ struct StudyData {
     static func split(_ s: [ImageFolder.Sample], classes: Int, fraction: Double, seed: UInt64)
         -> ([ImageFolder.Sample], [ImageFolder.Sample]) {
         guard fraction > 0 else { return (s, []) }
-        var rng = SeededRNG(seed: seed, 0x5A11D)
+        var rng = SplitMix64(seed: seed, 0x5A11D)
         var train: [ImageFolder.Sample] = [], val: [ImageFolder.Sample] = []
         for c in 0..<classes {
             var idx = s.indices.filter { s[$0].label == c }

@@ -32,8 +32,8 @@ public enum Benchmark {
         let b = try Backbone.build(kind, weights: nil, seed: 1)
         let session = try InferenceSession(graph: b.graph, batchSize: batch, options: options)
         let s = b.inputSize
-        var rng = SplitMix64(seed: 9)
-        let x = Tensor(shape: [batch, 3, s, s], data: (0..<(batch * 3 * s * s)).map { _ in rng.nextUnit() * 4 - 2 })
+        var rng = SplitMix64.backbone(seed: 9)
+        let x = Tensor(shape: [batch, 3, s, s], data: (0..<(batch * 3 * s * s)).map { _ in rng.nextUnitFloat() * 4 - 2 })
         _ = try session.run(x)
         var times: [Double] = [], cpu = Double.infinity
         for _ in 0..<iterations {

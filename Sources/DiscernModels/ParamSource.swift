@@ -7,7 +7,7 @@ final class ParamSource {
     let store: WeightStore?
     private var rng: SplitMix64
 
-    init(store: WeightStore?, seed: UInt64) { self.store = store; rng = SplitMix64(seed: seed) }
+    init(store: WeightStore?, seed: UInt64) { self.store = store; rng = .backbone(seed: seed) }
 
     func conv(_ key: String, out: Int, in inPerGroup: Int, kernel: Int) throws -> Tensor {
         let shape = [out, inPerGroup, kernel, kernel]
@@ -16,7 +16,7 @@ final class ParamSource {
         let bound = (6.0 / Float(inPerGroup * kernel * kernel)).squareRoot()
         let n = shape.reduce(1, *)
         var data = [Float](repeating: 0, count: n)
-        for i in 0..<n { data[i] = (rng.nextUnit() * 2 - 1) * bound }
+        for i in 0..<n { data[i] = (rng.nextUnitFloat() * 2 - 1) * bound }
         return Tensor(shape: shape, data: data)
     }
 
@@ -31,9 +31,7 @@ final class ParamSource {
     }
 }
 
-/// Random backbones are reproducible: SplitMix64 seeded from `seed`.
 extension SplitMix64 {
-    init(seed: UInt64) { self.init(state: seed &+ 0x9E37_79B9_7F4A_7C15) }
-    /// Uniform in [0, 1).
-    mutating func nextUnit() -> Float { Float(next() >> 40) * (1.0 / 16_777_216.0) }
+    /// The generator of random backbones: its state starts one step past `seed`.
+    static func backbone(seed: UInt64) -> SplitMix64 { SplitMix64(state: seed &+ 0x9E37_79B9_7F4A_7C15) }
 }

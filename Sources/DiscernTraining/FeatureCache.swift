@@ -25,13 +25,13 @@ public struct FeatureCache: Sendable {
 
     /// The view each image uses in `epoch`.
     public func viewIndices(epoch: Int, seed: UInt64) -> [Int] {
-        var rng = TrainingRNG(seed: seed ^ 0x5EED_0FF5)
+        var rng = SplitMix64(seed: seed ^ 0x5EED_0FF5)
         return (0..<count).map { _ in (rng.nextInt(below: views.count) + epoch) % views.count }
     }
 
     /// The shuffled image order of `epoch`.
     public func order(epoch: Int, seed: UInt64) -> [Int] {
-        var rng = TrainingRNG(seed: seed &+ UInt64(epoch) &* 0x9E37_79B9)
+        var rng = SplitMix64(seed: seed &+ UInt64(epoch) &* 0x9E37_79B9)
         return rng.permutation(count)
     }
 

@@ -22,7 +22,7 @@ public struct LinearHead: Sendable, Equatable {
     /// uses the same bound. Same distribution as PyTorch, not the same numbers (different RNG).
     public init(features: Int, classes: Int, seed: UInt64) {
         precondition(features > 0 && classes > 0, "LinearHead: features and classes must be positive")
-        var rng = TrainingRNG(seed: seed)
+        var rng = SplitMix64(seed: seed)
         let bound = 1 / Float(features).squareRoot()
         func draw(_ n: Int) -> [Float] { (0..<n).map { _ in (rng.nextUnitFloat() * 2 - 1) * bound } }
         weight = Tensor(shape: [classes, features], data: draw(classes * features))

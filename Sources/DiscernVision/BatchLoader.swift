@@ -4,6 +4,8 @@ import Foundation
 /// Batches of decoded, transformed, normalised images: reshuffled every epoch from a seed, decoded and
 /// transformed on all cores, prepared `prefetch` batches ahead of the consumer. Unreadable images are
 /// skipped (listed once in `skipped`) and never stop an epoch.
+/// Unchecked Sendable: the epoch bookkeeping and the skip list are only touched under `lock`; the rest is
+/// immutable.
 public final class BatchLoader: @unchecked Sendable {
     public struct Options: Sendable {
         public var batchSize: Int
@@ -76,7 +78,7 @@ public final class BatchLoader: @unchecked Sendable {
     public func order(epoch: Int) -> [Int] {
         var idx = Array(samples.indices)
         guard options.shuffle else { return idx }
-        var rng = SeededRNG(seed: options.seed, UInt64(epoch), 0xFFFF_FFFF)
+        var rng = SplitMix64(seed: options.seed, UInt64(epoch), 0xFFFF_FFFF)
         for i in stride(from: idx.count - 1, to: 0, by: -1) { idx.swapAt(i, rng.int(0, i + 1)) }
         return idx
     }
@@ -92,7 +94,7 @@ public final class BatchLoader: @unchecked Sendable {
         do {
             let minSize = options.fastDecode ? (options.fastDecodeSize, options.fastDecodeSize) : nil
             let img = try ImageCodec.decodeFile(sample.path, maxPixels: options.maxPixels, minSize: minSize)
-            var rng = SeededRNG(seed: options.seed, UInt64(epoch), UInt64(position))
+            var rng = SplitMix64(seed: options.seed, UInt64(epoch), UInt64(position))
             return transform(img, rng: &rng)
         } catch {
             lock.withLock {

@@ -1,3 +1,4 @@
+import DiscernEngine
 import Foundation
 
 /// A seeded copy of a photo as it might arrive from elsewhere: recompressed, smaller, softer, in other colours
@@ -33,11 +34,11 @@ public struct PhotoShift: ImageTransform {
         self.size = size; self.kinds = kinds
     }
 
-    public func callAsFunction(_ image: RGBImage, rng: inout SeededRNG) -> RGBImage {
+    public func callAsFunction(_ image: RGBImage, rng: inout SplitMix64) -> RGBImage {
         apply(image, kind: kinds[rng.int(0, kinds.count)], rng: &rng)
     }
 
-    public func apply(_ image: RGBImage, kind: Kind, rng: inout SeededRNG) -> RGBImage {
+    public func apply(_ image: RGBImage, kind: Kind, rng: inout SplitMix64) -> RGBImage {
         let resize = Resize(height: size, width: size)
         switch kind {
         case .jpeg:

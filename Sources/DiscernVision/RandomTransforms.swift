@@ -1,3 +1,4 @@
+import DiscernEngine
 import Foundation
 
 /// torchvision `RandomResizedCrop(size, scale, ratio)`: 10 tries at a random area/aspect box, then the
@@ -17,7 +18,7 @@ public struct RandomResizedCrop: ImageTransform {
         self.init(height: size, width: size, scale: scale, ratio: ratio)
     }
 
-    public func sample(width imgW: Int, height imgH: Int, rng: inout SeededRNG) -> Params {
+    public func sample(width imgW: Int, height imgH: Int, rng: inout SplitMix64) -> Params {
         let area = Double(imgH * imgW)
         let logLo = log(ratio.0), logHi = log(ratio.1)
         for _ in 0 ..< 10 {
@@ -47,7 +48,7 @@ public struct RandomResizedCrop: ImageTransform {
         return Resample.resize(box, width: width, height: height)
     }
 
-    public func callAsFunction(_ image: RGBImage, rng: inout SeededRNG) -> RGBImage {
+    public func callAsFunction(_ image: RGBImage, rng: inout SplitMix64) -> RGBImage {
         apply(image, sample(width: image.width, height: image.height, rng: &rng))
     }
 }
@@ -72,7 +73,7 @@ public struct RandomAffine: ImageTransform {
         shearX = shear.map { (-abs($0), abs($0)) }
     }
 
-    public func sample(rng: inout SeededRNG) -> Params {
+    public func sample(rng: inout SplitMix64) -> Params {
         // Same draw order as torchvision's get_params: angle, (translate), scale, shear.
         let angle = rng.uniform(degrees.0, degrees.1)
         let s = scale.map { rng.uniform($0.0, $0.1) } ?? 1.0
@@ -100,7 +101,7 @@ public struct RandomAffine: ImageTransform {
         return Geometry.affine(image, matrix: m, width: image.width, height: image.height)
     }
 
-    public func callAsFunction(_ image: RGBImage, rng: inout SeededRNG) -> RGBImage { apply(image, sample(rng: &rng)) }
+    public func callAsFunction(_ image: RGBImage, rng: inout SplitMix64) -> RGBImage { apply(image, sample(rng: &rng)) }
 }
 
 /// A chain of image transforms, like torchvision's `Compose` minus the tensor steps (see `toTensor`).
@@ -108,7 +109,7 @@ public struct Compose: ImageTransform {
     public let steps: [any ImageTransform]
     public init(_ steps: [any ImageTransform]) { self.steps = steps }
 
-    public func callAsFunction(_ image: RGBImage, rng: inout SeededRNG) -> RGBImage {
+    public func callAsFunction(_ image: RGBImage, rng: inout SplitMix64) -> RGBImage {
         var img = image
         for s in steps { img = s(img, rng: &rng) }
         return img

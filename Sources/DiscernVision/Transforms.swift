@@ -1,9 +1,10 @@
+import DiscernEngine
 import Foundation
 
 /// An image-to-image step. Random steps sample parameters with `sample` and apply them with `apply(_:_:)`,
 /// so tests can feed torchvision's parameters; `callAsFunction` does both.
 public protocol ImageTransform: Sendable {
-    func callAsFunction(_ image: RGBImage, rng: inout SeededRNG) -> RGBImage
+    func callAsFunction(_ image: RGBImage, rng: inout SplitMix64) -> RGBImage
 }
 
 /// torchvision `Resize`: `.exact(h, w)` or `.shorter(n)` (shorter side to n, aspect kept, long side truncated).
@@ -30,7 +31,7 @@ public struct Resize: ImageTransform {
         return Resample.resize(image, width: ow, height: oh)
     }
 
-    public func callAsFunction(_ image: RGBImage, rng: inout SeededRNG) -> RGBImage { apply(image) }
+    public func callAsFunction(_ image: RGBImage, rng: inout SplitMix64) -> RGBImage { apply(image) }
 }
 
 /// torchvision `CenterCrop((h, w))`: pads with black first when the crop is larger; offsets use Python's round.
@@ -54,7 +55,7 @@ public struct CenterCrop: ImageTransform {
         return Geometry.crop(img, left: left, top: top, width: width, height: height)
     }
 
-    public func callAsFunction(_ image: RGBImage, rng: inout SeededRNG) -> RGBImage { apply(image) }
+    public func callAsFunction(_ image: RGBImage, rng: inout SplitMix64) -> RGBImage { apply(image) }
 }
 
 /// torchvision `RandomRotation(degrees)`: angle ~ U(-d, d), nearest, no expand, fill 0.
@@ -64,9 +65,9 @@ public struct RandomRotation: ImageTransform {
     public init(degrees: Double) { minDegrees = -abs(degrees); maxDegrees = abs(degrees) }
     public init(min: Double, max: Double) { minDegrees = min; maxDegrees = max }
 
-    public func sample(rng: inout SeededRNG) -> Params { Params(angle: rng.uniform(minDegrees, maxDegrees)) }
+    public func sample(rng: inout SplitMix64) -> Params { Params(angle: rng.uniform(minDegrees, maxDegrees)) }
     public func apply(_ image: RGBImage, _ p: Params) -> RGBImage { Geometry.rotate(image, degrees: p.angle) }
-    public func callAsFunction(_ image: RGBImage, rng: inout SeededRNG) -> RGBImage { apply(image, sample(rng: &rng)) }
+    public func callAsFunction(_ image: RGBImage, rng: inout SplitMix64) -> RGBImage { apply(image, sample(rng: &rng)) }
 }
 
 /// torchvision `RandomHorizontalFlip(p)`.
@@ -75,7 +76,7 @@ public struct RandomHorizontalFlip: ImageTransform {
     public let probability: Double
     public init(_ p: Double = 0.5) { probability = p }
 
-    public func sample(rng: inout SeededRNG) -> Params { Params(flip: rng.uniform(0, 1) < probability) }
+    public func sample(rng: inout SplitMix64) -> Params { Params(flip: rng.uniform(0, 1) < probability) }
     public func apply(_ image: RGBImage, _ p: Params) -> RGBImage { p.flip ? Geometry.flipLeftRight(image) : image }
-    public func callAsFunction(_ image: RGBImage, rng: inout SeededRNG) -> RGBImage { apply(image, sample(rng: &rng)) }
+    public func callAsFunction(_ image: RGBImage, rng: inout SplitMix64) -> RGBImage { apply(image, sample(rng: &rng)) }
 }

@@ -61,9 +61,9 @@ final class TrainerTests: XCTestCase {
 final class RNGTests: XCTestCase {
     /// SplitMix64 reference values (seed 0) from the algorithm's published C implementation.
     func testSplitMix64Sequence() {
-        var r = TrainingRNG(seed: 0)
+        var r = SplitMix64(seed: 0)
         XCTAssertEqual([r.next(), r.next(), r.next()], [0xE220_A839_7B1D_CDAF, 0x6E78_9E6A_A1B9_65F4, 0x06C4_5D18_8009_454F])
-        var g = TrainingRNG(seed: 5)
+        var g = SplitMix64(seed: 5)
         let counts = (0..<6000).reduce(into: [0, 0, 0]) { c, _ in c[g.nextInt(below: 3)] += 1 }
         XCTAssertTrue(counts.allSatisfy { abs($0 - 2000) < 200 }, "\(counts)")
     }

@@ -1,3 +1,4 @@
+import DiscernEngine
 import DiscernVision
 import Foundation
 import XCTest
@@ -9,7 +10,7 @@ final class MutationTests: XCTestCase {
         let dir = Fixtures.dir.appendingPathComponent("synthetic")
         let names = try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted()
         XCTAssertFalse(names.isEmpty)
-        var rng = SeededRNG(seed: 99)
+        var rng = SplitMix64(seed: 99)
         var refused = 0, decoded = 0
         for name in names {
             let data = [UInt8](try Data(contentsOf: dir.appendingPathComponent(name)))

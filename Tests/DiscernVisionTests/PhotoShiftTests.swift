@@ -1,3 +1,4 @@
+import DiscernEngine
 import DiscernVision
 import XCTest
 
@@ -35,7 +36,7 @@ final class PhotoShiftTests: XCTestCase {
         let plain = Resize(height: 64, width: 64).apply(photo)
         for kind in PhotoShift.Kind.allCases {
             let shift = PhotoShift(size: 64, kinds: [kind])
-            var a = SeededRNG(seed: 3, 1, 2), b = SeededRNG(seed: 3, 1, 2)
+            var a = SplitMix64(seed: 3, 1, 2), b = SplitMix64(seed: 3, 1, 2)
             let x = shift(photo, rng: &a), y = shift(photo, rng: &b)
             XCTAssertEqual(x, y, "\(kind): same seed, same copy")
             XCTAssertEqual([x.width, x.height], [64, 64], "\(kind)")
