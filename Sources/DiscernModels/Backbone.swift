@@ -45,37 +45,29 @@ public struct Backbone: Sendable {
     public static func build(_ kind: BackboneKind, weights: WeightStore?, seed: UInt64 = 0,
                              inputSize: Int? = nil) throws -> Backbone {
         let inputSize = inputSize ?? kind.inputSize
-        let p = ParamSource(store: weights, seed: seed)
-        let graph: Graph, features: Int, head: String, cam: String, norm: Normalization
+        let builder = ModelBuilder(store: weights, seed: seed)
+        let graph: Graph
+        let features: Int
+        let head: ModulePath
+        let camLayer: String
+        let normalization: Normalization
         switch EfficientNetLite.scaling(kind) {
         case let scaling?:
-            (graph, features) = try EfficientNetLite.build(scaling, p, inputSize: inputSize)
-            head = "_fc"; cam = "_conv_head"; norm = .lite
+            (graph, features) = try EfficientNetLite.build(scaling, builder, inputSize: inputSize)
+            head = ModulePath.root.child("_fc")
+            camLayer = "_conv_head"
+            normalization = .lite
         case nil:
             let spec = ResNet.spec(kind)
-            (graph, features) = try ResNet.build(spec, p)
-            head = "fc"; cam = "layer4.\(spec.layers[3] - 1)"; norm = .imagenet
+            (graph, features) = try ResNet.build(spec, builder)
+            head = ModulePath.root.child("fc")
+            camLayer = "layer4.\(spec.layers[3] - 1)"
+            normalization = .imagenet
         }
-        var fc: LinearParams?
-        if let store = weights {
-            if store.contains(head + ".weight") {
-                let w = try takeHead(store, head + ".weight", features: features)
-                let b = try store.take(head + ".bias", shape: [w.shape[0]])
-                fc = LinearParams(weight: w, bias: b)
-            }
-            try store.finish()
-        }
-        return Backbone(kind: kind, graph: graph, featureCount: features, imagenetHead: fc,
-                        normalization: norm, inputSize: inputSize, defaultCAMLayer: cam)
-    }
-}
-
-/// The classifier weight [classes, features]; the class count is read from the file
-/// (WeightStore only hands out tensors of an expected shape, so a 1000-class guess is corrected).
-private func takeHead(_ store: WeightStore, _ key: String, features: Int) throws -> Tensor {
-    do { return try store.take(key, shape: [1000, features]) } catch WeightsError.shapeMismatch(_, _, let actual)
-        where actual.count == 2 && actual[1] == features {
-        return try store.take(key, shape: actual)
+        let imagenetHead = try builder.head(head, features: features)
+        try builder.finish()
+        return Backbone(kind: kind, graph: graph, featureCount: features, imagenetHead: imagenetHead,
+                        normalization: normalization, inputSize: inputSize, defaultCAMLayer: camLayer)
     }
 }
 
@@ -88,15 +80,10 @@ extension Backbone {
             throw EngineError.invalid("ResNet needs 4 stages with at least one block and one channel each, got \(layers) / \(widths)")
         }
         let spec = ResNet.Spec(bottleneck: bottleneck, layers: layers, widths: widths)
-        let (graph, features) = try ResNet.build(spec, ParamSource(store: weights, seed: seed))
-        var fc: LinearParams?
-        if let store = weights {
-            if store.contains("fc.weight") {
-                let w = try takeHead(store, "fc.weight", features: features)
-                fc = LinearParams(weight: w, bias: try store.take("fc.bias", shape: [w.shape[0]]))
-            }
-            try store.finish()
-        }
+        let builder = ModelBuilder(store: weights, seed: seed)
+        let (graph, features) = try ResNet.build(spec, builder)
+        let fc = try builder.head(ModulePath.root.child("fc"), features: features)
+        try builder.finish()
         return Backbone(kind: bottleneck ? .resnet50 : .resnet18, graph: graph, featureCount: features, imagenetHead: fc,
                         normalization: .imagenet, inputSize: inputSize, defaultCAMLayer: "layer4.\(layers[3] - 1)")
     }

@@ -22,10 +22,27 @@ enum EfficientNetLite {
         }
     }
 
-    /// Lite0's stages before scaling: (repeats, kernel, stride, expand, in, out).
-    static let baseStages: [(Int, Int, Int, Int, Int, Int)] = [
-        (1, 3, 1, 1, 32, 16), (2, 3, 2, 6, 16, 24), (2, 5, 2, 6, 24, 40), (3, 3, 2, 6, 40, 80),
-        (3, 5, 1, 6, 80, 112), (4, 5, 2, 6, 112, 192), (1, 3, 1, 6, 192, 320),
+    /// One stage of mobile inverted bottleneck blocks: `repeats` blocks, the first with `stride` and
+    /// `inputChannels`, the rest with stride 1 and `outputChannels` in and out.
+    struct Stage: Sendable, Equatable {
+        let repeats: Int
+        let kernel: Int
+        let stride: Int
+        /// Expansion ratio of the block's 1x1 expand convolution (1: no expand convolution).
+        let expansion: Int
+        let inputChannels: Int
+        let outputChannels: Int
+    }
+
+    /// Lite0's stages before scaling.
+    static let baseStages: [Stage] = [
+        Stage(repeats: 1, kernel: 3, stride: 1, expansion: 1, inputChannels: 32, outputChannels: 16),
+        Stage(repeats: 2, kernel: 3, stride: 2, expansion: 6, inputChannels: 16, outputChannels: 24),
+        Stage(repeats: 2, kernel: 5, stride: 2, expansion: 6, inputChannels: 24, outputChannels: 40),
+        Stage(repeats: 3, kernel: 3, stride: 2, expansion: 6, inputChannels: 40, outputChannels: 80),
+        Stage(repeats: 3, kernel: 5, stride: 1, expansion: 6, inputChannels: 80, outputChannels: 112),
+        Stage(repeats: 4, kernel: 5, stride: 2, expansion: 6, inputChannels: 112, outputChannels: 192),
+        Stage(repeats: 1, kernel: 3, stride: 1, expansion: 6, inputChannels: 192, outputChannels: 320),
     ]
     /// Lite keeps the stem and head widths fixed (quantisation-friendly), whatever the width multiplier.
     static let stemChannels = 32
@@ -42,13 +59,13 @@ enum EfficientNetLite {
 
     /// The stages after scaling. Lite scales neither the first nor the last stage's repeats, and the first
     /// stage always reads the fixed 32-channel stem.
-    static func stages(_ s: Scaling) -> [(Int, Int, Int, Int, Int, Int)] {
+    static func stages(_ scaling: Scaling) -> [Stage] {
         baseStages.enumerated().map { index, stage in
-            let (repeats, k, stride, expand, cin, cout) = stage
             let fixed = index == 0 || index == baseStages.count - 1
-            let r = fixed ? repeats : Int((s.depth * Double(repeats)).rounded(.up))
-            let input = index == 0 ? stemChannels : scaledChannels(cin, width: s.width)
-            return (r, k, stride, expand, input, scaledChannels(cout, width: s.width))
+            let repeats = fixed ? stage.repeats : Int((scaling.depth * Double(stage.repeats)).rounded(.up))
+            let input = index == 0 ? stemChannels : scaledChannels(stage.inputChannels, width: scaling.width)
+            return Stage(repeats: repeats, kernel: stage.kernel, stride: stage.stride, expansion: stage.expansion,
+                         inputChannels: input, outputChannels: scaledChannels(stage.outputChannels, width: scaling.width))
         }
     }
 
@@ -60,50 +77,57 @@ enum EfficientNetLite {
     }
 
     /// Conv + BN + optional ReLU6 on a square map of side `size`; returns (node, new size).
-    static func unit(_ g: inout Graph, _ p: ParamSource, _ x: Int, size: Int, conv: String, bn: String,
-                     in cin: Int, out: Int, k: Int, stride: Int, groups: Int = 1, act: Bool) throws -> (Int, Int) {
-        let w = try p.conv(conv, out: out, in: cin / groups, kernel: k)
-        let pad = samePadding(size: size, kernel: k, stride: stride)
-        let params = Conv2dParams(weight: w, bias: nil, stride: (stride, stride),
-                                  pad: (pad.lo, pad.lo, pad.hi, pad.hi), groups: groups)
-        var y = g.add(.conv2d(params), [x], names: [conv])
-        y = g.add(.batchNorm(try p.batchNorm(bn, channels: out, eps: eps)), [y], names: [bn])
-        if act { y = g.add(.relu6, [y]) }
+    static func unit(_ builder: ModelBuilder, _ input: Int, size: Int, conv: ModulePath, bn: ModulePath,
+                     in inChannels: Int, out: Int, kernel: Int, stride: Int, groups: Int = 1,
+                     activation: Bool) throws -> (node: Int, size: Int) {
+        let pad = samePadding(size: size, kernel: kernel, stride: stride)
+        var y = try builder.conv(conv, input, in: inChannels, out: out, kernel: kernel, stride: stride,
+                                 pad: (pad.lo, pad.lo, pad.hi, pad.hi), groups: groups)
+        y = try builder.batchNorm(bn, y, channels: out, eps: eps)
+        if activation { y = builder.add(.relu6, [y]) }
         return (y, pad.out)
     }
 
     /// The graph (input -> pooled features) for a square input of side `inputSize`, and the feature count.
-    static func build(_ s: Scaling, _ p: ParamSource, inputSize: Int) throws -> (Graph, Int) {
-        var g = Graph()
-        var x = g.input()
+    static func build(_ scaling: Scaling, _ builder: ModelBuilder, inputSize: Int) throws -> (Graph, Int) {
+        let root = ModulePath.root
+        var x = builder.input()
         var size = inputSize
-        (x, size) = try unit(&g, p, x, size: size, conv: "_conv_stem", bn: "_bn0",
-                             in: 3, out: stemChannels, k: 3, stride: 2, act: true)
-        var idx = 0
+        (x, size) = try unit(builder, x, size: size, conv: root.child("_conv_stem"), bn: root.child("_bn0"),
+                             in: 3, out: stemChannels, kernel: 3, stride: 2, activation: true)
+        var blockIndex = 0
         var channels = stemChannels
-        for (repeats, k, stride0, expand, cin0, cout) in stages(s) {
-            for r in 0..<repeats {
-                let cin = r == 0 ? cin0 : cout, stride = r == 0 ? stride0 : 1
-                let path = "_blocks.\(idx)"
-                let mid = cin * expand
-                var y = x, side = size
-                if expand != 1 {
-                    (y, side) = try unit(&g, p, y, size: side, conv: path + "._expand_conv", bn: path + "._bn0",
-                                         in: cin, out: mid, k: 1, stride: 1, act: true)
+        for stage in stages(scaling) {
+            for repeatIndex in 0..<stage.repeats {
+                let inChannels = repeatIndex == 0 ? stage.inputChannels : stage.outputChannels
+                let stride = repeatIndex == 0 ? stage.stride : 1
+                let block = root.child("_blocks").child(blockIndex)
+                let mid = inChannels * stage.expansion
+                var y = x
+                var side = size
+                if stage.expansion != 1 {
+                    (y, side) = try unit(builder, y, size: side, conv: block.child("_expand_conv"),
+                                         bn: block.child("_bn0"), in: inChannels, out: mid, kernel: 1, stride: 1,
+                                         activation: true)
                 }
-                (y, side) = try unit(&g, p, y, size: side, conv: path + "._depthwise_conv", bn: path + "._bn1",
-                                     in: mid, out: mid, k: k, stride: stride, groups: mid, act: true)
-                (y, side) = try unit(&g, p, y, size: side, conv: path + "._project_conv", bn: path + "._bn2",
-                                     in: mid, out: cout, k: 1, stride: 1, act: false)
-                if stride == 1 && cin == cout { y = g.add(.add, [y, x]) }
-                g.name(y, path)
-                x = y; size = side; idx += 1; channels = cout
+                (y, side) = try unit(builder, y, size: side, conv: block.child("_depthwise_conv"),
+                                     bn: block.child("_bn1"), in: mid, out: mid, kernel: stage.kernel, stride: stride,
+                                     groups: mid, activation: true)
+                (y, side) = try unit(builder, y, size: side, conv: block.child("_project_conv"),
+                                     bn: block.child("_bn2"), in: mid, out: stage.outputChannels, kernel: 1,
+                                     stride: 1, activation: false)
+                if stride == 1 && inChannels == stage.outputChannels { y = builder.add(.add, [y, x]) }
+                builder.name(y, block)
+                x = y
+                size = side
+                blockIndex += 1
+                channels = stage.outputChannels
             }
         }
-        (x, size) = try unit(&g, p, x, size: size, conv: "_conv_head", bn: "_bn1",
-                             in: channels, out: headChannels, k: 1, stride: 1, act: true)
-        x = g.add(.globalAvgPool, [x], names: ["_avg_pooling"])
-        x = g.add(.flatten, [x], names: ["flatten"])
-        return (g, headChannels)
+        (x, size) = try unit(builder, x, size: size, conv: root.child("_conv_head"), bn: root.child("_bn1"),
+                             in: channels, out: headChannels, kernel: 1, stride: 1, activation: true)
+        x = builder.add(.globalAvgPool, [x], names: ["_avg_pooling"])
+        x = builder.add(.flatten, [x], names: ["flatten"])
+        return (builder.graph, headChannels)
     }
 }
