@@ -15,17 +15,3 @@ extension Tensor {
         return (shape[0], shape[1], shape[2], shape[3])
     }
 }
-
-import Foundation
-
-/// Runs `body` over `0..<count` split into contiguous chunks on all cores;
-/// small jobs (under `grain` items) stay on the calling thread.
-func parallelChunks(_ count: Int, grain: Int = 4096, _ body: (Range<Int>) -> Void) {
-    let cores = ProcessInfo.processInfo.activeProcessorCount
-    let chunks = min(cores * 4, max(1, count / max(grain, 1)))
-    if chunks <= 1 { body(0..<count); return }
-    DispatchQueue.concurrentPerform(iterations: chunks) { i in
-        let lo = count * i / chunks, hi = count * (i + 1) / chunks
-        if lo < hi { body(lo..<hi) }
-    }
-}

@@ -1,3 +1,5 @@
+import DiscernEngine
+
 /// Blocked C = A·Bᵀ over row-major operands: every output is a dot product of two contiguous rows,
 /// so both the covariance (Xᵀ stored row-wise) and the kNN similarities (queries × training rows) use it.
 /// With `upperOnly` (A = B, C symmetric) tiles below the diagonal are skipped; the caller mirrors them.
@@ -34,7 +36,7 @@ func gemmABt<T: BinaryFloatingPoint & SIMDScalar>(
             k0 += kc
         }
     }
-    if parallel && m * n * k > 1 << 20 { parallelChunks(m, minChunk: 8, rows) } else { rows(0..<m) }
+    if parallel && m * n * k > 1 << 20 { parallelChunks(m, grain: 8, rows) } else { rows(0..<m) }
 }
 
 @inline(__always)

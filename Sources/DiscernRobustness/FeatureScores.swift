@@ -105,7 +105,7 @@ public struct KNNScore: OODScore, Codable {
                             let rows = Swift.min(block, m - lo), first = lo
                             gemm(transB: true, m: rows, n: n, k: d, a: qp.baseAddress! + first * d, lda: d,
                                  b: bp.baseAddress!, ldb: d, c: S, ldc: n)
-                            parallelChunks(rows, minChunk: 8) { r in
+                            parallelChunks(rows, grain: 8) { r in
                                 var heap = TopK(k)
                                 for i in r { O[first + i] = Double(heap.kthLargest(S + i * n, n)) }
                             }

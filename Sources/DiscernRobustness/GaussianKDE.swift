@@ -1,3 +1,4 @@
+import DiscernEngine
 import Foundation
 
 /// Gaussian kernel density estimate with scipy.stats.gaussian_kde semantics (unweighted):
@@ -94,7 +95,7 @@ public struct GaussianKDE: Codable, Sendable {
             q.values.withUnsafeBufferPointer { qp in
                 out.withUnsafeMutableBufferPointer { op in
                     let W = wp.baseAddress!, Q = qp.baseAddress!, O = op.baseAddress!
-                    parallelChunks(m, minChunk: Swift.max(1, 200_000 / Swift.max(n * d, 1))) { range in
+                    parallelChunks(m, grain: Swift.max(1, 200_000 / Swift.max(n * d, 1))) { range in
                         var r2 = [Double](repeating: 0, count: n)
                         for j in range {
                             if d == 1 && !wantLog {                 // the per-class logit KDEs: plain scalar loop

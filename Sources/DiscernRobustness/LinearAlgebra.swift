@@ -1,3 +1,4 @@
+import DiscernEngine
 import Foundation
 
 /// Column means of `x` (n × d).
@@ -58,7 +59,7 @@ func choleskyLower(_ a: Matrix, parallelMinWork: Int = 200_000) -> Matrix? {
                     for i in r { let row = j + 1 + i
                         L[row * n + j] = (av[row * n + j] - dot(L + row * n, L + j * n, j)) / ljj }
                 }
-                if rest * j > parallelMinWork { parallelChunks(rest, minChunk: 32, body) } else { body(0..<rest) }
+                if rest * j > parallelMinWork { parallelChunks(rest, grain: 32, body) } else { body(0..<rest) }
             }
             return true
         }
@@ -74,7 +75,7 @@ func forwardSubstituteRows(_ l: Matrix, _ x: Matrix) -> Matrix {
     l.values.withUnsafeBufferPointer { lv in
         z.withUnsafeMutableBufferPointer { zp in
             let L = lv.baseAddress!, Z = zp.baseAddress!
-            parallelChunks((m + 15) / 16, minChunk: 1) { blocks in
+            parallelChunks((m + 15) / 16, grain: 1) { blocks in
                 for blk in blocks {
                     let lo = blk * 16, hi = Swift.min(m, lo + 16)
                     for i in 0..<d {
