@@ -143,23 +143,14 @@ public final class CAMExplainer {
         return try scoringSession!.run(b)
     }
 
-    /// logits = features · Wᵀ + b.
-    func applyHead(_ f: Tensor) throws -> Tensor {
-        let n = f.shape[0], k = head.inFeatures, m = head.outFeatures
-        guard f.count == n * k else {
-            throw ExplainError.invalid("the graph gives features of shape \(f.shape) but the head expects \(k) per image")
+    /// logits = features · Wᵀ + b, on the engine's BLAS-backed linear layer.
+    func applyHead(_ features: Tensor) throws -> Tensor {
+        let count = features.shape[0]
+        guard features.count == count * head.inFeatures else {
+            throw ExplainError.invalid("the graph gives features of shape \(features.shape) but the head expects "
+                                       + "\(head.inFeatures) per image")
         }
-        var out = [Float](repeating: 0, count: n * m)
-        f.data.withUnsafeBufferPointer { fp in
-            head.weight.data.withUnsafeBufferPointer { wp in
-                for i in 0..<n { for j in 0..<m {
-                    var s: Float = head.bias?.data[j] ?? 0
-                    for q in 0..<k { s += fp[i * k + q] * wp[j * k + q] }
-                    out[i * m + j] = s
-                } }
-            }
-        }
-        return Tensor(shape: [n, m], data: out)
+        return try Ops.linear(features.reshaped([count, head.inFeatures]), head)
     }
 
     /// d(Σ_n logit[n, class_n]) / d(features) — row n is the head's weight row for class_n.
