@@ -4,6 +4,7 @@ import PackageDescription
 // Each library is one room; dependencies point down this list only.
 // Only DiscernEngine touches oneDNN/OpenBLAS, only DiscernVision touches libjpeg/libpng.
 let v5: [SwiftSetting] = [.swiftLanguageMode(.v5)]
+let v6: [SwiftSetting] = [.swiftLanguageMode(.v6)]
 
 let package = Package(
     name: "Discern",
@@ -27,14 +28,14 @@ let package = Package(
         .systemLibrary(name: "CTurboJPEG", path: "Sources/CTurboJPEG", pkgConfig: "libturbojpeg"),
         .systemLibrary(name: "CPNG", path: "Sources/CPNG", pkgConfig: "libpng16"),
 
-        .target(name: "DiscernEngine", dependencies: ["COneDNN", "COpenBLAS"], swiftSettings: v5),
-        .target(name: "DiscernWeights", dependencies: ["DiscernEngine", .product(name: "ZIPFoundation", package: "ZIPFoundation")], swiftSettings: v5),
-        .target(name: "DiscernModels", dependencies: ["DiscernEngine", "DiscernWeights"], swiftSettings: v5),
-        .target(name: "DiscernVision", dependencies: ["DiscernEngine", "CTurboJPEG", "CPNG"], swiftSettings: v5),
-        .target(name: "DiscernTraining", dependencies: ["DiscernEngine"], swiftSettings: v5),
-        .target(name: "DiscernRobustness", dependencies: ["DiscernEngine"], swiftSettings: v5),
-        .target(name: "DiscernExplain", dependencies: ["DiscernEngine", "DiscernModels", "DiscernVision", "DiscernRobustness"], swiftSettings: v5),
-        .target(name: "DiscernReport", dependencies: ["DiscernVision"], swiftSettings: v5),
+        .target(name: "DiscernEngine", dependencies: ["COneDNN", "COpenBLAS"], swiftSettings: v6),
+        .target(name: "DiscernWeights", dependencies: ["DiscernEngine", .product(name: "ZIPFoundation", package: "ZIPFoundation")], swiftSettings: v6),
+        .target(name: "DiscernModels", dependencies: ["DiscernEngine", "DiscernWeights"], swiftSettings: v6),
+        .target(name: "DiscernVision", dependencies: ["DiscernEngine", "CTurboJPEG", "CPNG"], swiftSettings: v6),
+        .target(name: "DiscernTraining", dependencies: ["DiscernEngine"], swiftSettings: v6),
+        .target(name: "DiscernRobustness", dependencies: ["DiscernEngine"], swiftSettings: v6),
+        .target(name: "DiscernExplain", dependencies: ["DiscernEngine", "DiscernModels", "DiscernVision", "DiscernRobustness"], swiftSettings: v6),
+        .target(name: "DiscernReport", dependencies: ["DiscernVision"], swiftSettings: v6),
         .target(name: "DiscernKit", dependencies: [
             "DiscernEngine", "DiscernWeights", "DiscernModels", "DiscernVision", "DiscernTraining",
             "DiscernRobustness", "DiscernExplain", "DiscernReport",
@@ -52,27 +53,27 @@ let package = Package(
         ], swiftSettings: v5),
 
         // Where tests find data, weights, the binary and torch (never part of a product).
-        .target(name: "DiscernTestSupport", path: "Tests/DiscernTestSupport", swiftSettings: v5),
-        .testTarget(name: "DiscernEngineTests", dependencies: ["DiscernEngine", "DiscernWeights"], swiftSettings: v5),
+        .target(name: "DiscernTestSupport", path: "Tests/DiscernTestSupport", swiftSettings: v6),
+        .testTarget(name: "DiscernEngineTests", dependencies: ["DiscernEngine", "DiscernWeights"], swiftSettings: v6),
         .testTarget(name: "DiscernWeightsTests", dependencies: [
             "DiscernTestSupport", "DiscernWeights",
-        ], swiftSettings: v5),
+        ], swiftSettings: v6),
         .testTarget(name: "DiscernModelsTests", dependencies: [
             "DiscernTestSupport", "DiscernModels", "DiscernVision", "DiscernWeights",
-        ], swiftSettings: v5),
+        ], swiftSettings: v6),
         .testTarget(name: "DiscernVisionTests", dependencies: [
             "DiscernTestSupport", "DiscernVision", "DiscernWeights",
-        ], swiftSettings: v5),
+        ], swiftSettings: v6),
         .testTarget(name: "DiscernTrainingTests", dependencies: [
             "DiscernTestSupport", "DiscernTraining", "DiscernModels", "DiscernWeights",
-        ], swiftSettings: v5),
-        .testTarget(name: "DiscernRobustnessTests", dependencies: ["DiscernRobustness", "DiscernWeights"], swiftSettings: v5),
+        ], swiftSettings: v6),
+        .testTarget(name: "DiscernRobustnessTests", dependencies: ["DiscernRobustness", "DiscernWeights"], swiftSettings: v6),
         .testTarget(name: "DiscernExplainTests", dependencies: [
             "DiscernTestSupport", "DiscernExplain", "DiscernWeights",
-        ], swiftSettings: v5),
+        ], swiftSettings: v6),
         .testTarget(name: "DiscernReportTests", dependencies: [
             "DiscernTestSupport", "DiscernReport", "DiscernWeights",
-        ], swiftSettings: v5),
+        ], swiftSettings: v6),
         .testTarget(name: "DiscernKitTests", dependencies: ["DiscernTestSupport", "DiscernKit"], swiftSettings: v5),
         .testTarget(name: "DiscernServerTests", dependencies: [
             "DiscernServer", "DiscernRobustness", .product(name: "HummingbirdTesting", package: "hummingbird"),

@@ -11,15 +11,24 @@ public final class AutogradExecutor: @unchecked Sendable {
     private let lock = NSLock()
 
     /// What backward needs from one node's forward, besides the graph's own parameters.
-    enum Saved { case none, output(Tensor), input(Tensor), pool(MaxPoolWorkspace) }
-    struct Record { var saved: [Saved]; var shapes: [[Int]] }
+    enum Saved {
+        case none
+        case output(Tensor)
+        case input(Tensor)
+        case pool(MaxPoolWorkspace)
+    }
+    struct Record {
+        var saved: [Saved]
+        var shapes: [[Int]]
+    }
     private var record: Record?
     /// Nodes whose input gradients the last backward computed (shows the early stop in tests).
     var lastBackwardSteps = 0
 
     /// Runs `body` on the last recorded forward, under the lock.
     func withRecord<T>(_ body: (Record) throws -> T) throws -> T {
-        lock.lock(); defer { lock.unlock() }
+        lock.lock()
+        defer { lock.unlock() }
         guard let record else {
             throw EngineError.invalid("backward needs a preceding forward(_:taps:recordForBackward: true)")
         }
@@ -31,8 +40,11 @@ public final class AutogradExecutor: @unchecked Sendable {
         inputNode = graph.nodes.first(where: { if case .input = $0.op { return true } else { return false } })?.id
     }
 
-    public struct Forward { public let output: Tensor; public let activations: [String: Tensor] }
-    public struct Backward {
+    public struct Forward: Sendable {
+        public let output: Tensor
+        public let activations: [String: Tensor]
+    }
+    public struct Backward: Sendable {
         public let input: Tensor?
         public let gradients: [String: Tensor]
         /// Parameter gradients by node id, for the nodes `backward(parameters:)` asked for.
@@ -51,17 +63,21 @@ public final class AutogradExecutor: @unchecked Sendable {
     /// `parameters` (node ids) also keep their inputs, for their weight gradients.
     public func forward(_ x: Tensor, taps: [String] = [], recordForBackward: Bool = false,
                         parameters: Set<Int> = []) throws -> Forward {
-        lock.lock(); defer { lock.unlock() }
+        lock.lock()
+        defer { lock.unlock() }
         record = nil
         guard let inputNode else { throw EngineError.invalid("graph has no input node") }
         let tapIDs = try resolve(taps)
         let tapSet = Set(tapIDs.map(\.1))
         let last = max(graph.output, tapIDs.map(\.1).max() ?? 0)
         var uses = [Int](repeating: 0, count: graph.nodes.count)
-        for node in graph.nodes[...last] { for i in node.inputs { uses[i] += 1 } }
+        for node in graph.nodes[...last] {
+            for input in node.inputs { uses[input] += 1 }
+        }
 
         var values = [Tensor?](repeating: nil, count: graph.nodes.count)
-        var rec = Record(saved: .init(repeating: .none, count: graph.nodes.count), shapes: .init(repeating: [], count: graph.nodes.count))
+        var recorded = Record(saved: .init(repeating: .none, count: graph.nodes.count),
+                              shapes: .init(repeating: [], count: graph.nodes.count))
         for node in graph.nodes[...last] {
             let args = node.inputs.map { values[$0]! }
             var out: Tensor
@@ -70,40 +86,44 @@ public final class AutogradExecutor: @unchecked Sendable {
                 case .input:
                     guard node.id == inputNode else { throw EngineError.invalid("graph has more than one input node") }
                     out = x
-                case .conv2d(let p): out = try Ops.conv2d(args[0], p)
-                case .batchNorm(let p): out = try Ops.batchNorm(args[0], p)
+                case .conv2d(let params): out = try Ops.conv2d(args[0], params)
+                case .batchNorm(let params): out = try Ops.batchNorm(args[0], params)
                 case .relu: out = Ops.relu(args[0])
                 case .relu6: out = Ops.relu6(args[0])
-                case .maxPool(let p):
+                case .maxPool(let params):
                     if recordForBackward {
-                        let r = try Ops.maxPool2dWithWorkspace(args[0], p)
-                        out = r.output; rec.saved[node.id] = .pool(r.workspace)
+                        let pooled = try Ops.maxPool2dWithWorkspace(args[0], params)
+                        out = pooled.output
+                        recorded.saved[node.id] = .pool(pooled.workspace)
                     } else {
-                        out = try Ops.maxPool2d(args[0], p)
+                        out = try Ops.maxPool2d(args[0], params)
                     }
                 case .globalAvgPool: out = try Ops.globalAvgPool(args[0])
                 case .flatten: out = try Ops.flatten(args[0])
-                case .linear(let p): out = try Ops.linear(args[0], p)
+                case .linear(let params): out = try Ops.linear(args[0], params)
                 case .add: out = try Ops.add(args[0], args[1])
                 }
-            } catch let e as EngineError {
-                throw EngineError.invalid("\(label(node)): \(e)")
+            } catch let error as EngineError {
+                throw EngineError.invalid("\(label(node)): \(error)")
             }
             if recordForBackward {
-                rec.shapes[node.id] = out.shape
-                if parameters.contains(node.id), node.op.hasParameters { rec.saved[node.id] = .input(args[0]) }
-                switch node.op { case .relu, .relu6: rec.saved[node.id] = .output(out); default: break }
+                recorded.shapes[node.id] = out.shape
+                if parameters.contains(node.id), node.op.hasParameters { recorded.saved[node.id] = .input(args[0]) }
+                switch node.op {
+                case .relu, .relu6: recorded.saved[node.id] = .output(out)
+                default: break
+                }
             }
             values[node.id] = out
             // Free inputs nobody else reads (taps and the output stay).
-            for i in node.inputs {
-                uses[i] -= 1
-                if uses[i] == 0, !tapSet.contains(i), i != graph.output { values[i] = nil }
+            for input in node.inputs {
+                uses[input] -= 1
+                if uses[input] == 0, !tapSet.contains(input), input != graph.output { values[input] = nil }
             }
         }
-        if recordForBackward { record = rec }
-        var acts: [String: Tensor] = [:]
-        for (name, id) in tapIDs { acts[name] = values[id]! }
-        return Forward(output: values[graph.output]!, activations: acts)
+        if recordForBackward { record = recorded }
+        var activations: [String: Tensor] = [:]
+        for (name, id) in tapIDs { activations[name] = values[id]! }
+        return Forward(output: values[graph.output]!, activations: activations)
     }
 }

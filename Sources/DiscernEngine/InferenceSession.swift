@@ -44,6 +44,7 @@ public struct InferenceOptions: Sendable, Equatable {
 /// reorders only at the edges, primitives and reordered weights made once per input shape,
 /// buffers reused by lifetime (no allocation per call in the steady state except the result).
 /// Not reentrant: calls are serialised.
+/// Unchecked Sendable: the plans (oneDNN handles) are only touched under `lock`; the streams are Sendable.
 public final class InferenceSession: @unchecked Sendable {
     public let batchSize: Int
     /// The precision actually used (bf16 falls back to fp32 where the CPU lacks AVX512-BF16/AMX).
@@ -147,13 +148,14 @@ public final class InferenceSession: @unchecked Sendable {
     }
 }
 
-/// A pointer handed to stream threads while its owner waits for them.
+/// A pointer handed to stream threads. Unchecked Sendable: its owner waits for those threads to finish
+/// before the buffer it points into can go away.
 private struct UncheckedPointer: @unchecked Sendable {
     let pointer: UnsafePointer<Float>
     init(_ pointer: UnsafePointer<Float>) { self.pointer = pointer }
 }
 
-/// The per-stream outcomes of one batch.
+/// The per-stream outcomes of one batch. Unchecked Sendable: `slots` is only touched under `lock`.
 private final class ThreadSafeResults: @unchecked Sendable {
     private var slots: [Result<(values: [Float], shape: [Int]), Error>?]
     private let lock = NSLock()

@@ -4,6 +4,7 @@ import Foundation
 /// Which oneDNN implementation every created primitive resolved to. A convolution, pooling,
 /// inner product or matmul on oneDNN's `ref:` loops is a layout or algorithm that does not fit
 /// this CPU; it is said once on stderr (op, shapes, ISA) instead of silently running for hours.
+/// Unchecked Sendable: every mutable field is only touched under `lock`.
 public final class KernelLog: @unchecked Sendable {
     public static let shared = KernelLog()
 

@@ -11,13 +11,12 @@ enum OpenMPThreads {
     private typealias SetThreads = @convention(c) (Int32) -> Void
     private typealias GetThreads = @convention(c) () -> Int32
 
-    nonisolated(unsafe) private static let handle = dlopen(nil, RTLD_NOW)
     private static let setter: SetThreads? = {
-        guard let symbol = dlsym(handle, "omp_set_num_threads") else { return nil }
+        guard let symbol = dlsym(dlopen(nil, RTLD_NOW), "omp_set_num_threads") else { return nil }
         return unsafeBitCast(symbol, to: SetThreads.self)
     }()
     private static let getter: GetThreads? = {
-        guard let symbol = dlsym(handle, "omp_get_max_threads") else { return nil }
+        guard let symbol = dlsym(dlopen(nil, RTLD_NOW), "omp_get_max_threads") else { return nil }
         return unsafeBitCast(symbol, to: GetThreads.self)
     }()
 

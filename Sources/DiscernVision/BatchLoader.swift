@@ -110,9 +110,8 @@ public final class BatchLoader: @unchecked Sendable {
     public func makeBatch(epoch: Int, index b: Int, order: [Int]) throws -> Batch {
         let lo = b * options.batchSize, hi = min(lo + options.batchSize, order.count)
         var images = [RGBImage?](repeating: nil, count: hi - lo)
-        images.withUnsafeMutableBufferPointer { buf in
-            let out = buf
-            DispatchQueue.concurrentPerform(iterations: hi - lo) { k in
+        images.withUnsafeMutableBufferPointer { out in
+            parallelForEach(hi - lo) { k in
                 out[k] = self.load(self.samples[order[lo + k]], epoch: epoch, position: lo + k)
             }
         }
@@ -126,10 +125,11 @@ public final class BatchLoader: @unchecked Sendable {
         }
         let per = 3 * first.width * first.height
         var data = [Float](repeating: 0, count: per * good.count)
-        data.withUnsafeMutableBufferPointer { d in
-            let base = d.baseAddress!
-            DispatchQueue.concurrentPerform(iterations: good.count) { j in
-                toTensor(images[good[j]]!, mean: options.mean, std: options.std, into: base + j * per)
+        let decoded = images
+        data.withUnsafeMutableBufferPointer { buffer in
+            let base = buffer.baseAddress!
+            parallelForEach(good.count) { j in
+                toTensor(decoded[good[j]]!, mean: options.mean, std: options.std, into: base + j * per)
             }
         }
         return Batch(images: Tensor(shape: [good.count, 3, first.height, first.width], data: data),

@@ -1,3 +1,4 @@
+import DiscernEngine
 import Foundation
 
 /// An image that could not be used, with why (one line for reports).
@@ -83,9 +84,8 @@ public struct ImageFolder: Sendable {
         let n = samples.count
         var reasons = [String?](repeating: nil, count: n)
         let all = samples
-        reasons.withUnsafeMutableBufferPointer { r in
-            let out = r
-            DispatchQueue.concurrentPerform(iterations: n) { i in
+        reasons.withUnsafeMutableBufferPointer { out in
+            parallelForEach(n) { i in
                 do {
                     if full { _ = try ImageCodec.decodeFile(all[i].path, maxPixels: maxPixels) }
                     else { _ = try ImageCodec.probeFile(all[i].path, maxPixels: maxPixels) }

@@ -21,7 +21,7 @@ enum PNGCodec {
         case 2: throw VisionError.tooManyPixels(name, width: Int(w), height: Int(h), limit: maxPixels)
         case 3: throw VisionError.corrupt(name, detail: "out of memory")
         default:
-            let m = String(cString: msg)
+            let m = String(decoding: msg.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
             if m.contains("truncated") || m.contains("Not enough image data") { throw VisionError.truncated(name, detail: m) }
             if m.contains("Not a PNG") || m.contains("PNG signature") { throw VisionError.notAnImage(name) }
             throw VisionError.corrupt(name, detail: m)

@@ -4,6 +4,7 @@ import Foundation
 /// the consumer works; it stops early when the iterator is dropped.
 final class Prefetcher: IteratorProtocol {
     /// Shared with the producer task; the iterator itself is not captured, so dropping it cancels production.
+    /// Unchecked Sendable: every field is only touched while holding `cond`.
     final class State: @unchecked Sendable {
         let cond = NSCondition()
         var ready: [Result<BatchLoader.Batch, Error>] = []

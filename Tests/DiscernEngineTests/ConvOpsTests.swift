@@ -63,9 +63,12 @@ final class ConcurrencyTests: XCTestCase {
         let x = try f.t("x"), gy = try f.t("gy"), y = try f.t("y"), gx = try f.t("gx")
         var results = [(Tensor, Tensor)?](repeating: nil, count: 8)
         let lock = NSLock()
-        DispatchQueue.concurrentPerform(iterations: 8) { i in
-            let r = (try? Ops.conv2d(x, p), try? Ops.conv2dBackwardData(gy, p, inputShape: x.shape))
-            lock.lock(); if let a = r.0, let b = r.1 { results[i] = (a, b) }; lock.unlock()
+        // The engine's parallelForEach runs the 8 calls on all cores at once, as concurrentPerform does.
+        parallelForEach(8) { i in
+            let outputs = (try? Ops.conv2d(x, p), try? Ops.conv2dBackwardData(gy, p, inputShape: x.shape))
+            lock.lock()
+            if let forward = outputs.0, let backward = outputs.1 { results[i] = (forward, backward) }
+            lock.unlock()
         }
         for r in results {
             let (a, b) = try XCTUnwrap(r)

@@ -135,7 +135,8 @@ public enum TestEnvironment {
         return referencePython
     }
 
-    private static let checked = NSCache<NSString, NSString>()
+    /// Unsafe only to the compiler: NSCache is documented thread-safe, but corelibs Foundation does not mark it Sendable.
+    nonisolated(unsafe) private static let checked = NSCache<NSString, NSString>()
 
     /// nil when `import modules` works, else why not.
     private static func importProblem(_ modules: String) -> String? {
