@@ -5,8 +5,8 @@ extension AutogradExecutor {
     /// `parameters`: node ids (recorded by the forward) whose weight gradients are returned.
     public func backward(outputGradient: Tensor, taps: [String] = [], wantInput: Bool = false, guidedReLU: Bool = false,
                          parameters: Set<Int> = []) throws -> Backward {
-        try withRecord { rec in
-            try outputGradient.expectShape(rec.shapes[graph.output], "output gradient")
+        try withRecord { recorded in
+            try outputGradient.expectShape(recorded.shapes[graph.output], "output gradient")
             let tapIDs = try taps.map { ($0, try graph.node(named: $0)) }
             guard let inputID = graph.nodes.first(where: { if case .input = $0.op { return true } else { return false } })?.id else {
                 throw EngineError.invalid("graph has no input node")
@@ -18,33 +18,38 @@ extension AutogradExecutor {
             var parameterGradients: [Int: ParameterGradient] = [:]
             let tapSet = Set(tapIDs.map(\.1))
 
-            var grads = [Tensor?](repeating: nil, count: graph.nodes.count)
+            var gradients = [Tensor?](repeating: nil, count: graph.nodes.count)
             var kept: [Int: Tensor] = [:]
-            grads[graph.output] = outputGradient
+            gradients[graph.output] = outputGradient
             lastBackwardSteps = 0
             for id in stride(from: graph.output, through: stop, by: -1) {
-                guard let g = grads[id] else { continue }
-                grads[id] = nil
-                if tapSet.contains(id) || (wantInput && id == inputID) { kept[id] = g }
+                guard let gradient = gradients[id] else { continue }
+                gradients[id] = nil
+                if tapSet.contains(id) || (wantInput && id == inputID) { kept[id] = gradient }
                 let node = graph.nodes[id]
                 if parameters.contains(id) {
-                    do { parameterGradients[id] = try parameterGradient(node, g, rec) } catch let e as EngineError {
-                        throw EngineError.invalid("\(node.names.first ?? "node \(id)") weight gradient: \(e)")
+                    do {
+                        parameterGradients[id] = try parameterGradient(node, gradient, recorded)
+                    } catch let error as EngineError {
+                        throw EngineError.invalid("\(node.names.first ?? "node \(id)") weight gradient: \(error)")
                     }
                 }
                 let live = node.inputs.filter { $0 >= stop }
                 if live.isEmpty { continue }
                 lastBackwardSteps += 1
-                let gin: [Tensor]
-                do { gin = try inputGradients(node, g, rec, guided: guidedReLU) } catch let e as EngineError {
-                    throw EngineError.invalid("\(node.names.first ?? "node \(id)") backward: \(e)")
+                let inputGradients: [Tensor]
+                do {
+                    inputGradients = try self.inputGradients(node, gradient, recorded, guided: guidedReLU)
+                } catch let error as EngineError {
+                    throw EngineError.invalid("\(node.names.first ?? "node \(id)") backward: \(error)")
                 }
-                for (k, i) in node.inputs.enumerated() where i >= stop {
-                    grads[i] = try grads[i].map { try Ops.add($0, gin[k]) } ?? gin[k]
+                for (position, input) in node.inputs.enumerated() where input >= stop {
+                    let added = inputGradients[position]
+                    gradients[input] = try gradients[input].map { try Ops.add($0, added) } ?? added
                 }
             }
             // A tap the output does not depend on has a zero gradient.
-            func value(_ id: Int) -> Tensor { kept[id] ?? Tensor(zeros: rec.shapes[id]) }
+            func value(_ id: Int) -> Tensor { kept[id] ?? Tensor(zeros: recorded.shapes[id]) }
             var out: [String: Tensor] = [:]
             for (name, id) in tapIDs { out[name] = value(id) }
             return Backward(input: wantInput ? value(inputID) : nil, gradients: out, parameters: parameterGradients)
@@ -52,39 +57,39 @@ extension AutogradExecutor {
     }
 
     /// Weight (and bias) gradient of a parameter node from its recorded input.
-    private func parameterGradient(_ node: Node, _ g: Tensor, _ rec: Record) throws -> ParameterGradient {
-        guard case .input(let x) = rec.saved[node.id] else {
+    private func parameterGradient(_ node: Node, _ g: Tensor, _ recorded: Record) throws -> ParameterGradient {
+        guard case .input(let x) = recorded.saved[node.id] else {
             throw EngineError.invalid("the forward did not record this node's input (pass it in forward(parameters:))")
         }
         switch node.op {
-        case .conv2d(let p):
-            let r = try Ops.conv2dBackwardWeights(g, input: x, p)
-            return ParameterGradient(weight: r.weight, bias: r.bias)
-        case .batchNorm(let p): return try Ops.batchNormBackwardParameters(g, input: x, p)
-        case .linear(let p):
-            let r = try Ops.linearBackward(g, input: x, p)
-            return ParameterGradient(weight: r.weight, bias: r.bias)
+        case .conv2d(let params):
+            let gradients = try Ops.conv2dBackwardWeights(g, input: x, params)
+            return ParameterGradient(weight: gradients.weight, bias: gradients.bias)
+        case .batchNorm(let params): return try Ops.batchNormBackwardParameters(g, input: x, params)
+        case .linear(let params):
+            let gradients = try Ops.linearBackward(g, input: x, params)
+            return ParameterGradient(weight: gradients.weight, bias: gradients.bias)
         default: throw EngineError.invalid("this op has no parameters")
         }
     }
 
     /// Gradients with respect to each of `node`'s inputs, given the gradient at its output.
-    private func inputGradients(_ node: Node, _ g: Tensor, _ rec: Record, guided: Bool) throws -> [Tensor] {
-        let inShape = { rec.shapes[node.inputs[0]] }
+    private func inputGradients(_ node: Node, _ g: Tensor, _ recorded: Record, guided: Bool) throws -> [Tensor] {
+        let inShape = { recorded.shapes[node.inputs[0]] }
         switch node.op {
         case .input: return []
-        case .conv2d(let p): return [try Ops.conv2dBackwardData(g, p, inputShape: inShape())]
-        case .batchNorm(let p): return [try Ops.batchNormBackward(g, p)]
+        case .conv2d(let params): return [try Ops.conv2dBackwardData(g, params, inputShape: inShape())]
+        case .batchNorm(let params): return [try Ops.batchNormBackward(g, params)]
         case .relu, .relu6:
-            guard case .output(let y) = rec.saved[node.id] else { throw EngineError.invalid("missing recorded activation") }
+            guard case .output(let y) = recorded.saved[node.id] else { throw EngineError.invalid("missing recorded activation") }
             if case .relu = node.op { return [try Ops.reluBackward(g, output: y, guided: guided)] }
             return [try Ops.relu6Backward(g, output: y, guided: guided)]
         case .maxPool:
-            guard case .pool(let ws) = rec.saved[node.id] else { throw EngineError.invalid("missing recorded max-pool workspace") }
-            return [try Ops.maxPool2dBackward(g, ws)]
+            guard case .pool(let workspace) = recorded.saved[node.id] else { throw EngineError.invalid("missing recorded max-pool workspace") }
+            return [try Ops.maxPool2dBackward(g, workspace)]
         case .globalAvgPool: return [try Ops.globalAvgPoolBackward(g, inputShape: inShape())]
         case .flatten: return [g.reshaped(inShape())]
-        case .linear(let p): return [try Ops.linearBackwardInput(g, p)]
+        case .linear(let params): return [try Ops.linearBackwardInput(g, params)]
         case .add: return [g, g]
         }
     }

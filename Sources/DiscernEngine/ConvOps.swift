@@ -9,12 +9,12 @@ struct ConvKey: Hashable {
     var pt: Int, pl: Int, pb: Int, pr: Int
     var groups: Int, bias: Bool
 
-    init(_ kind: Kind, _ x: [Int], _ p: Conv2dParams, oh: Int, ow: Int) {
+    init(_ kind: Kind, _ x: [Int], _ params: Conv2dParams, oh: Int, ow: Int) {
         self.kind = kind
-        n = x[0]; ic = x[1]; ih = x[2]; iw = x[3]; oc = p.outChannels; self.oh = oh; self.ow = ow
-        kh = p.kernel.h; kw = p.kernel.w; sh = p.stride.h; sw = p.stride.w
-        pt = p.padTop; pl = p.padLeft; pb = p.padBottom; pr = p.padRight
-        groups = p.groups; bias = p.bias != nil
+        n = x[0]; ic = x[1]; ih = x[2]; iw = x[3]; oc = params.outChannels; self.oh = oh; self.ow = ow
+        kh = params.kernel.h; kw = params.kernel.w; sh = params.stride.h; sw = params.stride.w
+        pt = params.padTop; pl = params.padLeft; pb = params.padBottom; pr = params.padRight
+        groups = params.groups; bias = params.bias != nil
     }
     func with(_ k: Kind) -> ConvKey { var c = self; c.kind = k; return c }
 
@@ -59,41 +59,41 @@ private func convPrimitive(_ key: ConvKey) throws -> DNNLPrimitive {
 
 extension Ops {
     /// Validates input/params and returns the output spatial size.
-    static func convOutputSize(_ xShape: [Int], _ p: Conv2dParams) throws -> (oh: Int, ow: Int) {
+    static func convOutputSize(_ xShape: [Int], _ params: Conv2dParams) throws -> (oh: Int, ow: Int) {
         guard xShape.count == 4 else { throw EngineError.invalid("conv2d: expected an NCHW (4-D) input, got shape \(xShape)") }
-        guard xShape.allSatisfy({ $0 > 0 }), p.weight.shape.allSatisfy({ $0 > 0 }) else {
-            throw EngineError.invalid("conv2d: empty input \(xShape) or weight \(p.weight.shape)")
+        guard xShape.allSatisfy({ $0 > 0 }), params.weight.shape.allSatisfy({ $0 > 0 }) else {
+            throw EngineError.invalid("conv2d: empty input \(xShape) or weight \(params.weight.shape)")
         }
-        guard p.groups >= 1, p.outChannels % p.groups == 0 else {
-            throw EngineError.invalid("conv2d: \(p.outChannels) output channels not divisible by groups \(p.groups)")
+        guard params.groups >= 1, params.outChannels % params.groups == 0 else {
+            throw EngineError.invalid("conv2d: \(params.outChannels) output channels not divisible by groups \(params.groups)")
         }
-        guard xShape[1] == p.inChannels else {
-            throw EngineError.invalid("conv2d: input has \(xShape[1]) channels, weight \(p.weight.shape) with groups \(p.groups) expects \(p.inChannels)")
+        guard xShape[1] == params.inChannels else {
+            throw EngineError.invalid("conv2d: input has \(xShape[1]) channels, weight \(params.weight.shape) with groups \(params.groups) expects \(params.inChannels)")
         }
-        if let b = p.bias, b.count != p.outChannels {
-            throw EngineError.shapeMismatch(what: "conv2d bias", expected: [p.outChannels], actual: b.shape)
+        if let b = params.bias, b.count != params.outChannels {
+            throw EngineError.shapeMismatch(what: "conv2d bias", expected: [params.outChannels], actual: b.shape)
         }
-        guard p.stride.h > 0, p.stride.w > 0, min(p.padTop, p.padLeft, p.padBottom, p.padRight) >= 0 else {
+        guard params.stride.h > 0, params.stride.w > 0, min(params.padTop, params.padLeft, params.padBottom, params.padRight) >= 0 else {
             throw EngineError.invalid("conv2d: stride must be positive and padding non-negative")
         }
-        let oh = (xShape[2] + p.padTop + p.padBottom - p.kernel.h) / p.stride.h + 1
-        let ow = (xShape[3] + p.padLeft + p.padRight - p.kernel.w) / p.stride.w + 1
-        guard xShape[2] + p.padTop + p.padBottom >= p.kernel.h, xShape[3] + p.padLeft + p.padRight >= p.kernel.w,
+        let oh = (xShape[2] + params.padTop + params.padBottom - params.kernel.h) / params.stride.h + 1
+        let ow = (xShape[3] + params.padLeft + params.padRight - params.kernel.w) / params.stride.w + 1
+        guard xShape[2] + params.padTop + params.padBottom >= params.kernel.h, xShape[3] + params.padLeft + params.padRight >= params.kernel.w,
               oh > 0, ow > 0 else {
-            throw EngineError.invalid("conv2d: input \(xShape) is smaller than the \(p.kernel.h)x\(p.kernel.w) kernel")
+            throw EngineError.invalid("conv2d: input \(xShape) is smaller than the \(params.kernel.h)x\(params.kernel.w) kernel")
         }
         return (oh, ow)
     }
 
     /// y = conv(x, W) + b, NCHW/OIHW, any stride, (asymmetric) padding and groups.
-    public static func conv2d(_ x: Tensor, _ p: Conv2dParams) throws -> Tensor {
-        let (oh, ow) = try convOutputSize(x.shape, p)
-        let key = ConvKey(.forward, x.shape, p, oh: oh, ow: ow)
+    public static func conv2d(_ x: Tensor, _ params: Conv2dParams) throws -> Tensor {
+        let (oh, ow) = try convOutputSize(x.shape, params)
+        let key = ConvKey(.forward, x.shape, params, oh: oh, ow: ow)
         let prim = try convPrimitive(key)
-        var y = Tensor(zeros: [x.shape[0], p.outChannels, oh, ow])
-        let bias = p.bias?.data ?? []
+        var y = Tensor(zeros: [x.shape[0], params.outChannels, oh, ow])
+        let bias = params.bias?.data ?? []
         try x.data.withUnsafeBufferPointer { xp in
-            try p.weight.data.withUnsafeBufferPointer { wp in
+            try params.weight.data.withUnsafeBufferPointer { wp in
                 try bias.withUnsafeBufferPointer { bp in
                     try y.data.withUnsafeMutableBufferPointer { yp in
                         var args = [(DNNL_ARG_SRC, try key.srcMD, mutableRaw(xp)),
@@ -109,14 +109,14 @@ extension Ops {
     }
 
     /// dL/dx of a convolution given dL/dy (oneDNN convolution_backward_data).
-    public static func conv2dBackwardData(_ gradOutput: Tensor, _ p: Conv2dParams, inputShape: [Int]) throws -> Tensor {
-        let (oh, ow) = try convOutputSize(inputShape, p)
-        try gradOutput.expectShape([inputShape[0], p.outChannels, oh, ow], "conv2d output gradient")
-        let key = ConvKey(.backwardData, inputShape, p, oh: oh, ow: ow)
+    public static func conv2dBackwardData(_ gradOutput: Tensor, _ params: Conv2dParams, inputShape: [Int]) throws -> Tensor {
+        let (oh, ow) = try convOutputSize(inputShape, params)
+        try gradOutput.expectShape([inputShape[0], params.outChannels, oh, ow], "conv2d output gradient")
+        let key = ConvKey(.backwardData, inputShape, params, oh: oh, ow: ow)
         let prim = try convPrimitive(key)
         var gx = Tensor(zeros: inputShape)
         try gradOutput.data.withUnsafeBufferPointer { gp in
-            try p.weight.data.withUnsafeBufferPointer { wp in
+            try params.weight.data.withUnsafeBufferPointer { wp in
                 try gx.data.withUnsafeMutableBufferPointer { xp in
                     try prim.execute(buffers: [(DNNL_ARG_DIFF_DST, try key.dstMD, mutableRaw(gp)),
                                       (DNNL_ARG_WEIGHTS, try key.weightMD, mutableRaw(wp)),
@@ -129,13 +129,13 @@ extension Ops {
     }
 
     /// dL/dW and dL/db (nil without bias) of a convolution (oneDNN convolution_backward_weights).
-    public static func conv2dBackwardWeights(_ gradOutput: Tensor, input x: Tensor, _ p: Conv2dParams) throws -> (weight: Tensor, bias: Tensor?) {
-        let (oh, ow) = try convOutputSize(x.shape, p)
-        try gradOutput.expectShape([x.shape[0], p.outChannels, oh, ow], "conv2d output gradient")
-        let key = ConvKey(.backwardWeights, x.shape, p, oh: oh, ow: ow)
+    public static func conv2dBackwardWeights(_ gradOutput: Tensor, input x: Tensor, _ params: Conv2dParams) throws -> (weight: Tensor, bias: Tensor?) {
+        let (oh, ow) = try convOutputSize(x.shape, params)
+        try gradOutput.expectShape([x.shape[0], params.outChannels, oh, ow], "conv2d output gradient")
+        let key = ConvKey(.backwardWeights, x.shape, params, oh: oh, ow: ow)
         let prim = try convPrimitive(key)
-        var gw = Tensor(zeros: p.weight.shape)
-        var gb = Tensor(zeros: key.bias ? [p.outChannels] : [0])
+        var gw = Tensor(zeros: params.weight.shape)
+        var gb = Tensor(zeros: key.bias ? [params.outChannels] : [0])
         try gradOutput.data.withUnsafeBufferPointer { gp in
             try x.data.withUnsafeBufferPointer { xp in
                 try gw.data.withUnsafeMutableBufferPointer { wp in

@@ -19,26 +19,26 @@ extension Ops {
         return y
     }
 
-    static func checkBatchNorm(_ x: Tensor, _ p: BatchNormParams, _ what: String) throws {
+    static func checkBatchNorm(_ x: Tensor, _ params: BatchNormParams, _ what: String) throws {
         let (_, c, _, _) = try x.expectRank4(what)
-        guard [p.gamma.count, p.beta.count, p.mean.count, p.variance.count].allSatisfy({ $0 == c }) else {
-            throw EngineError.invalid("\(what): \(c) channels but batch-norm parameters have \(p.gamma.count)/\(p.beta.count)/\(p.mean.count)/\(p.variance.count)")
+        guard [params.gamma.count, params.beta.count, params.mean.count, params.variance.count].allSatisfy({ $0 == c }) else {
+            throw EngineError.invalid("\(what): \(c) channels but batch-norm parameters have \(params.gamma.count)/\(params.beta.count)/\(params.mean.count)/\(params.variance.count)")
         }
     }
 
     /// BatchNorm2d in inference mode: (x - mean) / sqrt(var + eps) * gamma + beta.
-    public static func batchNorm(_ x: Tensor, _ p: BatchNormParams) throws -> Tensor {
-        try checkBatchNorm(x, p, "batchNorm input")
+    public static func batchNorm(_ x: Tensor, _ params: BatchNormParams) throws -> Tensor {
+        try checkBatchNorm(x, params, "batchNorm input")
         guard x.count > 0 else { return x }
-        let (s, t) = p.scaleShift
+        let (s, t) = params.scaleShift
         return channelAffine(x, scale: s, shift: t)
     }
 
     /// dL/dx of inference-mode BatchNorm2d: gradient times the per-channel scale.
-    public static func batchNormBackward(_ gradOutput: Tensor, _ p: BatchNormParams) throws -> Tensor {
-        try checkBatchNorm(gradOutput, p, "batchNorm output gradient")
+    public static func batchNormBackward(_ gradOutput: Tensor, _ params: BatchNormParams) throws -> Tensor {
+        try checkBatchNorm(gradOutput, params, "batchNorm output gradient")
         guard gradOutput.count > 0 else { return gradOutput }
-        return channelAffine(gradOutput, scale: p.scaleShift.scale, shift: nil)
+        return channelAffine(gradOutput, scale: params.scaleShift.scale, shift: nil)
     }
 
     /// Clamps to [0, hi] in parallel chunks (plain compare/select loops so they vectorise).

@@ -1,14 +1,17 @@
 /// A network as a small dataflow graph in its *unfolded* PyTorch form
 /// (conv, batch-norm, relu as separate nodes), named by PyTorch module paths.
-/// Model builders produce it; executors run it (the plain NCHW autograd
-/// `AutogradExecutor` for taps and gradients, the fused blocked `InferenceSession` for speed).
+/// Model builders produce it; two executors run it: `AutogradExecutor` (plain NCHW, node by node,
+/// for taps and gradients) and the fused, blocked `InferenceSession` (for speed).
 
 public struct Conv2dParams: Sendable {
     public var weight: Tensor          // [out, in/groups, kh, kw]
     public var bias: Tensor?           // [out]
     public var stride: (h: Int, w: Int)
     /// Explicit padding; TensorFlow "same" padding on stride 2 is asymmetric (more at bottom/right).
-    public var padTop: Int, padLeft: Int, padBottom: Int, padRight: Int
+    public var padTop: Int
+    public var padLeft: Int
+    public var padBottom: Int
+    public var padRight: Int
     public var groups: Int
 
     public init(weight: Tensor, bias: Tensor? = nil, stride: Int = 1, padding: Int = 0, groups: Int = 1) {
@@ -18,9 +21,13 @@ public struct Conv2dParams: Sendable {
 
     public init(weight: Tensor, bias: Tensor?, stride: (Int, Int), pad: (top: Int, left: Int, bottom: Int, right: Int), groups: Int) {
         precondition(weight.rank == 4, "Conv2d weight must be 4-D, got \(weight.shape)")
-        self.weight = weight; self.bias = bias
+        self.weight = weight
+        self.bias = bias
         self.stride = (stride.0, stride.1)
-        self.padTop = pad.top; self.padLeft = pad.left; self.padBottom = pad.bottom; self.padRight = pad.right
+        self.padTop = pad.top
+        self.padLeft = pad.left
+        self.padBottom = pad.bottom
+        self.padRight = pad.right
         self.groups = groups
     }
 
@@ -30,25 +37,39 @@ public struct Conv2dParams: Sendable {
 }
 
 public struct BatchNormParams: Sendable {
-    public var gamma: [Float], beta: [Float], mean: [Float], variance: [Float]
+    public var gamma: [Float]
+    public var beta: [Float]
+    public var mean: [Float]
+    public var variance: [Float]
     public var eps: Float
     public init(gamma: [Float], beta: [Float], mean: [Float], variance: [Float], eps: Float = 1e-5) {
-        self.gamma = gamma; self.beta = beta; self.mean = mean; self.variance = variance; self.eps = eps
+        self.gamma = gamma
+        self.beta = beta
+        self.mean = mean
+        self.variance = variance
+        self.eps = eps
     }
     /// y = x * scale + shift (inference mode).
     public var scaleShift: (scale: [Float], shift: [Float]) {
-        var s = [Float](repeating: 0, count: gamma.count), t = s
+        var scale = [Float](repeating: 0, count: gamma.count)
+        var shift = scale
         for c in 0..<gamma.count {
-            s[c] = gamma[c] / (variance[c] + eps).squareRoot()
-            t[c] = beta[c] - mean[c] * s[c]
+            scale[c] = gamma[c] / (variance[c] + eps).squareRoot()
+            shift[c] = beta[c] - mean[c] * scale[c]
         }
-        return (s, t)
+        return (scale, shift)
     }
 }
 
 public struct PoolParams: Sendable {
-    public var kernel: Int, stride: Int, padding: Int
-    public init(kernel: Int, stride: Int, padding: Int) { self.kernel = kernel; self.stride = stride; self.padding = padding }
+    public var kernel: Int
+    public var stride: Int
+    public var padding: Int
+    public init(kernel: Int, stride: Int, padding: Int) {
+        self.kernel = kernel
+        self.stride = stride
+        self.padding = padding
+    }
 }
 
 public struct LinearParams: Sendable {
@@ -56,7 +77,8 @@ public struct LinearParams: Sendable {
     public var bias: Tensor?    // [out]
     public init(weight: Tensor, bias: Tensor?) {
         precondition(weight.rank == 2, "Linear weight must be 2-D, got \(weight.shape)")
-        self.weight = weight; self.bias = bias
+        self.weight = weight
+        self.bias = bias
     }
     public var inFeatures: Int { weight.shape[1] }
     public var outFeatures: Int { weight.shape[0] }
@@ -93,7 +115,7 @@ public struct Graph: Sendable {
 
     @discardableResult
     public mutating func add(_ op: Op, _ inputs: [Int], names: [String] = []) -> Int {
-        for i in inputs { precondition(i < nodes.count, "Graph: input \(i) does not exist yet") }
+        for input in inputs { precondition(input < nodes.count, "Graph: input \(input) does not exist yet") }
         let id = nodes.count
         nodes.append(Node(id: id, op: op, inputs: inputs, names: names))
         output = id
@@ -110,7 +132,7 @@ public struct Graph: Sendable {
 
     /// The node a module path names; the error lists what exists.
     public func node(named name: String) throws -> Int {
-        if let n = nodes.last(where: { $0.names.contains(name) }) { return n.id }
+        if let node = nodes.last(where: { $0.names.contains(name) }) { return node.id }
         throw EngineError.unknownLayer(name, available: layerNames)
     }
 

@@ -12,12 +12,12 @@ extension Graph {
                                       + "or a later node reads an earlier one)")
         }
         var prefix = Graph()
-        for n in nodes[...cut] { prefix.add(n.op, n.inputs, names: n.names) }
+        for node in nodes[...cut] { prefix.add(node.op, node.inputs, names: node.names) }
         prefix.output = cut
 
         var tail = Graph()
         tail.add(.input, [], names: nodes[cut].names)
-        for n in nodes[(cut + 1)...] { tail.add(n.op, n.inputs.map { $0 - cut }, names: n.names) }
+        for node in nodes[(cut + 1)...] { tail.add(node.op, node.inputs.map { $0 - cut }, names: node.names) }
         tail.output = output - cut
         return (prefix, tail)
     }
@@ -26,10 +26,12 @@ extension Graph {
     /// before `cut`, and the graph's output comes after it.
     public func isValidCut(_ cut: Int) -> Bool {
         guard cut >= 0, cut < output, output < nodes.count else { return false }
-        guard let inp = nodes.firstIndex(where: { if case .input = $0.op { return true } else { return false } }),
-              inp <= cut else { return false }
-        for n in nodes[(cut + 1)...] where n.inputs.contains(where: { $0 < cut }) { return false }
-        for n in nodes[(cut + 1)...] { if case .input = n.op { return false } }
+        guard let input = nodes.firstIndex(where: { if case .input = $0.op { return true } else { return false } }),
+              input <= cut else { return false }
+        for node in nodes[(cut + 1)...] where node.inputs.contains(where: { $0 < cut }) { return false }
+        for node in nodes[(cut + 1)...] {
+            if case .input = node.op { return false }
+        }
         return true
     }
 
@@ -40,17 +42,19 @@ extension Graph {
         guard target > 0, target <= output, target < nodes.count else { return nil }
         // An edge i -> j (i < j) forbids every cut strictly between i and j.
         var blocked = [Bool](repeating: false, count: target)
-        for n in nodes where n.id > 0 {
-            let hi = min(n.id, target)
-            for i in n.inputs where i + 1 < hi { for c in (i + 1)..<hi { blocked[c] = true } }
-        }
-        var c = target - 1
-        while c >= 0 {
-            if !blocked[c] && isValidCut(c) {
-                if case .input = nodes[c].op { return nil }
-                return c
+        for node in nodes where node.id > 0 {
+            let upper = min(node.id, target)
+            for input in node.inputs where input + 1 < upper {
+                for between in (input + 1)..<upper { blocked[between] = true }
             }
-            c -= 1
+        }
+        var cut = target - 1
+        while cut >= 0 {
+            if !blocked[cut] && isValidCut(cut) {
+                if case .input = nodes[cut].op { return nil }
+                return cut
+            }
+            cut -= 1
         }
         return nil
     }

@@ -3,38 +3,42 @@ import COneDNN
 
 /// Convolution / pooling primitive descriptors and the once-per-session weight reorders.
 enum SessionConvDesc {
-    static func weightDims(_ p: FusedConv) -> [Int] {
-        p.groups == 1 ? [p.outChannels, p.inChannels, p.kernel.h, p.kernel.w]
-            : [p.groups, p.outChannels / p.groups, p.inChannels / p.groups, p.kernel.h, p.kernel.w]
+    static func weightDims(_ conv: FusedConv) -> [Int] {
+        conv.groups == 1 ? [conv.outChannels, conv.inChannels, conv.kernel.h, conv.kernel.w]
+            : [conv.groups, conv.outChannels / conv.groups, conv.inChannels / conv.groups, conv.kernel.h,
+               conv.kernel.w]
     }
 
     /// nil when oneDNN has no implementation for these layouts.
-    static func create(_ p: FusedConv, src: dnnl_memory_desc_t, dst: dnnl_memory_desc_t, dt: dnnl_data_type_t,
+    static func create(_ conv: FusedConv, src: dnnl_memory_desc_t, dst: dnnl_memory_desc_t, dt: dnnl_data_type_t,
                        algorithm: ConvolutionAlgorithm) throws -> dnnl_primitive_desc_t? {
-        if algorithm == .winograd, p.kernel == (3, 3), p.stride == (1, 1), p.groups == 1,
-           let pd = try create(p, src: src, dst: dst, dt: dt, alg: dnnl_convolution_winograd) {
+        if algorithm == .winograd, conv.kernel == (3, 3), conv.stride == (1, 1), conv.groups == 1,
+           let pd = try create(conv, src: src, dst: dst, dt: dt, alg: dnnl_convolution_winograd) {
             return pd
         }
-        return try create(p, src: src, dst: dst, dt: dt, alg: dnnl_convolution_direct)
+        return try create(conv, src: src, dst: dst, dt: dt, alg: dnnl_convolution_direct)
     }
 
-    static func create(_ p: FusedConv, src: dnnl_memory_desc_t, dst: dnnl_memory_desc_t, dt: dnnl_data_type_t,
+    static func create(_ conv: FusedConv, src: dnnl_memory_desc_t, dst: dnnl_memory_desc_t, dt: dnnl_data_type_t,
                        alg: dnnl_alg_kind_t) throws -> dnnl_primitive_desc_t? {
-        var s = src, d = dst
-        var w = try DNNL.memoryDescriptor(weightDims(p), dt, dnnl_format_tag_any)
-        var b = try DNNL.memoryDescriptor([p.outChannels], dnnl_f32, dnnl_a)
-        var strides = DNNL.dims([p.stride.h, p.stride.w])
-        var pl = DNNL.dims([p.padTop, p.padLeft]), pr = DNNL.dims([p.padBottom, p.padRight])
+        var source = src
+        var destination = dst
+        var weights = try DNNL.memoryDescriptor(weightDims(conv), dt, dnnl_format_tag_any)
+        var bias = try DNNL.memoryDescriptor([conv.outChannels], dnnl_f32, dnnl_a)
+        var strides = DNNL.dims([conv.stride.h, conv.stride.w])
+        var padLeft = DNNL.dims([conv.padTop, conv.padLeft])
+        var padRight = DNNL.dims([conv.padBottom, conv.padRight])
         var desc = dnnl_convolution_desc_t()
-        let st0 = dnnl_convolution_forward_desc_init(&desc, dnnl_forward_inference, alg, &s, &w, &b, &d, &strides, &pl, &pr)
-        if st0 == dnnl_unimplemented { return nil }
-        try dnnlCheck(st0, "convolution desc")
-        let attr = try DNNL.attributes(sum: p.residual != nil, activation: p.activation)
-        defer { dnnl_primitive_attr_destroy(attr) }
+        let descStatus = dnnl_convolution_forward_desc_init(&desc, dnnl_forward_inference, alg, &source, &weights,
+                                                            &bias, &destination, &strides, &padLeft, &padRight)
+        if descStatus == dnnl_unimplemented { return nil }
+        try dnnlCheck(descStatus, "convolution desc")
+        let attributes = try DNNL.attributes(sum: conv.residual != nil, activation: conv.activation)
+        defer { dnnl_primitive_attr_destroy(attributes) }
         var pd: dnnl_primitive_desc_t?
-        let st = dnnl_primitive_desc_create(&pd, &desc, attr, DNNLContext.shared.engine, nil)
-        if st == dnnl_unimplemented { return nil }
-        try dnnlCheck(st, "convolution primitive desc")
+        let status = dnnl_primitive_desc_create(&pd, &desc, attributes, DNNLContext.shared.engine, nil)
+        if status == dnnl_unimplemented { return nil }
+        try dnnlCheck(status, "convolution primitive desc")
         return pd
     }
 
@@ -51,31 +55,33 @@ enum SessionConvDesc {
     /// Prefers the producer's layout (no reorder) and the residual's layout (in-place sum)
     /// unless that makes oneDNN fall back to a different (slower) kernel than the chosen one.
     /// A preferred layout that only oneDNN's reference loops accept is dropped for its free choice.
-    static func best(_ p: FusedConv, src: dnnl_memory_desc_t, inDims: [Int], dst: dnnl_memory_desc_t?, outDims: [Int],
-                     dt: dnnl_data_type_t, options: InferenceOptions) throws -> dnnl_primitive_desc_t {
+    static func best(_ conv: FusedConv, src: dnnl_memory_desc_t, inDims: [Int], dst: dnnl_memory_desc_t?,
+                     outDims: [Int], dt: dnnl_data_type_t, options: InferenceOptions) throws -> dnnl_primitive_desc_t {
         let layout = options.layout
-        func create(_ p: FusedConv, src: dnnl_memory_desc_t, dst: dnnl_memory_desc_t, dt: dnnl_data_type_t) throws
-            -> dnnl_primitive_desc_t? {
-            try SessionConvDesc.create(p, src: src, dst: dst, dt: dt, algorithm: options.convolution)
+        func create(src: dnnl_memory_desc_t, dst: dnnl_memory_desc_t) throws -> dnnl_primitive_desc_t? {
+            try SessionConvDesc.create(conv, src: src, dst: dst, dt: dt, algorithm: options.convolution)
         }
         let freeSrc = try DNNL.memoryDescriptor(inDims, dt, dnnl_format_tag_any)
         let freeDst = try DNNL.memoryDescriptor(outDims, dt, dnnl_format_tag_any)
         let preferredSrc = try DNNL.memoryDescriptor(inDims, dt, preferredTag(channels: inDims[1], layout: layout))
         let preferredDst = try DNNL.memoryDescriptor(outDims, dt, preferredTag(channels: outDims[1], layout: layout))
-        var chosen = try create(p, src: preferredSrc, dst: preferredDst, dt: dt)
+        var chosen = try create(src: preferredSrc, dst: preferredDst)
         if let pd = chosen, impl(pd).hasPrefix("ref") {
             dnnl_primitive_desc_destroy(pd)
             chosen = nil
         }
-        guard let chosen = try chosen ?? create(p, src: freeSrc, dst: freeDst, dt: dt) else {
+        guard let chosen = try chosen ?? create(src: freeSrc, dst: freeDst) else {
             throw EngineError.invalid("InferenceSession: oneDNN has no convolution for \(inDims) -> \(outDims)")
         }
         let chosenImpl = impl(chosen)
         let srcOK = src.data_type == dt
         if srcOK || dst != nil,
-           let pinned = try create(p, src: srcOK ? src : DNNL.query(chosen, dnnl_query_src_md),
-                                   dst: dst ?? DNNL.query(chosen, dnnl_query_dst_md), dt: dt) {
-            if impl(pinned) == chosenImpl { dnnl_primitive_desc_destroy(chosen); return pinned }
+           let pinned = try create(src: srcOK ? src : DNNL.query(chosen, dnnl_query_src_md),
+                                   dst: dst ?? DNNL.query(chosen, dnnl_query_dst_md)) {
+            if impl(pinned) == chosenImpl {
+                dnnl_primitive_desc_destroy(chosen)
+                return pinned
+            }
             dnnl_primitive_desc_destroy(pinned)
         }
         return chosen
@@ -90,12 +96,18 @@ enum SessionPoolDesc {
         let inDims = withUnsafeBytes(of: src.dims) { Array($0.bindMemory(to: Int64.self).prefix(4)).map(Int.init) }
         var alternatives = [dnnl_nhwc]
         if let tag = CPUKernels.blockedTag(channels: inDims[1]) { alternatives.insert(tag, at: 0) }
-        let first = try make(max: max, exactSource: src, outDims: outDims, kernel: kernel, stride: stride, pad: pad, dt: dt)
+        func make(_ source: dnnl_memory_desc_t) throws -> dnnl_primitive_desc_t {
+            try SessionPoolDesc.make(max: max, exactSource: source, outDims: outDims, kernel: kernel, stride: stride,
+                                     pad: pad, dt: dt)
+        }
+        let first = try make(src)
         guard SessionConvDesc.impl(first).hasPrefix("ref") else { return first }
         for tag in alternatives {
-            let other = try DNNL.memoryDescriptor(inDims, dt, tag)
-            let pd = try make(max: max, exactSource: other, outDims: outDims, kernel: kernel, stride: stride, pad: pad, dt: dt)
-            if !SessionConvDesc.impl(pd).hasPrefix("ref") { dnnl_primitive_desc_destroy(first); return pd }
+            let pd = try make(try DNNL.memoryDescriptor(inDims, dt, tag))
+            if !SessionConvDesc.impl(pd).hasPrefix("ref") {
+                dnnl_primitive_desc_destroy(first)
+                return pd
+            }
             dnnl_primitive_desc_destroy(pd)
         }
         return first
@@ -103,20 +115,24 @@ enum SessionPoolDesc {
 
     static func make(max: Bool, exactSource src: dnnl_memory_desc_t, outDims: [Int], kernel: (Int, Int), stride: Int,
                      pad: Int, dt: dnnl_data_type_t) throws -> dnnl_primitive_desc_t {
-        var s = src
-        var d = try DNNL.memoryDescriptor(outDims, dt, dnnl_format_tag_any)
-        var strides = DNNL.dims([stride, stride]), window = DNNL.dims([kernel.0, kernel.1])
+        var source = src
+        var destination = try DNNL.memoryDescriptor(outDims, dt, dnnl_format_tag_any)
+        var strides = DNNL.dims([stride, stride])
+        var window = DNNL.dims([kernel.0, kernel.1])
         var dilation = DNNL.dims([0, 0])
-        var padLeft = DNNL.dims([pad, pad]), padRight = DNNL.dims([pad, pad])
+        var padLeft = DNNL.dims([pad, pad])
+        var padRight = DNNL.dims([pad, pad])
         var desc = dnnl_pooling_v2_desc_t()
         try dnnlCheck(dnnl_pooling_v2_forward_desc_init(&desc, dnnl_forward_inference,
                                                         max ? dnnl_pooling_max : dnnl_pooling_avg_exclude_padding,
-                                                        &s, &d, &strides, &window, &dilation, &padLeft, &padRight),
+                                                        &source, &destination, &strides, &window, &dilation, &padLeft,
+                                                        &padRight),
                       "pooling desc")
         var pd: dnnl_primitive_desc_t?
-        let attr = try DNNL.attributes()
-        defer { dnnl_primitive_attr_destroy(attr) }
-        try dnnlCheck(dnnl_primitive_desc_create(&pd, &desc, attr, DNNLContext.shared.engine, nil), "pooling primitive desc")
+        let attributes = try DNNL.attributes()
+        defer { dnnl_primitive_attr_destroy(attributes) }
+        try dnnlCheck(dnnl_primitive_desc_create(&pd, &desc, attributes, DNNLContext.shared.engine, nil),
+                      "pooling primitive desc")
         return pd!
     }
 }
@@ -125,28 +141,28 @@ enum SessionPoolDesc {
 /// including those its inference streams build at the same time (read-only once made).
 /// Unchecked Sendable: `entries` is only touched under `lock`; a memory is never written once made.
 final class SessionWeightCache: @unchecked Sendable {
-    private var entries: [Int: [(DNNLMemory, DNNLMemory)]] = [:]
+    private var entries: [Int: [(weight: DNNLMemory, bias: DNNLMemory)]] = [:]
     private let lock = NSLock()
 
-    func memories(op: Int, conv p: FusedConv, weightsDesc: dnnl_memory_desc_t,
-                  stream: dnnl_stream_t) throws -> (DNNLMemory, DNNLMemory) {
+    func memories(op: Int, conv: FusedConv, weightsDesc: dnnl_memory_desc_t,
+                  stream: dnnl_stream_t) throws -> (weight: DNNLMemory, bias: DNNLMemory) {
         lock.lock()
         defer { lock.unlock() }
-        if let hit = entries[op]?.first(where: { DNNL.equal($0.0.desc, weightsDesc) }) { return hit }
-        let dims = SessionConvDesc.weightDims(p)
+        if let hit = entries[op]?.first(where: { DNNL.equal($0.weight.desc, weightsDesc) }) { return hit }
+        let dims = SessionConvDesc.weightDims(conv)
         let plain = try DNNLMemory(try DNNL.memoryDescriptor(dims, dnnl_f32, dims.count == 4 ? dnnl_oihw : dnnl_goihw))
-        p.weight.withUnsafeBytes { plain.pointer!.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
-        let w = try DNNLMemory(weightsDesc)
-        let r = try DNNLPrimitive.reorder(from: plain.desc, to: weightsDesc)
+        conv.weight.withUnsafeBytes { plain.pointer!.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+        let weight = try DNNLMemory(weightsDesc)
+        let reorder = try DNNLPrimitive.reorder(from: plain.desc, to: weightsDesc)
         var args = [dnnl_exec_arg_t(arg: DNNL_ARG_FROM, memory: plain.handle),
-                    dnnl_exec_arg_t(arg: DNNL_ARG_TO, memory: w.handle)]
-        let scratch = r.scratchpadBytes > 0 ? try DNNLMemory(DNNL.query(r.pd, dnnl_query_scratchpad_md)) : nil
+                    dnnl_exec_arg_t(arg: DNNL_ARG_TO, memory: weight.handle)]
+        let scratch = reorder.scratchpadBytes > 0 ? try DNNLMemory(reorder.scratchpad) : nil
         if let scratch { args.append(dnnl_exec_arg_t(arg: DNNL_ARG_SCRATCHPAD, memory: scratch.handle)) }
-        try r.execute(args, on: stream)
+        try reorder.execute(args, on: stream)
         try dnnlCheck(dnnl_stream_wait(stream), "weight reorder")
-        let b = try DNNLMemory(try DNNL.memoryDescriptor([p.outChannels], dnnl_f32, dnnl_a))
-        p.bias.withUnsafeBytes { b.pointer!.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
-        entries[op, default: []].append((w, b))
-        return (w, b)
+        let bias = try DNNLMemory(try DNNL.memoryDescriptor([conv.outChannels], dnnl_f32, dnnl_a))
+        conv.bias.withUnsafeBytes { bias.pointer!.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+        entries[op, default: []].append((weight, bias))
+        return (weight, bias)
     }
 }

@@ -2,16 +2,32 @@ import COneDNN
 
 /// The oneDNN primitives, memories and buffers for one input shape [n,C,H,W]. Activations stay
 /// in the layouts oneDNN picks (blocked); reorders happen at the edges or where a layout changes.
+/// Not Sendable: a plan runs on the one thread that owns its stream.
 final class InferencePlan {
-    private struct Slot { var desc: dnnl_memory_desc_t; var mem: DNNLMemory; var first: Int; var last: Int; var alias: Int? }
-    private struct Step { let prim: DNNLPrimitive; let args: [(Int32, Int)] }  // arg kind -> slot (or -1-k: fixed memory k)
+    /// A value's memory: its layout, the steps between which it lives, and the slot it accumulates
+    /// into in place (a residual sum), if any.
+    private struct Slot {
+        var desc: dnnl_memory_desc_t
+        var memory: DNNLMemory
+        var first: Int
+        var last: Int
+        var alias: Int?
+    }
+
+    /// A primitive and its arguments: arg kind -> slot index, or -1-k for fixed memory k.
+    private struct Step {
+        let primitive: DNNLPrimitive
+        let args: [(Int32, Int)]
+    }
 
     private var slots: [Slot] = []
     private var steps: [Step] = []
-    private var fixed: [DNNLMemory] = []          // weights, biases (shared with other plans)
+    /// Weights and biases (shared with the session's other plans).
+    private var fixed: [DNNLMemory] = []
     private var buffers: [UnsafeMutableRawPointer] = []
     private var execArgs: [[dnnl_exec_arg_t]] = []
-    private let inputSlot: Int, outputSlot: Int
+    private let inputSlot: Int
+    private let outputSlot: Int
     private let stream: dnnl_stream_t
     /// One user scratchpad for every step: steps run one after another.
     private var scratchpad: UnsafeMutableRawPointer?
@@ -23,25 +39,30 @@ final class InferencePlan {
          stream: dnnl_stream_t) throws {
         self.stream = stream
         let n = shape[0]
-        let dt = options.precision == .bf16 ? dnnl_bf16 : dnnl_f32
+        let dataType = options.precision == .bf16 ? dnnl_bf16 : dnnl_f32
         var valueSlot = [Int: Int]()
-        var dims = [Int: [Int]]()                // value -> [C,H,W]
+        var dims = [Int: [Int]]()  // value -> [C,H,W]
         var slots: [Slot] = []
         var steps: [Step] = []
         var fixed: [DNNLMemory] = []
-        func newSlot(_ d: dnnl_memory_desc_t, _ at: Int, alias: Int? = nil) throws -> Int {
-            slots.append(Slot(desc: d, mem: try DNNLMemory(d, pointer: nil), first: at, last: at, alias: alias))
+        func newSlot(_ desc: dnnl_memory_desc_t, _ step: Int, alias: Int? = nil) throws -> Int {
+            let memory = try DNNLMemory(desc, pointer: nil)
+            slots.append(Slot(desc: desc, memory: memory, first: step, last: step, alias: alias))
             return slots.count - 1
         }
-        func use(_ s: Int, _ at: Int) { slots[s].last = max(slots[s].last, at) }
-        /// Slot holding `value` in layout `want`, reordering before step `at` when needed.
-        func source(_ value: Int, _ want: dnnl_memory_desc_t, _ at: Int) throws -> Int {
-            let s = valueSlot[value]!
-            use(s, at)
-            if DNNL.equal(slots[s].desc, want) { return s }
-            let t = try newSlot(want, at)
-            steps.append(Step(prim: try .reorder(from: slots[s].desc, to: want), args: [(DNNL_ARG_FROM, s), (DNNL_ARG_TO, t)]))
-            return t
+        func use(_ slot: Int, _ step: Int) { slots[slot].last = max(slots[slot].last, step) }
+        func reorder(_ from: Int, _ to: Int) throws -> Step {
+            Step(primitive: try .reorder(from: slots[from].desc, to: slots[to].desc),
+                 args: [(DNNL_ARG_FROM, from), (DNNL_ARG_TO, to)])
+        }
+        /// Slot holding `value` in layout `wanted`, reordering before step `step` when needed.
+        func sourceSlot(_ value: Int, _ wanted: dnnl_memory_desc_t, _ step: Int) throws -> Int {
+            let slot = valueSlot[value]!
+            use(slot, step)
+            if DNNL.equal(slots[slot].desc, wanted) { return slot }
+            let reordered = try newSlot(wanted, step)
+            steps.append(try reorder(slot, reordered))
+            return reordered
         }
 
         let inputDesc = try DNNL.memoryDescriptor(shape, dnnl_f32, dnnl_nchw)
@@ -49,84 +70,103 @@ final class InferencePlan {
         valueSlot[program.inputNode] = inputSlot
         dims[program.inputNode] = Array(shape.dropFirst())
 
-        for (i, op) in program.ops.enumerated() {
+        for (index, op) in program.ops.enumerated() {
             let (c, h, w) = (dims[op.input]![0], dims[op.input]![1], dims[op.input]![2])
-            let srcDesc = slots[valueSlot[op.input]!].desc
+            let sourceDesc = slots[valueSlot[op.input]!].desc
             switch op.kind {
-            case let .conv(p):
-                guard p.inChannels == c else {
-                    throw EngineError.shapeMismatch(what: "InferenceSession conv input channels", expected: [p.inChannels], actual: [c])
+            case let .conv(conv):
+                guard conv.inChannels == c else {
+                    throw EngineError.shapeMismatch(what: "InferenceSession conv input channels",
+                                                    expected: [conv.inChannels], actual: [c])
                 }
-                let oh = (h + p.padTop + p.padBottom - p.kernel.h) / p.stride.h + 1
-                let ow = (w + p.padLeft + p.padRight - p.kernel.w) / p.stride.w + 1
-                guard oh > 0, ow > 0 else { throw EngineError.invalid("InferenceSession: input \(h)x\(w) is too small for this network") }
-                let outDims = [n, p.outChannels, oh, ow]
-                let resDesc = p.residual.map { slots[valueSlot[$0]!].desc }
-                let pd = try SessionConvDesc.best(p, src: srcDesc, inDims: [n, c, h, w], dst: resDesc, outDims: outDims,
-                                                  dt: dt, options: options)
-                let src = try source(op.input, DNNL.query(pd, dnnl_query_src_md), i)
-                let dstDesc = DNNL.query(pd, dnnl_query_dst_md)
-                var dst: Int
-                if let r = p.residual, let rs = valueSlot[r] {
-                    use(rs, i)
-                    let lastReader = program.ops.indices.last { program.ops[$0].reads.contains(r) }
-                    if DNNL.equal(slots[rs].desc, dstDesc) && lastReader == i && rs != inputSlot {
-                        dst = try newSlot(dstDesc, i, alias: rs)     // accumulate in place
+                let oh = (h + conv.padTop + conv.padBottom - conv.kernel.h) / conv.stride.h + 1
+                let ow = (w + conv.padLeft + conv.padRight - conv.kernel.w) / conv.stride.w + 1
+                guard oh > 0, ow > 0 else {
+                    throw EngineError.invalid("InferenceSession: input \(h)x\(w) is too small for this network")
+                }
+                let outDims = [n, conv.outChannels, oh, ow]
+                let residualDesc = conv.residual.map { slots[valueSlot[$0]!].desc }
+                let pd = try SessionConvDesc.best(conv, src: sourceDesc, inDims: [n, c, h, w], dst: residualDesc,
+                                                  outDims: outDims, dt: dataType, options: options)
+                let source = try sourceSlot(op.input, DNNL.query(pd, dnnl_query_src_md), index)
+                let destinationDesc = DNNL.query(pd, dnnl_query_dst_md)
+                let destination: Int
+                if let residual = conv.residual, let residualSlot = valueSlot[residual] {
+                    use(residualSlot, index)
+                    let lastReader = program.ops.indices.last { program.ops[$0].reads.contains(residual) }
+                    if DNNL.equal(slots[residualSlot].desc, destinationDesc) && lastReader == index
+                        && residualSlot != inputSlot {
+                        destination = try newSlot(destinationDesc, index, alias: residualSlot)  // accumulate in place
                     } else {
-                        dst = try newSlot(dstDesc, i)
-                        steps.append(Step(prim: try .reorder(from: slots[rs].desc, to: dstDesc), args: [(DNNL_ARG_FROM, rs), (DNNL_ARG_TO, dst)]))
+                        destination = try newSlot(destinationDesc, index)
+                        steps.append(try reorder(residualSlot, destination))
                     }
                 } else {
-                    dst = try newSlot(dstDesc, i)
+                    destination = try newSlot(destinationDesc, index)
                 }
-                let (wm, bm) = try weights.memories(op: i, conv: p, weightsDesc: DNNL.query(pd, dnnl_query_weights_md),
-                                                    stream: stream)
-                fixed.append(wm); fixed.append(bm)
-                let prim = try DNNLPrimitive(pd: pd, what: "convolution \(outDims)")
-                steps.append(Step(prim: prim, args: [(DNNL_ARG_SRC, src), (DNNL_ARG_WEIGHTS, -fixed.count + 1),
-                                                     (DNNL_ARG_BIAS, -fixed.count), (DNNL_ARG_DST, dst)]))
-                valueSlot[op.output] = dst; dims[op.output] = [p.outChannels, oh, ow]
-            case let .maxPool(p):
-                let oh = (h + 2 * p.padding - p.kernel) / p.stride + 1, ow = (w + 2 * p.padding - p.kernel) / p.stride + 1
-                let pd = try SessionPoolDesc.make(max: true, src: srcDesc, outDims: [n, c, oh, ow], kernel: (p.kernel, p.kernel),
-                                           stride: p.stride, pad: p.padding, dt: dt)
-                let src = try source(op.input, DNNL.query(pd, dnnl_query_src_md), i)
-                let dst = try newSlot(DNNL.query(pd, dnnl_query_dst_md), i)
-                steps.append(Step(prim: try DNNLPrimitive(pd: pd, what: "max pool"), args: [(DNNL_ARG_SRC, src), (DNNL_ARG_DST, dst)]))
-                valueSlot[op.output] = dst; dims[op.output] = [c, oh, ow]
+                let (weightMemory, biasMemory) = try weights.memories(
+                    op: index, conv: conv, weightsDesc: DNNL.query(pd, dnnl_query_weights_md), stream: stream)
+                fixed.append(weightMemory)
+                fixed.append(biasMemory)
+                let primitive = try DNNLPrimitive(pd: pd, what: "convolution \(outDims)")
+                steps.append(Step(primitive: primitive,
+                                  args: [(DNNL_ARG_SRC, source), (DNNL_ARG_WEIGHTS, -fixed.count + 1),
+                                         (DNNL_ARG_BIAS, -fixed.count), (DNNL_ARG_DST, destination)]))
+                valueSlot[op.output] = destination
+                dims[op.output] = [conv.outChannels, oh, ow]
+            case let .maxPool(pool):
+                let oh = (h + 2 * pool.padding - pool.kernel) / pool.stride + 1
+                let ow = (w + 2 * pool.padding - pool.kernel) / pool.stride + 1
+                let pd = try SessionPoolDesc.make(max: true, src: sourceDesc, outDims: [n, c, oh, ow],
+                                                  kernel: (pool.kernel, pool.kernel), stride: pool.stride,
+                                                  pad: pool.padding, dt: dataType)
+                let source = try sourceSlot(op.input, DNNL.query(pd, dnnl_query_src_md), index)
+                let destination = try newSlot(DNNL.query(pd, dnnl_query_dst_md), index)
+                steps.append(Step(primitive: try DNNLPrimitive(pd: pd, what: "max pool"),
+                                  args: [(DNNL_ARG_SRC, source), (DNNL_ARG_DST, destination)]))
+                valueSlot[op.output] = destination
+                dims[op.output] = [c, oh, ow]
             case .globalAvgPool:
-                let pd = try SessionPoolDesc.make(max: false, src: srcDesc, outDims: [n, c, 1, 1], kernel: (h, w), stride: 1, pad: 0, dt: dt)
-                let src = try source(op.input, DNNL.query(pd, dnnl_query_src_md), i)
-                let dst = try newSlot(DNNL.query(pd, dnnl_query_dst_md), i)
-                steps.append(Step(prim: try DNNLPrimitive(pd: pd, what: "average pool"), args: [(DNNL_ARG_SRC, src), (DNNL_ARG_DST, dst)]))
-                valueSlot[op.output] = dst; dims[op.output] = [c, 1, 1]
+                let pd = try SessionPoolDesc.make(max: false, src: sourceDesc, outDims: [n, c, 1, 1], kernel: (h, w),
+                                                  stride: 1, pad: 0, dt: dataType)
+                let source = try sourceSlot(op.input, DNNL.query(pd, dnnl_query_src_md), index)
+                let destination = try newSlot(DNNL.query(pd, dnnl_query_dst_md), index)
+                steps.append(Step(primitive: try DNNLPrimitive(pd: pd, what: "average pool"),
+                                  args: [(DNNL_ARG_SRC, source), (DNNL_ARG_DST, destination)]))
+                valueSlot[op.output] = destination
+                dims[op.output] = [c, 1, 1]
             }
         }
         // Edge reorder into plain float32 NCHW.
-        let od = dims[program.outputValue]!
-        let outDesc = try DNNL.memoryDescriptor([n] + od, dnnl_f32, dnnl_nchw)
-        outputSlot = try newSlot(outDesc, program.ops.count)
+        let outputDims = dims[program.outputValue]!
+        let outputDesc = try DNNL.memoryDescriptor([n] + outputDims, dnnl_f32, dnnl_nchw)
+        outputSlot = try newSlot(outputDesc, program.ops.count)
         let last = valueSlot[program.outputValue]!
         use(last, program.ops.count)
-        steps.append(Step(prim: try .reorder(from: slots[last].desc, to: outDesc), args: [(DNNL_ARG_FROM, last), (DNNL_ARG_TO, outputSlot)]))
-        outputShape = program.flatten ? [n, od[0]] : [n] + od
+        steps.append(try reorder(last, outputSlot))
+        outputShape = program.flatten ? [n, outputDims[0]] : [n] + outputDims
 
-        self.slots = slots; self.steps = steps; self.fixed = fixed
+        self.slots = slots
+        self.steps = steps
+        self.fixed = fixed
         try allocate()
-        execArgs = steps.map { st in
-            st.args.map { (kind, ref) in dnnl_exec_arg_t(arg: kind, memory: ref >= 0 ? self.slots[ref].mem.handle : self.fixed[-ref - 1].handle) }
+        execArgs = steps.map { step in
+            step.args.map { kind, reference in
+                let memory = reference >= 0 ? self.slots[reference].memory : self.fixed[-reference - 1]
+                return dnnl_exec_arg_t(arg: kind, memory: memory.handle)
+            }
         }
         try attachScratchpad()
     }
 
     private func attachScratchpad() throws {
-        let largest = steps.map(\.prim.scratchpadBytes).max() ?? 0
+        let largest = steps.map(\.primitive.scratchpadBytes).max() ?? 0
         guard largest > 0 else { return }
         let buffer = UnsafeMutableRawPointer.allocate(byteCount: largest, alignment: 64)
         buffers.append(buffer)
         scratchpad = buffer
-        for (index, step) in steps.enumerated() where step.prim.scratchpadBytes > 0 {
-            let memory = try DNNLMemory(DNNL.query(step.prim.pd, dnnl_query_scratchpad_md), pointer: buffer)
+        for (index, step) in steps.enumerated() where step.primitive.scratchpadBytes > 0 {
+            let memory = try DNNLMemory(step.primitive.scratchpad, pointer: buffer)
             scratchpadMemories.append(memory)
             execArgs[index].append(dnnl_exec_arg_t(arg: DNNL_ARG_SCRATCHPAD, memory: memory.handle))
         }
@@ -134,39 +174,56 @@ final class InferencePlan {
 
     /// Greedy buffer reuse by lifetime: a buffer is free again after its value's last reader.
     private func allocate() throws {
-        func root(_ s: Int) -> Int { var r = s; while let a = slots[r].alias { r = a }; return r }
-        for s in slots.indices where slots[s].alias != nil { let r = root(s); slots[r].last = max(slots[r].last, slots[s].last) }
-        var free: [(UnsafeMutableRawPointer, Int)] = []
-        var owned: [Int: (UnsafeMutableRawPointer, Int)] = [:]
-        let order = slots.indices.filter { $0 != inputSlot && slots[$0].alias == nil }.sorted { slots[$0].first < slots[$1].first }
-        var releaseAt: [Int: [Int]] = [:]
-        for s in order { releaseAt[slots[s].last, default: []].append(s) }
-        var released = Set<Int>()
-        for s in order {
-            // Free buffers whose last use is before this slot's definition.
-            for (t, list) in releaseAt where t < slots[s].first { for r in list where !released.contains(r) {
-                if let b = owned[r] { free.append(b); released.insert(r) } } }
-            let size = max(DNNL.size(slots[s].desc), 64)
-            if let k = free.indices.filter({ free[$0].1 >= size }).min(by: { free[$0].1 < free[$1].1 }) {
-                owned[s] = free.remove(at: k)
-            } else {
-                let p = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 64)
-                buffers.append(p); owned[s] = (p, size)
-            }
-            try slots[s].mem.setPointer(owned[s]!.0)
+        func root(_ slot: Int) -> Int {
+            var current = slot
+            while let alias = slots[current].alias { current = alias }
+            return current
         }
-        for s in slots.indices where slots[s].alias != nil { try slots[s].mem.setPointer(owned[root(s)]!.0) }
+        for slot in slots.indices where slots[slot].alias != nil {
+            let owner = root(slot)
+            slots[owner].last = max(slots[owner].last, slots[slot].last)
+        }
+        var free: [(pointer: UnsafeMutableRawPointer, size: Int)] = []
+        var owned: [Int: (pointer: UnsafeMutableRawPointer, size: Int)] = [:]
+        let order = slots.indices.filter { $0 != inputSlot && slots[$0].alias == nil }
+            .sorted { slots[$0].first < slots[$1].first }
+        var releaseAt: [Int: [Int]] = [:]
+        for slot in order { releaseAt[slots[slot].last, default: []].append(slot) }
+        var released = Set<Int>()
+        for slot in order {
+            // Free buffers whose last use is before this slot's definition.
+            for (step, ending) in releaseAt where step < slots[slot].first {
+                for done in ending where !released.contains(done) {
+                    if let buffer = owned[done] {
+                        free.append(buffer)
+                        released.insert(done)
+                    }
+                }
+            }
+            let size = max(DNNL.size(slots[slot].desc), 64)
+            if let best = free.indices.filter({ free[$0].size >= size }).min(by: { free[$0].size < free[$1].size }) {
+                owned[slot] = free.remove(at: best)
+            } else {
+                let pointer = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 64)
+                buffers.append(pointer)
+                owned[slot] = (pointer, size)
+            }
+            try slots[slot].memory.setPointer(owned[slot]!.pointer)
+        }
+        for slot in slots.indices where slots[slot].alias != nil {
+            try slots[slot].memory.setPointer(owned[root(slot)]!.pointer)
+        }
     }
 
     /// Runs the plan on a plain NCHW float32 batch and returns the plain output.
     func run(_ x: UnsafePointer<Float>) throws -> [Float] {
-        try slots[inputSlot].mem.setPointer(UnsafeMutableRawPointer(mutating: x))
-        for (st, args) in zip(steps, execArgs) { try st.prim.execute(args, on: stream) }
+        try slots[inputSlot].memory.setPointer(UnsafeMutableRawPointer(mutating: x))
+        for (step, args) in zip(steps, execArgs) { try step.primitive.execute(args, on: stream) }
         try dnnlCheck(dnnl_stream_wait(stream), "stream wait")
         let count = outputShape.reduce(1, *)
-        let p = slots[outputSlot].mem.pointer!.assumingMemoryBound(to: Float.self)
-        return Array(UnsafeBufferPointer(start: p, count: count))
+        let output = slots[outputSlot].memory.pointer!.assumingMemoryBound(to: Float.self)
+        return Array(UnsafeBufferPointer(start: output, count: count))
     }
 
-    deinit { for b in buffers { b.deallocate() } }
+    deinit { for buffer in buffers { buffer.deallocate() } }
 }

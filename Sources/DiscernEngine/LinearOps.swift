@@ -11,23 +11,23 @@ public func gemm(transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: 
 }
 
 extension Ops {
-    static func checkLinear(_ x: Tensor, _ p: LinearParams) throws {
+    static func checkLinear(_ x: Tensor, _ params: LinearParams) throws {
         guard x.rank == 2 else { throw EngineError.invalid("linear: expected an [N, features] input, got shape \(x.shape)") }
-        guard x.shape[1] == p.inFeatures else {
-            throw EngineError.invalid("linear: input has \(x.shape[1]) features, weight \(p.weight.shape) expects \(p.inFeatures)")
+        guard x.shape[1] == params.inFeatures else {
+            throw EngineError.invalid("linear: input has \(x.shape[1]) features, weight \(params.weight.shape) expects \(params.inFeatures)")
         }
-        if let b = p.bias { try b.expectShape([p.outFeatures], "linear bias") }
+        if let b = params.bias { try b.expectShape([params.outFeatures], "linear bias") }
     }
 
     /// y = x W^T + b with W in PyTorch's [out, in] layout.
-    public static func linear(_ x: Tensor, _ p: LinearParams) throws -> Tensor {
-        try checkLinear(x, p)
-        let n = x.shape[0], i = p.inFeatures, o = p.outFeatures
+    public static func linear(_ x: Tensor, _ params: LinearParams) throws -> Tensor {
+        try checkLinear(x, params)
+        let n = x.shape[0], i = params.inFeatures, o = params.outFeatures
         var y = Tensor(zeros: [n, o])
-        if let b = p.bias { for r in 0..<n { for j in 0..<o { y.data[r * o + j] = b.data[j] } } }
+        if let b = params.bias { for r in 0..<n { for j in 0..<o { y.data[r * o + j] = b.data[j] } } }
         guard n > 0, o > 0, i > 0 else { return y }
         x.data.withUnsafeBufferPointer { xp in
-            p.weight.data.withUnsafeBufferPointer { wp in
+            params.weight.data.withUnsafeBufferPointer { wp in
                 y.data.withUnsafeMutableBufferPointer { yp in
                     gemm(transB: true, m: n, n: o, k: i, a: xp.baseAddress!, lda: i, b: wp.baseAddress!, ldb: i,
                          beta: 1, c: yp.baseAddress!, ldc: o)
@@ -38,15 +38,15 @@ extension Ops {
     }
 
     /// dL/dx = dL/dy W.
-    public static func linearBackwardInput(_ gradOutput: Tensor, _ p: LinearParams) throws -> Tensor {
-        guard gradOutput.rank == 2, gradOutput.shape[1] == p.outFeatures else {
-            throw EngineError.shapeMismatch(what: "linear output gradient", expected: [gradOutput.shape.first ?? 0, p.outFeatures], actual: gradOutput.shape)
+    public static func linearBackwardInput(_ gradOutput: Tensor, _ params: LinearParams) throws -> Tensor {
+        guard gradOutput.rank == 2, gradOutput.shape[1] == params.outFeatures else {
+            throw EngineError.shapeMismatch(what: "linear output gradient", expected: [gradOutput.shape.first ?? 0, params.outFeatures], actual: gradOutput.shape)
         }
-        let n = gradOutput.shape[0], i = p.inFeatures, o = p.outFeatures
+        let n = gradOutput.shape[0], i = params.inFeatures, o = params.outFeatures
         var gx = Tensor(zeros: [n, i])
         guard n > 0, o > 0, i > 0 else { return gx }
         gradOutput.data.withUnsafeBufferPointer { gp in
-            p.weight.data.withUnsafeBufferPointer { wp in
+            params.weight.data.withUnsafeBufferPointer { wp in
                 gx.data.withUnsafeMutableBufferPointer { xp in
                     gemm(m: n, n: i, k: o, a: gp.baseAddress!, lda: o, b: wp.baseAddress!, ldb: i, c: xp.baseAddress!, ldc: i)
                 }
@@ -56,11 +56,11 @@ extension Ops {
     }
 
     /// Gradients of y = x W^T + b w.r.t. the input, the weight (dy^T x) and the bias (sum of dy over the batch).
-    public static func linearBackward(_ gradOutput: Tensor, input x: Tensor, _ p: LinearParams) throws -> (input: Tensor, weight: Tensor, bias: Tensor?) {
-        try checkLinear(x, p)
-        try gradOutput.expectShape([x.shape[0], p.outFeatures], "linear output gradient")
-        let gx = try linearBackwardInput(gradOutput, p)
-        let n = x.shape[0], i = p.inFeatures, o = p.outFeatures
+    public static func linearBackward(_ gradOutput: Tensor, input x: Tensor, _ params: LinearParams) throws -> (input: Tensor, weight: Tensor, bias: Tensor?) {
+        try checkLinear(x, params)
+        try gradOutput.expectShape([x.shape[0], params.outFeatures], "linear output gradient")
+        let gx = try linearBackwardInput(gradOutput, params)
+        let n = x.shape[0], i = params.inFeatures, o = params.outFeatures
         var gw = Tensor(zeros: [o, i])
         if n > 0, o > 0, i > 0 {
             gradOutput.data.withUnsafeBufferPointer { gp in
@@ -72,7 +72,7 @@ extension Ops {
             }
         }
         var gb: Tensor? = nil
-        if p.bias != nil {
+        if params.bias != nil {
             var s = [Float](repeating: 0, count: o)
             for r in 0..<n { for j in 0..<o { s[j] += gradOutput.data[r * o + j] } }
             gb = Tensor(shape: [o], data: s)

@@ -30,8 +30,8 @@ extension Ops {
     /// dL/dgamma and dL/dbeta of inference-mode BatchNorm2d (running statistics frozen):
     /// dgamma[c] = Σ g·(x − mean[c]) / √(var[c] + eps), dbeta[c] = Σ g, over batch and plane.
     public static func batchNormBackwardParameters(_ gradOutput: Tensor, input x: Tensor,
-                                                   _ p: BatchNormParams) throws -> ParameterGradient {
-        try checkBatchNorm(x, p, "batchNorm input")
+                                                   _ params: BatchNormParams) throws -> ParameterGradient {
+        try checkBatchNorm(x, params, "batchNorm input")
         try gradOutput.expectShape(x.shape, "batchNorm output gradient")
         let n = x.shape[0], c = x.shape[1], hw = x.count / max(1, n * c)
         var gamma = [Float](repeating: 0, count: c), beta = gamma
@@ -43,7 +43,7 @@ extension Ops {
                         // Per channel in double: sums over up to a million values.
                         parallelChunks(c, grain: max(1, 16384 / max(n * hw, 1))) { channels in
                             for ch in channels {
-                                let mean = p.mean[ch]
+                                let mean = params.mean[ch]
                                 var weighted = 0.0, plain = 0.0
                                 for item in 0..<n {
                                     let offset = (item * c + ch) * hw
@@ -55,7 +55,7 @@ extension Ops {
                                     }
                                     weighted += Double(rowWeighted); plain += Double(rowPlain)
                                 }
-                                gammaBase[ch] = Float(weighted / Double(p.variance[ch] + p.eps).squareRoot())
+                                gammaBase[ch] = Float(weighted / Double(params.variance[ch] + params.eps).squareRoot())
                                 betaBase[ch] = Float(plain)
                             }
                         }

@@ -14,14 +14,16 @@ private func poolPrimitive(_ key: PoolKey) throws -> DNNLPrimitive {
     try poolCache.get(key) {
         var desc = dnnl_pooling_desc_t()
         var src = try key.srcMD, dst = try key.dstMD
-        let s = DNNL.dims([key.stride, key.stride]), k = DNNL.dims([key.kernel, key.kernel]), p = DNNL.dims([key.padding, key.padding])
+        let strides = DNNL.dims([key.stride, key.stride])
+        let window = DNNL.dims([key.kernel, key.kernel])
+        let padding = DNNL.dims([key.padding, key.padding])
         if key.backward {
             var fwd = key; fwd.backward = false
             let hint = try poolPrimitive(fwd)
-            try dnnlCheck(dnnl_pooling_backward_desc_init(&desc, dnnl_pooling_max, &src, &dst, s, k, p, p), "max-pool backward descriptor")
+            try dnnlCheck(dnnl_pooling_backward_desc_init(&desc, dnnl_pooling_max, &src, &dst, strides, window, padding, padding), "max-pool backward descriptor")
             return try DNNLPrimitive(operation: &desc, hint: hint, what: "max-pool backward")
         }
-        try dnnlCheck(dnnl_pooling_forward_desc_init(&desc, dnnl_forward_training, dnnl_pooling_max, &src, &dst, s, k, p, p),
+        try dnnlCheck(dnnl_pooling_forward_desc_init(&desc, dnnl_forward_training, dnnl_pooling_max, &src, &dst, strides, window, padding, padding),
                       "max-pool forward descriptor")
         return try DNNLPrimitive(operation: &desc, hint: nil, what: "max-pool forward")
     }
@@ -35,30 +37,30 @@ public struct MaxPoolWorkspace: Sendable {
 }
 
 extension Ops {
-    static func poolKey(_ xShape: [Int], _ p: PoolParams, backward: Bool) throws -> PoolKey {
+    static func poolKey(_ xShape: [Int], _ params: PoolParams, backward: Bool) throws -> PoolKey {
         guard xShape.count == 4, xShape.allSatisfy({ $0 > 0 }) else {
             throw EngineError.invalid("maxPool2d: expected a non-empty NCHW (4-D) input, got shape \(xShape)")
         }
-        guard p.kernel > 0, p.stride > 0, p.padding >= 0, p.padding * 2 <= p.kernel else {
-            throw EngineError.invalid("maxPool2d: bad kernel \(p.kernel) / stride \(p.stride) / padding \(p.padding)")
+        guard params.kernel > 0, params.stride > 0, params.padding >= 0, params.padding * 2 <= params.kernel else {
+            throw EngineError.invalid("maxPool2d: bad kernel \(params.kernel) / stride \(params.stride) / padding \(params.padding)")
         }
-        let oh = (xShape[2] + 2 * p.padding - p.kernel) / p.stride + 1
-        let ow = (xShape[3] + 2 * p.padding - p.kernel) / p.stride + 1
-        guard xShape[2] + 2 * p.padding >= p.kernel, xShape[3] + 2 * p.padding >= p.kernel else {
-            throw EngineError.invalid("maxPool2d: input \(xShape) is smaller than the \(p.kernel)x\(p.kernel) window")
+        let oh = (xShape[2] + 2 * params.padding - params.kernel) / params.stride + 1
+        let ow = (xShape[3] + 2 * params.padding - params.kernel) / params.stride + 1
+        guard xShape[2] + 2 * params.padding >= params.kernel, xShape[3] + 2 * params.padding >= params.kernel else {
+            throw EngineError.invalid("maxPool2d: input \(xShape) is smaller than the \(params.kernel)x\(params.kernel) window")
         }
         return PoolKey(backward: backward, n: xShape[0], c: xShape[1], ih: xShape[2], iw: xShape[3], oh: oh, ow: ow,
-                       kernel: p.kernel, stride: p.stride, padding: p.padding)
+                       kernel: params.kernel, stride: params.stride, padding: params.padding)
     }
 
     /// Max pooling (PyTorch MaxPool2d semantics: padding never wins, floor mode).
-    public static func maxPool2d(_ x: Tensor, _ p: PoolParams) throws -> Tensor {
-        try maxPool2dWithWorkspace(x, p).output
+    public static func maxPool2d(_ x: Tensor, _ params: PoolParams) throws -> Tensor {
+        try maxPool2dWithWorkspace(x, params).output
     }
 
     /// Max pooling that also returns what `maxPool2dBackward` needs.
-    public static func maxPool2dWithWorkspace(_ x: Tensor, _ p: PoolParams) throws -> (output: Tensor, workspace: MaxPoolWorkspace) {
-        let key = try poolKey(x.shape, p, backward: false)
+    public static func maxPool2dWithWorkspace(_ x: Tensor, _ params: PoolParams) throws -> (output: Tensor, workspace: MaxPoolWorkspace) {
+        let key = try poolKey(x.shape, params, backward: false)
         let prim = try poolPrimitive(key)
         var y = Tensor(zeros: [key.n, key.c, key.oh, key.ow])
         let wsMD = prim.memoryDescriptor(dnnl_query_workspace_md) ?? dnnl_memory_desc_t()
@@ -72,7 +74,7 @@ extension Ops {
                 }
             }
         }
-        return (y, MaxPoolWorkspace(inputShape: x.shape, params: p, bytes: ws))
+        return (y, MaxPoolWorkspace(inputShape: x.shape, params: params, bytes: ws))
     }
 
     /// dL/dx of max pooling: each output gradient goes to the position of its maximum.

@@ -44,15 +44,15 @@ public struct Tensor: Sendable, Equatable {
     public static func concatBatch(_ parts: [Tensor]) -> Tensor {
         precondition(!parts.isEmpty, "concatBatch: nothing to stack")
         let tail = Array(parts[0].shape.dropFirst())
-        var n = 0
+        var batch = 0
         var out = [Float]()
         out.reserveCapacity(parts.reduce(0) { $0 + $1.count })
-        for p in parts {
-            precondition(Array(p.shape.dropFirst()) == tail, "concatBatch: \(p.shape) vs [_] + \(tail)")
-            n += p.shape[0]
-            out.append(contentsOf: p.data)
+        for part in parts {
+            precondition(Array(part.shape.dropFirst()) == tail, "concatBatch: \(part.shape) vs [_] + \(tail)")
+            batch += part.shape[0]
+            out.append(contentsOf: part.data)
         }
-        return Tensor(shape: [n] + tail, data: out)
+        return Tensor(shape: [batch] + tail, data: out)
     }
 }
 
@@ -64,12 +64,12 @@ public enum EngineError: Error, CustomStringConvertible, Equatable {
 
     public var description: String {
         switch self {
-        case let .shapeMismatch(what, e, a): return "\(what): expected shape \(e), got \(a)"
-        case let .dnnl(what, s): return "oneDNN failed in \(what) (status \(s))"
-        case let .unknownLayer(n, avail):
-            let hint = avail.prefix(12).joined(separator: ", ")
-            return "no layer named '\(n)' (some layers: \(hint)\(avail.count > 12 ? ", …" : ""))"
-        case let .invalid(m): return m
+        case let .shapeMismatch(what, expected, actual): return "\(what): expected shape \(expected), got \(actual)"
+        case let .dnnl(what, status): return "oneDNN failed in \(what) (status \(status))"
+        case let .unknownLayer(name, available):
+            let hint = available.prefix(12).joined(separator: ", ")
+            return "no layer named '\(name)' (some layers: \(hint)\(available.count > 12 ? ", …" : ""))"
+        case let .invalid(message): return message
         }
     }
 }

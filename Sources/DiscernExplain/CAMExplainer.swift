@@ -75,72 +75,95 @@ public final class CAMExplainer {
     /// Explains a batch x [N,3,H,W]: one forward (fused up to the target layer), one backward to
     /// the target layer (Grad-CAM family).
     public func explain(_ x: Tensor, target: CAMTarget = .predicted) throws -> Result {
-        let (ex, acts, logits, classes) = try forward(x, target, record: method.needsGradients, fast: useFastPath)
-        return try finish(x, acts, logits, classes, ex)
+        let pass = try forward(x, target, record: method.needsGradients, fast: useFastPath)
+        return try finish(x, pass)
     }
 
     /// The CAM and the guided-backprop input gradient [N,3,H,W] from a single recorded forward.
     public func explainWithGuided(_ x: Tensor, target: CAMTarget = .predicted) throws -> (result: Result, guided: Tensor) {
-        let (_, acts, logits, classes) = try forward(x, target, record: true, fast: false)
-        let back = try executor.backward(outputGradient: featureGradient(classes), wantInput: true, guidedReLU: true)
-        guard let g = back.input else { throw ExplainError.invalid("the executor returned no input gradient") }
-        return (try finish(x, acts, logits, classes, executor), g)   // Score-CAM's extra forwards come last
+        let pass = try forward(x, target, record: true, fast: false)
+        let backward = try executor.backward(outputGradient: featureGradient(pass.classes), wantInput: true,
+                                             guidedReLU: true)
+        guard let guided = backward.input else {
+            throw ExplainError.invalid("the executor returned no input gradient")
+        }
+        return (try finish(x, pass), guided)  // Score-CAM's extra forwards come last
     }
 
     /// Guided backprop: d(target logit)/d(input) with ReLUs passing only positive gradients where
     /// their input was positive. Returns [N,3,H,W] and the classes used.
     public func guidedBackprop(_ x: Tensor, target: CAMTarget = .predicted) throws -> (gradient: Tensor, classes: [Int]) {
-        let (_, _, _, classes) = try forward(x, target, record: true, fast: false)
-        let back = try executor.backward(outputGradient: featureGradient(classes), wantInput: true, guidedReLU: true)
-        guard let g = back.input else { throw ExplainError.invalid("the executor returned no input gradient") }
-        return (g, classes)
+        let classes = try forward(x, target, record: true, fast: false).classes
+        let backward = try executor.backward(outputGradient: featureGradient(classes), wantInput: true,
+                                             guidedReLU: true)
+        guard let gradient = backward.input else {
+            throw ExplainError.invalid("the executor returned no input gradient")
+        }
+        return (gradient, classes)
     }
 
-    /// Returns the executor that recorded the forward (the split path's tail or the full one).
-    func forward(_ x: Tensor, _ target: CAMTarget, record: Bool, fast: Bool) throws -> (AutogradExecutor, Tensor, Tensor, [Int]) {
+    /// One forward with a tap at the target layer: the executor that recorded it (the split path's tail
+    /// or the full one), the layer's activations, the logits and the classes to explain.
+    struct ForwardPass {
+        let executor: AutogradExecutor
+        let activations: Tensor
+        let logits: Tensor
+        let classes: [Int]
+    }
+
+    func forward(_ x: Tensor, _ target: CAMTarget, record: Bool, fast: Bool) throws -> ForwardPass {
         guard x.rank == 4, x.shape[0] > 0 else { throw ExplainError.badShape("input images", x.shape) }
-        let ex: AutogradExecutor, fwd: AutogradExecutor.Forward
-        if fast, let sp = splitPath {
-            ex = sp.tail; fwd = try sp.forward(x, taps: [layer], record: record)
+        let recorder: AutogradExecutor
+        let result: AutogradExecutor.Forward
+        if fast, let splitPath {
+            recorder = splitPath.tail
+            result = try splitPath.forward(x, taps: [layer], record: record)
         } else {
-            ex = executor; fwd = try executor.forward(x, taps: [layer], recordForBackward: record)
+            recorder = executor
+            result = try executor.forward(x, taps: [layer], recordForBackward: record)
         }
-        guard let acts = fwd.activations[layer] else { throw ExplainError.invalid("layer '\(layer)' produced no activation") }
-        guard acts.rank == 4 else {
-            throw ExplainError.invalid("layer '\(layer)' has output shape \(acts.shape); a CAM needs a [N,C,h,w] feature map")
+        guard let activations = result.activations[layer] else {
+            throw ExplainError.invalid("layer '\(layer)' produced no activation")
         }
-        let logits = try applyHead(fwd.output)
-        return (ex, acts, logits, try resolve(target, logits))
+        guard activations.rank == 4 else {
+            throw ExplainError.invalid("layer '\(layer)' has output shape \(activations.shape); "
+                                       + "a CAM needs a [N,C,h,w] feature map")
+        }
+        let logits = try applyHead(result.output)
+        return ForwardPass(executor: recorder, activations: activations, logits: logits,
+                           classes: try resolve(target, logits))
     }
 
     /// The method's raw map (backward on the recorded forward when it needs gradients), then post-processing.
-    func finish(_ x: Tensor, _ acts: Tensor, _ logits: Tensor, _ classes: [Int], _ recorded: AutogradExecutor) throws -> Result {
+    func finish(_ x: Tensor, _ pass: ForwardPass) throws -> Result {
         let raw: Tensor
         switch method {
         case .scorecam:
-            raw = try ScoreCAM(batchSize: scoreCAMBatchSize, maxChannels: scoreCAMChannels).rawCAM(input: x, activations: acts, targets: classes) { b in
-                try self.applyHead(self.scoreFeatures(b))
+            let scoreCAM = ScoreCAM(batchSize: scoreCAMBatchSize, maxChannels: scoreCAMChannels)
+            raw = try scoreCAM.rawCAM(input: x, activations: pass.activations, targets: pass.classes) { batch in
+                try self.applyHead(self.scoreFeatures(batch))
             }
         default:
-            var grads: Tensor?
+            var gradients: Tensor?
             if method.needsGradients {
-                grads = try recorded.backward(outputGradient: featureGradient(classes), taps: [layer]).gradients[layer]
+                let backward = try pass.executor.backward(outputGradient: featureGradient(pass.classes), taps: [layer])
+                gradients = backward.gradients[layer]
             }
-            raw = try method.formula!.rawCAM(activations: acts, gradients: grads)
+            raw = try method.formula!.rawCAM(activations: pass.activations, gradients: gradients)
         }
-        return Result(classes: classes, logits: logits,
+        return Result(classes: pass.classes, logits: pass.logits,
                       maps: CAMImage.postprocess(raw: raw, height: x.shape[2], width: x.shape[3]))
     }
 
     /// Features of Score-CAM's masked inputs: the injected forward, else the fused session (made on
     /// first use: it costs a weight copy and primitive creation), else the AutogradExecutor.
-    func scoreFeatures(_ b: Tensor) throws -> Tensor {
-        if let scoringForward { return try scoringForward(b) }
-        guard useFastPath else { return try executor.forward(b).output }
-        if scoringSession.map({ $0.batchSize < b.shape[0] }) ?? true {
-            scoringSession = try InferenceSession(graph: graph, batchSize: max(scoreCAMBatchSize, b.shape[0]))
-        }
-        return try scoringSession!.run(b)
+    func scoreFeatures(_ batch: Tensor) throws -> Tensor {
+        if let scoringForward { return try scoringForward(batch) }
+        guard useFastPath else { return try executor.forward(batch).output }
+        if let session = scoringSession, session.batchSize >= batch.shape[0] { return try session.run(batch) }
+        let session = try InferenceSession(graph: graph, batchSize: max(scoreCAMBatchSize, batch.shape[0]))
+        scoringSession = session
+        return try session.run(batch)
     }
 
     /// logits = features · Wᵀ + b, on the engine's BLAS-backed linear layer.
@@ -155,14 +178,17 @@ public final class CAMExplainer {
 
     /// d(Σ_n logit[n, class_n]) / d(features) — row n is the head's weight row for class_n.
     func featureGradient(_ classes: [Int]) -> Tensor {
-        let k = head.inFeatures
-        var g = [Float](repeating: 0, count: classes.count * k)
-        for (n, c) in classes.enumerated() { for q in 0..<k { g[n * k + q] = head.weight.data[c * k + q] } }
-        return Tensor(shape: [classes.count, k], data: g)
+        let features = head.inFeatures
+        var gradient = [Float](repeating: 0, count: classes.count * features)
+        for (row, target) in classes.enumerated() {
+            for q in 0..<features { gradient[row * features + q] = head.weight.data[target * features + q] }
+        }
+        return Tensor(shape: [classes.count, features], data: gradient)
     }
 
     func resolve(_ target: CAMTarget, _ logits: Tensor) throws -> [Int] {
-        let n = logits.shape[0], m = logits.shape[1]
+        let n = logits.shape[0]
+        let m = logits.shape[1]
         let classes: [Int]
         switch target {
         case .predicted:
@@ -171,12 +197,16 @@ public final class CAMExplainer {
                 for j in 1..<max(m, 1) where logits.data[i * m + j] > logits.data[i * m + best] { best = j }
                 return best
             }
-        case .index(let c): classes = Array(repeating: c, count: n)
-        case .indices(let cs):
-            guard cs.count == n else { throw ExplainError.invalid("\(cs.count) target classes for \(n) images") }
-            classes = cs
+        case .index(let target): classes = Array(repeating: target, count: n)
+        case .indices(let targets):
+            guard targets.count == n else {
+                throw ExplainError.invalid("\(targets.count) target classes for \(n) images")
+            }
+            classes = targets
         }
-        for c in classes where c < 0 || c >= m { throw ExplainError.classOutOfRange(c, classes: m) }
+        for target in classes where target < 0 || target >= m {
+            throw ExplainError.classOutOfRange(target, classes: m)
+        }
         return classes
     }
 }

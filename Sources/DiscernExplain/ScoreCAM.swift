@@ -35,37 +35,44 @@ public struct ScoreCAM: Sendable {
             scores.reserveCapacity(selected.count)
             var start = 0
             while start < selected.count {
-                let b = min(batchSize, selected.count - start)
+                let count = min(batchSize, selected.count - start)
                 var maps = [Float]()
-                maps.reserveCapacity(b * mapSize)
-                for k in selected[start ..< start + b] {
+                maps.reserveCapacity(count * mapSize)
+                for k in selected[start ..< start + count] {
                     let first = (i * c + k) * mapSize
                     maps.append(contentsOf: a.data[first ..< first + mapSize])
                 }
-                let masks = Self.masks(Tensor(shape: [b, a.shape[2], a.shape[3]], data: maps), height: height, width: width)
+                let masks = Self.masks(Tensor(shape: [count, a.shape[2], a.shape[3]], data: maps),
+                                       height: height, width: width)
                 input.data.withUnsafeBufferPointer { image in
                     masks.data.withUnsafeBufferPointer { mask in
                         batch.withUnsafeMutableBufferPointer { out in
-                            for j in 0..<b { for k in 0..<ch {
-                                let o = (j * ch + k) * plane, s = (i * ch + k) * plane, m = j * plane
-                                for p in 0..<plane { out[o + p] = image[s + p] * mask[m + p] }
-                            } }
+                            for j in 0..<count {
+                                for k in 0..<ch {
+                                    let target = (j * ch + k) * plane
+                                    let source = (i * ch + k) * plane
+                                    let maskStart = j * plane
+                                    for q in 0..<plane { out[target + q] = image[source + q] * mask[maskStart + q] }
+                                }
+                            }
                         }
                     }
                 }
-                let masked = Tensor(shape: [b, ch, height, width], data: b * ch * plane == batch.count
-                                    ? batch : Array(batch[0 ..< b * ch * plane]))
+                let used = count * ch * plane
+                let masked = Tensor(shape: [count, ch, height, width],
+                                    data: used == batch.count ? batch : Array(batch[0 ..< used]))
                 let logits = try score(masked)
-                guard logits.rank == 2, logits.shape[0] == b, targets[i] >= 0, targets[i] < logits.shape[1] else {
+                guard logits.rank == 2, logits.shape[0] == count, targets[i] >= 0, targets[i] < logits.shape[1] else {
                     throw ExplainError.invalid("Score-CAM: model returned \(logits.shape) for target \(targets[i])")
                 }
-                for j in 0..<b { scores.append(logits.data[j * logits.shape[1] + targets[i]]) }
-                start += b
+                for j in 0..<count { scores.append(logits.data[j * logits.shape[1] + targets[i]]) }
+                start += count
             }
-            let mx = scores.max() ?? 0
-            let e = scores.map { Foundation.exp(Double($0 - mx)) }
-            let z = e.reduce(0, +)
-            for (j, k) in selected.enumerated() { weights[i * c + k] = Float(e[j] / z) }
+            // Softmax of the target scores over the selected channels.
+            let largest = scores.max() ?? 0
+            let exponentials = scores.map { Foundation.exp(Double($0 - largest)) }
+            let total = exponentials.reduce(0, +)
+            for (j, k) in selected.enumerated() { weights[i * c + k] = Float(exponentials[j] / total) }
         }
         return CAMMath.weightedSum(a, weights: weights)
     }
@@ -89,13 +96,17 @@ public struct ScoreCAM: Sendable {
     static func masks(_ a: Tensor, height: Int, width: Int) -> Tensor {
         var up = CAMImage.resize(a, height: height, width: width, alignCorners: true)
         let plane = height * width
-        up.data.withUnsafeMutableBufferPointer { p in
-            for k in 0..<(p.count / plane) {
-                let s = k * plane
-                var lo = Float.infinity, hi = -Float.infinity
-                for q in s..<(s + plane) { lo = min(lo, p[q]); hi = max(hi, p[q]) }
-                let d = hi - lo + 1e-8
-                for q in s..<(s + plane) { p[q] = (p[q] - lo) / d }
+        up.data.withUnsafeMutableBufferPointer { values in
+            for k in 0..<(values.count / plane) {
+                let start = k * plane
+                var lo = Float.infinity
+                var hi = -Float.infinity
+                for q in start..<(start + plane) {
+                    lo = min(lo, values[q])
+                    hi = max(hi, values[q])
+                }
+                let span = hi - lo + 1e-8
+                for q in start..<(start + plane) { values[q] = (values[q] - lo) / span }
             }
         }
         return up

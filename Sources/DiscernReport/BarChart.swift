@@ -8,34 +8,40 @@ public struct BarChart: Sendable {
     /// Writes each bar's value above it.
     public var valueLabels = true
     public init(style: ChartStyle, categories: [String], series: [(name: String, values: [Double])]) {
-        self.style = style; self.categories = categories; self.series = series
+        self.style = style
+        self.categories = categories
+        self.series = series
     }
 
     public func svg() -> String {
         let all = series.flatMap(\.values).filter(\.isFinite)
         // Category i occupies [i, i+1) on the x axis; its centre carries the label.
-        let xd = 0...Double(max(categories.count, 1))
-        let yd = style.yDomain ?? Ticks.niceDomain(all + [0], includeZero: true)
-        var f = ChartFrame(style: style, xDomain: xd, yDomain: yd)
-        f.drawAxes(xTickLabels: categories.enumerated().map { (Double($0) + 0.5, $1) })
-        let n = Double(max(series.count, 1)), groupWidth = 0.8, bw = groupWidth / n
-        for (si, s) in series.enumerated() {
-            let color = Palette.color(si)
-            f.add("<g class=\"bars\" data-name=\"\(Markup.escape(s.name))\" fill=\"\(color)\">")
-            for (ci, v) in s.values.prefix(categories.count).enumerated() where v.isFinite {
-                let left = Double(ci) + (1 - groupWidth) / 2 + Double(si) * bw
-                let x0 = f.x(left), x1 = f.x(left + bw)
-                let y0 = f.y(max(min(0, yd.upperBound), yd.lowerBound)), y1 = f.y(min(max(v, yd.lowerBound), yd.upperBound))
-                f.add("<rect x=\"\(ChartFrame.c(x0))\" y=\"\(ChartFrame.c(min(y0, y1)))\" width=\"\(ChartFrame.c(x1 - x0 - 1))\" height=\"\(ChartFrame.c(abs(y0 - y1)))\" data-value=\"\(Markup.number(v, digits: 4))\"/>")
-                f.occupy(x0: x0, y0: min(y0, y1) - 14, x1: x1, y1: max(y0, y1))
-                if valueLabels { f.text(Markup.number(v), x: (x0 + x1) / 2, y: min(y0, y1) - 4, size: 10, color: "#333") }
+        let xDomain = 0...Double(max(categories.count, 1))
+        let yDomain = style.yDomain ?? Ticks.niceDomain(all + [0], includeZero: true)
+        var frame = ChartFrame(style: style, xDomain: xDomain, yDomain: yDomain)
+        frame.drawAxes(xTickLabels: categories.enumerated().map { (Double($0) + 0.5, $1) })
+        let groupWidth = 0.8
+        let barWidth = groupWidth / Double(max(series.count, 1))
+        for (seriesIndex, one) in series.enumerated() {
+            let color = Palette.color(seriesIndex)
+            frame.add("<g class=\"bars\" data-name=\"\(Markup.escape(one.name))\" fill=\"\(color)\">")
+            for (categoryIndex, v) in one.values.prefix(categories.count).enumerated() where v.isFinite {
+                let left = Double(categoryIndex) + (1 - groupWidth) / 2 + Double(seriesIndex) * barWidth
+                let x0 = frame.x(left)
+                let x1 = frame.x(left + barWidth)
+                let y0 = frame.y(max(min(0, yDomain.upperBound), yDomain.lowerBound))
+                let y1 = frame.y(min(max(v, yDomain.lowerBound), yDomain.upperBound))
+                frame.add("<rect x=\"\(ChartFrame.coord(x0))\" y=\"\(ChartFrame.coord(min(y0, y1)))\" width=\"\(ChartFrame.coord(x1 - x0 - 1))\" height=\"\(ChartFrame.coord(abs(y0 - y1)))\" data-value=\"\(Markup.number(v, digits: 4))\"/>")
+                frame.occupy(x0: x0, y0: min(y0, y1) - 14, x1: x1, y1: max(y0, y1))
+                if valueLabels { frame.text(Markup.number(v), x: (x0 + x1) / 2, y: min(y0, y1) - 4, size: 10, color: "#333") }
             }
-            f.add("</g>")
+            frame.add("</g>")
         }
         if series.count > 1 {
-            f.drawLegend(series.enumerated().map { (name: $1.name, color: Palette.color($0), dashed: false) }, boxes: Set(series.indices))
+            frame.drawLegend(series.enumerated().map { (name: $1.name, color: Palette.color($0), dashed: false) },
+                             boxes: Set(series.indices))
         }
-        return f.svg()
+        return frame.svg()
     }
 }
 
@@ -46,44 +52,56 @@ public struct ConfusionHeatmap: Sendable {
     public var classes: [String]
     public var counts: [[Int]]
     public var cell = 72.0
-    public init(title: String, classes: [String], counts: [[Int]]) { self.title = title; self.classes = classes; self.counts = counts }
+    public init(title: String, classes: [String], counts: [[Int]]) {
+        self.title = title
+        self.classes = classes
+        self.counts = counts
+    }
 
     /// White → dark blue.
-    static func shade(_ t: Double) -> (fill: String, text: String) {
-        let t = max(0, min(1, t.isFinite ? t : 0))
-        let from = (247.0, 251.0, 255.0), to = (8.0, 48.0, 107.0)
-        let r = from.0 + (to.0 - from.0) * t, g = from.1 + (to.1 - from.1) * t, b = from.2 + (to.2 - from.2) * t
-        return (String(format: "#%02x%02x%02x", Int(r.rounded()), Int(g.rounded()), Int(b.rounded())), t > 0.5 ? "#ffffff" : "#111111")
+    static func shade(_ fraction: Double) -> (fill: String, text: String) {
+        let t = max(0, min(1, fraction.isFinite ? fraction : 0))
+        let from = (247.0, 251.0, 255.0)
+        let to = (8.0, 48.0, 107.0)
+        let red = from.0 + (to.0 - from.0) * t
+        let green = from.1 + (to.1 - from.1) * t
+        let blue = from.2 + (to.2 - from.2) * t
+        let fill = String(format: "#%02x%02x%02x", Int(red.rounded()), Int(green.rounded()), Int(blue.rounded()))
+        return (fill, t > 0.5 ? "#ffffff" : "#111111")
     }
 
     public func svg() -> String {
         let n = classes.count
         let labelW = min(160, Double(classes.map(\.count).max() ?? 4) * 7 + 24)
-        let left = labelW + 28, top = 76.0
-        let w = max(left + Double(n) * cell + 20, 320), h = top + Double(n) * cell + 40
-        var s = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(ChartFrame.c(w))\" height=\"\(ChartFrame.c(h))\" viewBox=\"0 0 \(ChartFrame.c(w)) \(ChartFrame.c(h))\" font-family=\"Helvetica, Arial, sans-serif\" role=\"img\" aria-label=\"\(Markup.escape(title))\">\n"
-        s += "<title>\(Markup.escape(title))</title>\n<rect width=\"100%\" height=\"100%\" fill=\"#ffffff\"/>\n"
-        func text(_ t: String, _ x: Double, _ y: Double, anchor: String = "middle", size: Int = 12, color: String = "#222", extra: String = "") {
-            s += "<text x=\"\(ChartFrame.c(x))\" y=\"\(ChartFrame.c(y))\" text-anchor=\"\(anchor)\" font-size=\"\(size)\" fill=\"\(color)\"\(extra)>\(Markup.escape(t))</text>\n"
+        let left = labelW + 28
+        let top = 76.0
+        let w = max(left + Double(n) * cell + 20, 320)
+        let h = top + Double(n) * cell + 40
+        var svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(ChartFrame.coord(w))\" height=\"\(ChartFrame.coord(h))\" viewBox=\"0 0 \(ChartFrame.coord(w)) \(ChartFrame.coord(h))\" font-family=\"Helvetica, Arial, sans-serif\" role=\"img\" aria-label=\"\(Markup.escape(title))\">\n"
+        svg += "<title>\(Markup.escape(title))</title>\n<rect width=\"100%\" height=\"100%\" fill=\"#ffffff\"/>\n"
+        func text(_ content: String, _ x: Double, _ y: Double, anchor: String = "middle", size: Int = 12,
+                  color: String = "#222", extra: String = "") {
+            svg += "<text x=\"\(ChartFrame.coord(x))\" y=\"\(ChartFrame.coord(y))\" text-anchor=\"\(anchor)\" font-size=\"\(size)\" fill=\"\(color)\"\(extra)>\(Markup.escape(content))</text>\n"
         }
         text(title, w / 2, 22, size: 15, extra: " font-weight=\"600\"")
         text("Predicted", left + Double(n) * cell / 2, top - 24, size: 12, extra: " font-weight=\"600\"")
         let midY = top + Double(n) * cell / 2
-        text("True", 14, midY, size: 12, extra: " font-weight=\"600\" transform=\"rotate(-90 14 \(ChartFrame.c(midY)))\"")
-        for (j, c) in classes.enumerated() { text(c, left + (Double(j) + 0.5) * cell, top - 6, size: 11) }
+        text("True", 14, midY, size: 12, extra: " font-weight=\"600\" transform=\"rotate(-90 14 \(ChartFrame.coord(midY)))\"")
+        for (j, name) in classes.enumerated() { text(name, left + (Double(j) + 0.5) * cell, top - 6, size: 11) }
         for (i, row) in counts.prefix(n).enumerated() {
             let total = row.reduce(0, +)
             text(classes[i], left - 8, top + (Double(i) + 0.5) * cell + 4, anchor: "end", size: 11)
             for (j, v) in row.prefix(n).enumerated() {
                 let frac = total > 0 ? Double(v) / Double(total) : 0
                 let (fill, ink) = Self.shade(frac)
-                let x = left + Double(j) * cell, y = top + Double(i) * cell
-                s += "<rect class=\"cell\" data-row=\"\(i)\" data-col=\"\(j)\" x=\"\(ChartFrame.c(x))\" y=\"\(ChartFrame.c(y))\" width=\"\(ChartFrame.c(cell))\" height=\"\(ChartFrame.c(cell))\" fill=\"\(fill)\" stroke=\"#ffffff\"/>\n"
+                let x = left + Double(j) * cell
+                let y = top + Double(i) * cell
+                svg += "<rect class=\"cell\" data-row=\"\(i)\" data-col=\"\(j)\" x=\"\(ChartFrame.coord(x))\" y=\"\(ChartFrame.coord(y))\" width=\"\(ChartFrame.coord(cell))\" height=\"\(ChartFrame.coord(cell))\" fill=\"\(fill)\" stroke=\"#ffffff\"/>\n"
                 text("\(v)", x + cell / 2, y + cell / 2, size: 14, color: ink, extra: " font-weight=\"600\"")
                 text(Markup.percent(frac), x + cell / 2, y + cell / 2 + 16, size: 10, color: ink)
             }
         }
         text("shade, % = share of the true class", left + Double(n) * cell / 2, h - 14, size: 10, color: "#666")
-        return s + "</svg>"
+        return svg + "</svg>"
     }
 }

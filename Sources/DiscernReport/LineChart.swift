@@ -11,18 +11,18 @@ public struct LineChart: Sendable {
     public func svg() -> String {
         let xd = style.xDomain ?? Ticks.niceDomain(series.flatMap(\.x) + markers.map(\.x))
         let yd = style.yDomain ?? Ticks.niceDomain(series.flatMap(\.y))
-        var f = ChartFrame(style: style, xDomain: xd, yDomain: yd)
-        f.drawAxes()
+        var frame = ChartFrame(style: style, xDomain: xd, yDomain: yd)
+        frame.drawAxes()
         var legend: [(name: String, color: String, dashed: Bool)] = []
         for (i, s) in series.enumerated() {
             let color = s.color ?? Palette.color(i)
-            f.polyline(s, color: color)
+            frame.polyline(s, color: color)
             if s.showInLegend { legend.append((s.name, color, s.dashed)) }
         }
-        for m in markers { f.verticalLine(at: m.x, label: m.label) }
+        for m in markers { frame.verticalLine(at: m.x, label: m.label) }
         // A single series is named by the title and axis labels; a legend would only hide data.
-        if legend.count > 1 { f.drawLegend(legend) }
-        return f.svg()
+        if legend.count > 1 { frame.drawLegend(legend) }
+        return frame.svg()
     }
 
     /// ROC curves on [0, 1]² with the chance diagonal; names usually carry the AUROC.

@@ -6,14 +6,22 @@ import DiscernEngine
 /// p −= lr/bc1 · m / (√v / √bc2 + eps).
 public struct Adam: Sendable {
     public var learningRate: Double
-    public var beta1: Double, beta2: Double, eps: Double, weightDecay: Double
+    public var beta1: Double
+    public var beta2: Double
+    public var eps: Double
+    public var weightDecay: Double
     public private(set) var step = 0
-    private var m: [[Float]] = [], v: [[Float]] = []
+    /// Running averages of the gradients (m) and of their squares (v), one array per parameter array.
+    private var firstMoments: [[Float]] = []
+    private var secondMoments: [[Float]] = []
 
     public init(learningRate: Double = 0.001, beta1: Double = 0.9, beta2: Double = 0.999,
                 eps: Double = 1e-8, weightDecay: Double = 0) {
-        self.learningRate = learningRate; self.beta1 = beta1; self.beta2 = beta2
-        self.eps = eps; self.weightDecay = weightDecay
+        self.learningRate = learningRate
+        self.beta1 = beta1
+        self.beta2 = beta2
+        self.eps = eps
+        self.weightDecay = weightDecay
     }
 
     /// One step over parameter arrays in a fixed order; gradients match them in count.
@@ -21,26 +29,32 @@ public struct Adam: Sendable {
     public mutating func update(_ params: inout [[Float]], gradients: [[Float]], learningRates: [Double]? = nil) {
         precondition(params.count == gradients.count, "Adam: \(params.count) parameters, \(gradients.count) gradients")
         precondition(learningRates.map { $0.count == params.count } ?? true, "Adam: one learning rate per array")
-        if m.isEmpty {
-            m = params.map { [Float](repeating: 0, count: $0.count) }; v = m
+        if firstMoments.isEmpty {
+            firstMoments = params.map { [Float](repeating: 0, count: $0.count) }
+            secondMoments = firstMoments
         }
         step += 1
-        let bc1 = 1 - pow(beta1, Double(step)), bc2 = 1 - pow(beta2, Double(step))
-        let bc2Sqrt = Float(bc2.squareRoot())
-        let b1 = Float(beta1), b2 = Float(beta2), e = Float(eps), wd = Float(weightDecay)
-        for t in params.indices {
-            let stepSize = Float((learningRates?[t] ?? learningRate) / bc1)
-            precondition(params[t].count == gradients[t].count && params[t].count == m[t].count, "Adam: size changed")
-            params[t].withUnsafeMutableBufferPointer { p in
-                gradients[t].withUnsafeBufferPointer { g in
-                    m[t].withUnsafeMutableBufferPointer { mp in
-                        v[t].withUnsafeMutableBufferPointer { vp in
-                            for i in 0..<p.count {
-                                let gi = wd == 0 ? g[i] : g[i] + wd * p[i]
-                                mp[i] = mp[i] * b1 + (1 - b1) * gi
-                                vp[i] = vp[i] * b2 + (1 - b2) * gi * gi
-                                let denom = vp[i].squareRoot() / bc2Sqrt + e
-                                p[i] -= stepSize * (mp[i] / denom)
+        let biasCorrection1 = 1 - pow(beta1, Double(step))
+        let biasCorrection2 = 1 - pow(beta2, Double(step))
+        let biasCorrection2Root = Float(biasCorrection2.squareRoot())
+        let b1 = Float(beta1)
+        let b2 = Float(beta2)
+        let epsilon = Float(eps)
+        let decay = Float(weightDecay)
+        for array in params.indices {
+            let stepSize = Float((learningRates?[array] ?? learningRate) / biasCorrection1)
+            precondition(params[array].count == gradients[array].count
+                         && params[array].count == firstMoments[array].count, "Adam: size changed")
+            params[array].withUnsafeMutableBufferPointer { parameter in
+                gradients[array].withUnsafeBufferPointer { gradient in
+                    firstMoments[array].withUnsafeMutableBufferPointer { first in
+                        secondMoments[array].withUnsafeMutableBufferPointer { second in
+                            for i in 0..<parameter.count {
+                                let g = decay == 0 ? gradient[i] : gradient[i] + decay * parameter[i]
+                                first[i] = first[i] * b1 + (1 - b1) * g
+                                second[i] = second[i] * b2 + (1 - b2) * g * g
+                                let denominator = second[i].squareRoot() / biasCorrection2Root + epsilon
+                                parameter[i] -= stepSize * (first[i] / denominator)
                             }
                         }
                     }
@@ -51,11 +65,14 @@ public struct Adam: Sendable {
 
     /// One step on a linear head.
     public mutating func update(_ head: inout LinearHead, weightGradient: Tensor, biasGradient: Tensor) {
-        head.update { w, b in
-            var ps = [w, b]
-            w = []; b = []   // drop references so the update happens in place
-            update(&ps, gradients: [weightGradient.data, biasGradient.data])
-            w = ps[0]; b = ps[1]
+        head.update { weight, bias in
+            var arrays = [weight, bias]
+            // Drop the references so the update happens in place.
+            weight = []
+            bias = []
+            update(&arrays, gradients: [weightGradient.data, biasGradient.data])
+            weight = arrays[0]
+            bias = arrays[1]
         }
     }
 }

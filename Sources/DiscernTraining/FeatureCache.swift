@@ -17,10 +17,11 @@ public struct FeatureCache: Sendable {
         guard first.rank == 2, first.shape[0] == labels.count, !labels.isEmpty else {
             throw TrainingError.shape("cached features \(first.shape) do not match \(labels.count) labels")
         }
-        for (k, v) in views.enumerated() where v.shape != first.shape {
-            throw TrainingError.shape("view \(k) has shape \(v.shape), view 0 has \(first.shape)")
+        for (index, view) in views.enumerated() where view.shape != first.shape {
+            throw TrainingError.shape("view \(index) has shape \(view.shape), view 0 has \(first.shape)")
         }
-        self.views = views; self.labels = labels
+        self.views = views
+        self.labels = labels
     }
 
     /// The view each image uses in `epoch`.
@@ -37,14 +38,17 @@ public struct FeatureCache: Sendable {
 
     public func batches(epoch: Int, batchSize: Int, seed: UInt64) throws -> [FeatureBatch] {
         guard batchSize > 0 else { throw TrainingError.shape("batch size must be positive, got \(batchSize)") }
-        let order = order(epoch: epoch, seed: seed), view = viewIndices(epoch: epoch, seed: seed)
-        let f = featureCount
+        let order = self.order(epoch: epoch, seed: seed)
+        let view = viewIndices(epoch: epoch, seed: seed)
+        let width = featureCount
         var out: [FeatureBatch] = []
-        for s in stride(from: 0, to: count, by: batchSize) {
-            let idx = order[s..<min(s + batchSize, count)]
-            var data = [Float](); data.reserveCapacity(idx.count * f)
-            for i in idx { data.append(contentsOf: views[view[i]].data[i * f ..< (i + 1) * f]) }
-            out.append(FeatureBatch(features: Tensor(shape: [idx.count, f], data: data), labels: idx.map { labels[$0] }))
+        for start in stride(from: 0, to: count, by: batchSize) {
+            let images = order[start..<min(start + batchSize, count)]
+            var data = [Float]()
+            data.reserveCapacity(images.count * width)
+            for i in images { data.append(contentsOf: views[view[i]].data[i * width ..< (i + 1) * width]) }
+            out.append(FeatureBatch(features: Tensor(shape: [images.count, width], data: data),
+                                    labels: images.map { labels[$0] }))
         }
         return out
     }

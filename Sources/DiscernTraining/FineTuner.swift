@@ -72,9 +72,11 @@ public final class FineTuner {
         let result = try pass(input, labels: labels)
         var out: [String: Tensor] = ["head.weight": result.headWeight, "head.bias": result.headBias]
         for id in trainable.nodes {
-            guard let name = trainable.graph.nodes[id].names.first, let g = result.parameters[id] else { continue }
-            out[name + ".weight"] = g.weight
-            if let b = g.bias { out[name + ".bias"] = b }
+            guard let name = trainable.graph.nodes[id].names.first, let gradient = result.parameters[id] else {
+                continue
+            }
+            out[name + ".weight"] = gradient.weight
+            if let bias = gradient.bias { out[name + ".bias"] = bias }
         }
         return out
     }

@@ -27,25 +27,31 @@ public final class HeadTrainer {
         let began = Date()
         for epoch in 0..<config.epochs {
             let start = Date()
-            var correct = 0, seen = 0, batch = 0
+            var correct = 0
+            var seen = 0
+            var batch = 0
             var lossSum = 0.0
-            try feed(epoch) { b in
-                let r = try self.step(b)
-                correct += r.correct; seen += b.labels.count; batch += 1
-                lossSum += Double(r.loss) * Double(b.labels.count)
-                let acc = Double(correct) / Double(seen)
+            try feed(epoch) { features in
+                let outcome = try self.step(features)
+                correct += outcome.correct
+                seen += features.labels.count
+                batch += 1
+                lossSum += Double(outcome.loss) * Double(features.labels.count)
+                let accuracy = Double(correct) / Double(seen)
                 self.history.iterations.append(IterationRecord(epoch: epoch, iteration: self.history.iterations.count,
-                                                               batchSize: b.labels.count, loss: r.loss, runningAccuracy: acc))
+                                                               batchSize: features.labels.count, loss: outcome.loss,
+                                                               runningAccuracy: accuracy))
                 self.onProgress?(TrainingProgress(epoch: epoch, epochs: self.config.epochs, batch: batch,
-                                                  batchesPerEpoch: batchesPerEpoch, seen: seen, loss: r.loss, runningAccuracy: acc,
-                                                  elapsed: Date().timeIntervalSince(began)))
+                                                  batchesPerEpoch: batchesPerEpoch, seen: seen, loss: outcome.loss,
+                                                  runningAccuracy: accuracy, elapsed: Date().timeIntervalSince(began)))
             }
             guard seen > 0 else { throw TrainingError.empty("epoch \(epoch + 1) had no training samples") }
-            let acc = Double(correct) / Double(seen)
-            let passes = config.checkpointThreshold.map { acc > $0 } ?? false
-            if passes { try onCheckpoint?(Checkpoint(reason: .threshold, epoch: epoch, accuracy: acc, head: head)) }
+            let accuracy = Double(correct) / Double(seen)
+            let passes = config.checkpointThreshold.map { accuracy > $0 } ?? false
+            if passes { try onCheckpoint?(Checkpoint(reason: .threshold, epoch: epoch, accuracy: accuracy, head: head)) }
             history.epochs.append(EpochSummary(epoch: epoch, samples: seen, meanLoss: lossSum / Double(seen),
-                                               accuracy: acc, seconds: Date().timeIntervalSince(start), checkpointed: passes))
+                                               accuracy: accuracy, seconds: Date().timeIntervalSince(start),
+                                               checkpointed: passes))
         }
         if let last = history.epochs.last {
             try onCheckpoint?(Checkpoint(reason: .final, epoch: last.epoch, accuracy: last.accuracy, head: head))
@@ -58,27 +64,27 @@ public final class HeadTrainer {
     public func train<S: Sequence>(batchesPerEpoch: Int? = nil,
                                    batches: (_ epoch: Int) throws -> S) throws -> TrainingHistory where S.Element == FeatureBatch {
         try train(batchesPerEpoch: batchesPerEpoch) { epoch, step in
-            for b in try batches(epoch) { try step(b) }
+            for batch in try batches(epoch) { try step(batch) }
         }
     }
 
     /// Trains on cached augmented views; see `FeatureCache.batches(epoch:batchSize:seed:)`.
     @discardableResult
     public func train(cache: FeatureCache) throws -> TrainingHistory {
-        let per = (cache.count + config.batchSize - 1) / config.batchSize
-        return try train(batchesPerEpoch: per) { epoch in
+        let batchesPerEpoch = (cache.count + config.batchSize - 1) / config.batchSize
+        return try train(batchesPerEpoch: batchesPerEpoch) { epoch in
             try cache.batches(epoch: epoch, batchSize: config.batchSize, seed: config.seed)
         }
     }
 
     /// Forward, loss, backward and one Adam step; returns the batch loss and how many the
     /// pre-step logits got right.
-    public func step(_ b: FeatureBatch) throws -> (loss: Float, correct: Int) {
-        let logits = try head.logits(b.features)
-        let ce = try CrossEntropy.evaluate(logits: logits, labels: b.labels)
-        let g = try head.gradients(input: b.features, logitGradient: ce.logitGradient)
-        optimizer.update(&head, weightGradient: g.weight, biasGradient: g.bias)
-        let pred = Evaluation.argmax(logits)
-        return (ce.loss, zip(pred, b.labels).filter { $0 == $1 }.count)
+    public func step(_ batch: FeatureBatch) throws -> (loss: Float, correct: Int) {
+        let logits = try head.logits(batch.features)
+        let crossEntropy = try CrossEntropy.evaluate(logits: logits, labels: batch.labels)
+        let gradients = try head.gradients(input: batch.features, logitGradient: crossEntropy.logitGradient)
+        optimizer.update(&head, weightGradient: gradients.weight, biasGradient: gradients.bias)
+        let predicted = Evaluation.argmax(logits)
+        return (crossEntropy.loss, zip(predicted, batch.labels).filter { $0 == $1 }.count)
     }
 }

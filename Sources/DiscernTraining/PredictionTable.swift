@@ -27,12 +27,16 @@ public struct PredictionTable: Sendable, Equatable {
             throw TrainingError.shape("\(paths.count) paths, \(labels.count) labels, \(logits.shape[0]) logit rows")
         }
         let c = classes.count
-        for (i, y) in labels.enumerated() where !(0..<c).contains(y) { throw TrainingError.label(index: i, value: y, classes: c) }
-        let p = Softmax.probabilities(logits), pred = Evaluation.argmax(logits)
+        for (index, label) in labels.enumerated() where !(0..<c).contains(label) {
+            throw TrainingError.label(index: index, value: label, classes: c)
+        }
+        let probabilities = Softmax.probabilities(logits)
+        let predicted = Evaluation.argmax(logits)
         self.classes = classes
         rows = labels.indices.map { i in
-            PredictionRow(path: paths[i], trueLabel: labels[i], predicted: pred[i],
-                          probabilities: Array(p.data[i * c ..< (i + 1) * c]), logits: Array(logits.data[i * c ..< (i + 1) * c]))
+            PredictionRow(path: paths[i], trueLabel: labels[i], predicted: predicted[i],
+                          probabilities: Array(probabilities.data[i * c ..< (i + 1) * c]),
+                          logits: Array(logits.data[i * c ..< (i + 1) * c]))
         }
     }
 
@@ -51,9 +55,9 @@ public struct PredictionTable: Sendable, Equatable {
     public func csv() -> String {
         var lines = [(["path", "true", "predicted", "correct"] + classes.map { "p_" + $0 } + classes.map { "logit_" + $0 })
             .map(Self.csvField).joined(separator: ",")]
-        for r in rows {
-            let fields = [r.path, classes[r.trueLabel], classes[r.predicted], r.correct ? "1" : "0"]
-                + r.probabilities.map { "\($0)" } + r.logits.map { "\($0)" }
+        for row in rows {
+            let fields = [row.path, classes[row.trueLabel], classes[row.predicted], row.correct ? "1" : "0"]
+                + row.probabilities.map { "\($0)" } + row.logits.map { "\($0)" }
             lines.append(fields.map(Self.csvField).joined(separator: ","))
         }
         return lines.joined(separator: "\n") + "\n"

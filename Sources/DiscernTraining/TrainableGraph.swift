@@ -45,11 +45,16 @@ public struct TrainableGraph: Sendable {
 
     /// The arrays in Adam's order and the layer group of each.
     public var arrays: (values: [[Float]], groups: [Int]) {
-        var values: [[Float]] = [], groupOf: [Int] = []
+        var values: [[Float]] = []
+        var groupOf: [Int] = []
         for (id, group) in zip(nodes, groups) {
-            let (w, b) = Self.parameters(graph.nodes[id].op)
-            values.append(w.data); groupOf.append(group)
-            if let b { values.append(b.data); groupOf.append(group) }
+            let (weight, bias) = Self.parameters(graph.nodes[id].op)
+            values.append(weight.data)
+            groupOf.append(group)
+            if let bias {
+                values.append(bias.data)
+                groupOf.append(group)
+            }
         }
         return (values, groupOf)
     }
@@ -58,10 +63,10 @@ public struct TrainableGraph: Sendable {
     public func gradientArrays(_ gradients: [Int: ParameterGradient]) throws -> [[Float]] {
         var out: [[Float]] = []
         for id in nodes {
-            guard let g = gradients[id] else { throw TrainingError.shape("no gradient for node \(id)") }
-            out.append(g.weight.data)
+            guard let gradient = gradients[id] else { throw TrainingError.shape("no gradient for node \(id)") }
+            out.append(gradient.weight.data)
             if Self.parameters(graph.nodes[id].op).bias != nil {
-                out.append(g.bias?.data ?? [Float](repeating: 0, count: g.weight.shape[0]))
+                out.append(gradient.bias?.data ?? [Float](repeating: 0, count: gradient.weight.shape[0]))
             }
         }
         return out
@@ -69,21 +74,26 @@ public struct TrainableGraph: Sendable {
 
     /// Writes updated arrays (the order of `arrays`) back into the graph.
     public mutating func apply(_ values: [[Float]]) throws {
-        var k = 0
+        var next = 0
+        func take() -> [Float] {
+            defer { next += 1 }
+            return values[next]
+        }
         for id in nodes {
             let op: Op
             switch graph.nodes[id].op {
-            case .conv2d(var p):
-                p.weight.data = values[k]; k += 1
-                if p.bias != nil { p.bias!.data = values[k]; k += 1 }
-                op = .conv2d(p)
-            case .batchNorm(var p):
-                p.gamma = values[k]; p.beta = values[k + 1]; k += 2
-                op = .batchNorm(p)
-            case .linear(var p):
-                p.weight.data = values[k]; k += 1
-                if p.bias != nil { p.bias!.data = values[k]; k += 1 }
-                op = .linear(p)
+            case .conv2d(var params):
+                params.weight.data = take()
+                if params.bias != nil { params.bias!.data = take() }
+                op = .conv2d(params)
+            case .batchNorm(var params):
+                params.gamma = take()
+                params.beta = take()
+                op = .batchNorm(params)
+            case .linear(var params):
+                params.weight.data = take()
+                if params.bias != nil { params.bias!.data = take() }
+                op = .linear(params)
             default: continue
             }
             try graph.replaceOp(id, op)
@@ -95,9 +105,9 @@ public struct TrainableGraph: Sendable {
         var out: [String: Tensor] = [:]
         for id in nodes {
             guard let name = graph.nodes[id].names.first else { continue }
-            let (w, b) = Self.parameters(graph.nodes[id].op)
-            out[name + ".weight"] = w
-            if let b { out[name + ".bias"] = b }
+            let (weight, bias) = Self.parameters(graph.nodes[id].op)
+            out[name + ".weight"] = weight
+            if let bias { out[name + ".bias"] = bias }
         }
         return out
     }

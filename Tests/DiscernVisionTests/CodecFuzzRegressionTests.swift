@@ -3,7 +3,7 @@ import DiscernWeights
 import Foundation
 import XCTest
 
-/// Inputs found by fuzzing (fuzz/, scripts/fuzz) and decoder edge cases of issue 9 item 3 that the other
+/// Inputs found by fuzzing (fuzz/, scripts/fuzz) and decoder edge cases that the other
 /// codec tests leave out, checked against PIL's verdict (tools/make_fuzz_fixtures.py): what PIL decodes
 /// must decode to PIL's pixels, what PIL refuses must be refused with one line naming the file.
 final class CodecFuzzRegressionTests: XCTestCase {
@@ -11,7 +11,7 @@ final class CodecFuzzRegressionTests: XCTestCase {
 
     /// A 114-byte PNG whose iTXt chunk declares 1.87 GB: libpng allocated the declared length before
     /// reading it (its size limit is only a benign error), found by the image fuzzer as an out-of-memory.
-    /// Ancillary chunks are now skipped unparsed; the file must be refused as truncated, quickly.
+    /// Ancillary chunks are skipped unparsed; the file must be refused as truncated, quickly.
     /// (The allocation itself is checked by replaying the file under the fuzzer's malloc limit: scripts/fuzz.)
     func testHugeTextChunkIsRefusedAsTruncated() throws {
         let path = Self.dir.appendingPathComponent("crashes/image/itxt_claims_1_8gb.png").path
