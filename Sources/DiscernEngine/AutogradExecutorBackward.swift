@@ -8,7 +8,10 @@ extension AutogradExecutor {
         try withRecord { recorded in
             try outputGradient.expectShape(recorded.shapes[graph.output], "output gradient")
             let tapIDs = try taps.map { ($0, try graph.node(named: $0)) }
-            guard let inputID = graph.nodes.first(where: { if case .input = $0.op { return true } else { return false } })?.id else {
+            guard
+                let inputID = graph.nodes.first(where: { if case .input = $0.op { return true } else { return false } }
+                )?.id
+            else {
                 throw EngineError.invalid("graph has no input node")
             }
             // Every gradient below node `stop` is unwanted; a node's gradient is complete once all
@@ -81,11 +84,15 @@ extension AutogradExecutor {
         case .conv2d(let params): return [try Ops.conv2dBackwardData(g, params, inputShape: inShape())]
         case .batchNorm(let params): return [try Ops.batchNormBackward(g, params)]
         case .relu, .relu6:
-            guard case .output(let y) = recorded.saved[node.id] else { throw EngineError.invalid("missing recorded activation") }
+            guard case .output(let y) = recorded.saved[node.id] else {
+                throw EngineError.invalid("missing recorded activation")
+            }
             if case .relu = node.op { return [try Ops.reluBackward(g, output: y, guided: guided)] }
             return [try Ops.relu6Backward(g, output: y, guided: guided)]
         case .maxPool:
-            guard case .pool(let workspace) = recorded.saved[node.id] else { throw EngineError.invalid("missing recorded max-pool workspace") }
+            guard case .pool(let workspace) = recorded.saved[node.id] else {
+                throw EngineError.invalid("missing recorded max-pool workspace")
+            }
             return [try Ops.maxPool2dBackward(g, workspace)]
         case .globalAvgPool: return [try Ops.globalAvgPoolBackward(g, inputShape: inShape())]
         case .flatten: return [g.reshaped(inShape())]

@@ -11,12 +11,29 @@ struct ConvKey: Hashable {
 
     init(_ kind: Kind, _ x: [Int], _ params: Conv2dParams, oh: Int, ow: Int) {
         self.kind = kind
-        n = x[0]; ic = x[1]; ih = x[2]; iw = x[3]; oc = params.outChannels; self.oh = oh; self.ow = ow
-        kh = params.kernel.h; kw = params.kernel.w; sh = params.stride.h; sw = params.stride.w
-        pt = params.padTop; pl = params.padLeft; pb = params.padBottom; pr = params.padRight
-        groups = params.groups; bias = params.bias != nil
+        n = x[0]
+        ic = x[1]
+        ih = x[2]
+        iw = x[3]
+        oc = params.outChannels
+        self.oh = oh
+        self.ow = ow
+        kh = params.kernel.h
+        kw = params.kernel.w
+        sh = params.stride.h
+        sw = params.stride.w
+        pt = params.padTop
+        pl = params.padLeft
+        pb = params.padBottom
+        pr = params.padRight
+        groups = params.groups
+        bias = params.bias != nil
     }
-    func with(_ k: Kind) -> ConvKey { var c = self; c.kind = k; return c }
+    func with(_ k: Kind) -> ConvKey {
+        var c = self
+        c.kind = k
+        return c
+    }
 
     var srcMD: dnnl_memory_desc_t { get throws { try DNNL.memoryDescriptor([n, ic, ih, iw], dnnl_f32, dnnl_nchw) } }
     var dstMD: dnnl_memory_desc_t { get throws { try DNNL.memoryDescriptor([n, oc, oh, ow], dnnl_f32, dnnl_nchw) } }
@@ -40,8 +57,10 @@ private func convPrimitive(_ key: ConvKey) throws -> DNNLPrimitive {
         var b = key.bias ? try key.biasMD : dnnl_memory_desc_t()
         switch key.kind {
         case .forward:
-            try dnnlCheck(dnnl_convolution_forward_desc_init(&desc, dnnl_forward_training, dnnl_convolution_direct,
-                                                             &src, &w, &b, &dst, strides, pl, pr), "conv2d forward descriptor")
+            try dnnlCheck(
+                dnnl_convolution_forward_desc_init(
+                    &desc, dnnl_forward_training, dnnl_convolution_direct,
+                    &src, &w, &b, &dst, strides, pl, pr), "conv2d forward descriptor")
             return try DNNLPrimitive(operation: &desc, hint: nil, what: "conv2d forward")
         case .backwardData:
             let hint = try convPrimitive(key.with(.forward))
@@ -50,8 +69,10 @@ private func convPrimitive(_ key: ConvKey) throws -> DNNLPrimitive {
             return try DNNLPrimitive(operation: &desc, hint: hint, what: "conv2d backward data")
         case .backwardWeights:
             let hint = try convPrimitive(key.with(.forward))
-            try dnnlCheck(dnnl_convolution_backward_weights_desc_init(&desc, dnnl_convolution_direct, &src, &w, &b, &dst,
-                                                                      strides, pl, pr), "conv2d backward-weights descriptor")
+            try dnnlCheck(
+                dnnl_convolution_backward_weights_desc_init(
+                    &desc, dnnl_convolution_direct, &src, &w, &b, &dst,
+                    strides, pl, pr), "conv2d backward-weights descriptor")
             return try DNNLPrimitive(operation: &desc, hint: hint, what: "conv2d backward weights")
         }
     }
@@ -60,27 +81,38 @@ private func convPrimitive(_ key: ConvKey) throws -> DNNLPrimitive {
 extension Ops {
     /// Validates input/params and returns the output spatial size.
     static func convOutputSize(_ xShape: [Int], _ params: Conv2dParams) throws -> (oh: Int, ow: Int) {
-        guard xShape.count == 4 else { throw EngineError.invalid("conv2d: expected an NCHW (4-D) input, got shape \(xShape)") }
+        guard xShape.count == 4 else {
+            throw EngineError.invalid("conv2d: expected an NCHW (4-D) input, got shape \(xShape)")
+        }
         guard xShape.allSatisfy({ $0 > 0 }), params.weight.shape.allSatisfy({ $0 > 0 }) else {
             throw EngineError.invalid("conv2d: empty input \(xShape) or weight \(params.weight.shape)")
         }
         guard params.groups >= 1, params.outChannels % params.groups == 0 else {
-            throw EngineError.invalid("conv2d: \(params.outChannels) output channels not divisible by groups \(params.groups)")
+            throw EngineError.invalid(
+                "conv2d: \(params.outChannels) output channels not divisible by groups \(params.groups)")
         }
         guard xShape[1] == params.inChannels else {
-            throw EngineError.invalid("conv2d: input has \(xShape[1]) channels, weight \(params.weight.shape) with groups \(params.groups) expects \(params.inChannels)")
+            throw EngineError.invalid(
+                "conv2d: input has \(xShape[1]) channels, weight \(params.weight.shape) with groups \(params.groups)"
+                    + " expects \(params.inChannels)"
+            )
         }
         if let b = params.bias, b.count != params.outChannels {
             throw EngineError.shapeMismatch(what: "conv2d bias", expected: [params.outChannels], actual: b.shape)
         }
-        guard params.stride.h > 0, params.stride.w > 0, min(params.padTop, params.padLeft, params.padBottom, params.padRight) >= 0 else {
+        guard params.stride.h > 0, params.stride.w > 0,
+            min(params.padTop, params.padLeft, params.padBottom, params.padRight) >= 0
+        else {
             throw EngineError.invalid("conv2d: stride must be positive and padding non-negative")
         }
         let oh = (xShape[2] + params.padTop + params.padBottom - params.kernel.h) / params.stride.h + 1
         let ow = (xShape[3] + params.padLeft + params.padRight - params.kernel.w) / params.stride.w + 1
-        guard xShape[2] + params.padTop + params.padBottom >= params.kernel.h, xShape[3] + params.padLeft + params.padRight >= params.kernel.w,
-              oh > 0, ow > 0 else {
-            throw EngineError.invalid("conv2d: input \(xShape) is smaller than the \(params.kernel.h)x\(params.kernel.w) kernel")
+        guard xShape[2] + params.padTop + params.padBottom >= params.kernel.h,
+            xShape[3] + params.padLeft + params.padRight >= params.kernel.w,
+            oh > 0, ow > 0
+        else {
+            throw EngineError.invalid(
+                "conv2d: input \(xShape) is smaller than the \(params.kernel.h)x\(params.kernel.w) kernel")
         }
         return (oh, ow)
     }
@@ -109,7 +141,9 @@ extension Ops {
     }
 
     /// dL/dx of a convolution given dL/dy (oneDNN convolution_backward_data).
-    public static func conv2dBackwardData(_ gradOutput: Tensor, _ params: Conv2dParams, inputShape: [Int]) throws -> Tensor {
+    public static func conv2dBackwardData(_ gradOutput: Tensor, _ params: Conv2dParams, inputShape: [Int]) throws
+        -> Tensor
+    {
         let (oh, ow) = try convOutputSize(inputShape, params)
         try gradOutput.expectShape([inputShape[0], params.outChannels, oh, ow], "conv2d output gradient")
         let key = ConvKey(.backwardData, inputShape, params, oh: oh, ow: ow)
@@ -129,7 +163,9 @@ extension Ops {
     }
 
     /// dL/dW and dL/db (nil without bias) of a convolution (oneDNN convolution_backward_weights).
-    public static func conv2dBackwardWeights(_ gradOutput: Tensor, input x: Tensor, _ params: Conv2dParams) throws -> (weight: Tensor, bias: Tensor?) {
+    public static func conv2dBackwardWeights(_ gradOutput: Tensor, input x: Tensor, _ params: Conv2dParams) throws -> (
+        weight: Tensor, bias: Tensor?
+    ) {
         let (oh, ow) = try convOutputSize(x.shape, params)
         try gradOutput.expectShape([x.shape[0], params.outChannels, oh, ow], "conv2d output gradient")
         let key = ConvKey(.backwardWeights, x.shape, params, oh: oh, ow: ow)
@@ -140,10 +176,14 @@ extension Ops {
             try x.data.withUnsafeBufferPointer { xp in
                 try gw.data.withUnsafeMutableBufferPointer { wp in
                     try gb.data.withUnsafeMutableBufferPointer { bp in
-                        var args = [(DNNL_ARG_DIFF_DST, try key.dstMD, mutableRaw(gp)),
-                                    (DNNL_ARG_SRC, try key.srcMD, mutableRaw(xp)),
-                                    (DNNL_ARG_DIFF_WEIGHTS, try key.weightMD, UnsafeMutableRawPointer(wp.baseAddress!))]
-                        if key.bias { args.append((DNNL_ARG_DIFF_BIAS, try key.biasMD, UnsafeMutableRawPointer(bp.baseAddress!))) }
+                        var args = [
+                            (DNNL_ARG_DIFF_DST, try key.dstMD, mutableRaw(gp)),
+                            (DNNL_ARG_SRC, try key.srcMD, mutableRaw(xp)),
+                            (DNNL_ARG_DIFF_WEIGHTS, try key.weightMD, UnsafeMutableRawPointer(wp.baseAddress!))
+                        ]
+                        if key.bias {
+                            args.append((DNNL_ARG_DIFF_BIAS, try key.biasMD, UnsafeMutableRawPointer(bp.baseAddress!)))
+                        }
                         try prim.execute(buffers: args, what: "conv2d backward weights")
                     }
                 }

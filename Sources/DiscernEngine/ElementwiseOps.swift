@@ -21,8 +21,12 @@ extension Ops {
 
     static func checkBatchNorm(_ x: Tensor, _ params: BatchNormParams, _ what: String) throws {
         let (_, c, _, _) = try x.expectRank4(what)
-        guard [params.gamma.count, params.beta.count, params.mean.count, params.variance.count].allSatisfy({ $0 == c }) else {
-            throw EngineError.invalid("\(what): \(c) channels but batch-norm parameters have \(params.gamma.count)/\(params.beta.count)/\(params.mean.count)/\(params.variance.count)")
+        guard [params.gamma.count, params.beta.count, params.mean.count, params.variance.count].allSatisfy({ $0 == c })
+        else {
+            throw EngineError.invalid(
+                "\(what): \(c) channels but batch-norm parameters have"
+                    + " \(params.gamma.count)/\(params.beta.count)/\(params.mean.count)/\(params.variance.count)"
+            )
         }
     }
 
@@ -108,7 +112,9 @@ extension Ops {
 
     /// [N, ...] -> [N, rest].
     public static func flatten(_ x: Tensor) throws -> Tensor {
-        guard x.rank >= 1 else { throw EngineError.invalid("flatten: needs at least a batch dimension, got shape \(x.shape)") }
+        guard x.rank >= 1 else {
+            throw EngineError.invalid("flatten: needs at least a batch dimension, got shape \(x.shape)")
+        }
         return x.reshaped([x.shape[0], x.shape[0] == 0 ? 0 : x.count / x.shape[0]])
     }
 }

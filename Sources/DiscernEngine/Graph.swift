@@ -19,7 +19,10 @@ public struct Conv2dParams: Sendable {
                   pad: (padding, padding, padding, padding), groups: groups)
     }
 
-    public init(weight: Tensor, bias: Tensor?, stride: (Int, Int), pad: (top: Int, left: Int, bottom: Int, right: Int), groups: Int) {
+    public init(
+        weight: Tensor, bias: Tensor?, stride: (Int, Int), pad: (top: Int, left: Int, bottom: Int, right: Int),
+        groups: Int
+    ) {
         precondition(weight.rank == 4, "Conv2d weight must be 4-D, got \(weight.shape)")
         self.weight = weight
         self.bias = bias

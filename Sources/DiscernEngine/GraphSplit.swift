@@ -8,8 +8,9 @@ extension Graph {
     /// Throws unless `cut` is a valid cut (see `isValidCut`).
     public func split(after cut: Int) throws -> (prefix: Graph, tail: Graph) {
         guard isValidCut(cut) else {
-            throw EngineError.invalid("Graph.split: node \(cut) is not a valid cut (out of range, at or after the output, "
-                                      + "or a later node reads an earlier one)")
+            throw EngineError.invalid(
+                "Graph.split: node \(cut) is not a valid cut (out of range, at or after the output, "
+                    + "or a later node reads an earlier one)")
         }
         var prefix = Graph()
         for node in nodes[...cut] { prefix.add(node.op, node.inputs, names: node.names) }

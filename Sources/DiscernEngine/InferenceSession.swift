@@ -66,7 +66,9 @@ public final class InferenceSession: @unchecked Sendable {
     }
 
     public init(graph: Graph, batchSize: Int, options: InferenceOptions) throws {
-        guard batchSize >= 1 else { throw EngineError.invalid("InferenceSession: batch size must be at least 1, got \(batchSize)") }
+        guard batchSize >= 1 else {
+            throw EngineError.invalid("InferenceSession: batch size must be at least 1, got \(batchSize)")
+        }
         self.batchSize = batchSize
         program = try Fusion.compile(graph)
         var effective = options
@@ -93,19 +95,26 @@ public final class InferenceSession: @unchecked Sendable {
     /// x: [n,C,H,W] plain float32 with 1 <= n <= batchSize. Returns [n, features] when the graph
     /// ends in global pooling + flatten, else the final map [n,C,H,W].
     public func run(_ x: Tensor) throws -> Tensor {
-        guard x.rank == 4 else { throw EngineError.invalid("InferenceSession: input must be [N,C,H,W], got \(x.shape)") }
+        guard x.rank == 4 else {
+            throw EngineError.invalid("InferenceSession: input must be [N,C,H,W], got \(x.shape)")
+        }
         guard x.shape[0] >= 1 && x.shape[0] <= batchSize else {
             throw EngineError.invalid("InferenceSession: batch of \(x.shape[0]) outside 1...\(batchSize)")
         }
-        lock.lock(); defer { lock.unlock() }
+        lock.lock()
+        defer { lock.unlock() }
         if x.shape[0] > 1 && !streams.isEmpty { return try runOnStreams(x) }
         let plan: InferencePlan
         if let p = plans[x.shape] { plan = p } else {
             plan = try InferencePlan(program: program, shape: x.shape, options: options, weights: weights,
                                      stream: DNNLContext.shared.stream)
             // Bounded: a stream of odd shapes must not grow memory without limit.
-            if plans.count >= 4, let victim = planOrder.first { plans[victim] = nil; planOrder.removeFirst() }
-            plans[x.shape] = plan; planOrder.append(x.shape)
+            if plans.count >= 4, let victim = planOrder.first {
+                plans[victim] = nil
+                planOrder.removeFirst()
+            }
+            plans[x.shape] = plan
+            planOrder.append(x.shape)
         }
         let out = try x.data.withUnsafeBufferPointer { try plan.run($0.baseAddress!) }
         return Tensor(shape: plan.outputShape, data: out)

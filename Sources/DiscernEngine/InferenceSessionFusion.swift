@@ -119,14 +119,17 @@ enum Fusion {
                 value[node.id] = node.id
             case .flatten:
                 guard node.id == graph.output, let source = value[node.inputs[0]],
-                      let last = ops.last, last.output == source, case .globalAvgPool = last.kind
-                else { throw unsupported(node, "flatten is supported only as the final op after global average pooling") }
+                    let last = ops.last, last.output == source, case .globalAvgPool = last.kind
+                else {
+                    throw unsupported(node, "flatten is supported only as the final op after global average pooling")
+                }
                 flatten = true
                 value[node.id] = source
             case .batchNorm: throw unsupported(node, "batch-norm not directly after a convolution")
             case .relu, .relu6: throw unsupported(node, "activation not after a convolution")
             case .add: throw unsupported(node, "residual add whose operands are not a convolution and an earlier value")
-            case .linear: throw unsupported(node, "linear layers run outside the session (apply the head to its features)")
+            case .linear:
+                throw unsupported(node, "linear layers run outside the session (apply the head to its features)")
             }
         }
         guard let inputNode else { throw EngineError.invalid("InferenceSession: the graph has no input") }

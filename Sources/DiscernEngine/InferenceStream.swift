@@ -53,7 +53,9 @@ final class InferenceStream: @unchecked Sendable {
     }
 
     /// On the stream's thread: features of `count` images starting at `input` (each [C,H,W]).
-    func runImages(_ input: UnsafePointer<Float>, count: Int, imageShape: [Int]) throws -> (values: [Float], shape: [Int]) {
+    func runImages(_ input: UnsafePointer<Float>, count: Int, imageShape: [Int]) throws -> (
+        values: [Float], shape: [Int]
+    ) {
         let plan = try plan(for: [1] + imageShape)
         let imageSize = imageShape.reduce(1, *)
         var values: [Float] = []

@@ -72,13 +72,15 @@ public final class KernelLog: @unchecked Sendable {
 
     /// Primitives created so far: op kind -> implementation -> count.
     public var mix: [String: [String: Int]] {
-        lock.lock(); defer { lock.unlock() }
+        lock.lock()
+        defer { lock.unlock() }
         return counts
     }
 
     /// Hot primitives created on `ref:` implementations so far.
     public var fallbacks: Int {
-        lock.lock(); defer { lock.unlock() }
+        lock.lock()
+        defer { lock.unlock() }
         return fallbackCount
     }
 

@@ -12,9 +12,12 @@ public func gemm(transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: 
 
 extension Ops {
     static func checkLinear(_ x: Tensor, _ params: LinearParams) throws {
-        guard x.rank == 2 else { throw EngineError.invalid("linear: expected an [N, features] input, got shape \(x.shape)") }
+        guard x.rank == 2 else {
+            throw EngineError.invalid("linear: expected an [N, features] input, got shape \(x.shape)")
+        }
         guard x.shape[1] == params.inFeatures else {
-            throw EngineError.invalid("linear: input has \(x.shape[1]) features, weight \(params.weight.shape) expects \(params.inFeatures)")
+            throw EngineError.invalid(
+                "linear: input has \(x.shape[1]) features, weight \(params.weight.shape) expects \(params.inFeatures)")
         }
         if let b = params.bias { try b.expectShape([params.outFeatures], "linear bias") }
     }
@@ -40,7 +43,9 @@ extension Ops {
     /// dL/dx = dL/dy W.
     public static func linearBackwardInput(_ gradOutput: Tensor, _ params: LinearParams) throws -> Tensor {
         guard gradOutput.rank == 2, gradOutput.shape[1] == params.outFeatures else {
-            throw EngineError.shapeMismatch(what: "linear output gradient", expected: [gradOutput.shape.first ?? 0, params.outFeatures], actual: gradOutput.shape)
+            throw EngineError.shapeMismatch(
+                what: "linear output gradient", expected: [gradOutput.shape.first ?? 0, params.outFeatures],
+                actual: gradOutput.shape)
         }
         let n = gradOutput.shape[0], i = params.inFeatures, o = params.outFeatures
         var gx = Tensor(zeros: [n, i])
@@ -48,7 +53,9 @@ extension Ops {
         gradOutput.data.withUnsafeBufferPointer { gp in
             params.weight.data.withUnsafeBufferPointer { wp in
                 gx.data.withUnsafeMutableBufferPointer { xp in
-                    gemm(m: n, n: i, k: o, a: gp.baseAddress!, lda: o, b: wp.baseAddress!, ldb: i, c: xp.baseAddress!, ldc: i)
+                    gemm(
+                        m: n, n: i, k: o, a: gp.baseAddress!, lda: o, b: wp.baseAddress!, ldb: i, c: xp.baseAddress!,
+                        ldc: i)
                 }
             }
         }
@@ -56,7 +63,9 @@ extension Ops {
     }
 
     /// Gradients of y = x W^T + b w.r.t. the input, the weight (dy^T x) and the bias (sum of dy over the batch).
-    public static func linearBackward(_ gradOutput: Tensor, input x: Tensor, _ params: LinearParams) throws -> (input: Tensor, weight: Tensor, bias: Tensor?) {
+    public static func linearBackward(_ gradOutput: Tensor, input x: Tensor, _ params: LinearParams) throws -> (
+        input: Tensor, weight: Tensor, bias: Tensor?
+    ) {
         try checkLinear(x, params)
         try gradOutput.expectShape([x.shape[0], params.outFeatures], "linear output gradient")
         let gx = try linearBackwardInput(gradOutput, params)
@@ -66,7 +75,9 @@ extension Ops {
             gradOutput.data.withUnsafeBufferPointer { gp in
                 x.data.withUnsafeBufferPointer { xp in
                     gw.data.withUnsafeMutableBufferPointer { wp in
-                        gemm(transA: true, m: o, n: i, k: n, a: gp.baseAddress!, lda: o, b: xp.baseAddress!, ldb: i, c: wp.baseAddress!, ldc: i)
+                        gemm(
+                            transA: true, m: o, n: i, k: n, a: gp.baseAddress!, lda: o, b: xp.baseAddress!, ldb: i,
+                            c: wp.baseAddress!, ldc: i)
                     }
                 }
             }

@@ -53,7 +53,8 @@ extension Ops {
                                         rowWeighted += g * (xp[offset + j] - mean)
                                         rowPlain += g
                                     }
-                                    weighted += Double(rowWeighted); plain += Double(rowPlain)
+                                    weighted += Double(rowWeighted)
+                                    plain += Double(rowPlain)
                                 }
                                 gammaBase[ch] = Float(weighted / Double(params.variance[ch] + params.eps).squareRoot())
                                 betaBase[ch] = Float(plain)

@@ -18,13 +18,18 @@ private func poolPrimitive(_ key: PoolKey) throws -> DNNLPrimitive {
         let window = DNNL.dims([key.kernel, key.kernel])
         let padding = DNNL.dims([key.padding, key.padding])
         if key.backward {
-            var fwd = key; fwd.backward = false
+            var fwd = key
+            fwd.backward = false
             let hint = try poolPrimitive(fwd)
-            try dnnlCheck(dnnl_pooling_backward_desc_init(&desc, dnnl_pooling_max, &src, &dst, strides, window, padding, padding), "max-pool backward descriptor")
+            try dnnlCheck(
+                dnnl_pooling_backward_desc_init(&desc, dnnl_pooling_max, &src, &dst, strides, window, padding, padding),
+                "max-pool backward descriptor")
             return try DNNLPrimitive(operation: &desc, hint: hint, what: "max-pool backward")
         }
-        try dnnlCheck(dnnl_pooling_forward_desc_init(&desc, dnnl_forward_training, dnnl_pooling_max, &src, &dst, strides, window, padding, padding),
-                      "max-pool forward descriptor")
+        try dnnlCheck(
+            dnnl_pooling_forward_desc_init(
+                &desc, dnnl_forward_training, dnnl_pooling_max, &src, &dst, strides, window, padding, padding),
+            "max-pool forward descriptor")
         return try DNNLPrimitive(operation: &desc, hint: nil, what: "max-pool forward")
     }
 }
@@ -42,12 +47,14 @@ extension Ops {
             throw EngineError.invalid("maxPool2d: expected a non-empty NCHW (4-D) input, got shape \(xShape)")
         }
         guard params.kernel > 0, params.stride > 0, params.padding >= 0, params.padding * 2 <= params.kernel else {
-            throw EngineError.invalid("maxPool2d: bad kernel \(params.kernel) / stride \(params.stride) / padding \(params.padding)")
+            throw EngineError.invalid(
+                "maxPool2d: bad kernel \(params.kernel) / stride \(params.stride) / padding \(params.padding)")
         }
         let oh = (xShape[2] + 2 * params.padding - params.kernel) / params.stride + 1
         let ow = (xShape[3] + 2 * params.padding - params.kernel) / params.stride + 1
         guard xShape[2] + 2 * params.padding >= params.kernel, xShape[3] + 2 * params.padding >= params.kernel else {
-            throw EngineError.invalid("maxPool2d: input \(xShape) is smaller than the \(params.kernel)x\(params.kernel) window")
+            throw EngineError.invalid(
+                "maxPool2d: input \(xShape) is smaller than the \(params.kernel)x\(params.kernel) window")
         }
         return PoolKey(backward: backward, n: xShape[0], c: xShape[1], ih: xShape[2], iw: xShape[3], oh: oh, ow: ow,
                        kernel: params.kernel, stride: params.stride, padding: params.padding)
@@ -59,7 +66,9 @@ extension Ops {
     }
 
     /// Max pooling that also returns what `maxPool2dBackward` needs.
-    public static func maxPool2dWithWorkspace(_ x: Tensor, _ params: PoolParams) throws -> (output: Tensor, workspace: MaxPoolWorkspace) {
+    public static func maxPool2dWithWorkspace(_ x: Tensor, _ params: PoolParams) throws -> (
+        output: Tensor, workspace: MaxPoolWorkspace
+    ) {
         let key = try poolKey(x.shape, params, backward: false)
         let prim = try poolPrimitive(key)
         var y = Tensor(zeros: [key.n, key.c, key.oh, key.ow])
@@ -81,7 +90,8 @@ extension Ops {
     public static func maxPool2dBackward(_ gradOutput: Tensor, _ ws: MaxPoolWorkspace) throws -> Tensor {
         let key = try poolKey(ws.inputShape, ws.params, backward: true)
         try gradOutput.expectShape([key.n, key.c, key.oh, key.ow], "max-pool output gradient")
-        var fwdKey = key; fwdKey.backward = false
+        var fwdKey = key
+        fwdKey.backward = false
         let wsMD = try poolPrimitive(fwdKey).memoryDescriptor(dnnl_query_workspace_md) ?? dnnl_memory_desc_t()
         let prim = try poolPrimitive(key)
         var gx = Tensor(zeros: ws.inputShape)
@@ -128,7 +138,8 @@ extension Ops {
         }
         let n = inputShape[0], c = inputShape[1], hw = inputShape[2] * inputShape[3]
         guard gradOutput.count == n * c, gradOutput.shape.first == n else {
-            throw EngineError.shapeMismatch(what: "globalAvgPool output gradient", expected: [n, c, 1, 1], actual: gradOutput.shape)
+            throw EngineError.shapeMismatch(
+                what: "globalAvgPool output gradient", expected: [n, c, 1, 1], actual: gradOutput.shape)
         }
         var gx = Tensor(zeros: inputShape)
         let inv = 1 / Float(hw)

@@ -5,7 +5,9 @@ public enum SymmetricEigen {
     public enum Failure: Error, CustomStringConvertible {
         case notConverged(info: Int)
         public var description: String {
-            switch self { case let .notConverged(info): return "symmetric eigensolver did not converge (LAPACK info \(info))" }
+            switch self {
+            case let .notConverged(info): return "symmetric eigensolver did not converge (LAPACK info \(info))"
+            }
         }
     }
 
@@ -22,7 +24,8 @@ public enum SymmetricEigen {
         let jobz: CChar = 86, uplo: CChar = 85          // "V", "U"
         var jz = jobz, ul = uplo
         dsyevd_(&jz, &ul, &nn, &a, &nn, &w, &workSize, &lwork, &iworkSize, &liwork, &info)
-        lwork = Int32(workSize); liwork = iworkSize
+        lwork = Int32(workSize)
+        liwork = iworkSize
         var work = [Double](repeating: 0, count: Int(lwork)), iwork = [Int32](repeating: 0, count: Int(liwork))
         dsyevd_(&jz, &ul, &nn, &a, &nn, &w, &work, &lwork, &iwork, &liwork, &info)
         guard info == 0 else { throw Failure.notConverged(info: Int(info)) }

@@ -75,11 +75,14 @@ public struct AttentionAnalysis: Codable, Sendable, Equatable {
         let minP = min(1, 2 / arrangements)
         let sizes = "\(apparent) apparent vs \(understandable) understandable errors"
         if minP > 0.05 {
-            return "Cannot support or refute the claim: with \(sizes) no outcome could reach p < 0.05 (smallest possible p ≈ \(String(format: "%.2g", minP)))."
+            return
+                "Cannot support or refute the claim: with \(sizes) no outcome could reach p < 0.05 (smallest possible"
+                    + " p ≈ \(String(format: "%.2g", minP)))."
         }
         let p = String(format: "%.3g", comparison.p)
         if comparison.p < 0.05 {
-            return "Areas differ (Mann–Whitney p = \(p), \(sizes)); a small-sample result, read it as a hint, not a law."
+            return
+                "Areas differ (Mann–Whitney p = \(p), \(sizes)); a small-sample result, read it as a hint, not a law."
         }
         return "No detectable difference (Mann–Whitney p = \(p), \(sizes)); with so few errors, absence of evidence "
             + "is weak evidence."

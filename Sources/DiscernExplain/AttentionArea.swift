@@ -5,7 +5,8 @@ public enum AttentionArea {
     /// One fraction per image of a [N,H,W] (or [H,W]) map in [0,1].
     public static func fractions(_ cam: Tensor, threshold tau: Float = 0.5) throws -> [Double] {
         guard cam.rank >= 2, tau.isFinite else {
-            throw ExplainError.invalid("attention area needs a [N,H,W] map and a finite threshold (got \(cam.shape), τ=\(tau))")
+            throw ExplainError.invalid(
+                "attention area needs a [N,H,W] map and a finite threshold (got \(cam.shape), τ=\(tau))")
         }
         let hw = cam.shape.suffix(2).reduce(1, *)
         guard hw > 0 else { return [] }

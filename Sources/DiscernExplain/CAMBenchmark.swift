@@ -8,7 +8,9 @@ public enum CAMBenchmark {
         public let forwardSeconds: Double, camSeconds: Double
         public var ratio: Double { camSeconds / max(forwardSeconds, 1e-12) }
         public var description: String {
-            String(format: "forward %.1f ms, CAM %.1f ms, ratio %.2f× a forward pass", forwardSeconds * 1e3, camSeconds * 1e3, ratio)
+            String(
+                format: "forward %.1f ms, CAM %.1f ms, ratio %.2f× a forward pass", forwardSeconds * 1e3,
+                camSeconds * 1e3, ratio)
         }
     }
 

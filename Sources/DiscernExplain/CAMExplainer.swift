@@ -50,7 +50,10 @@ public final class CAMExplainer {
 
     /// Made on first use: the fused session costs a weight copy and primitive creation.
     var splitPath: CAMSplitPath? {
-        if !splitTried { splitTried = true; split = CAMSplitPath(graph: graph, layer: layer) }
+        if !splitTried {
+            splitTried = true
+            split = CAMSplitPath(graph: graph, layer: layer)
+        }
         return split
     }
 
@@ -62,13 +65,18 @@ public final class CAMExplainer {
 
     /// - graph: input [N,3,H,W] → features [N,F]; head: the classifier on those features.
     public init(graph: Graph, head: LinearParams, layer: String, method: CAMMethod = .gradcam) throws {
-        _ = try graph.node(named: layer)   // unknown layer: the error lists what exists
-        self.graph = graph; self.head = head; self.layer = layer; self.method = method
+        _ = try graph.node(named: layer)  // unknown layer: the error lists what exists
+        self.graph = graph
+        self.head = head
+        self.layer = layer
+        self.method = method
         executor = AutogradExecutor(graph: graph)
     }
 
     /// Uses the backbone's default CAM layer (`layer4.2` for ResNet50, `_conv_head` for Lite0) unless given.
-    public convenience init(backbone: Backbone, head: LinearParams, layer: String? = nil, method: CAMMethod = .gradcam) throws {
+    public convenience init(backbone: Backbone, head: LinearParams, layer: String? = nil, method: CAMMethod = .gradcam)
+        throws
+    {
         try self.init(graph: backbone.graph, head: head, layer: layer ?? backbone.defaultCAMLayer, method: method)
     }
 
@@ -80,7 +88,9 @@ public final class CAMExplainer {
     }
 
     /// The CAM and the guided-backprop input gradient [N,3,H,W] from a single recorded forward.
-    public func explainWithGuided(_ x: Tensor, target: CAMTarget = .predicted) throws -> (result: Result, guided: Tensor) {
+    public func explainWithGuided(_ x: Tensor, target: CAMTarget = .predicted) throws -> (
+        result: Result, guided: Tensor
+    ) {
         let pass = try forward(x, target, record: true, fast: false)
         let backward = try executor.backward(outputGradient: featureGradient(pass.classes), wantInput: true,
                                              guidedReLU: true)
@@ -92,7 +102,8 @@ public final class CAMExplainer {
 
     /// Guided backprop: d(target logit)/d(input) with ReLUs passing only positive gradients where
     /// their input was positive. Returns [N,3,H,W] and the classes used.
-    public func guidedBackprop(_ x: Tensor, target: CAMTarget = .predicted) throws -> (gradient: Tensor, classes: [Int]) {
+    public func guidedBackprop(_ x: Tensor, target: CAMTarget = .predicted) throws -> (gradient: Tensor, classes: [Int])
+    {
         let classes = try forward(x, target, record: true, fast: false).classes
         let backward = try executor.backward(outputGradient: featureGradient(classes), wantInput: true,
                                              guidedReLU: true)

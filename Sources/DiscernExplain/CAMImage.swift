@@ -28,7 +28,10 @@ public enum CAMImage {
                 var lo = Float.infinity
                 for k in start..<(start + hw) { lo = min(lo, p[k]) }
                 var hi = -Float.infinity
-                for k in start..<(start + hw) { p[k] -= lo; hi = max(hi, p[k]) }
+                for k in start..<(start + hw) {
+                    p[k] -= lo
+                    hi = max(hi, p[k])
+                }
                 let d = 1e-7 + hi
                 for k in start..<(start + hw) { p[k] /= d }
                 start += hw

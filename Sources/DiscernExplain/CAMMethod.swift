@@ -106,7 +106,9 @@ public enum CAMMath {
     }
 
     /// Per (n,c) reduction over the spatial positions, accumulated in Double.
-    static func perChannel(_ a: Tensor, _ g: Tensor, _ body: (UnsafePointer<Float>, UnsafePointer<Float>, Int) -> Double) -> [Float] {
+    static func perChannel(
+        _ a: Tensor, _ g: Tensor, _ body: (UnsafePointer<Float>, UnsafePointer<Float>, Int) -> Double
+    ) -> [Float] {
         let (n, c, hw) = dims(a)
         var w = [Float](repeating: 0, count: n * c)
         a.data.withUnsafeBufferPointer { ap in

@@ -15,9 +15,11 @@ final class CAMSplitPath {
     /// nil when there is no cut worth making (target at the start) or the fused session cannot run the prefix.
     init?(graph: Graph, layer: String) {
         guard let target = try? graph.node(named: layer), let cut = graph.latestCut(before: target),
-              let parts = try? graph.split(after: cut),
-              let session = try? InferenceSession(graph: parts.prefix, batchSize: Self.maxBatch) else { return nil }
-        self.cut = cut; self.session = session
+            let parts = try? graph.split(after: cut),
+            let session = try? InferenceSession(graph: parts.prefix, batchSize: Self.maxBatch)
+        else { return nil }
+        self.cut = cut
+        self.session = session
         tail = AutogradExecutor(graph: parts.tail)
     }
 
@@ -34,7 +36,8 @@ final class CAMSplitPath {
         var start = 0
         while start < n {
             let b = min(Self.maxBatch, n - start)
-            let chunk = Tensor(shape: [b] + Array(x.shape.dropFirst()), data: Array(x.data[(start * per)..<((start + b) * per)]))
+            let chunk = Tensor(
+                shape: [b] + Array(x.shape.dropFirst()), data: Array(x.data[(start * per)..<((start + b) * per)]))
             parts.append(try session.run(chunk))
             start += b
         }

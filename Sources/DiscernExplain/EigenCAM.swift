@@ -35,11 +35,14 @@ public struct EigenCAM: CAMFormula {
         var proj = [Double](repeating: 0, count: rows)
         if rows <= cols {
             var g = [Double](repeating: 0, count: rows * rows)
-            for r in 0..<rows { for s in r..<rows {
-                var d = 0.0
-                for k in 0..<cols { d += x[r * cols + k] * x[s * cols + k] }
-                g[r * rows + s] = d; g[s * rows + r] = d
-            } }
+            for r in 0..<rows {
+                for s in r..<rows {
+                    var d = 0.0
+                    for k in 0..<cols { d += x[r * cols + k] * x[s * cols + k] }
+                    g[r * rows + s] = d
+                    g[s * rows + r] = d
+                }
+            }
             let (lambda, u) = SymmetricEigen.top(g, n: rows)
             let sigma = max(lambda, 0).squareRoot()
             for r in 0..<rows { proj[r] = sigma * u[r] }
@@ -47,8 +50,11 @@ public struct EigenCAM: CAMFormula {
             var g = [Double](repeating: 0, count: cols * cols)
             for r in 0..<rows {
                 let row = r * cols
-                for k in 0..<cols { let xk = x[row + k]; if xk == 0 { continue }
-                    for l in k..<cols { g[k * cols + l] += xk * x[row + l] } }
+                for k in 0..<cols {
+                    let xk = x[row + k]
+                    if xk == 0 { continue }
+                    for l in k..<cols { g[k * cols + l] += xk * x[row + l] }
+                }
             }
             for k in 0..<cols { for l in 0..<k { g[k * cols + l] = g[l * cols + k] } }
             let (_, v) = SymmetricEigen.top(g, n: cols)
@@ -60,7 +66,11 @@ public struct EigenCAM: CAMFormula {
         }
         // Σ_c v_c ∝ Σ_p proj_p · Σ_c X[p,c]: flip so the map correlates with total activation.
         var corr = 0.0
-        for r in 0..<rows { var s = 0.0; for k in 0..<cols { s += x[r * cols + k] }; corr += proj[r] * s }
+        for r in 0..<rows {
+            var s = 0.0
+            for k in 0..<cols { s += x[r * cols + k] }
+            corr += proj[r] * s
+        }
         if corr < 0 { for r in 0..<rows { proj[r] = -proj[r] } }
         return proj
     }
@@ -88,15 +98,18 @@ enum SymmetricEigen {
                     let c = 1 / (t * t + 1).squareRoot(), s = t * c
                     for k in 0..<n {   // A ← A·J (columns p, q)
                         let akp = a[k * n + p], akq = a[k * n + q]
-                        a[k * n + p] = c * akp - s * akq; a[k * n + q] = s * akp + c * akq
+                        a[k * n + p] = c * akp - s * akq
+                        a[k * n + q] = s * akp + c * akq
                     }
                     for k in 0..<n {   // A ← Jᵀ·A (rows p, q)
                         let apk = a[p * n + k], aqk = a[q * n + k]
-                        a[p * n + k] = c * apk - s * aqk; a[q * n + k] = s * apk + c * aqk
+                        a[p * n + k] = c * apk - s * aqk
+                        a[q * n + k] = s * apk + c * aqk
                     }
                     for k in 0..<n {
                         let vkp = v[k * n + p], vkq = v[k * n + q]
-                        v[k * n + p] = c * vkp - s * vkq; v[k * n + q] = s * vkp + c * vkq
+                        v[k * n + p] = c * vkp - s * vkq
+                        v[k * n + q] = s * vkp + c * vkq
                     }
                 }
             }

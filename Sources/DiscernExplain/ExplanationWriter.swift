@@ -14,9 +14,12 @@ public enum ExplanationWriter {
 
     /// - original: the decoded photo; camInput/camFeature: one image's maps ([H,W] / [h,w] or with a leading 1);
     ///   guided: that image's guided-backprop input gradient [3,H,W] (or [1,3,H,W]), optional.
-    public static func write(name: String, to dir: URL, original: RGBImage, camInput: Tensor, camFeature: Tensor,
-                             guided: Tensor?, imageWeight: Float = 0.5) throws -> Written {
-        guard original.width > 0, original.height > 0, original.pixels.count == original.width * original.height * 3 else {
+    public static func write(
+        name: String, to dir: URL, original: RGBImage, camInput: Tensor, camFeature: Tensor,
+        guided: Tensor?, imageWeight: Float = 0.5
+    ) throws -> Written {
+        guard original.width > 0, original.height > 0, original.pixels.count == original.width * original.height * 3
+        else {
             throw ExplainError.invalid("\(name): the original image is empty or not RGB")
         }
         let H = camInput.shape[camInput.rank - 2], W = camInput.shape[camInput.rank - 1]
@@ -25,7 +28,9 @@ public enum ExplanationWriter {
         var files = [URL]()
         func put(_ suffix: String, _ data: Data) throws {
             let url = dir.appendingPathComponent(name + suffix)
-            do { try data.write(to: url, options: .atomic) } catch { throw ExplainError.write(path: url.path, reason: error.localizedDescription) }
+            do { try data.write(to: url, options: .atomic) } catch {
+                throw ExplainError.write(path: url.path, reason: error.localizedDescription)
+            }
             files.append(url)
         }
         let plane = camInput.reshaped([H, W])
@@ -33,13 +38,17 @@ public enum ExplanationWriter {
         try put(".cam.npy", NPY.encode(big))
         try put(".cam-feature.npy", NPY.encode(camFeature.reshaped(Array(camFeature.shape.suffix(2)))))
         let overlay = try Overlay.camOnImage(image: original.pixels, mask: big, imageWeight: imageWeight)
-        try put(".cam.png", Data(try ImageCodec.encodePNG(RGBImage(width: original.width, height: original.height, pixels: overlay))))
+        try put(
+            ".cam.png",
+            Data(try ImageCodec.encodePNG(RGBImage(width: original.width, height: original.height, pixels: overlay))))
         if let guided {
             guard guided.count == 3 * H * W else {
                 throw ExplainError.invalid("\(name): guided gradient \(guided.shape) does not match the \(H)×\(W) map")
             }
             let hwc = Overlay.hwc(guided.reshaped([3, H, W]))
-            try put(".guided.png", Data(try ImageCodec.encodePNG(RGBImage(width: W, height: H, pixels: Overlay.deprocess(hwc)))))
+            try put(
+                ".guided.png",
+                Data(try ImageCodec.encodePNG(RGBImage(width: W, height: H, pixels: Overlay.deprocess(hwc)))))
             let gc = Overlay.deprocess(Overlay.guidedCAM(guidedHWC: hwc, cam: plane))
             try put(".guided-cam.png", Data(try ImageCodec.encodePNG(RGBImage(width: W, height: H, pixels: gc))))
         }

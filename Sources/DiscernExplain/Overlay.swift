@@ -22,17 +22,25 @@ public enum Overlay {
         guard image.count == 3 * hw else {
             throw ExplainError.invalid("overlay: image has \(image.count) bytes, mask needs \(3 * hw) (same H×W, RGB)")
         }
-        guard imageWeight >= 0, imageWeight <= 1 else { throw ExplainError.invalid("overlay: image weight \(imageWeight) not in [0, 1]") }
+        guard imageWeight >= 0, imageWeight <= 1 else {
+            throw ExplainError.invalid("overlay: image weight \(imageWeight) not in [0, 1]")
+        }
         var cam = [Float](repeating: 0, count: 3 * hw)
         var peak: Float = 0
-        var lut = [Float](repeating: 0, count: 3 * 256)   // jet colours as [0,1] floats
-        for v in 0..<256 { let c = jet(UInt8(v)); lut[3 * v] = Float(c.r) / 255; lut[3 * v + 1] = Float(c.g) / 255; lut[3 * v + 2] = Float(c.b) / 255 }
+        var lut = [Float](repeating: 0, count: 3 * 256)  // jet colours as [0,1] floats
+        for v in 0..<256 {
+            let c = jet(UInt8(v))
+            lut[3 * v] = Float(c.r) / 255
+            lut[3 * v + 1] = Float(c.g) / 255
+            lut[3 * v + 2] = Float(c.b) / 255
+        }
         for p in 0..<hw {
             let m = mask.data[p]
             let level = m.isFinite ? Int(UInt8(clamping: Int(255 * m))) : 0   // np.uint8 truncates
             for k in 0..<3 {
                 let v = (1 - imageWeight) * lut[3 * level + k] + imageWeight * Float(image[3 * p + k]) / 255
-                cam[3 * p + k] = v; peak = max(peak, v)
+                cam[3 * p + k] = v
+                peak = max(peak, v)
             }
         }
         return cam.map { UInt8(clamping: Int(255 * ($0 / max(peak, .leastNonzeroMagnitude)))) }
@@ -55,7 +63,9 @@ public enum Overlay {
     public static func hwc(_ chw: Tensor) -> [Float] {
         let c = chw.shape[chw.rank - 3], h = chw.shape[chw.rank - 2], w = chw.shape[chw.rank - 1]
         var out = [Float](repeating: 0, count: c * h * w)
-        for k in 0..<c { for y in 0..<h { for x in 0..<w { out[(y * w + x) * c + k] = chw.data[(k * h + y) * w + x] } } }
+        for k in 0..<c {
+            for y in 0..<h { for x in 0..<w { out[(y * w + x) * c + k] = chw.data[(k * h + y) * w + x] } }
+        }
         return out
     }
 

@@ -4,8 +4,8 @@ import DiscernEngine
 /// Score-CAM (Wang et al.), as pytorch-grad-cam: each channel, upsampled (align-corners bilinear)
 /// and min-max scaled to [0,1], masks the input; the target's score on the masked input, softmaxed
 /// over channels, is the channel's weight. Costs C forwards per image (or `maxChannels`), run
-/// `batchSize` masked inputs at a time; masks are made per batch, so memory stays at one batch of inputs (a 1280-channel layer
-/// of 224×224 masks would be 257 MB per image).
+/// `batchSize` masked inputs at a time; masks are made per batch, so memory stays at one batch of
+/// inputs (a 1280-channel layer of 224×224 masks would be 257 MB per image).
 public struct ScoreCAM: Sendable {
     public var batchSize: Int
     /// At most this many channels per image get a masked forward: those whose activation map varies the
@@ -23,7 +23,8 @@ public struct ScoreCAM: Sendable {
         guard a.rank == 4, input.rank == 4 else { throw ExplainError.badShape("Score-CAM input/activations", a.shape) }
         let (n, c, _) = CAMMath.dims(a)
         guard input.shape[0] == n, targets.count == n else {
-            throw ExplainError.invalid("Score-CAM: \(n) activation maps but \(input.shape[0]) inputs and \(targets.count) targets")
+            throw ExplainError.invalid(
+                "Score-CAM: \(n) activation maps but \(input.shape[0]) inputs and \(targets.count) targets")
         }
         let ch = input.shape[1], height = input.shape[2], width = input.shape[3], plane = height * width
         let mapSize = a.shape[2] * a.shape[3]

@@ -20,7 +20,10 @@ public enum BackboneKind: String, CaseIterable, Sendable {
 public struct Normalization: Sendable, Equatable {
     public let mean: [Float]
     public let std: [Float]
-    public init(mean: [Float], std: [Float]) { self.mean = mean; self.std = std }
+    public init(mean: [Float], std: [Float]) {
+        self.mean = mean
+        self.std = std
+    }
     public static let imagenet = Normalization(mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225])
     /// EfficientNet-Lite: (255x - 127) / 128.
     public static let lite = Normalization(mean: [Float](repeating: 127.0 / 255.0, count: 3),
@@ -74,17 +77,22 @@ public struct Backbone: Sendable {
 extension Backbone {
     /// A torchvision-style ResNet of any depth/width (e.g. the narrow test networks); `kind`
     /// reports the nearest standard family (resnet50 for bottleneck, resnet18 for basic blocks).
-    public static func resnet(bottleneck: Bool, layers: [Int], widths: [Int] = [64, 128, 256, 512],
-                              weights: WeightStore?, seed: UInt64 = 0, inputSize: Int = 224) throws -> Backbone {
-        guard layers.count == 4, widths.count == 4, layers.allSatisfy({ $0 >= 1 }), widths.allSatisfy({ $0 >= 1 }) else {
-            throw EngineError.invalid("ResNet needs 4 stages with at least one block and one channel each, got \(layers) / \(widths)")
+    public static func resnet(
+        bottleneck: Bool, layers: [Int], widths: [Int] = [64, 128, 256, 512],
+        weights: WeightStore?, seed: UInt64 = 0, inputSize: Int = 224
+    ) throws -> Backbone {
+        guard layers.count == 4, widths.count == 4, layers.allSatisfy({ $0 >= 1 }), widths.allSatisfy({ $0 >= 1 })
+        else {
+            throw EngineError.invalid(
+                "ResNet needs 4 stages with at least one block and one channel each, got \(layers) / \(widths)")
         }
         let spec = ResNet.Spec(bottleneck: bottleneck, layers: layers, widths: widths)
         let builder = ModelBuilder(store: weights, seed: seed)
         let (graph, features) = try ResNet.build(spec, builder)
         let fc = try builder.head(ModulePath.root.child("fc"), features: features)
         try builder.finish()
-        return Backbone(kind: bottleneck ? .resnet50 : .resnet18, graph: graph, featureCount: features, imagenetHead: fc,
-                        normalization: .imagenet, inputSize: inputSize, defaultCAMLayer: "layer4.\(layers[3] - 1)")
+        return Backbone(
+            kind: bottleneck ? .resnet50 : .resnet18, graph: graph, featureCount: features, imagenetHead: fc,
+            normalization: .imagenet, inputSize: inputSize, defaultCAMLayer: "layer4.\(layers[3] - 1)")
     }
 }

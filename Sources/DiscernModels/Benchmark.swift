@@ -21,11 +21,15 @@ public enum Benchmark {
 
     /// Milliseconds per image of `InferenceSession.run` on a random batch (median of `iterations`
     /// timed runs after one warm-up that builds the primitives).
-    public static func backbone(kind: BackboneKind, batch: Int, iterations: Int, precision: Precision = .fp32) throws -> Double {
-        try run(kind: kind, batch: batch, iterations: iterations, options: InferenceOptions(precision: precision)).msPerImage
+    public static func backbone(kind: BackboneKind, batch: Int, iterations: Int, precision: Precision = .fp32) throws
+        -> Double
+    {
+        try run(kind: kind, batch: batch, iterations: iterations, options: InferenceOptions(precision: precision))
+            .msPerImage
     }
 
-    public static func run(kind: BackboneKind, batch: Int, iterations: Int, options: InferenceOptions) throws -> Result {
+    public static func run(kind: BackboneKind, batch: Int, iterations: Int, options: InferenceOptions) throws -> Result
+    {
         guard batch >= 1, iterations >= 1 else {
             throw EngineError.invalid("bench: batch and iterations must be at least 1 (got \(batch), \(iterations))")
         }
@@ -33,7 +37,8 @@ public enum Benchmark {
         let session = try InferenceSession(graph: b.graph, batchSize: batch, options: options)
         let s = b.inputSize
         var rng = SplitMix64.backbone(seed: 9)
-        let x = Tensor(shape: [batch, 3, s, s], data: (0..<(batch * 3 * s * s)).map { _ in rng.nextUnitFloat() * 4 - 2 })
+        let x = Tensor(
+            shape: [batch, 3, s, s], data: (0..<(batch * 3 * s * s)).map { _ in rng.nextUnitFloat() * 4 - 2 })
         _ = try session.run(x)
         var times: [Double] = [], cpu = Double.infinity
         for _ in 0..<iterations {

@@ -64,8 +64,9 @@ enum EfficientNetLite {
             let fixed = index == 0 || index == baseStages.count - 1
             let repeats = fixed ? stage.repeats : Int((scaling.depth * Double(stage.repeats)).rounded(.up))
             let input = index == 0 ? stemChannels : scaledChannels(stage.inputChannels, width: scaling.width)
-            return Stage(repeats: repeats, kernel: stage.kernel, stride: stage.stride, expansion: stage.expansion,
-                         inputChannels: input, outputChannels: scaledChannels(stage.outputChannels, width: scaling.width))
+            return Stage(
+                repeats: repeats, kernel: stage.kernel, stride: stage.stride, expansion: stage.expansion,
+                inputChannels: input, outputChannels: scaledChannels(stage.outputChannels, width: scaling.width))
         }
     }
 

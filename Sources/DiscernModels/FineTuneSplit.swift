@@ -34,7 +34,8 @@ extension Backbone {
         let whole = count == names.count
         let prefix: Graph?, tail: Graph
         if whole {
-            prefix = nil; tail = graph
+            prefix = nil
+            tail = graph
         } else {
             (prefix, tail) = try graph.split(after: try graph.node(named: names[first - 1]))
         }

@@ -84,9 +84,10 @@ final class ModelBuilder {
 
     private func batchNormParams(_ path: ModulePath, channels: Int, eps: Float) throws -> BatchNormParams {
         guard let store else {
-            return BatchNormParams(gamma: .init(repeating: 1, count: channels), beta: .init(repeating: 0, count: channels),
-                                   mean: .init(repeating: 0, count: channels),
-                                   variance: .init(repeating: 1, count: channels), eps: eps)
+            return BatchNormParams(
+                gamma: .init(repeating: 1, count: channels), beta: .init(repeating: 0, count: channels),
+                mean: .init(repeating: 0, count: channels),
+                variance: .init(repeating: 1, count: channels), eps: eps)
         }
         func values(_ name: String) throws -> [Float] { try store.take(path.key(name), shape: [channels]).data }
         return BatchNormParams(gamma: try values("weight"), beta: try values("bias"), mean: try values("running_mean"),

@@ -31,9 +31,15 @@ public struct BarChart: Sendable {
                 let x1 = frame.x(left + barWidth)
                 let y0 = frame.y(max(min(0, yDomain.upperBound), yDomain.lowerBound))
                 let y1 = frame.y(min(max(v, yDomain.lowerBound), yDomain.upperBound))
-                frame.add("<rect x=\"\(ChartFrame.coord(x0))\" y=\"\(ChartFrame.coord(min(y0, y1)))\" width=\"\(ChartFrame.coord(x1 - x0 - 1))\" height=\"\(ChartFrame.coord(abs(y0 - y1)))\" data-value=\"\(Markup.number(v, digits: 4))\"/>")
+                frame.add(
+                    "<rect x=\"\(ChartFrame.coord(x0))\" y=\"\(ChartFrame.coord(min(y0, y1)))\""
+                        + " width=\"\(ChartFrame.coord(x1 - x0 - 1))\" height=\"\(ChartFrame.coord(abs(y0 - y1)))\""
+                        + " data-value=\"\(Markup.number(v, digits: 4))\"/>"
+                )
                 frame.occupy(x0: x0, y0: min(y0, y1) - 14, x1: x1, y1: max(y0, y1))
-                if valueLabels { frame.text(Markup.number(v), x: (x0 + x1) / 2, y: min(y0, y1) - 4, size: 10, color: "#333") }
+                if valueLabels {
+                    frame.text(Markup.number(v), x: (x0 + x1) / 2, y: min(y0, y1) - 4, size: 10, color: "#333")
+                }
             }
             frame.add("</g>")
         }
@@ -77,16 +83,25 @@ public struct ConfusionHeatmap: Sendable {
         let top = 76.0
         let w = max(left + Double(n) * cell + 20, 320)
         let h = top + Double(n) * cell + 40
-        var svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(ChartFrame.coord(w))\" height=\"\(ChartFrame.coord(h))\" viewBox=\"0 0 \(ChartFrame.coord(w)) \(ChartFrame.coord(h))\" font-family=\"Helvetica, Arial, sans-serif\" role=\"img\" aria-label=\"\(Markup.escape(title))\">\n"
+        var svg =
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(ChartFrame.coord(w))\""
+                + " height=\"\(ChartFrame.coord(h))\" viewBox=\"0 0 \(ChartFrame.coord(w)) \(ChartFrame.coord(h))\""
+                + " font-family=\"Helvetica, Arial, sans-serif\" role=\"img\" aria-label=\"\(Markup.escape(title))\">\n"
         svg += "<title>\(Markup.escape(title))</title>\n<rect width=\"100%\" height=\"100%\" fill=\"#ffffff\"/>\n"
-        func text(_ content: String, _ x: Double, _ y: Double, anchor: String = "middle", size: Int = 12,
-                  color: String = "#222", extra: String = "") {
-            svg += "<text x=\"\(ChartFrame.coord(x))\" y=\"\(ChartFrame.coord(y))\" text-anchor=\"\(anchor)\" font-size=\"\(size)\" fill=\"\(color)\"\(extra)>\(Markup.escape(content))</text>\n"
+        func text(
+            _ content: String, _ x: Double, _ y: Double, anchor: String = "middle", size: Int = 12,
+            color: String = "#222", extra: String = ""
+        ) {
+            svg +=
+                "<text x=\"\(ChartFrame.coord(x))\" y=\"\(ChartFrame.coord(y))\" text-anchor=\"\(anchor)\""
+                    + " font-size=\"\(size)\" fill=\"\(color)\"\(extra)>\(Markup.escape(content))</text>\n"
         }
         text(title, w / 2, 22, size: 15, extra: " font-weight=\"600\"")
         text("Predicted", left + Double(n) * cell / 2, top - 24, size: 12, extra: " font-weight=\"600\"")
         let midY = top + Double(n) * cell / 2
-        text("True", 14, midY, size: 12, extra: " font-weight=\"600\" transform=\"rotate(-90 14 \(ChartFrame.coord(midY)))\"")
+        text(
+            "True", 14, midY, size: 12,
+            extra: " font-weight=\"600\" transform=\"rotate(-90 14 \(ChartFrame.coord(midY)))\"")
         for (j, name) in classes.enumerated() { text(name, left + (Double(j) + 0.5) * cell, top - 6, size: 11) }
         for (i, row) in counts.prefix(n).enumerated() {
             let total = row.reduce(0, +)
@@ -96,7 +111,10 @@ public struct ConfusionHeatmap: Sendable {
                 let (fill, ink) = Self.shade(frac)
                 let x = left + Double(j) * cell
                 let y = top + Double(i) * cell
-                svg += "<rect class=\"cell\" data-row=\"\(i)\" data-col=\"\(j)\" x=\"\(ChartFrame.coord(x))\" y=\"\(ChartFrame.coord(y))\" width=\"\(ChartFrame.coord(cell))\" height=\"\(ChartFrame.coord(cell))\" fill=\"\(fill)\" stroke=\"#ffffff\"/>\n"
+                svg +=
+                    "<rect class=\"cell\" data-row=\"\(i)\" data-col=\"\(j)\" x=\"\(ChartFrame.coord(x))\""
+                        + " y=\"\(ChartFrame.coord(y))\" width=\"\(ChartFrame.coord(cell))\""
+                        + " height=\"\(ChartFrame.coord(cell))\" fill=\"\(fill)\" stroke=\"#ffffff\"/>\n"
                 text("\(v)", x + cell / 2, y + cell / 2, size: 14, color: ink, extra: " font-weight=\"600\"")
                 text(Markup.percent(frac), x + cell / 2, y + cell / 2 + 16, size: 10, color: ink)
             }

@@ -13,7 +13,9 @@ public struct ChartStyle: Sendable {
     public var yDomain: ClosedRange<Double>?
     public var legend = true
     public init(title: String, xLabel: String = "", yLabel: String = "") {
-        self.title = title; self.xLabel = xLabel; self.yLabel = yLabel
+        self.title = title
+        self.xLabel = xLabel
+        self.yLabel = yLabel
     }
 }
 
@@ -27,7 +29,11 @@ public struct Series: Sendable {
     public var showInLegend = true
     public init(name: String, x: [Double], y: [Double], dashed: Bool = false, color: String? = nil) {
         precondition(x.count == y.count, "Series \(name): \(x.count) x values, \(y.count) y values")
-        self.name = name; self.x = x; self.y = y; self.dashed = dashed; self.color = color
+        self.name = name
+        self.x = x
+        self.y = y
+        self.dashed = dashed
+        self.color = color
     }
     /// y against 0, 1, 2, … (e.g. per iteration).
     public init(name: String, y: [Double], color: String? = nil) {
@@ -68,7 +74,11 @@ struct ChartFrame {
                        weight: String? = nil, rotate: Bool = false, color: String = "#222") {
         let rotation = rotate ? " transform=\"rotate(-90 \(Self.coord(x)) \(Self.coord(y)))\"" : ""
         let fontWeight = weight.map { " font-weight=\"\($0)\"" } ?? ""
-        add("<text x=\"\(Self.coord(x))\" y=\"\(Self.coord(y))\" text-anchor=\"\(anchor)\" font-size=\"\(Self.coord(size))\" fill=\"\(color)\"\(fontWeight)\(rotation)>\(Markup.escape(content))</text>")
+        add(
+            "<text x=\"\(Self.coord(x))\" y=\"\(Self.coord(y))\" text-anchor=\"\(anchor)\""
+                + " font-size=\"\(Self.coord(size))\""
+                + " fill=\"\(color)\"\(fontWeight)\(rotation)>\(Markup.escape(content))</text>"
+        )
     }
 
     /// Grid lines, both axes with ticks and labels, axis titles and the chart title.
@@ -76,8 +86,14 @@ struct ChartFrame {
         let (yt, ys) = Ticks.values(y.domain)
         for v in yt {
             let py = y(v)
-            add("<line class=\"grid\" x1=\"\(Self.coord(plotLeft))\" y1=\"\(Self.coord(py))\" x2=\"\(Self.coord(plotRight))\" y2=\"\(Self.coord(py))\" stroke=\"\(Palette.grid)\"/>")
-            add("<line x1=\"\(Self.coord(plotLeft - 5))\" y1=\"\(Self.coord(py))\" x2=\"\(Self.coord(plotLeft))\" y2=\"\(Self.coord(py))\" stroke=\"\(Palette.axis)\"/>")
+            add(
+                "<line class=\"grid\" x1=\"\(Self.coord(plotLeft))\" y1=\"\(Self.coord(py))\""
+                    + " x2=\"\(Self.coord(plotRight))\" y2=\"\(Self.coord(py))\" stroke=\"\(Palette.grid)\"/>"
+            )
+            add(
+                "<line x1=\"\(Self.coord(plotLeft - 5))\" y1=\"\(Self.coord(py))\" x2=\"\(Self.coord(plotLeft))\""
+                    + " y2=\"\(Self.coord(py))\" stroke=\"\(Palette.axis)\"/>"
+            )
             text(Markup.tick(v, step: ys), x: plotLeft - 8, y: py + 4, anchor: "end", size: 11)
         }
         let xt: [(Double, String)]
@@ -87,10 +103,17 @@ struct ChartFrame {
         }
         for (v, label) in xt {
             let px = x(v)
-            add("<line x1=\"\(Self.coord(px))\" y1=\"\(Self.coord(plotBottom))\" x2=\"\(Self.coord(px))\" y2=\"\(Self.coord(plotBottom + 5))\" stroke=\"\(Palette.axis)\"/>")
+            add(
+                "<line x1=\"\(Self.coord(px))\" y1=\"\(Self.coord(plotBottom))\" x2=\"\(Self.coord(px))\""
+                    + " y2=\"\(Self.coord(plotBottom + 5))\" stroke=\"\(Palette.axis)\"/>"
+            )
             text(label, x: px, y: plotBottom + 19, size: 11)
         }
-        add("<path class=\"axes\" d=\"M\(Self.coord(plotLeft)) \(Self.coord(plotTop))V\(Self.coord(plotBottom))H\(Self.coord(plotRight))\" fill=\"none\" stroke=\"\(Palette.axis)\"/>")
+        add(
+            "<path class=\"axes\" d=\"M\(Self.coord(plotLeft))"
+                + " \(Self.coord(plotTop))V\(Self.coord(plotBottom))H\(Self.coord(plotRight))\" fill=\"none\""
+                + " stroke=\"\(Palette.axis)\"/>"
+        )
         if !style.xLabel.isEmpty { text(style.xLabel, x: (plotLeft + plotRight) / 2, y: style.height - 12, size: 12) }
         if !style.yLabel.isEmpty { text(style.yLabel, x: 16, y: (plotTop + plotBottom) / 2, size: 12, rotate: true) }
         if !style.title.isEmpty { text(style.title, x: style.width / 2, y: 24, size: 15, weight: "600") }
@@ -101,7 +124,10 @@ struct ChartFrame {
         var y = min(y0, y1)
         while y <= max(y0, y1) {
             var x = min(x0, x1)
-            while x <= max(x0, x1) { occupied.append((x, y)); x += 8 }
+            while x <= max(x0, x1) {
+                occupied.append((x, y))
+                x += 8
+            }
             y += 8
         }
     }
@@ -132,24 +158,36 @@ struct ChartFrame {
 
     /// Legend box in the emptiest corner. `shapes` draw each entry's key at ({X}, {Y});
     /// `boxes` entries get a filled square (bars) instead of a line.
-    mutating func drawLegend(_ entries: [(name: String, color: String, dashed: Bool)], shapes: [String]? = nil, boxes: Set<Int> = []) {
+    mutating func drawLegend(
+        _ entries: [(name: String, color: String, dashed: Bool)], shapes: [String]? = nil, boxes: Set<Int> = []
+    ) {
         guard style.legend, !entries.isEmpty else { return }
         let longest = entries.map(\.name.count).max() ?? 0
         let boxWidth = min(Double(longest) * 6.6 + 38, plotRight - plotLeft)
         let boxHeight = Double(entries.count) * 18 + 8
         let (x0, y0) = legendOrigin(width: boxWidth, height: boxHeight)
         add("<g class=\"legend\">")
-        add("<rect x=\"\(Self.coord(x0))\" y=\"\(Self.coord(y0))\" width=\"\(Self.coord(boxWidth))\" height=\"\(Self.coord(boxHeight))\" fill=\"#ffffff\" fill-opacity=\"0.85\" stroke=\"#cccccc\" rx=\"3\"/>")
+        add(
+            "<rect x=\"\(Self.coord(x0))\" y=\"\(Self.coord(y0))\" width=\"\(Self.coord(boxWidth))\""
+                + " height=\"\(Self.coord(boxHeight))\" fill=\"#ffffff\" fill-opacity=\"0.85\" stroke=\"#cccccc\""
+                + " rx=\"3\"/>"
+        )
         for (index, entry) in entries.enumerated() {
             let cy = y0 + 13 + Double(index) * 18
             if boxes.contains(index) {
-                add("<rect x=\"\(Self.coord(x0 + 10))\" y=\"\(Self.coord(cy - 6))\" width=\"14\" height=\"12\" fill=\"\(entry.color)\" fill-opacity=\"0.35\" stroke=\"\(entry.color)\"/>")
+                add(
+                    "<rect x=\"\(Self.coord(x0 + 10))\" y=\"\(Self.coord(cy - 6))\" width=\"14\" height=\"12\""
+                        + " fill=\"\(entry.color)\" fill-opacity=\"0.35\" stroke=\"\(entry.color)\"/>"
+                )
             } else if let shape = shapes?[index] {
                 add(shape.replacingOccurrences(of: "{X}", with: Self.coord(x0 + 16))
                     .replacingOccurrences(of: "{Y}", with: Self.coord(cy)))
             } else {
                 let dash = entry.dashed ? " stroke-dasharray=\"5 4\"" : ""
-                add("<line x1=\"\(Self.coord(x0 + 8))\" y1=\"\(Self.coord(cy))\" x2=\"\(Self.coord(x0 + 26))\" y2=\"\(Self.coord(cy))\" stroke=\"\(entry.color)\" stroke-width=\"2.5\"\(dash)/>")
+                add(
+                    "<line x1=\"\(Self.coord(x0 + 8))\" y1=\"\(Self.coord(cy))\" x2=\"\(Self.coord(x0 + 26))\""
+                        + " y2=\"\(Self.coord(cy))\" stroke=\"\(entry.color)\" stroke-width=\"2.5\"\(dash)/>"
+                )
             }
             text(entry.name, x: x0 + 32, y: cy + 4, anchor: "start", size: 11)
         }
@@ -182,20 +220,33 @@ struct ChartFrame {
         }
         let dash = series.dashed ? " stroke-dasharray=\"6 4\"" : ""
         for run in runs where !run.isEmpty {
-            add("<polyline class=\"series\" data-name=\"\(Markup.escape(series.name))\" points=\"\(run.joined(separator: " "))\" fill=\"none\" stroke=\"\(color)\" stroke-width=\"\(Self.coord(width))\" stroke-linejoin=\"round\"\(dash) clip-path=\"url(#\(clipID))\"/>")
+            add(
+                "<polyline class=\"series\" data-name=\"\(Markup.escape(series.name))\""
+                    + " points=\"\(run.joined(separator: " "))\" fill=\"none\" stroke=\"\(color)\""
+                    + " stroke-width=\"\(Self.coord(width))\" stroke-linejoin=\"round\"\(dash)"
+                    + " clip-path=\"url(#\(clipID))\"/>"
+            )
         }
     }
 
     /// A labelled vertical line at data x (e.g. a threshold).
     mutating func verticalLine(at v: Double, label: String, color: String = "#D55E00") {
         let px = x(v)
-        add("<line class=\"threshold\" x1=\"\(Self.coord(px))\" y1=\"\(Self.coord(plotTop))\" x2=\"\(Self.coord(px))\" y2=\"\(Self.coord(plotBottom))\" stroke=\"\(color)\" stroke-width=\"1.5\" stroke-dasharray=\"4 3\"/>")
+        add(
+            "<line class=\"threshold\" x1=\"\(Self.coord(px))\" y1=\"\(Self.coord(plotTop))\" x2=\"\(Self.coord(px))\""
+                + " y2=\"\(Self.coord(plotBottom))\" stroke=\"\(color)\" stroke-width=\"1.5\" stroke-dasharray=\"4"
+                + " 3\"/>"
+        )
         if !label.isEmpty { text(label, x: px + 4, y: plotTop + 12, anchor: "start", size: 11, color: color) }
     }
 
     mutating func horizontalLine(at v: Double, label: String, color: String = "#D55E00") {
         let py = y(v)
-        add("<line class=\"threshold\" x1=\"\(Self.coord(plotLeft))\" y1=\"\(Self.coord(py))\" x2=\"\(Self.coord(plotRight))\" y2=\"\(Self.coord(py))\" stroke=\"\(color)\" stroke-width=\"1.5\" stroke-dasharray=\"4 3\"/>")
+        add(
+            "<line class=\"threshold\" x1=\"\(Self.coord(plotLeft))\" y1=\"\(Self.coord(py))\""
+                + " x2=\"\(Self.coord(plotRight))\" y2=\"\(Self.coord(py))\" stroke=\"\(color)\" stroke-width=\"1.5\""
+                + " stroke-dasharray=\"4 3\"/>"
+        )
         if !label.isEmpty { text(label, x: plotLeft + 4, y: py - 4, anchor: "start", size: 11, color: color) }
     }
 

@@ -20,7 +20,9 @@ public struct HTMLReport: Sendable {
     }
 
     /// Appends a section; the table of contents lists it (and its subheadings).
-    public mutating func section(_ title: String, id: String? = nil, _ build: (inout ReportSection) throws -> Void) rethrows {
+    public mutating func section(_ title: String, id: String? = nil, _ build: (inout ReportSection) throws -> Void)
+        rethrows
+    {
         var section = ReportSection(title: title, id: id ?? Self.slug(title, taken: Set(sections.map(\.id))))
         try build(&section)
         sections.append(section)
@@ -72,7 +74,8 @@ public struct HTMLReport: Sendable {
         }
         html += "</ol></nav>\n"
         for section in sections {
-            html += "<section id=\"\(section.id)\"><h2>\(Markup.escape(section.title))</h2>\n\(section.html)</section>\n"
+            html +=
+                "<section id=\"\(section.id)\"><h2>\(Markup.escape(section.title))</h2>\n\(section.html)</section>\n"
         }
         return html + "</main></body></html>\n"
     }

@@ -68,7 +68,10 @@ public struct HistogramChart: Sendable {
         var legend: [(name: String, color: String, dashed: Bool)] = []
         for (groupIndex, group) in groups.enumerated() {
             let color = Palette.color(groupIndex)
-            frame.add("<g class=\"bars\" data-name=\"\(Markup.escape(group.name))\" fill=\"\(color)\" fill-opacity=\"0.35\" stroke=\"\(color)\" stroke-width=\"0.8\">")
+            frame.add(
+                "<g class=\"bars\" data-name=\"\(Markup.escape(group.name))\" fill=\"\(color)\" fill-opacity=\"0.35\""
+                    + " stroke=\"\(color)\" stroke-width=\"0.8\">"
+            )
             for (bin, v) in heights[groupIndex].enumerated() where v > 0 {
                 let x0 = frame.x(range.lowerBound + Double(bin) * binWidth)
                 let x1 = frame.x(range.lowerBound + Double(bin + 1) * binWidth)
@@ -76,10 +79,18 @@ public struct HistogramChart: Sendable {
                 let yTop = frame.y(min(v, frame.y.domain.upperBound))
                 let yBase = frame.y(max(0, frame.y.domain.lowerBound))
                 frame.occupy(x0: x0, y0: yTop, x1: x1, y1: yBase)
-                frame.add("<rect x=\"\(ChartFrame.coord(x0))\" y=\"\(ChartFrame.coord(yTop))\" width=\"\(ChartFrame.coord(x1 - x0))\" height=\"\(ChartFrame.coord(yBase - yTop))\" data-value=\"\(Markup.number(v, digits: 4))\"\(clipped ? " class=\"clipped\"" : "")/>")
+                frame.add(
+                    "<rect x=\"\(ChartFrame.coord(x0))\" y=\"\(ChartFrame.coord(yTop))\""
+                        + " width=\"\(ChartFrame.coord(x1 - x0))\" height=\"\(ChartFrame.coord(yBase - yTop))\""
+                        + " data-value=\"\(Markup.number(v, digits: 4))\"\(clipped ? " class=\"clipped\"" : "")/>"
+                )
                 if clipped {
                     let cx = (x0 + x1) / 2
-                    frame.add("<path d=\"M\(ChartFrame.coord(cx - 4)) \(ChartFrame.coord(yTop + 7))L\(ChartFrame.coord(cx)) \(ChartFrame.coord(yTop + 1))L\(ChartFrame.coord(cx + 4)) \(ChartFrame.coord(yTop + 7))\" fill=\"none\" stroke=\"#222\"/>")
+                    frame.add(
+                        "<path d=\"M\(ChartFrame.coord(cx - 4)) \(ChartFrame.coord(yTop + 7))L\(ChartFrame.coord(cx))"
+                            + " \(ChartFrame.coord(yTop + 1))L\(ChartFrame.coord(cx + 4))"
+                            + " \(ChartFrame.coord(yTop + 7))\" fill=\"none\" stroke=\"#222\"/>"
+                    )
                 }
             }
             frame.add("</g>")

@@ -6,7 +6,10 @@ public struct LineChart: Sendable {
     public var series: [Series]
     /// Vertical marker lines (data x, label).
     public var markers: [(x: Double, label: String)] = []
-    public init(style: ChartStyle, series: [Series]) { self.style = style; self.series = series }
+    public init(style: ChartStyle, series: [Series]) {
+        self.style = style
+        self.series = series
+    }
 
     public func svg() -> String {
         let xd = style.xDomain ?? Ticks.niceDomain(series.flatMap(\.x) + markers.map(\.x))
@@ -28,7 +31,10 @@ public struct LineChart: Sendable {
     /// ROC curves on [0, 1]² with the chance diagonal; names usually carry the AUROC.
     public static func roc(title: String, curves: [Series]) -> LineChart {
         var st = ChartStyle(title: title, xLabel: "False positive rate", yLabel: "True positive rate")
-        st.xDomain = 0...1; st.yDomain = 0...1; st.width = 480; st.height = 440
+        st.xDomain = 0...1
+        st.yDomain = 0...1
+        st.width = 480
+        st.height = 440
         var diag = Series(name: "chance", x: [0, 1], y: [0, 1], dashed: true, color: "#999999")
         diag.showInLegend = false
         return LineChart(style: st, series: curves + [diag])
@@ -36,7 +42,8 @@ public struct LineChart: Sendable {
 
     /// Risk (error rate among accepted) against coverage (fraction accepted).
     public static func riskCoverage(title: String, curves: [Series]) -> LineChart {
-        var st = ChartStyle(title: title, xLabel: "Coverage (fraction accepted)", yLabel: "Risk (error rate of accepted)")
+        var st = ChartStyle(
+            title: title, xLabel: "Coverage (fraction accepted)", yLabel: "Risk (error rate of accepted)")
         st.xDomain = 0...1
         st.yDomain = Ticks.niceDomain(curves.flatMap(\.y) + [0], includeZero: true)
         return LineChart(style: st, series: curves)

@@ -8,8 +8,14 @@ public struct ImageCell: Sendable {
     public var caption: String
     public var detail: String?
     public var marker: Marker?
-    public init(bytes: [UInt8], mimeType: String = "image/png", caption: String, detail: String? = nil, marker: Marker? = nil) {
-        self.bytes = bytes; self.mimeType = mimeType; self.caption = caption; self.detail = detail; self.marker = marker
+    public init(
+        bytes: [UInt8], mimeType: String = "image/png", caption: String, detail: String? = nil, marker: Marker? = nil
+    ) {
+        self.bytes = bytes
+        self.mimeType = mimeType
+        self.caption = caption
+        self.detail = detail
+        self.marker = marker
     }
 }
 
@@ -21,7 +27,10 @@ public struct ReportSection: Sendable {
     public private(set) var html = ""
     public private(set) var subheadings: [(title: String, id: String)] = []
 
-    init(title: String, id: String) { self.title = title; self.id = id }
+    init(title: String, id: String) {
+        self.title = title
+        self.id = id
+    }
 
     public mutating func paragraph(_ text: String) { html += "<p>\(Markup.escape(text))</p>\n" }
 
@@ -50,7 +59,9 @@ public struct ReportSection: Sendable {
 
     /// Label/value pairs (settings, timings).
     public mutating func keyValues(_ pairs: [(String, String)]) {
-        html += "<dl class=\"kv\">" + pairs.map { "<dt>\(Markup.escape($0.0))</dt><dd>\(Markup.escape($0.1))</dd>" }.joined() + "</dl>\n"
+        html +=
+            "<dl class=\"kv\">"
+            + pairs.map { "<dt>\(Markup.escape($0.0))</dt><dd>\(Markup.escape($0.1))</dd>" }.joined() + "</dl>\n"
     }
 
     /// An inline SVG chart with a caption.
@@ -60,18 +71,27 @@ public struct ReportSection: Sendable {
 
     /// Several charts side by side (they wrap on narrow screens).
     public mutating func figureRow(_ figures: [(svg: String, caption: String)]) {
-        html += "<div class=\"row\">" + figures.map { "<figure>\($0.svg)<figcaption>\(Markup.escape($0.caption))</figcaption></figure>" }.joined() + "</div>\n"
+        html +=
+            "<div class=\"row\">"
+            + figures.map { "<figure>\($0.svg)<figcaption>\(Markup.escape($0.caption))</figcaption></figure>" }.joined()
+            + "</div>\n"
     }
 
     /// Images in a grid, each with its caption; accept/reject cells get a green/red frame and mark.
     public mutating func imageGrid(_ cells: [ImageCell], columns: Int = 4, caption: String? = nil) {
-        guard !cells.isEmpty else { html += "<p class=\"empty\"><em>No images.</em></p>\n"; return }
-        html += "<figure><div class=\"grid\" style=\"grid-template-columns:repeat(\(max(columns, 1)),minmax(0,1fr))\">\n"
+        guard !cells.isEmpty else {
+            html += "<p class=\"empty\"><em>No images.</em></p>\n"
+            return
+        }
+        html +=
+            "<figure><div class=\"grid\" style=\"grid-template-columns:repeat(\(max(columns, 1)),minmax(0,1fr))\">\n"
         for c in cells {
             let cls = c.marker.map { " \($0.rawValue)" } ?? ""
             let mark = c.marker.map { "<span class=\"mark\">\($0 == .accept ? "✓ accept" : "✗ reject")</span> " } ?? ""
             let src = "data:\(Markup.escape(c.mimeType));base64,\(Data(c.bytes).base64EncodedString())"
-            html += "<figure class=\"cell\(cls)\"><img src=\"\(src)\" alt=\"\(Markup.escape(c.caption))\"/><figcaption>\(mark)\(Markup.escape(c.caption))"
+            html +=
+                "<figure class=\"cell\(cls)\"><img src=\"\(src)\""
+                    + " alt=\"\(Markup.escape(c.caption))\"/><figcaption>\(mark)\(Markup.escape(c.caption))"
             if let d = c.detail { html += "<span class=\"detail\">\(Markup.escape(d))</span>" }
             html += "</figcaption></figure>\n"
         }

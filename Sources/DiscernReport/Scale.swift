@@ -38,7 +38,8 @@ public enum Ticks {
     }
 
     /// The data extent widened to whole tick steps (a degenerate extent gets ±1 or ±10%).
-    public static func niceDomain(_ values: [Double], includeZero: Bool = false, count: Int = 5) -> ClosedRange<Double> {
+    public static func niceDomain(_ values: [Double], includeZero: Bool = false, count: Int = 5) -> ClosedRange<Double>
+    {
         let finite = values.filter(\.isFinite)
         var lo = finite.min() ?? 0
         var hi = finite.max() ?? 1

@@ -12,15 +12,20 @@ public struct ReActScore: OODScore, Codable {
 
     public static func fit(features: Matrix, head: LinearMap, percentile p: Double = 90) throws -> ReActScore {
         guard features.rows > 0, features.cols == head.features else {
-            throw RobustnessError.shapeMismatch(what: "ReAct features", expected: "n x \(head.features)", actual: "\(features.rows)x\(features.cols)")
+            throw RobustnessError.shapeMismatch(
+                what: "ReAct features", expected: "n x \(head.features)", actual: "\(features.rows)x\(features.cols)")
         }
-        guard p > 0 && p <= 100 else { throw RobustnessError.invalidArgument("ReAct percentile must be in (0, 100], got \(p)") }
+        guard p > 0 && p <= 100 else {
+            throw RobustnessError.invalidArgument("ReAct percentile must be in (0, 100], got \(p)")
+        }
         try features.checkFinite("ReAct training features")
         return ReActScore(head: head, clip: percentile(features.values, p), percentileUsed: p)
     }
 
     public init(head: LinearMap, clip: Double, percentileUsed: Double) {
-        self.head = head; self.clip = clip; self.percentileUsed = percentileUsed
+        self.head = head
+        self.clip = clip
+        self.percentileUsed = percentileUsed
     }
 
     public func score(logits: Matrix, features: Matrix?) throws -> [Double] {
@@ -44,8 +49,12 @@ public struct ActivationShapingScore: OODScore, Codable {
     public var needsFeatures: Bool { true }
 
     public init(head: LinearMap, method: Method, percentile p: Double = 85) throws {
-        guard p >= 0 && p < 100 else { throw RobustnessError.invalidArgument("shaping percentile must be in [0, 100), got \(p)") }
-        self.head = head; self.method = method; percentileUsed = p
+        guard p >= 0 && p < 100 else {
+            throw RobustnessError.invalidArgument("shaping percentile must be in [0, 100), got \(p)")
+        }
+        self.head = head
+        self.method = method
+        percentileUsed = p
     }
 
     /// The shaped features (one row per sample), as the head sees them.
@@ -80,7 +89,10 @@ public struct ActivationShapingScore: OODScore, Codable {
 public struct GENScore: OODScore, Codable {
     public let gamma: Double
     public let topM: Int
-    public init(gamma: Double = 0.1, topM: Int = 100) { self.gamma = gamma; self.topM = topM }
+    public init(gamma: Double = 0.1, topM: Int = 100) {
+        self.gamma = gamma
+        self.topM = topM
+    }
     public var name: String { OODScoreKind.gen.rawValue }
 
     public func score(logits: Matrix, features: Matrix?) throws -> [Double] {

@@ -14,10 +14,16 @@ public struct OODThreshold: Codable, Equatable, Sendable {
     public let atypicalBelow: Double?
     public let atypicalValue: Double?
 
-    public init(score: String, value: Double, targetAcceptance: Double? = nil, targetRisk: Double? = nil,
-                atypicalBelow: Double? = nil, atypicalValue: Double? = nil) {
-        self.score = score; self.value = value; self.targetAcceptance = targetAcceptance; self.targetRisk = targetRisk
-        self.atypicalBelow = atypicalBelow; self.atypicalValue = atypicalValue
+    public init(
+        score: String, value: Double, targetAcceptance: Double? = nil, targetRisk: Double? = nil,
+        atypicalBelow: Double? = nil, atypicalValue: Double? = nil
+    ) {
+        self.score = score
+        self.value = value
+        self.targetAcceptance = targetAcceptance
+        self.targetRisk = targetRisk
+        self.atypicalBelow = atypicalBelow
+        self.atypicalValue = atypicalValue
     }
 
     public func accepts(_ s: Double) -> Bool { Calibration.accepts(s, threshold: value) }
@@ -54,12 +60,15 @@ public enum Calibration {
     /// images. For exchangeable continuous scores the accepted fraction of the k-th largest of n is
     /// Beta(k, n+1−k), so P(fraction ≥ t) = P(Binomial(n, t) ≤ k−1). If no k reaches the confidence
     /// (n too small), every validation image is accepted (k = n).
-    public static func threshold(inDistribution scores: [Double], acceptFraction: Double, confidence: Double) throws -> Double {
+    public static func threshold(inDistribution scores: [Double], acceptFraction: Double, confidence: Double) throws
+        -> Double
+    {
         guard confidence > 0 && confidence < 1 else {
             throw RobustnessError.invalidArgument("confidence must be in (0, 1), got \(confidence)")
         }
-        _ = try threshold(inDistribution: scores, acceptFraction: acceptFraction)     // validates the input
-        return scores.sorted(by: >)[toleranceRank(n: scores.count, acceptFraction: acceptFraction, confidence: confidence) - 1]
+        _ = try threshold(inDistribution: scores, acceptFraction: acceptFraction)  // validates the input
+        return scores.sorted(by: >)[
+            toleranceRank(n: scores.count, acceptFraction: acceptFraction, confidence: confidence) - 1]
     }
 
     /// The k of `threshold(inDistribution:acceptFraction:confidence:)`.
@@ -69,17 +78,24 @@ public enum Calibration {
         let lt = log(t), l1t = log1p(-t)
         var cdf = 0.0
         for j in 0..<n {
-            let logPmf = lgamma(Double(n) + 1) - lgamma(Double(j) + 1) - lgamma(Double(n - j) + 1) + Double(j) * lt + Double(n - j) * l1t
-            cdf += exp(logPmf)                          // cdf = P(Bin ≤ j); k − 1 = j
+            let logPmf =
+                lgamma(Double(n) + 1) - lgamma(Double(j) + 1) - lgamma(Double(n - j) + 1) + Double(j) * lt + Double(
+                    n - j) * l1t
+            cdf += exp(logPmf)  // cdf = P(Bin ≤ j); k − 1 = j
             if cdf >= confidence { return j + 1 }
         }
         return n
     }
 
     /// Calibrated threshold for `score`; with `confidence` the conservative (tolerance) version above.
-    public static func calibrate(score: String, validationScores: [Double], acceptFraction: Double = 0.95,
-                                 confidence: Double? = nil) throws -> OODThreshold {
-        let v = try confidence.map { try threshold(inDistribution: validationScores, acceptFraction: acceptFraction, confidence: $0) }
+    public static func calibrate(
+        score: String, validationScores: [Double], acceptFraction: Double = 0.95,
+        confidence: Double? = nil
+    ) throws -> OODThreshold {
+        let v =
+            try confidence.map {
+                try threshold(inDistribution: validationScores, acceptFraction: acceptFraction, confidence: $0)
+            }
             ?? threshold(inDistribution: validationScores, acceptFraction: acceptFraction)
         return OODThreshold(score: score, value: v, targetAcceptance: acceptFraction)
     }
@@ -100,14 +116,18 @@ public enum Calibration {
         let order = OODScoreKind.allCases.map(\.rawValue)
         let names = validationIn.keys.filter { proxyOut[$0] != nil }
             .sorted { (order.firstIndex(of: $0) ?? order.count, $0) < (order.firstIndex(of: $1) ?? order.count, $1) }
-        guard !names.isEmpty else { throw RobustnessError.invalidArgument("no score has both validation and proxy values") }
+        guard !names.isEmpty else {
+            throw RobustnessError.invalidArgument("no score has both validation and proxy values")
+        }
         for n in names { table[n] = try OODMetrics.evaluate(inScores: validationIn[n]!, outScores: proxyOut[n]!) }
         var best = names[0]
         for n in names.dropFirst() {
             let a = table[n]!, b = table[best]!
             if a.auroc > b.auroc || (a.auroc == b.auroc && a.fpr95 < b.fpr95) { best = n }
         }
-        return Choice(score: best, table: table, criterion: "highest AUROC of validation (in) vs proxy outliers, then lowest FPR95")
+        return Choice(
+            score: best, table: table,
+            criterion: "highest AUROC of validation (in) vs proxy outliers, then lowest FPR95")
     }
 }
 

@@ -6,7 +6,10 @@ public struct LogitDensityScore: OODScore, Codable {
     public let kdes: [GaussianKDE]
     public let seedVariant: Bool
 
-    public init(kdes: [GaussianKDE], seedVariant: Bool = false) { self.kdes = kdes; self.seedVariant = seedVariant }
+    public init(kdes: [GaussianKDE], seedVariant: Bool = false) {
+        self.kdes = kdes
+        self.seedVariant = seedVariant
+    }
 
     /// One 1-D KDE per logit column of `trainLogits`.
     public static func fitKDEs(trainLogits: Matrix, bandwidth: GaussianKDE.Bandwidth = .scott) throws -> [GaussianKDE] {
@@ -33,7 +36,9 @@ public struct ClassDensityScore: OODScore, Codable {
     public init(kdes: [GaussianKDE]) { self.kdes = kdes }
     public var name: String { OODScoreKind.classDensity.rawValue }
 
-    public static func fit(trainLogits: Matrix, labels: [Int], bandwidth: GaussianKDE.Bandwidth = .scott) throws -> ClassDensityScore {
+    public static func fit(trainLogits: Matrix, labels: [Int], bandwidth: GaussianKDE.Bandwidth = .scott) throws
+        -> ClassDensityScore
+    {
         let groups = try groupRows(labels: labels, classes: trainLogits.cols, rows: trainLogits.rows)
         return ClassDensityScore(kdes: try groups.enumerated().map { k, idx in
             try GaussianKDE(idx.map { trainLogits[$0, k] }, bandwidth: bandwidth)
@@ -69,11 +74,14 @@ public struct JointDensityScore: OODScore, Codable {
 /// Row indices per class; throws if a label is out of range or a class has no rows.
 func groupRows(labels: [Int], classes: Int, rows: Int) throws -> [[Int]] {
     guard labels.count == rows else {
-        throw RobustnessError.shapeMismatch(what: "training labels", expected: "\(rows) labels", actual: "\(labels.count)")
+        throw RobustnessError.shapeMismatch(
+            what: "training labels", expected: "\(rows) labels", actual: "\(labels.count)")
     }
     var g = [[Int]](repeating: [], count: classes)
     for (i, l) in labels.enumerated() {
-        guard l >= 0 && l < classes else { throw RobustnessError.invalidArgument("training label \(l) at row \(i) is outside 0..<\(classes)") }
+        guard l >= 0 && l < classes else {
+            throw RobustnessError.invalidArgument("training label \(l) at row \(i) is outside 0..<\(classes)")
+        }
         g[l].append(i)
     }
     if let empty = g.firstIndex(where: { $0.isEmpty }) {

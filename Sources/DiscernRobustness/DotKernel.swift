@@ -26,7 +26,9 @@ func gemmABt<T: BinaryFloatingPoint & SIMDScalar>(
                     if upperOnly { j = Swift.max(j0, i & ~1) }     // tiles wholly below the diagonal are skipped
                     while j < j0 + nc {
                         let nj = Swift.min(2, j0 + nc - j)
-                        tile(a + i * lda + k0, lda, b + j * ldb + k0, ldb, mi, nj, kc, c + i * ldc + j, ldc, accumulate: k0 > 0)
+                        tile(
+                            a + i * lda + k0, lda, b + j * ldb + k0, ldb, mi, nj, kc, c + i * ldc + j, ldc,
+                            accumulate: k0 > 0)
                         j += 2
                     }
                     i += 4
@@ -52,8 +54,14 @@ private func tile<T: BinaryFloatingPoint & SIMDScalar>(
         while p + 4 <= k {
             let x0 = load4(b0 + p), x1 = load4(b1 + p)
             let y0 = load4(a0 + p), y1 = load4(a1 + p), y2 = load4(a2 + p), y3 = load4(a3 + p)
-            s00 += y0 * x0; s01 += y0 * x1; s10 += y1 * x0; s11 += y1 * x1
-            s20 += y2 * x0; s21 += y2 * x1; s30 += y3 * x0; s31 += y3 * x1
+            s00 += y0 * x0
+            s01 += y0 * x1
+            s10 += y1 * x0
+            s11 += y1 * x1
+            s20 += y2 * x0
+            s21 += y2 * x1
+            s30 += y3 * x0
+            s31 += y3 * x1
             p += 4
         }
         var r: [T] = [s00.sum(), s01.sum(), s10.sum(), s11.sum(), s20.sum(), s21.sum(), s30.sum(), s31.sum()]
@@ -78,7 +86,9 @@ private func tile<T: BinaryFloatingPoint & SIMDScalar>(
 
 /// One element of the 4×2 tile: a SIMD4 accumulator over blocks of 4, its sum, then the tail in order.
 @inline(__always)
-private func tileOrderDot<T: BinaryFloatingPoint & SIMDScalar>(_ a: UnsafePointer<T>, _ b: UnsafePointer<T>, _ k: Int) -> T {
+private func tileOrderDot<T: BinaryFloatingPoint & SIMDScalar>(_ a: UnsafePointer<T>, _ b: UnsafePointer<T>, _ k: Int)
+    -> T
+{
     var s = SIMD4<T>()
     var p = 0
     while p + 4 <= k {
@@ -86,7 +96,10 @@ private func tileOrderDot<T: BinaryFloatingPoint & SIMDScalar>(_ a: UnsafePointe
         p += 4
     }
     var r = s.sum()
-    while p < k { r += a[p] * b[p]; p += 1 }
+    while p < k {
+        r += a[p] * b[p]
+        p += 1
+    }
     return r
 }
 
@@ -108,6 +121,9 @@ func dot<T: BinaryFloatingPoint & SIMDScalar>(_ x: UnsafePointer<T>, _ y: Unsafe
         p += 8
     }
     var s = (s0 + s1).sum()
-    while p < n { s += x[p] * y[p]; p += 1 }
+    while p < n {
+        s += x[p] * y[p]
+        p += 1
+    }
     return s
 }

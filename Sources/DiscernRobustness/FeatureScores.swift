@@ -15,10 +15,14 @@ public struct MahalanobisScore: OODScore, Codable {
     public var name: String { OODScoreKind.mahalanobis.rawValue }
     public var needsFeatures: Bool { true }
 
-    public static func fit(features: Matrix, labels: [Int], classes: Int, ridge: Double = 1e-6) throws -> MahalanobisScore {
+    public static func fit(features: Matrix, labels: [Int], classes: Int, ridge: Double = 1e-6) throws
+        -> MahalanobisScore
+    {
         guard features.rows > 0 else { throw RobustnessError.empty(what: "training features") }
         try features.checkFinite("training features")
-        guard ridge >= 0, ridge.isFinite else { throw RobustnessError.invalidArgument("ridge must be ≥ 0, got \(ridge)") }
+        guard ridge >= 0, ridge.isFinite else {
+            throw RobustnessError.invalidArgument("ridge must be ≥ 0, got \(ridge)")
+        }
         let groups = try groupRows(labels: labels, classes: classes, rows: features.rows)
         let means = groups.map { columnMeans(features.selectingRows($0)) }
         var cov = scatter(features, centers: means, group: { labels[$0] })
@@ -28,7 +32,9 @@ public struct MahalanobisScore: OODScore, Codable {
         for i in 0..<d { trace += cov[i, i] }
         let eps = ridge * Swift.max(trace / Double(d), .leastNormalMagnitude)
         for i in 0..<d { cov[i, i] += eps }
-        guard let l = choleskyLower(cov) else { throw RobustnessError.singularCovariance(what: "Mahalanobis features (\(features.rows)x\(d))") }
+        guard let l = choleskyLower(cov) else {
+            throw RobustnessError.singularCovariance(what: "Mahalanobis features (\(features.rows)x\(d))")
+        }
         let m = try Matrix(means)
         return MahalanobisScore(means: m, cholesky: l, whitenedMeans: forwardSubstituteRows(l, m), ridge: ridge)
     }
@@ -37,11 +43,18 @@ public struct MahalanobisScore: OODScore, Codable {
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         let m = try c.decode(Matrix.self, forKey: .means), l = try c.decode(Matrix.self, forKey: .cholesky)
-        guard l.rows == l.cols, l.cols == m.cols else { throw RobustnessError.malformedModel("Mahalanobis factor \(l.rows)x\(l.cols) vs means \(m.rows)x\(m.cols)") }
-        self.init(means: m, cholesky: l, whitenedMeans: forwardSubstituteRows(l, m), ridge: try c.decode(Double.self, forKey: .ridge))
+        guard l.rows == l.cols, l.cols == m.cols else {
+            throw RobustnessError.malformedModel("Mahalanobis factor \(l.rows)x\(l.cols) vs means \(m.rows)x\(m.cols)")
+        }
+        self.init(
+            means: m, cholesky: l, whitenedMeans: forwardSubstituteRows(l, m),
+            ridge: try c.decode(Double.self, forKey: .ridge))
     }
     init(means: Matrix, cholesky: Matrix, whitenedMeans: Matrix, ridge: Double) {
-        self.means = means; self.cholesky = cholesky; self.whitenedMeans = whitenedMeans; self.ridge = ridge
+        self.means = means
+        self.cholesky = cholesky
+        self.whitenedMeans = whitenedMeans
+        self.ridge = ridge
     }
 
     public func score(logits: Matrix, features: Matrix?) throws -> [Double] {
@@ -52,7 +65,10 @@ public struct MahalanobisScore: OODScore, Codable {
             var best = Double.infinity
             for c in 0..<whitenedMeans.rows {
                 var s = 0.0
-                for k in 0..<d { let t = z.values[r * d + k] - whitenedMeans.values[c * d + k]; s += t * t }
+                for k in 0..<d {
+                    let t = z.values[r * d + k] - whitenedMeans.values[c * d + k]
+                    s += t * t
+                }
                 best = Swift.min(best, s)
             }
             return -best
@@ -84,7 +100,9 @@ public struct KNNScore: OODScore, Codable {
     }
 
     public init(k: Int, dimension: Int, bank: [Float]) {
-        self.k = k; self.dimension = dimension; self.bank = bank
+        self.k = k
+        self.dimension = dimension
+        self.bank = bank
     }
 
     public func score(logits: Matrix, features: Matrix?) throws -> [Double] {
@@ -141,9 +159,13 @@ struct TopK {
         let k = heap.count
         precondition(n >= k && k >= 1, "top-\(k) of \(n) values")
         return heap.withUnsafeMutableBufferPointer { h in
-            for i in 0..<k { h[i] = v[i]; TopK.siftUp(h, i) }
+            for i in 0..<k {
+                h[i] = v[i]
+                TopK.siftUp(h, i)
+            }
             for i in k..<n where v[i] > h[0] {
-                h[0] = v[i]; TopK.siftDown(h, 0)
+                h[0] = v[i]
+                TopK.siftDown(h, 0)
             }
             return h[0]
         }
@@ -154,7 +176,8 @@ struct TopK {
         while c > 0 {
             let p = (c - 1) / 2
             if h[p] <= h[c] { return }
-            h.swapAt(p, c); c = p
+            h.swapAt(p, c)
+            c = p
         }
     }
 
@@ -166,7 +189,8 @@ struct TopK {
             if l < h.count && h[l] < h[smallest] { smallest = l }
             if r < h.count && h[r] < h[smallest] { smallest = r }
             if smallest == p { return }
-            h.swapAt(p, smallest); p = smallest
+            h.swapAt(p, smallest)
+            p = smallest
         }
     }
 }

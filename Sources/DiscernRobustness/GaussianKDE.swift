@@ -39,14 +39,21 @@ public struct GaussianKDE: Codable, Sendable {
         case .scott: f = pow(Double(n), -1.0 / Double(d + 4))
         case .silverman: f = pow(Double(n) * Double(d + 2) / 4.0, -1.0 / Double(d + 4))
         case .scalar(let s):
-            guard s > 0, s.isFinite else { throw RobustnessError.invalidArgument("KDE bandwidth factor must be positive, got \(s)") }
+            guard s > 0, s.isFinite else {
+                throw RobustnessError.invalidArgument("KDE bandwidth factor must be positive, got \(s)")
+            }
             f = s
         }
         var cov = sampleCovariance(dataset, ddof: 1)
         for i in cov.values.indices { cov.values[i] *= f * f }
-        guard let l = choleskyLower(cov) else { throw RobustnessError.singularCovariance(what: "KDE dataset (\(n)x\(d))") }
-        self.dataset = dataset; self.bandwidth = bandwidth; self.factor = f
-        self.covariance = cov; self.choCov = l
+        guard let l = choleskyLower(cov) else {
+            throw RobustnessError.singularCovariance(what: "KDE dataset (\(n)x\(d))")
+        }
+        self.dataset = dataset
+        self.bandwidth = bandwidth
+        self.factor = f
+        self.covariance = cov
+        self.choCov = l
         self.whitened = forwardSubstituteRows(l, dataset)
         var logDetL = 0.0
         for i in 0..<d { logDetL += log(l[i, i]) }
@@ -61,11 +68,13 @@ public struct GaussianKDE: Codable, Sendable {
     enum CodingKeys: String, CodingKey { case dataset, bandwidth }
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        try self.init(dataset: c.decode(Matrix.self, forKey: .dataset), bandwidth: c.decode(Bandwidth.self, forKey: .bandwidth))
+        try self.init(
+            dataset: c.decode(Matrix.self, forKey: .dataset), bandwidth: c.decode(Bandwidth.self, forKey: .bandwidth))
     }
     public func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(dataset, forKey: .dataset); try c.encode(bandwidth, forKey: .bandwidth)
+        try c.encode(dataset, forKey: .dataset)
+        try c.encode(bandwidth, forKey: .bandwidth)
     }
 
     /// Density at each row of `points` (m × d), as scipy's `evaluate`.
@@ -85,7 +94,8 @@ public struct GaussianKDE: Codable, Sendable {
 
     private func kernelSums(_ points: Matrix, log wantLog: Bool) throws -> [Double] {
         guard points.cols == dimension else {
-            throw RobustnessError.shapeMismatch(what: "KDE points", expected: "\(dimension) columns", actual: "\(points.cols)")
+            throw RobustnessError.shapeMismatch(
+                what: "KDE points", expected: "\(dimension) columns", actual: "\(points.cols)")
         }
         let q = forwardSubstituteRows(choCov, points)
         let n = count, d = dimension, m = points.rows, logNorm = self.logNorm
@@ -101,7 +111,10 @@ public struct GaussianKDE: Codable, Sendable {
                             if d == 1 && !wantLog {                 // the per-class logit KDEs: plain scalar loop
                                 let x = Q[j]
                                 var acc = 0.0
-                                for i in 0..<n { let t = W[i] - x; acc += exp(-0.5 * t * t) }
+                                for i in 0..<n {
+                                    let t = W[i] - x
+                                    acc += exp(-0.5 * t * t)
+                                }
                                 O[j] = acc * norm
                                 continue
                             }
@@ -110,7 +123,10 @@ public struct GaussianKDE: Codable, Sendable {
                             for i in 0..<n {
                                 let wi = W + i * d
                                 var s = 0.0
-                                for k in 0..<d { let t = wi[k] - qj[k]; s += t * t }
+                                for k in 0..<d {
+                                    let t = wi[k] - qj[k]
+                                    s += t * t
+                                }
                                 r2[i] = s
                                 if s < minR2 { minR2 = s }
                             }

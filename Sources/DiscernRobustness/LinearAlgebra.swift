@@ -25,7 +25,9 @@ func scatter(_ x: Matrix, centers: [[Double]], group: (Int) -> Int) -> Matrix {
     var s = [Double](repeating: 0, count: d * d)
     xt.withUnsafeBufferPointer { p in
         s.withUnsafeMutableBufferPointer { o in
-            gemmABt(p.baseAddress!, lda: n, p.baseAddress!, ldb: n, m: d, n: d, k: n, o.baseAddress!, ldc: d, upperOnly: true)
+            gemmABt(
+                p.baseAddress!, lda: n, p.baseAddress!, ldb: n, m: d, n: d, k: n, o.baseAddress!, ldc: d,
+                upperOnly: true)
         }
     }
     for i in 0..<d { for j in 0..<i { s[i * d + j] = s[j * d + i] } }

@@ -8,10 +8,12 @@ public struct LinearMap: Codable, Equatable, Sendable {
 
     public init(weight: Matrix, bias: [Double]) throws {
         guard weight.rows == bias.count, weight.rows > 0, weight.cols > 0 else {
-            throw RobustnessError.shapeMismatch(what: "head", expected: "\(weight.rows) biases", actual: "\(bias.count)")
+            throw RobustnessError.shapeMismatch(
+                what: "head", expected: "\(weight.rows) biases", actual: "\(bias.count)")
         }
         try weight.checkFinite("head weight")
-        self.weight = weight; self.bias = bias
+        self.weight = weight
+        self.bias = bias
     }
 
     public var classes: Int { weight.rows }

@@ -14,7 +14,9 @@ public enum MannWhitney {
         public let medianY: Double
     }
 
-    public static func test(_ x: [Double], _ y: [Double], method: Method = .auto, continuity: Bool = true) throws -> Result {
+    public static func test(_ x: [Double], _ y: [Double], method: Method = .auto, continuity: Bool = true) throws
+        -> Result
+    {
         guard !x.isEmpty, !y.isEmpty else { throw RobustnessError.empty(what: "Mann-Whitney sample") }
         guard (x + y).allSatisfy({ $0.isFinite }) else { throw RobustnessError.notFinite(what: "Mann-Whitney sample") }
         let n1 = x.count, n2 = y.count, n = n1 + n2
@@ -34,7 +36,8 @@ public enum MannWhitney {
             p = 0.5 * erfc(z / 2.0.squareRoot())       // normal survival function
             if p.isNaN { p = 1 }                        // all values tied: s = 0
         }
-        return Result(u1: u1, pValue: Swift.min(1, Swift.max(0, 2 * p)), method: m, medianX: median(x), medianY: median(y))
+        return Result(
+            u1: u1, pValue: Swift.min(1, Swift.max(0, 2 * p)), method: m, medianX: median(x), medianY: median(y))
     }
 
     /// Average ranks (1-based) and Σ (t³ − t) over tie groups.
@@ -46,7 +49,8 @@ public enum MannWhitney {
             while j + 1 < order.count && v[order[j + 1]] == v[order[i]] { j += 1 }
             let r = Double(i + j + 2) / 2
             for t in i...j { ranks[order[t]] = r }
-            let t = Double(j - i + 1); tie += t * t * t - t
+            let t = Double(j - i + 1)
+            tie += t * t * t - t
             i = j + 1
         }
         return (ranks, tie)
@@ -56,7 +60,8 @@ public enum MannWhitney {
     /// factor by factor and renormalised each step so that it stays a probability distribution.
     static func exactSF(_ u: Int, _ n1: Int, _ n2: Int) -> Double {
         let m = Swift.min(n1, n2), n = Swift.max(n1, n2), top = m * n
-        var c = [Double](repeating: 0, count: top + 1); c[0] = 1
+        var c = [Double](repeating: 0, count: top + 1)
+        c[0] = 1
         for i in 1...Swift.max(m, 1) where m > 0 {
             let a = n + i
             for k in stride(from: top, through: a, by: -1) { c[k] -= c[k - a] }     // × (1 − q^(n+i))

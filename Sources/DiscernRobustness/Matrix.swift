@@ -9,11 +9,15 @@ public struct Matrix: Codable, Equatable, Sendable {
             throw RobustnessError.shapeMismatch(what: "matrix", expected: "\(rows)x\(cols) = \(rows * cols) values",
                                                 actual: "\(values.count) values")
         }
-        self.rows = rows; self.cols = cols; self.values = values
+        self.rows = rows
+        self.cols = cols
+        self.values = values
     }
 
     init(uncheckedRows rows: Int, cols: Int, values: [Double]) {
-        self.rows = rows; self.cols = cols; self.values = values
+        self.rows = rows
+        self.cols = cols
+        self.values = values
     }
 
     public init(zeros rows: Int, _ cols: Int) {
@@ -23,7 +27,8 @@ public struct Matrix: Codable, Equatable, Sendable {
     /// Rows of equal length (e.g. one logit vector per image).
     public init(_ data: [[Double]]) throws {
         let c = data.first?.count ?? 0
-        var v = [Double](); v.reserveCapacity(data.count * c)
+        var v = [Double]()
+        v.reserveCapacity(data.count * c)
         for (i, r) in data.enumerated() {
             guard r.count == c else {
                 throw RobustnessError.shapeMismatch(what: "row \(i)", expected: "\(c) columns", actual: "\(r.count)")
@@ -53,8 +58,9 @@ public struct Matrix: Codable, Equatable, Sendable {
 
     /// The rows at `indices`, in that order.
     public func selectingRows(_ indices: [Int]) -> Matrix {
-        var v = [Double](); v.reserveCapacity(indices.count * cols)
-        for i in indices { v.append(contentsOf: values[i * cols ..< (i + 1) * cols]) }
+        var v = [Double]()
+        v.reserveCapacity(indices.count * cols)
+        for i in indices { v.append(contentsOf: values[i * cols..<(i + 1) * cols]) }
         return Matrix(uncheckedRows: indices.count, cols: cols, values: v)
     }
 
@@ -69,7 +75,8 @@ extension Matrix {
     /// From a rank-2 engine tensor [n, k] (e.g. a batch of logits or pooled features).
     public init(_ tensor: Tensor) throws {
         guard tensor.rank == 2 else {
-            throw RobustnessError.shapeMismatch(what: "tensor", expected: "rank 2 [samples, values]", actual: "\(tensor.shape)")
+            throw RobustnessError.shapeMismatch(
+                what: "tensor", expected: "rank 2 [samples, values]", actual: "\(tensor.shape)")
         }
         self.init(uncheckedRows: tensor.shape[0], cols: tensor.shape[1], values: tensor.data.map(Double.init))
     }

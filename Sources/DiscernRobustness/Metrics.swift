@@ -28,7 +28,9 @@ public enum OODMetrics {
         for (pos, i) in order.enumerated() {
             if labels[i] { tp += 1 } else { fp += 1 }
             if pos == order.count - 1 || scores[order[pos + 1]] != scores[i] {
-                tps.append(tp); fps.append(fp); thr.append(scores[i])
+                tps.append(tp)
+                fps.append(fp)
+                thr.append(scores[i])
             }
         }
         return (fps, tps, thr)
@@ -36,7 +38,8 @@ public enum OODMetrics {
 
     static func validate(_ labels: [Bool], _ scores: [Double]) throws {
         guard labels.count == scores.count else {
-            throw RobustnessError.shapeMismatch(what: "labels vs scores", expected: "\(scores.count)", actual: "\(labels.count)")
+            throw RobustnessError.shapeMismatch(
+                what: "labels vs scores", expected: "\(scores.count)", actual: "\(labels.count)")
         }
         guard scores.allSatisfy({ !$0.isNaN }) else { throw RobustnessError.notFinite(what: "scores") }
         guard labels.contains(true), labels.contains(false) else {
@@ -54,7 +57,9 @@ public enum OODMetrics {
                 if d2f != 0 || d2t != 0 { keep.append(i) }
             }
             keep.append(fps.count - 1)
-            fps = keep.map { fps[$0] }; tps = keep.map { tps[$0] }; thr = keep.map { thr[$0] }
+            fps = keep.map { fps[$0] }
+            tps = keep.map { tps[$0] }
+            thr = keep.map { thr[$0] }
         }
         let fn = fps.last!, tn = tps.last!
         return ROCCurve(fpr: [0] + fps.map { $0 / fn }, tpr: [0] + tps.map { $0 / tn }, thresholds: [thr[0] + 1] + thr)
@@ -101,8 +106,9 @@ public enum OODMetrics {
 
     /// ROC curve of in (positive) vs out.
     public static func rocCurve(inScores: [Double], outScores: [Double]) throws -> ROCCurve {
-        try rocCurve(labels: [Bool](repeating: true, count: inScores.count) + [Bool](repeating: false, count: outScores.count),
-                     scores: inScores + outScores)
+        try rocCurve(
+            labels: [Bool](repeating: true, count: inScores.count) + [Bool](repeating: false, count: outScores.count),
+            scores: inScores + outScores)
     }
 
     /// Fraction of samples rejected (score < threshold).

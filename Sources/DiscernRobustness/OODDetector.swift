@@ -15,19 +15,29 @@ public struct OODDetector: Codable, Sendable {
         public var shapingPercentile: Double = 85
         /// ViM's principal dimension; nil = the paper's rule for the feature count.
         public var vimPrincipal: Int?
-        public init(bandwidth: GaussianKDE.Bandwidth = .scott, knnK: Int = 10, mahalanobisRidge: Double = 1e-6,
-                    reactPercentile: Double = 90, shapingPercentile: Double = 85, vimPrincipal: Int? = nil) {
-            self.bandwidth = bandwidth; self.knnK = knnK; self.mahalanobisRidge = mahalanobisRidge
-            self.reactPercentile = reactPercentile; self.shapingPercentile = shapingPercentile; self.vimPrincipal = vimPrincipal
+        public init(
+            bandwidth: GaussianKDE.Bandwidth = .scott, knnK: Int = 10, mahalanobisRidge: Double = 1e-6,
+            reactPercentile: Double = 90, shapingPercentile: Double = 85, vimPrincipal: Int? = nil
+        ) {
+            self.bandwidth = bandwidth
+            self.knnK = knnK
+            self.mahalanobisRidge = mahalanobisRidge
+            self.reactPercentile = reactPercentile
+            self.shapingPercentile = shapingPercentile
+            self.vimPrincipal = vimPrincipal
         }
-        enum CodingKeys: String, CodingKey { case bandwidth, knnK, mahalanobisRidge, reactPercentile, shapingPercentile, vimPrincipal }
+        enum CodingKeys: String, CodingKey {
+            case bandwidth, knnK, mahalanobisRidge, reactPercentile, shapingPercentile, vimPrincipal
+        }
         public init(from decoder: Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            self.init(bandwidth: try c.decode(GaussianKDE.Bandwidth.self, forKey: .bandwidth), knnK: try c.decode(Int.self, forKey: .knnK),
-                      mahalanobisRidge: try c.decode(Double.self, forKey: .mahalanobisRidge),
-                      reactPercentile: try c.decodeIfPresent(Double.self, forKey: .reactPercentile) ?? 90,
-                      shapingPercentile: try c.decodeIfPresent(Double.self, forKey: .shapingPercentile) ?? 85,
-                      vimPrincipal: try c.decodeIfPresent(Int.self, forKey: .vimPrincipal))
+            self.init(
+                bandwidth: try c.decode(GaussianKDE.Bandwidth.self, forKey: .bandwidth),
+                knnK: try c.decode(Int.self, forKey: .knnK),
+                mahalanobisRidge: try c.decode(Double.self, forKey: .mahalanobisRidge),
+                reactPercentile: try c.decodeIfPresent(Double.self, forKey: .reactPercentile) ?? 90,
+                shapingPercentile: try c.decodeIfPresent(Double.self, forKey: .shapingPercentile) ?? 85,
+                vimPrincipal: try c.decodeIfPresent(Int.self, forKey: .vimPrincipal))
         }
     }
 
@@ -62,34 +72,48 @@ public struct OODDetector: Codable, Sendable {
         try trainLogits.checkFinite("training logits")
         _ = try groupRows(labels: trainLabels, classes: trainLogits.cols, rows: trainLogits.rows)
         if let f = trainFeatures, f.rows != trainLogits.rows {
-            throw RobustnessError.shapeMismatch(what: "training features", expected: "\(trainLogits.rows) rows", actual: "\(f.rows)")
+            throw RobustnessError.shapeMismatch(
+                what: "training features", expected: "\(trainLogits.rows) rows", actual: "\(f.rows)")
         }
         var why: [String: String] = [:]
         func attempt<T>(_ kind: OODScoreKind, _ body: () throws -> T) -> T? {
-            do { return try body() } catch { why[kind.rawValue] = "\(error)"; return nil }
+            do { return try body() } catch {
+                why[kind.rawValue] = "\(error)"
+                return nil
+            }
         }
         let bw = configuration.bandwidth
         let density = LogitDensityScore(kdes: try LogitDensityScore.fitKDEs(trainLogits: trainLogits, bandwidth: bw))
-        let cd = attempt(.classDensity) { try ClassDensityScore.fit(trainLogits: trainLogits, labels: trainLabels, bandwidth: bw) }
+        let cd = attempt(.classDensity) {
+            try ClassDensityScore.fit(trainLogits: trainLogits, labels: trainLabels, bandwidth: bw)
+        }
         let jd = attempt(.jointDensity) { JointDensityScore(kde: try GaussianKDE(dataset: trainLogits, bandwidth: bw)) }
         var maha: MahalanobisScore?, knn: KNNScore?, vim: ViMScore?, react: ReActScore?, map: LinearMap?
         let ref = reference ?? trainFeatures.map { ($0, trainLabels) }
         if let ref {
             let f = ref.0, labels = ref.1
             if let r = reference, r.features.cols != trainFeatures?.cols ?? r.features.cols {
-                throw RobustnessError.shapeMismatch(what: "reference features", expected: "\(trainFeatures?.cols ?? 0) columns", actual: "\(r.features.cols)")
+                throw RobustnessError.shapeMismatch(
+                    what: "reference features", expected: "\(trainFeatures?.cols ?? 0) columns",
+                    actual: "\(r.features.cols)")
             }
             maha = attempt(.mahalanobis) {
-                try MahalanobisScore.fit(features: f, labels: labels, classes: trainLogits.cols, ridge: configuration.mahalanobisRidge)
+                try MahalanobisScore.fit(
+                    features: f, labels: labels, classes: trainLogits.cols, ridge: configuration.mahalanobisRidge)
             }
             knn = attempt(.knn) { try KNNScore.fit(features: f, k: configuration.knnK) }
             if let h = head {
                 if h.features == f.cols && h.classes == trainLogits.cols {
                     map = h
-                    vim = attempt(.vim) { try ViMScore.fit(features: f, head: h, principal: configuration.vimPrincipal) }
-                    react = attempt(.react) { try ReActScore.fit(features: f, head: h, percentile: configuration.reactPercentile) }
+                    vim = attempt(.vim) {
+                        try ViMScore.fit(features: f, head: h, principal: configuration.vimPrincipal)
+                    }
+                    react = attempt(.react) {
+                        try ReActScore.fit(features: f, head: h, percentile: configuration.reactPercentile)
+                    }
                 } else {
-                    throw RobustnessError.shapeMismatch(what: "head", expected: "\(trainLogits.cols)x\(f.cols)", actual: "\(h.classes)x\(h.features)")
+                    throw RobustnessError.shapeMismatch(
+                        what: "head", expected: "\(trainLogits.cols)x\(f.cols)", actual: "\(h.classes)x\(h.features)")
                 }
             }
         } else {
@@ -98,9 +122,10 @@ public struct OODDetector: Codable, Sendable {
         if map == nil && ref != nil {
             for k in [OODScoreKind.vim, .react, .scale, .ash] { why[k.rawValue] = "no head given" }
         }
-        return OODDetector(configuration: configuration, classCount: trainLogits.cols, featureCount: trainFeatures?.cols,
-                           density: density, classDensity: cd, jointDensity: jd, mahalanobis: maha, knn: knn,
-                           head: map, vim: vim, react: react, referenceCount: ref?.features.rows, unavailable: why)
+        return OODDetector(
+            configuration: configuration, classCount: trainLogits.cols, featureCount: trainFeatures?.cols,
+            density: density, classDensity: cd, jointDensity: jd, mahalanobis: maha, knn: knn,
+            head: map, vim: vim, react: react, referenceCount: ref?.features.rows, unavailable: why)
     }
 
     /// The scorer for `kind`, or a readable error if it was not fitted.
@@ -119,11 +144,18 @@ public struct OODDetector: Codable, Sendable {
         case .gen: s = GENScore()
         case .vim: s = vim
         case .react: s = react
-        case .scale: s = try head.map { try ActivationShapingScore(head: $0, method: .scale, percentile: configuration.shapingPercentile) }
-        case .ash: s = try head.map { try ActivationShapingScore(head: $0, method: .ashS, percentile: configuration.shapingPercentile) }
+        case .scale:
+            s = try head.map {
+                try ActivationShapingScore(head: $0, method: .scale, percentile: configuration.shapingPercentile)
+            }
+        case .ash:
+            s = try head.map {
+                try ActivationShapingScore(head: $0, method: .ashS, percentile: configuration.shapingPercentile)
+            }
         }
         guard let found = s else {
-            throw RobustnessError.invalidArgument("score '\(kind.rawValue)' is not available: \(unavailable[kind.rawValue] ?? "not fitted")")
+            throw RobustnessError.invalidArgument(
+                "score '\(kind.rawValue)' is not available: \(unavailable[kind.rawValue] ?? "not fitted")")
         }
         return found
     }
@@ -140,7 +172,9 @@ public struct OODDetector: Codable, Sendable {
     /// Every available score by name; feature scores are skipped when `features` is nil.
     public func allScores(logits: Matrix, features: Matrix? = nil) throws -> [String: [Double]] {
         var out: [String: [Double]] = [:]
-        for k in available(withFeatures: features != nil) { out[k.rawValue] = try scores(k, logits: logits, features: features) }
+        for k in available(withFeatures: features != nil) {
+            out[k.rawValue] = try scores(k, logits: logits, features: features)
+        }
         return out
     }
 }

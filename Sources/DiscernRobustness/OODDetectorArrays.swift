@@ -36,7 +36,8 @@ extension OODDetector {
             arrays["mahalanobis.cholesky"] = mahalanobis.cholesky
         }
         if let knn {
-            arrays["knn.bank"] = Matrix(uncheckedRows: knn.count, cols: knn.dimension, values: knn.bank.map(Double.init))
+            arrays["knn.bank"] = Matrix(
+                uncheckedRows: knn.count, cols: knn.dimension, values: knn.bank.map(Double.init))
         }
         if let head {
             arrays["head.weight"] = head.weight
@@ -118,9 +119,10 @@ extension OODDetector {
             react = ReActScore(head: head, clip: clip, percentileUsed: meta.reactPercentile ?? 90)
         }
         let classDensity = classDensities.count == meta.classCount ? ClassDensityScore(kdes: classDensities) : nil
-        self.init(configuration: meta.configuration, classCount: meta.classCount, featureCount: meta.featureCount,
-                  density: LogitDensityScore(kdes: densities), classDensity: classDensity,
-                  jointDensity: try kde("joint-density").map(JointDensityScore.init), mahalanobis: mahalanobis, knn: knn,
-                  head: head, vim: vim, react: react, referenceCount: meta.referenceCount, unavailable: meta.unavailable)
+        self.init(
+            configuration: meta.configuration, classCount: meta.classCount, featureCount: meta.featureCount,
+            density: LogitDensityScore(kdes: densities), classDensity: classDensity,
+            jointDensity: try kde("joint-density").map(JointDensityScore.init), mahalanobis: mahalanobis, knn: knn,
+            head: head, vim: vim, react: react, referenceCount: meta.referenceCount, unavailable: meta.unavailable)
     }
 }

@@ -37,7 +37,8 @@ extension OODScore {
     func checkLogits(_ logits: Matrix, classes: Int?) throws {
         guard logits.cols > 0 else { throw RobustnessError.empty(what: "\(name) logits (no classes)") }
         if let c = classes, logits.cols != c {
-            throw RobustnessError.shapeMismatch(what: "\(name) logits", expected: "\(c) columns", actual: "\(logits.cols)")
+            throw RobustnessError.shapeMismatch(
+                what: "\(name) logits", expected: "\(c) columns", actual: "\(logits.cols)")
         }
         try logits.checkFinite("\(name) logits")
     }
@@ -45,7 +46,8 @@ extension OODScore {
     func requireFeatures(_ features: Matrix?, rows: Int, dim: Int) throws -> Matrix {
         guard let f = features else { throw RobustnessError.missingFeatures(score: name) }
         guard f.rows == rows, f.cols == dim else {
-            throw RobustnessError.shapeMismatch(what: "\(name) features", expected: "\(rows)x\(dim)", actual: "\(f.rows)x\(f.cols)")
+            throw RobustnessError.shapeMismatch(
+                what: "\(name) features", expected: "\(rows)x\(dim)", actual: "\(f.rows)x\(f.cols)")
         }
         try f.checkFinite("\(name) features")
         return f

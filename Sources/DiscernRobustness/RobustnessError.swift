@@ -16,7 +16,8 @@ public enum RobustnessError: Error, CustomStringConvertible, Equatable {
         case .notFinite(let w): return "\(w) contains NaN or infinite values"
         case .singularCovariance(let w): return "\(w): covariance matrix is not positive definite (degenerate data)"
         case .invalidArgument(let m): return m
-        case .unknownScore(let n): return "unknown OOD score '\(n)' (known: \(OODScoreKind.allCases.map(\.rawValue).joined(separator: ", ")))"
+        case .unknownScore(let n):
+            return "unknown OOD score '\(n)' (known: \(OODScoreKind.allCases.map(\.rawValue).joined(separator: ", ")))"
         case .missingFeatures(let s): return "score '\(s)' needs penultimate features, none were given"
         case .malformedModel(let m): return "malformed OOD model: \(m)"
         }

@@ -30,13 +30,22 @@ public struct RiskCoverageCurve: Codable, Equatable, Sendable {
 public enum Selective {
     public static func evaluate(correct: [Bool], scores: [Double], threshold: Double) throws -> SelectiveResult {
         guard correct.count == scores.count else {
-            throw RobustnessError.shapeMismatch(what: "correctness vs scores", expected: "\(scores.count)", actual: "\(correct.count)")
+            throw RobustnessError.shapeMismatch(
+                what: "correctness vs scores", expected: "\(scores.count)", actual: "\(correct.count)")
         }
         var acc = 0, accRight = 0, wrong = 0, wrongRej = 0, rightRej = 0
         for (c, s) in zip(correct, scores) {
             let ok = Calibration.accepts(s, threshold: threshold)
-            if ok { acc += 1; if c { accRight += 1 } }
-            if !c { wrong += 1; if !ok { wrongRej += 1 } } else if !ok { rightRej += 1 }
+            if ok {
+                acc += 1
+                if c { accRight += 1 }
+            }
+            if !c {
+                wrong += 1
+                if !ok { wrongRej += 1 }
+            } else if !ok {
+                rightRej += 1
+            }
         }
         let n = correct.count
         return SelectiveResult(total: n, accepted: acc, coverage: n > 0 ? Double(acc) / Double(n) : 0,
@@ -52,7 +61,8 @@ public enum Selective {
 
     public static func riskCoverage(correct: [Bool], scores: [Double]) throws -> RiskCoverageCurve {
         guard correct.count == scores.count else {
-            throw RobustnessError.shapeMismatch(what: "correctness vs scores", expected: "\(scores.count)", actual: "\(correct.count)")
+            throw RobustnessError.shapeMismatch(
+                what: "correctness vs scores", expected: "\(scores.count)", actual: "\(correct.count)")
         }
         guard !scores.isEmpty else { throw RobustnessError.empty(what: "risk-coverage scores") }
         guard scores.allSatisfy({ !$0.isNaN }) else { throw RobustnessError.notFinite(what: "scores") }
@@ -61,8 +71,10 @@ public enum Selective {
         var cov = [Double](), risk = [Double](), aurc = 0.0, prev = 0.0
         for i in fps.indices {
             let k = fps[i] + tps[i], c = k / n, r = tps[i] / k
-            cov.append(c); risk.append(r)
-            aurc += (c - prev) * r; prev = c
+            cov.append(c)
+            risk.append(r)
+            aurc += (c - prev) * r
+            prev = c
         }
         return RiskCoverageCurve(coverage: cov, risk: risk, thresholds: thr, aurc: aurc)
     }
@@ -73,7 +85,9 @@ extension Selective {
     /// scores are swept from the highest down, tied scores accepted together. +∞ (accept nothing) when even the
     /// most confident group is wrong more often than that.
     public static func threshold(correct: [Bool], scores: [Double], maxRisk: Double) throws -> Double {
-        guard maxRisk >= 0 && maxRisk < 1 else { throw RobustnessError.invalidArgument("maximum risk must be in [0, 1), got \(maxRisk)") }
+        guard maxRisk >= 0 && maxRisk < 1 else {
+            throw RobustnessError.invalidArgument("maximum risk must be in [0, 1), got \(maxRisk)")
+        }
         let curve = try riskCoverage(correct: correct, scores: scores)
         var best = Double.infinity
         for i in curve.risk.indices where curve.risk[i] <= maxRisk + 1e-12 { best = curve.thresholds[i] }
@@ -82,10 +96,16 @@ extension Selective {
 
     /// The confidence score for the "unsure" question: the lowest area under the risk–coverage curve on
     /// labelled held-out images (it ranks wrong answers last best); ties → the earlier in `OODScoreKind.allCases`.
-    public static func chooseScore(correct: [Bool], scores: [String: [Double]]) throws -> (score: String, aurc: [String: Double]) {
+    public static func chooseScore(correct: [Bool], scores: [String: [Double]]) throws -> (
+        score: String, aurc: [String: Double]
+    ) {
         let order = OODScoreKind.allCases.map(\.rawValue)
-        let names = scores.keys.sorted { (order.firstIndex(of: $0) ?? order.count, $0) < (order.firstIndex(of: $1) ?? order.count, $1) }
-        guard let first = names.first else { throw RobustnessError.invalidArgument("no confidence score to choose from") }
+        let names = scores.keys.sorted {
+            (order.firstIndex(of: $0) ?? order.count, $0) < (order.firstIndex(of: $1) ?? order.count, $1)
+        }
+        guard let first = names.first else {
+            throw RobustnessError.invalidArgument("no confidence score to choose from")
+        }
         var aurc: [String: Double] = [:], best = first
         for n in names {
             aurc[n] = try riskCoverage(correct: correct, scores: scores[n]!).aurc
@@ -104,13 +124,16 @@ extension Selective {
     public static func stratifiedThresholds(correct: [Bool], scores: [Double], typicality: [Double], cut: Double,
                                             maxRisk: Double) throws -> (typical: Double, atypical: Double?) {
         guard correct.count == scores.count, typicality.count == scores.count else {
-            throw RobustnessError.shapeMismatch(what: "correctness, scores and typicality", expected: "\(scores.count) each",
-                                                actual: "\(correct.count), \(typicality.count)")
+            throw RobustnessError.shapeMismatch(
+                what: "correctness, scores and typicality", expected: "\(scores.count) each",
+                actual: "\(correct.count), \(typicality.count)")
         }
         let typical = typicality.indices.filter { typicality[$0] >= cut }
         let atypical = typicality.indices.filter { !(typicality[$0] >= cut) }
         func stratum(_ rows: [Int]) throws -> Double? {
-            rows.isEmpty ? nil : try threshold(correct: rows.map { correct[$0] }, scores: rows.map { scores[$0] }, maxRisk: maxRisk)
+            rows.isEmpty
+                ? nil
+                : try threshold(correct: rows.map { correct[$0] }, scores: rows.map { scores[$0] }, maxRisk: maxRisk)
         }
         let t = try stratum(typical) ?? .infinity
         return (t, try stratum(atypical).map { Swift.max($0, t) })

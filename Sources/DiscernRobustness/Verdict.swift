@@ -15,7 +15,9 @@ public struct Evidence: Codable, Equatable, Sendable {
     public let threshold: Double
     public var passes: Bool { Calibration.accepts(value, threshold: threshold) }
     public init(score: String, value: Double, threshold: Double) {
-        self.score = score; self.value = value; self.threshold = threshold
+        self.score = score
+        self.value = value
+        self.threshold = threshold
     }
     var comparison: String { String(format: "%@ %.4g %@ %.4g", score, value, passes ? "≥" : "<", threshold) }
 }

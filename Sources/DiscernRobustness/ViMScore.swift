@@ -17,15 +17,20 @@ public struct ViMScore: OODScore, Codable {
     public var dimension: Int { origin.count }
 
     /// The paper's principal dimension: 1000 for ≥ 1500 features, 512 for ≥ 768, else half.
-    public static func defaultPrincipal(features d: Int) -> Int { d >= 1500 ? 1000 : (d >= 768 ? 512 : Swift.max(1, d / 2)) }
+    public static func defaultPrincipal(features d: Int) -> Int {
+        d >= 1500 ? 1000 : (d >= 768 ? 512 : Swift.max(1, d / 2))
+    }
 
     public static func fit(features: Matrix, head: LinearMap, principal: Int? = nil) throws -> ViMScore {
         let d = features.cols
         guard features.rows > 1, d == head.features else {
-            throw RobustnessError.shapeMismatch(what: "ViM features", expected: "n x \(head.features)", actual: "\(features.rows)x\(d)")
+            throw RobustnessError.shapeMismatch(
+                what: "ViM features", expected: "n x \(head.features)", actual: "\(features.rows)x\(d)")
         }
         let k = principal ?? defaultPrincipal(features: d)
-        guard k >= 1 && k < d else { throw RobustnessError.invalidArgument("ViM principal dimension \(k) must be in 1..<\(d)") }
+        guard k >= 1 && k < d else {
+            throw RobustnessError.invalidArgument("ViM principal dimension \(k) must be in 1..<\(d)")
+        }
         try features.checkFinite("ViM training features")
         let u = try originOfHead(head)
         let centred = shifted(features, by: u)
@@ -49,19 +54,37 @@ public struct ViMScore: OODScore, Codable {
     }
 
     public init(origin: [Double], basis: Matrix, alpha: Double) {
-        self.origin = origin; self.basis = basis; self.alpha = alpha
+        self.origin = origin
+        self.basis = basis
+        self.alpha = alpha
     }
 
     /// u = −pinv(W)·b; W (C × D, C ≤ D) has full row rank, so pinv(W) = Wᵀ(WWᵀ)⁻¹.
     static func originOfHead(_ head: LinearMap) throws -> [Double] {
         let w = head.weight, c = w.rows, d = w.cols
         var gram = Matrix(zeros: c, c)
-        for i in 0..<c { for j in 0..<c { var s = 0.0; for k in 0..<d { s += w[i, k] * w[j, k] }; gram[i, j] = s } }
-        guard let l = choleskyLower(gram) else { throw RobustnessError.singularCovariance(what: "ViM head rows (W·Wᵀ)") }
+        for i in 0..<c {
+            for j in 0..<c {
+                var s = 0.0
+                for k in 0..<d { s += w[i, k] * w[j, k] }
+                gram[i, j] = s
+            }
+        }
+        guard let l = choleskyLower(gram) else {
+            throw RobustnessError.singularCovariance(what: "ViM head rows (W·Wᵀ)")
+        }
         // Solve (WWᵀ) y = b via L Lᵀ y = b, then u = −Wᵀ y.
         var y = head.bias
-        for i in 0..<c { var s = y[i]; for k in 0..<i { s -= l[i, k] * y[k] }; y[i] = s / l[i, i] }
-        for i in stride(from: c - 1, through: 0, by: -1) { var s = y[i]; for k in (i + 1)..<c { s -= l[k, i] * y[k] }; y[i] = s / l[i, i] }
+        for i in 0..<c {
+            var s = y[i]
+            for k in 0..<i { s -= l[i, k] * y[k] }
+            y[i] = s / l[i, i]
+        }
+        for i in stride(from: c - 1, through: 0, by: -1) {
+            var s = y[i]
+            for k in (i + 1)..<c { s -= l[k, i] * y[k] }
+            y[i] = s / l[i, i]
+        }
         return (0..<d).map { k in -(0..<c).reduce(0.0) { $0 + w[$1, k] * y[$1] } }
     }
 
@@ -80,7 +103,9 @@ public struct ViMScore: OODScore, Codable {
         z.values.withUnsafeBufferPointer { zp in
             pt.withUnsafeBufferPointer { pp in
                 proj.withUnsafeMutableBufferPointer { op in
-                    gemmABt(zp.baseAddress!, lda: d, pp.baseAddress!, ldb: d, m: z.rows, n: k, k: d, op.baseAddress!, ldc: k)
+                    gemmABt(
+                        zp.baseAddress!, lda: d, pp.baseAddress!, ldb: d, m: z.rows, n: k, k: d, op.baseAddress!, ldc: k
+                    )
                 }
             }
         }

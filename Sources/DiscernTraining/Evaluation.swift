@@ -13,7 +13,8 @@ public enum Evaluation {
     }
 
     public static func accuracy(predicted: [Int], labels: [Int]) -> Double {
-        precondition(predicted.count == labels.count, "accuracy: \(predicted.count) predictions, \(labels.count) labels")
+        precondition(
+            predicted.count == labels.count, "accuracy: \(predicted.count) predictions, \(labels.count) labels")
         guard !labels.isEmpty else { return .nan }
         return Double(zip(predicted, labels).filter { $0 == $1 }.count) / Double(labels.count)
     }

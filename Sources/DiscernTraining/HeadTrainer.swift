@@ -22,8 +22,10 @@ public final class HeadTrainer {
     /// Runs `config.epochs` epochs. For each epoch `feed(epoch, step)` must call `step` once per
     /// batch, in the order the batches should be trained on.
     @discardableResult
-    public func train(batchesPerEpoch: Int? = nil,
-                      feed: (_ epoch: Int, _ step: (FeatureBatch) throws -> Void) throws -> Void) throws -> TrainingHistory {
+    public func train(
+        batchesPerEpoch: Int? = nil,
+        feed: (_ epoch: Int, _ step: (FeatureBatch) throws -> Void) throws -> Void
+    ) throws -> TrainingHistory {
         let began = Date()
         for epoch in 0..<config.epochs {
             let start = Date()
@@ -48,10 +50,14 @@ public final class HeadTrainer {
             guard seen > 0 else { throw TrainingError.empty("epoch \(epoch + 1) had no training samples") }
             let accuracy = Double(correct) / Double(seen)
             let passes = config.checkpointThreshold.map { accuracy > $0 } ?? false
-            if passes { try onCheckpoint?(Checkpoint(reason: .threshold, epoch: epoch, accuracy: accuracy, head: head)) }
-            history.epochs.append(EpochSummary(epoch: epoch, samples: seen, meanLoss: lossSum / Double(seen),
-                                               accuracy: accuracy, seconds: Date().timeIntervalSince(start),
-                                               checkpointed: passes))
+            if passes {
+                try onCheckpoint?(Checkpoint(reason: .threshold, epoch: epoch, accuracy: accuracy, head: head))
+            }
+            history.epochs.append(
+                EpochSummary(
+                    epoch: epoch, samples: seen, meanLoss: lossSum / Double(seen),
+                    accuracy: accuracy, seconds: Date().timeIntervalSince(start),
+                    checkpointed: passes))
         }
         if let last = history.epochs.last {
             try onCheckpoint?(Checkpoint(reason: .final, epoch: last.epoch, accuracy: last.accuracy, head: head))
@@ -61,8 +67,10 @@ public final class HeadTrainer {
 
     /// Per-epoch batches from a sequence the caller builds (e.g. a shuffled loader + backbone).
     @discardableResult
-    public func train<S: Sequence>(batchesPerEpoch: Int? = nil,
-                                   batches: (_ epoch: Int) throws -> S) throws -> TrainingHistory where S.Element == FeatureBatch {
+    public func train<S: Sequence>(
+        batchesPerEpoch: Int? = nil,
+        batches: (_ epoch: Int) throws -> S
+    ) throws -> TrainingHistory where S.Element == FeatureBatch {
         try train(batchesPerEpoch: batchesPerEpoch) { epoch, step in
             for batch in try batches(epoch) { try step(batch) }
         }

@@ -15,7 +15,8 @@ public struct LinearHead: Sendable, Equatable {
         guard bias.shape == [weight.shape[0]] else {
             throw TrainingError.shape("head bias must be [\(weight.shape[0])], got \(bias.shape)")
         }
-        self.weight = weight; self.bias = bias
+        self.weight = weight
+        self.bias = bias
     }
 
     /// nn.Linear's default init: kaiming_uniform(a=√5) gives weights U(-1/√in, 1/√in); the bias
@@ -41,7 +42,8 @@ public struct LinearHead: Sendable, Equatable {
     /// Gradients of a scalar loss w.r.t. weight and bias given dLoss/dLogits [n, classes].
     public func gradients(input x: Tensor, logitGradient g: Tensor) throws -> (weight: Tensor, bias: Tensor) {
         guard x.rank == 2, x.shape[1] == features, g.shape == [x.shape[0], classes] else {
-            throw TrainingError.shape("gradient shapes \(x.shape) and \(g.shape) do not fit a \(classes)×\(features) head")
+            throw TrainingError.shape(
+                "gradient shapes \(x.shape) and \(g.shape) do not fit a \(classes)×\(features) head")
         }
         let g = try Ops.linearBackward(g, input: x, LinearParams(weight: weight, bias: bias))
         return (g.weight, g.bias ?? Tensor(zeros: [classes]))
@@ -67,7 +69,11 @@ public enum Softmax {
         var m = -Float.infinity
         for k in 0..<c { m = max(m, v[start + k]) }
         var s: Double = 0
-        for k in 0..<c { let e = Foundation.exp(Double(v[start + k] - m)); v[start + k] = Float(e); s += e }
+        for k in 0..<c {
+            let e = Foundation.exp(Double(v[start + k] - m))
+            v[start + k] = Float(e)
+            s += e
+        }
         for k in 0..<c { v[start + k] = Float(Double(v[start + k]) / s) }
     }
 }

@@ -10,7 +10,9 @@ public struct PredictionRow: Sendable, Codable, Equatable {
     public let logits: [Float]
     public var correct: Bool { trueLabel == predicted }
     /// The predicted class's probability when wrong (the study's error score), else nil.
-    public var errorBucket: ErrorBucket? { correct ? nil : ErrorBucket.of(wrongProbability: Double(probabilities[predicted])) }
+    public var errorBucket: ErrorBucket? {
+        correct ? nil : ErrorBucket.of(wrongProbability: Double(probabilities[predicted]))
+    }
 }
 
 /// Per-image results of an evaluation with CSV and JSON writers.
@@ -47,14 +49,20 @@ public struct PredictionTable: Sendable, Equatable {
     /// Misclassified rows by bucket (the study's limits by default), each sorted by decreasing
     /// wrong-class probability.
     public func errors(in bucket: ErrorBucket, high: Double = 0.7, mid: Double = 0.6) -> [PredictionRow] {
-        rows.filter { !$0.correct && ErrorBucket.of(wrongProbability: Double($0.probabilities[$0.predicted]), high: high, mid: mid) == bucket }
-            .sorted { $0.probabilities[$0.predicted] > $1.probabilities[$1.predicted] }
+        rows.filter {
+            !$0.correct
+                && ErrorBucket.of(wrongProbability: Double($0.probabilities[$0.predicted]), high: high, mid: mid)
+                    == bucket
+        }
+        .sorted { $0.probabilities[$0.predicted] > $1.probabilities[$1.predicted] }
     }
 
     /// Header: path,true,predicted,correct,p_<class>…,logit_<class>…
     public func csv() -> String {
-        var lines = [(["path", "true", "predicted", "correct"] + classes.map { "p_" + $0 } + classes.map { "logit_" + $0 })
-            .map(Self.csvField).joined(separator: ",")]
+        var lines = [
+            (["path", "true", "predicted", "correct"] + classes.map { "p_" + $0 } + classes.map { "logit_" + $0 })
+                .map(Self.csvField).joined(separator: ",")
+        ]
         for row in rows {
             let fields = [row.path, classes[row.trueLabel], classes[row.predicted], row.correct ? "1" : "0"]
                 + row.probabilities.map { "\($0)" } + row.logits.map { "\($0)" }
@@ -80,11 +88,15 @@ public struct PredictionTable: Sendable, Equatable {
     public func json() throws -> Data {
         let enc = JSONEncoder()
         enc.outputFormatting = [.sortedKeys]
-        enc.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        return try enc.encode(rows.map { r in
-            JSONRow(path: r.path, true: classes[r.trueLabel], predicted: classes[r.predicted], correct: r.correct,
-                    scores: Dictionary(zip(classes, r.probabilities), uniquingKeysWith: { a, _ in a }), logits: r.logits)
-        })
+        enc.nonConformingFloatEncodingStrategy = .convertToString(
+            positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return try enc.encode(
+            rows.map { r in
+                JSONRow(
+                    path: r.path, true: classes[r.trueLabel], predicted: classes[r.predicted], correct: r.correct,
+                    scores: Dictionary(zip(classes, r.probabilities), uniquingKeysWith: { a, _ in a }), logits: r.logits
+                )
+            })
     }
 
     public func writeCSV(to url: URL) throws { try AtomicFile.write(Data(csv().utf8), to: url) }

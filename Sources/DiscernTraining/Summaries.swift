@@ -24,11 +24,14 @@ public struct ClassificationSummary: Sendable, Codable, Equatable {
         images = table.rows.count
         accuracy = table.accuracy
         classes = table.classes.indices.map { k in
-            PerClass(name: table.classes[k], precision: opt(cm.precision(k)), recall: opt(cm.recall(k)),
-                     f1: opt(cm.precision(k)).flatMap { _ in opt(cm.recall(k)).map { _ in cm.f1(k) } }, support: cm.support[k])
+            PerClass(
+                name: table.classes[k], precision: opt(cm.precision(k)), recall: opt(cm.recall(k)),
+                f1: opt(cm.precision(k)).flatMap { _ in opt(cm.recall(k)).map { _ in cm.f1(k) } },
+                support: cm.support[k])
         }
         confusion = cm.counts
-        errors = Dictionary(uniqueKeysWithValues: ErrorBucket.allCases.map { ($0.rawValue, table.errors(in: $0).count) })
+        errors = Dictionary(
+            uniqueKeysWithValues: ErrorBucket.allCases.map { ($0.rawValue, table.errors(in: $0).count) })
     }
 }
 
@@ -36,7 +39,8 @@ extension TrainingHistory {
     /// One line per iteration: epoch,iteration,batch_size,loss,running_accuracy.
     public func csv() -> String {
         "epoch,iteration,batch_size,loss,running_accuracy\n"
-            + iterations.map { "\($0.epoch),\($0.iteration),\($0.batchSize),\($0.loss),\($0.runningAccuracy)" }.joined(separator: "\n") + "\n"
+            + iterations.map { "\($0.epoch),\($0.iteration),\($0.batchSize),\($0.loss),\($0.runningAccuracy)" }.joined(
+                separator: "\n") + "\n"
     }
 
     public func writeJSON(to url: URL) throws {

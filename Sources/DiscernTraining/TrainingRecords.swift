@@ -4,7 +4,10 @@ import DiscernEngine
 public struct FeatureBatch: Sendable {
     public var features: Tensor   // [n, featureCount]
     public var labels: [Int]
-    public init(features: Tensor, labels: [Int]) { self.features = features; self.labels = labels }
+    public init(features: Tensor, labels: [Int]) {
+        self.features = features
+        self.labels = labels
+    }
 }
 
 public struct TrainingConfig: Sendable, Codable, Equatable {
@@ -27,8 +30,11 @@ public struct IterationRecord: Sendable, Codable, Equatable {
     public let loss: Float
     public let runningAccuracy: Double
     public init(epoch: Int, iteration: Int, batchSize: Int, loss: Float, runningAccuracy: Double) {
-        self.epoch = epoch; self.iteration = iteration; self.batchSize = batchSize
-        self.loss = loss; self.runningAccuracy = runningAccuracy
+        self.epoch = epoch
+        self.iteration = iteration
+        self.batchSize = batchSize
+        self.loss = loss
+        self.runningAccuracy = runningAccuracy
     }
 }
 
@@ -40,8 +46,12 @@ public struct EpochSummary: Sendable, Codable, Equatable {
     public let seconds: Double
     public let checkpointed: Bool
     public init(epoch: Int, samples: Int, meanLoss: Double, accuracy: Double, seconds: Double, checkpointed: Bool) {
-        self.epoch = epoch; self.samples = samples; self.meanLoss = meanLoss
-        self.accuracy = accuracy; self.seconds = seconds; self.checkpointed = checkpointed
+        self.epoch = epoch
+        self.samples = samples
+        self.meanLoss = meanLoss
+        self.accuracy = accuracy
+        self.seconds = seconds
+        self.checkpointed = checkpointed
     }
 }
 

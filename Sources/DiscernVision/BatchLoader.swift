@@ -19,13 +19,22 @@ public final class BatchLoader: @unchecked Sendable {
         public var mean: [Float]
         public var std: [Float]
         public var maxPixels: Int
-        public init(batchSize: Int = 32, seed: UInt64 = 0, shuffle: Bool = true, dropLast: Bool = false, prefetch: Int = 2,
-                    fastDecode: Bool = false, fastDecodeSize: Int = 224,
-                    mean: [Float] = [0.485, 0.456, 0.406], std: [Float] = [0.229, 0.224, 0.225],
-                    maxPixels: Int = ImageCodec.defaultMaxPixels) {
-            self.batchSize = batchSize; self.seed = seed; self.shuffle = shuffle; self.dropLast = dropLast
-            self.prefetch = prefetch; self.fastDecode = fastDecode; self.fastDecodeSize = fastDecodeSize
-            self.mean = mean; self.std = std; self.maxPixels = maxPixels
+        public init(
+            batchSize: Int = 32, seed: UInt64 = 0, shuffle: Bool = true, dropLast: Bool = false, prefetch: Int = 2,
+            fastDecode: Bool = false, fastDecodeSize: Int = 224,
+            mean: [Float] = [0.485, 0.456, 0.406], std: [Float] = [0.229, 0.224, 0.225],
+            maxPixels: Int = ImageCodec.defaultMaxPixels
+        ) {
+            self.batchSize = batchSize
+            self.seed = seed
+            self.shuffle = shuffle
+            self.dropLast = dropLast
+            self.prefetch = prefetch
+            self.fastDecode = fastDecode
+            self.fastDecodeSize = fastDecodeSize
+            self.mean = mean
+            self.std = std
+            self.maxPixels = maxPixels
         }
     }
 
@@ -50,7 +59,9 @@ public final class BatchLoader: @unchecked Sendable {
     private var failureMessage: String?
 
     public init(samples: [ImageFolder.Sample], transform: any ImageTransform, options: Options = Options()) throws {
-        guard options.batchSize > 0 else { throw VisionError.invalidArgument("batch size must be positive, got \(options.batchSize)") }
+        guard options.batchSize > 0 else {
+            throw VisionError.invalidArgument("batch size must be positive, got \(options.batchSize)")
+        }
         guard options.mean.count == 3, options.std.count == 3, !options.std.contains(0) else {
             throw VisionError.invalidArgument("mean and std need 3 values each and std must not be 0")
         }
@@ -84,7 +95,8 @@ public final class BatchLoader: @unchecked Sendable {
     }
 
     public func batchCount(epoch: Int = 0) -> Int {
-        options.dropLast ? samples.count / options.batchSize : (samples.count + options.batchSize - 1) / options.batchSize
+        options.dropLast
+            ? samples.count / options.batchSize : (samples.count + options.batchSize - 1) / options.batchSize
     }
 
     /// Decodes, transforms and normalises sample `k` of the epoch order into `out` (3·H·W floats).
@@ -132,9 +144,10 @@ public final class BatchLoader: @unchecked Sendable {
                 toTensor(decoded[good[j]]!, mean: options.mean, std: options.std, into: base + j * per)
             }
         }
-        return Batch(images: Tensor(shape: [good.count, 3, first.height, first.width], data: data),
-                     labels: good.map { samples[order[lo + $0]].label }, paths: good.map { samples[order[lo + $0]].path },
-                     index: b, positions: good.map { lo + $0 })
+        return Batch(
+            images: Tensor(shape: [good.count, 3, first.height, first.width], data: data),
+            labels: good.map { samples[order[lo + $0]].label }, paths: good.map { samples[order[lo + $0]].path },
+            index: b, positions: good.map { lo + $0 })
     }
 
     /// The batches of one epoch, produced on a background queue up to `prefetch` ahead.
@@ -148,7 +161,14 @@ public final class BatchLoader: @unchecked Sendable {
         AnySequence { Prefetcher(loader: self, epoch: e, batches: batches) }
     }
 
-    func epochStarted() { lock.withLock { failureMessage = nil; epochImages = 0; epochSeconds = 0; epochStart = Date() } }
+    func epochStarted() {
+        lock.withLock {
+            failureMessage = nil
+            epochImages = 0
+            epochSeconds = 0
+            epochStart = Date()
+        }
+    }
     func delivered(_ n: Int, last: Bool) {
         lock.withLock {
             epochImages += n

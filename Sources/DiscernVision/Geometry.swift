@@ -29,7 +29,9 @@ public enum Geometry {
                     let s = src.baseAddress! + y * w * 3, d = dst.baseAddress! + y * w * 3
                     for x in 0 ..< w {
                         let r = (w - 1 - x) * 3
-                        d[r] = s[x * 3]; d[r + 1] = s[x * 3 + 1]; d[r + 2] = s[x * 3 + 2]
+                        d[r] = s[x * 3]
+                        d[r + 1] = s[x * 3 + 1]
+                        d[r + 2] = s[x * 3 + 2]
                     }
                 }
             }
@@ -46,7 +48,9 @@ public enum Geometry {
                     for x in 0 ..< width {
                         let (sx, sy) = map(x, y)
                         let s = (sy * image.width + sx) * 3, d = (y * width + x) * 3
-                        dst[d] = src[s]; dst[d + 1] = src[s + 1]; dst[d + 2] = src[s + 2]
+                        dst[d] = src[s]
+                        dst[d + 1] = src[s + 1]
+                        dst[d + 2] = src[s + 2]
                     }
                 }
             }
@@ -87,7 +91,11 @@ public enum Geometry {
         precondition(a.count >= 6, "Geometry.affine: needs 6 coefficients")
         var out = RGBImage(width: width, height: height)
         if fill != (0, 0, 0) {
-            for i in 0 ..< width * height { out.pixels[i * 3] = fill.0; out.pixels[i * 3 + 1] = fill.1; out.pixels[i * 3 + 2] = fill.2 }
+            for i in 0..<width * height {
+                out.pixels[i * 3] = fill.0
+                out.pixels[i * 3 + 1] = fill.1
+                out.pixels[i * 3 + 2] = fill.2
+            }
         }
         let inW = image.width, inH = image.height
         // A degenerate matrix (e.g. scale 0) samples nothing: fill only, never a trapping conversion.
@@ -97,15 +105,22 @@ public enum Geometry {
             out.pixels.withUnsafeMutableBufferPointer { dst in
                 @inline(__always) func put(_ x: Int, _ y: Int, _ xin: Int, _ yin: Int) {
                     let s = (yin * inW + xin) * 3, d = (y * width + x) * 3
-                    dst[d] = src[s]; dst[d + 1] = src[s + 1]; dst[d + 2] = src[s + 2]
+                    dst[d] = src[s]
+                    dst[d + 1] = src[s + 1]
+                    dst[d + 2] = src[s + 2]
                 }
                 if a[1] == 0 && a[3] == 0 {   // ImagingScaleAffine
                     var xo = a[2] + a[0] * 0.5, yo = a[5] + a[4] * 0.5
                     var xin = [Int](repeating: -1, count: width)
-                    for x in 0 ..< width { xin[x] = coord(xo); xo += a[0] }
-                    for y in 0 ..< height {
+                    for x in 0..<width {
+                        xin[x] = coord(xo)
+                        xo += a[0]
+                    }
+                    for y in 0..<height {
                         let yi = coord(yo)
-                        if yi >= 0 && yi < inH { for x in 0 ..< width where xin[x] >= 0 && xin[x] < inW { put(x, y, xin[x], yi) } }
+                        if yi >= 0 && yi < inH {
+                            for x in 0..<width where xin[x] >= 0 && xin[x] < inW { put(x, y, xin[x], yi) }
+                        }
                         yo += a[4]
                     }
                     return
@@ -126,12 +141,16 @@ public enum Geometry {
                             let xin = xx >> 16, yin = yy >> 16
                             if xin >= 0 && xin < inW32 && yin >= 0 && yin < inH32 {
                                 let s = sp + (Int(yin) * inW + Int(xin)) * 3
-                                d[0] = s[0]; d[1] = s[1]; d[2] = s[2]
+                                d[0] = s[0]
+                                d[1] = s[1]
+                                d[2] = s[2]
                             }
                             d += 3
-                            xx &+= a0; yy &+= a3
+                            xx &+= a0
+                            yy &+= a3
                         }
-                        a2 &+= a1; a5 &+= a4
+                        a2 &+= a1
+                        a5 &+= a4
                     }
                     return
                 }
@@ -144,9 +163,11 @@ public enum Geometry {
                             let yin = coord(yy)
                             if yin >= 0 && yin < inH { put(x, y, xin, yin) }
                         }
-                        xx += a[0]; yy += a[3]
+                        xx += a[0]
+                        yy += a[3]
                     }
-                    xo += a[1]; yo += a[4]
+                    xo += a[1]
+                    yo += a[4]
                 }
             }
         }

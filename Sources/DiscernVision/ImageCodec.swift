@@ -17,7 +17,8 @@ public enum ImageCodec {
         if data.count >= 8, data.starts(with: [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] as [UInt8]) {
             return try PNGCodec.decode(data, name: name, maxPixels: maxPixels)
         }
-        let jpegMagic: [UInt8] = [0xFF, 0xD8, 0xFF], pngMagic: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
+        let jpegMagic: [UInt8] = [0xFF, 0xD8, 0xFF],
+            pngMagic: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
         if data.count < 8, jpegMagic.starts(with: data.prefix(3)) || pngMagic.starts(with: data) {
             throw VisionError.truncated(name, detail: "only \(data.count) bytes")
         }
@@ -31,7 +32,8 @@ public enum ImageCodec {
             data = try Data(contentsOf: URL(fileURLWithPath: path), options: .mappedIfSafe)
         } catch {
             let ns = error as NSError
-            let reason = (ns.userInfo[NSUnderlyingErrorKey] as? NSError)?.localizedDescription ?? ns.localizedDescription
+            let reason =
+                (ns.userInfo[NSUnderlyingErrorKey] as? NSError)?.localizedDescription ?? ns.localizedDescription
             throw VisionError.unreadable(path, reason: reason)
         }
         return try decode([UInt8](data), name: path, maxPixels: maxPixels, minSize: minSize)

@@ -5,7 +5,10 @@ import Foundation
 public struct SkippedImage: Sendable, Equatable, CustomStringConvertible {
     public let path: String
     public let reason: String
-    public init(path: String, reason: String) { self.path = path; self.reason = reason }
+    public init(path: String, reason: String) {
+        self.path = path
+        self.reason = reason
+    }
     public var description: String { reason.hasPrefix(path) ? "skipped \(reason)" : "skipped \(path): \(reason)" }
 }
 
@@ -16,7 +19,10 @@ public struct ImageFolder: Sendable {
     public struct Sample: Sendable, Equatable {
         public let path: String
         public let label: Int
-        public init(path: String, label: Int) { self.path = path; self.label = label }
+        public init(path: String, label: Int) {
+            self.path = path
+            self.label = label
+        }
     }
     /// How much of each file to check up front: nothing, the header (size, format, dimensions), or a full decode.
     public enum Check: Sendable { case none, header, full }
@@ -60,8 +66,9 @@ public struct ImageFolder: Sendable {
         }
         return items.filter {
             let name = $0.lastPathComponent
-            return !name.hasPrefix(".") && name != "__MACOSX" &&
-                ((try? $0.resolvingSymlinksInPath().resourceValues(forKeys: [.isDirectoryKey]).isDirectory) ?? false) == true
+            return !name.hasPrefix(".") && name != "__MACOSX"
+                && ((try? $0.resolvingSymlinksInPath().resourceValues(forKeys: [.isDirectoryKey]).isDirectory) ?? false)
+                    == true
         }.sorted { $0.lastPathComponent < $1.lastPathComponent }
     }
 
@@ -70,10 +77,14 @@ public struct ImageFolder: Sendable {
                                                      options: [.skipsHiddenFiles]) else { return [] }
         var out: [String] = []
         for case let url as URL in e {
-            if url.lastPathComponent == "__MACOSX" { e.skipDescendants(); continue }
+            if url.lastPathComponent == "__MACOSX" {
+                e.skipDescendants()
+                continue
+            }
             guard imageExtensions.contains(url.pathExtension.lowercased()),
-                  // Symlinked files count too (datasets are often linked, not copied).
-                  (try? url.resolvingSymlinksInPath().resourceValues(forKeys: [.isRegularFileKey]).isRegularFile) == true else { continue }
+                // Symlinked files count too (datasets are often linked, not copied).
+                (try? url.resolvingSymlinksInPath().resourceValues(forKeys: [.isRegularFileKey]).isRegularFile) == true
+            else { continue }
             out.append(url.path)
         }
         return out.sorted()
@@ -95,8 +106,12 @@ public struct ImageFolder: Sendable {
             }
         }
         var kept: [Sample] = []
-        for i in 0 ..< n {
-            if let r = reasons[i] { skipped.append(SkippedImage(path: all[i].path, reason: r)) } else { kept.append(all[i]) }
+        for i in 0..<n {
+            if let r = reasons[i] {
+                skipped.append(SkippedImage(path: all[i].path, reason: r))
+            } else {
+                kept.append(all[i])
+            }
         }
         samples = kept
     }

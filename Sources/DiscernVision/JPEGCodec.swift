@@ -3,7 +3,9 @@ import CTurboJPEG
 /// JPEG through libjpeg-turbo's TurboJPEG API (default flags = accurate DCT + fancy upsampling, as PIL's libjpeg).
 enum JPEGCodec {
     static func decode(_ data: [UInt8], name: String, maxPixels: Int, minSize: (Int, Int)?) throws -> RGBImage {
-        guard let handle = tjInitDecompress() else { throw VisionError.corrupt(name, detail: "cannot start JPEG decoder") }
+        guard let handle = tjInitDecompress() else {
+            throw VisionError.corrupt(name, detail: "cannot start JPEG decoder")
+        }
         defer { tjDestroy(handle) }
         return try data.withUnsafeBufferPointer { src -> RGBImage in
             var w: Int32 = 0, h: Int32 = 0, subsamp: Int32 = 0, colorspace: Int32 = 0
@@ -38,10 +40,14 @@ enum JPEGCodec {
     }
 
     static func header(_ data: [UInt8], name: String) throws -> (Int, Int) {
-        guard let handle = tjInitDecompress() else { throw VisionError.corrupt(name, detail: "cannot start JPEG decoder") }
+        guard let handle = tjInitDecompress() else {
+            throw VisionError.corrupt(name, detail: "cannot start JPEG decoder")
+        }
         defer { tjDestroy(handle) }
         var w: Int32 = 0, h: Int32 = 0, subsamp: Int32 = 0, colorspace: Int32 = 0
-        let rc = data.withUnsafeBufferPointer { tjDecompressHeader3(handle, $0.baseAddress, UInt($0.count), &w, &h, &subsamp, &colorspace) }
+        let rc = data.withUnsafeBufferPointer {
+            tjDecompressHeader3(handle, $0.baseAddress, UInt($0.count), &w, &h, &subsamp, &colorspace)
+        }
         if rc != 0 { throw data.withUnsafeBufferPointer { classify(handle, $0, name: name) } }
         return (Int(w), Int(h))
     }
@@ -87,9 +93,13 @@ enum JPEGCodec {
         let message = String(cString: tjGetErrorStr2(handle))
         var lastSOS = -1, eoiAfterSOS = false
         if data.count >= 2 {
-            for i in 0 ..< data.count - 1 where data[i] == 0xFF {
-                if data[i + 1] == 0xDA { lastSOS = i; eoiAfterSOS = false }
-                else if data[i + 1] == 0xD9 && lastSOS >= 0 { eoiAfterSOS = true }
+            for i in 0..<data.count - 1 where data[i] == 0xFF {
+                if data[i + 1] == 0xDA {
+                    lastSOS = i
+                    eoiAfterSOS = false
+                } else if data[i + 1] == 0xD9 && lastSOS >= 0 {
+                    eoiAfterSOS = true
+                }
             }
         }
         if message.contains("Premature end") || !eoiAfterSOS { return .truncated(name, detail: message) }
@@ -98,7 +108,9 @@ enum JPEGCodec {
 
     static func encode(_ image: RGBImage, quality: Int) throws -> [UInt8] {
         guard image.width > 0, image.height > 0 else { throw VisionError.encodeFailed("JPEG needs a non-empty image") }
-        guard (1 ... 100).contains(quality) else { throw VisionError.encodeFailed("JPEG quality \(quality) not in 1...100") }
+        guard (1...100).contains(quality) else {
+            throw VisionError.encodeFailed("JPEG quality \(quality) not in 1...100")
+        }
         guard let handle = tjInitCompress() else { throw VisionError.encodeFailed("cannot start JPEG encoder") }
         defer { tjDestroy(handle) }
         var buf: UnsafeMutablePointer<UInt8>? = nil

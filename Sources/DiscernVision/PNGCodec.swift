@@ -22,7 +22,9 @@ enum PNGCodec {
         case 3: throw VisionError.corrupt(name, detail: "out of memory")
         default:
             let m = String(decoding: msg.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-            if m.contains("truncated") || m.contains("Not enough image data") { throw VisionError.truncated(name, detail: m) }
+            if m.contains("truncated") || m.contains("Not enough image data") {
+                throw VisionError.truncated(name, detail: m)
+            }
             if m.contains("Not a PNG") || m.contains("PNG signature") { throw VisionError.notAnImage(name) }
             throw VisionError.corrupt(name, detail: m)
         }
@@ -36,9 +38,13 @@ enum PNGCodec {
             for i in 0 ..< n {
                 let p = src + i * ch
                 if ch <= 2 {
-                    d[i * 3] = p[0]; d[i * 3 + 1] = p[0]; d[i * 3 + 2] = p[0]
+                    d[i * 3] = p[0]
+                    d[i * 3 + 1] = p[0]
+                    d[i * 3 + 2] = p[0]
                 } else {
-                    d[i * 3] = p[0]; d[i * 3 + 1] = p[1]; d[i * 3 + 2] = p[2]
+                    d[i * 3] = p[0]
+                    d[i * 3 + 1] = p[1]
+                    d[i * 3 + 2] = p[2]
                 }
             }
         }

@@ -31,7 +31,8 @@ public struct PhotoShift: ImageTransform {
 
     public init(size: Int = 224, kinds: [Kind] = Kind.everyday) {
         precondition(!kinds.isEmpty, "PhotoShift needs at least one kind")
-        self.size = size; self.kinds = kinds
+        self.size = size
+        self.kinds = kinds
     }
 
     public func callAsFunction(_ image: RGBImage, rng: inout SplitMix64) -> RGBImage {
@@ -84,7 +85,9 @@ public struct PhotoShift: ImageTransform {
             for x in 0..<w {
                 for c in 0..<3 {
                     var s = 0.0
-                    for (i, kv) in k.enumerated() { s += kv * Double(image.pixels[(y * w + min(max(x + i - r, 0), w - 1)) * 3 + c]) }
+                    for (i, kv) in k.enumerated() {
+                        s += kv * Double(image.pixels[(y * w + min(max(x + i - r, 0), w - 1)) * 3 + c])
+                    }
                     tmp[(y * w + x) * 3 + c] = s
                 }
             }
@@ -101,8 +104,11 @@ public struct PhotoShift: ImageTransform {
         return RGBImage(width: w, height: h, pixels: out)
     }
 
-    /// Channel gains, then saturation (blend with the grey level), brightness (scale) and contrast (blend with the mean).
-    public static func colour(_ image: RGBImage, gains: [Double], saturation: Double, brightness: Double, contrast: Double) -> RGBImage {
+    /// Channel gains, then saturation (blend with the grey level), brightness (scale) and contrast
+    /// (blend with the mean).
+    public static func colour(
+        _ image: RGBImage, gains: [Double], saturation: Double, brightness: Double, contrast: Double
+    ) -> RGBImage {
         let n = image.width * image.height
         var v = [Double](repeating: 0, count: n * 3)
         for i in 0..<n {

@@ -55,7 +55,11 @@ final class Prefetcher: IteratorProtocol {
         if finished { return nil }
         state.cond.lock()
         while state.ready.isEmpty && !state.producerDone { state.cond.wait() }
-        if state.ready.isEmpty { finished = true; state.cond.unlock(); return nil }
+        if state.ready.isEmpty {
+            finished = true
+            state.cond.unlock()
+            return nil
+        }
         let r = state.ready.removeFirst()
         state.cond.broadcast()
         state.cond.unlock()

@@ -6,13 +6,23 @@ import Foundation
 public struct RandomResizedCrop: ImageTransform {
     public struct Params: Sendable, Equatable {
         public var top: Int, left: Int, height: Int, width: Int
-        public init(top: Int, left: Int, height: Int, width: Int) { self.top = top; self.left = left; self.height = height; self.width = width }
+        public init(top: Int, left: Int, height: Int, width: Int) {
+            self.top = top
+            self.left = left
+            self.height = height
+            self.width = width
+        }
     }
     public let height: Int, width: Int
     public let scale: (Double, Double), ratio: (Double, Double)
 
-    public init(height: Int, width: Int, scale: (Double, Double) = (0.08, 1.0), ratio: (Double, Double) = (3.0 / 4.0, 4.0 / 3.0)) {
-        self.height = height; self.width = width; self.scale = scale; self.ratio = ratio
+    public init(
+        height: Int, width: Int, scale: (Double, Double) = (0.08, 1.0), ratio: (Double, Double) = (3.0 / 4.0, 4.0 / 3.0)
+    ) {
+        self.height = height
+        self.width = width
+        self.scale = scale
+        self.ratio = ratio
     }
     public init(_ size: Int, scale: (Double, Double) = (0.08, 1.0), ratio: (Double, Double) = (3.0 / 4.0, 4.0 / 3.0)) {
         self.init(height: size, width: size, scale: scale, ratio: ratio)
@@ -59,7 +69,10 @@ public struct RandomAffine: ImageTransform {
     public struct Params: Sendable, Equatable {
         public var angle: Double, scale: Double, shearX: Double, shearY: Double
         public init(angle: Double = 0, scale: Double = 1, shearX: Double = 0, shearY: Double = 0) {
-            self.angle = angle; self.scale = scale; self.shearX = shearX; self.shearY = shearY
+            self.angle = angle
+            self.scale = scale
+            self.shearX = shearX
+            self.shearY = shearY
         }
     }
     public let degrees: (Double, Double)

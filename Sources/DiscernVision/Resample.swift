@@ -89,11 +89,14 @@ public enum Resample {
                                     let xmin = bounds[xx * 2], n = bounds[xx * 2 + 1]
                                     let k = kk.baseAddress! + xx * ksize
                                     var acc = half
-                                    for x in 0 ..< n {
-                                        let px = raw.loadUnaligned(fromByteOffset: (xmin + x) * 3, as: SIMD4<UInt8>.self)
+                                    for x in 0..<n {
+                                        let px = raw.loadUnaligned(
+                                            fromByteOffset: (xmin + x) * 3, as: SIMD4<UInt8>.self)
                                         acc &+= SIMD4<Int32>(truncatingIfNeeded: px) &* k[x]
                                     }
-                                    orow[xx * 3] = clip8(acc[0]); orow[xx * 3 + 1] = clip8(acc[1]); orow[xx * 3 + 2] = clip8(acc[2])
+                                    orow[xx * 3] = clip8(acc[0])
+                                    orow[xx * 3 + 1] = clip8(acc[1])
+                                    orow[xx * 3 + 2] = clip8(acc[2])
                                 }
                             }
                         }

@@ -37,7 +37,10 @@ public struct Resize: ImageTransform {
 /// torchvision `CenterCrop((h, w))`: pads with black first when the crop is larger; offsets use Python's round.
 public struct CenterCrop: ImageTransform {
     public let height: Int, width: Int
-    public init(height: Int, width: Int) { self.height = height; self.width = width }
+    public init(height: Int, width: Int) {
+        self.height = height
+        self.width = width
+    }
     public init(_ size: Int) { self.init(height: size, width: size) }
 
     public func apply(_ image: RGBImage) -> RGBImage {
@@ -47,7 +50,8 @@ public struct CenterCrop: ImageTransform {
             let padT = height > img.height ? (height - img.height) / 2 : 0
             let padR = width > img.width ? (width - img.width + 1) / 2 : 0
             let padB = height > img.height ? (height - img.height + 1) / 2 : 0
-            img = Geometry.crop(img, left: -padL, top: -padT, width: img.width + padL + padR, height: img.height + padT + padB)
+            img = Geometry.crop(
+                img, left: -padL, top: -padT, width: img.width + padL + padR, height: img.height + padT + padB)
             if img.width == width && img.height == height { return img }
         }
         let top = Int((Double(img.height - height) / 2.0).rounded(.toNearestOrEven))
@@ -60,10 +64,19 @@ public struct CenterCrop: ImageTransform {
 
 /// torchvision `RandomRotation(degrees)`: angle ~ U(-d, d), nearest, no expand, fill 0.
 public struct RandomRotation: ImageTransform {
-    public struct Params: Sendable, Equatable { public var angle: Double; public init(angle: Double) { self.angle = angle } }
+    public struct Params: Sendable, Equatable {
+        public var angle: Double
+        public init(angle: Double) { self.angle = angle }
+    }
     public let minDegrees: Double, maxDegrees: Double
-    public init(degrees: Double) { minDegrees = -abs(degrees); maxDegrees = abs(degrees) }
-    public init(min: Double, max: Double) { minDegrees = min; maxDegrees = max }
+    public init(degrees: Double) {
+        minDegrees = -abs(degrees)
+        maxDegrees = abs(degrees)
+    }
+    public init(min: Double, max: Double) {
+        minDegrees = min
+        maxDegrees = max
+    }
 
     public func sample(rng: inout SplitMix64) -> Params { Params(angle: rng.uniform(minDegrees, maxDegrees)) }
     public func apply(_ image: RGBImage, _ p: Params) -> RGBImage { Geometry.rotate(image, degrees: p.angle) }
@@ -72,7 +85,10 @@ public struct RandomRotation: ImageTransform {
 
 /// torchvision `RandomHorizontalFlip(p)`.
 public struct RandomHorizontalFlip: ImageTransform {
-    public struct Params: Sendable, Equatable { public var flip: Bool; public init(flip: Bool) { self.flip = flip } }
+    public struct Params: Sendable, Equatable {
+        public var flip: Bool
+        public init(flip: Bool) { self.flip = flip }
+    }
     public let probability: Double
     public init(_ p: Double = 0.5) { probability = p }
 

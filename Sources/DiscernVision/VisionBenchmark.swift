@@ -14,21 +14,29 @@ public enum VisionBenchmark {
         public var imagesPerSecond: Double { seconds > 0 ? Double(images) / seconds : 0 }
         /// One JSON line, the format bench_vision.py reads.
         public var json: String {
-            String(format: "{\"mode\": \"%@\", \"images\": %d, \"seconds\": %.4f, \"images_per_second\": %.2f, \"skipped\": %d}",
-                   mode.rawValue, images, seconds, imagesPerSecond, skipped)
+            String(
+                format:
+                    "{\"mode\": \"%@\", \"images\": %d, \"seconds\": %.4f, \"images_per_second\": %.2f, \"skipped\":"
+                        + " %d}",
+                mode.rawValue, images, seconds, imagesPerSecond, skipped)
         }
         public var description: String {
-            String(format: "%@: %d images in %.2f s = %.1f images/s (%d skipped)", mode.rawValue, images, seconds, imagesPerSecond, skipped)
+            String(
+                format: "%@: %d images in %.2f s = %.1f images/s (%d skipped)", mode.rawValue, images, seconds,
+                imagesPerSecond, skipped)
         }
     }
 
     public static func run(paths: [String], mode: Mode, batchSize: Int = 32, size: Int = 224,
                            fastDecode: Bool = false, seed: UInt64 = 0) throws -> Result {
         let samples = paths.map { ImageFolder.Sample(path: $0, label: 0) }
-        let transform: any ImageTransform = mode == .eval ? Compose.evaluation(size: size) : Compose.training(size: size)
-        let loader = try BatchLoader(samples: samples, transform: transform,
-                                     options: .init(batchSize: batchSize, seed: seed, shuffle: false, prefetch: 2,
-                                                    fastDecode: fastDecode, fastDecodeSize: size))
+        let transform: any ImageTransform =
+            mode == .eval ? Compose.evaluation(size: size) : Compose.training(size: size)
+        let loader = try BatchLoader(
+            samples: samples, transform: transform,
+            options: .init(
+                batchSize: batchSize, seed: seed, shuffle: false, prefetch: 2,
+                fastDecode: fastDecode, fastDecodeSize: size))
         let start = Date()
         var n = 0
         var checksum: Float = 0
@@ -48,7 +56,9 @@ public enum VisionBenchmark {
 
     /// What `discern bench --vision --paths FILE [--mode eval|train] [--fast]` runs: each mode over the listed
     /// images; print each result's `json` line for bench_vision.py.
-    public static func runCommand(pathsFile: String, modes: [Mode] = Mode.allCases, fastDecode: Bool = false) throws -> [Result] {
+    public static func runCommand(pathsFile: String, modes: [Mode] = Mode.allCases, fastDecode: Bool = false) throws
+        -> [Result]
+    {
         let paths = try readPathList(pathsFile)
         guard !paths.isEmpty else { throw VisionError.invalidArgument("\(pathsFile): no image paths listed") }
         return try modes.map { try run(paths: paths, mode: $0, fastDecode: fastDecode) }

@@ -81,7 +81,9 @@ extension PickleVM {
             }
             throw malformed("persistent id starts with a \(kind.kindName)")
         }
-        guard items.count == 5 || items.count == 6 else { throw malformed("storage persistent id has \(items.count) fields") }
+        guard items.count == 5 || items.count == 6 else {
+            throw malformed("storage persistent id has \(items.count) fields")
+        }
         guard case let .global(.storageType(dtype)) = items[1] else {
             throw malformed("storage persistent id names \(items[1].kindName), not a storage class")
         }
@@ -94,10 +96,15 @@ extension PickleVM {
         let count = try int(items[4], "storage '\(key)' element count")
         let (bytes, overflow) = count.multipliedReportingOverflow(by: dtype.size)
         guard count >= 0, !overflow, bytes <= fileSize else {
-            throw refused("storage '\(key)' declares \(count) \(dtype.rawValue) elements, more than the whole file (\(fileSize) bytes)")
+            throw refused(
+                "storage '\(key)' declares \(count) \(dtype.rawValue) elements, more than the whole file (\(fileSize)"
+                    + " bytes)"
+            )
         }
         if let seen = storages[key] {
-            guard seen.dtype == dtype, seen.count == count else { throw malformed("storage '\(key)' is declared twice with different types or sizes") }
+            guard seen.dtype == dtype, seen.count == count else {
+                throw malformed("storage '\(key)' is declared twice with different types or sizes")
+            }
         } else {
             storages[key] = (dtype, count)
         }
@@ -123,9 +130,12 @@ extension PickleVM {
         let offset = try int(args[1], "tensor storage offset")
         let shape = try ints(args[2], "tensor size")
         let stride = try ints(args[3], "tensor stride")
-        guard shape.count == stride.count else { throw malformed("tensor size \(shape) and stride \(stride) differ in rank") }
+        guard shape.count == stride.count else {
+            throw malformed("tensor size \(shape) and stride \(stride) differ in rank")
+        }
         guard offset >= 0, shape.allSatisfy({ $0 >= 0 }), stride.allSatisfy({ $0 >= 0 }) else {
-            throw malformed("negative size, stride or offset in tensor of size \(shape) stride \(stride) offset \(offset)")
+            throw malformed(
+                "negative size, stride or offset in tensor of size \(shape) stride \(stride) offset \(offset)")
         }
         var count = 1
         var last = offset
@@ -144,7 +154,9 @@ extension PickleVM {
                             + "'\(storage.key)' of \(storage.count) elements")
         }
         let budget = 4 * fileSize + (1 << 24)
-        guard count <= budget - materialised else { throw refused("tensors expand to more than \(budget) values, far more than the file holds") }
+        guard count <= budget - materialised else {
+            throw refused("tensors expand to more than \(budget) values, far more than the file holds")
+        }
         materialised += count
         return TensorRef(storage: storage, offset: offset, shape: shape, stride: stride, elementCount: count)
     }

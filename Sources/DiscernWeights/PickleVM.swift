@@ -49,7 +49,9 @@ final class PickleVM {
     // MARK: reading
 
     func take(_ n: Int) throws -> UnsafeRawBufferPointer {
-        guard n >= 0, n <= bytes.count - pos else { throw malformed("pickle truncated at byte \(pos) (needs \(n) more)") }
+        guard n >= 0, n <= bytes.count - pos else {
+            throw malformed("pickle truncated at byte \(pos) (needs \(n) more)")
+        }
         defer { pos += n }
         return UnsafeRawBufferPointer(rebasing: bytes[pos ..< pos + n])
     }
@@ -187,11 +189,12 @@ final class PickleVM {
                 let length = try i32()
                 guard length >= 0 else { throw malformed("negative LONG4 length") }
                 try push(try longInt(length))
-            case 0x47: try push(.float(Double(bitPattern: UInt64(bigEndian: try take(8).loadUnaligned(as: UInt64.self)))))
-            case 0x58: try push(.string(try utf8(try u32())))          // BINUNICODE
-            case 0x8C: try push(.string(try utf8(try u8())))           // SHORT_BINUNICODE
-            case 0x8D: try push(.string(try utf8(try u64())))          // BINUNICODE8
-            case 0x54:                                                 // BINSTRING (py2 str)
+            case 0x47:
+                try push(.float(Double(bitPattern: UInt64(bigEndian: try take(8).loadUnaligned(as: UInt64.self)))))
+            case 0x58: try push(.string(try utf8(try u32())))  // BINUNICODE
+            case 0x8C: try push(.string(try utf8(try u8())))  // SHORT_BINUNICODE
+            case 0x8D: try push(.string(try utf8(try u64())))  // BINUNICODE8
+            case 0x54:  // BINSTRING (py2 str)
                 let length = try i32()
                 guard length >= 0 else { throw malformed("negative BINSTRING length") }
                 try push(.string(try utf8(length)))

@@ -60,7 +60,10 @@ final class PyDict {
 
     func set(_ key: PyValue, _ value: PyValue) {
         if case let .string(s) = key {
-            if let i = stringIndex[s] { pairs[i].value = value; return }
+            if let i = stringIndex[s] {
+                pairs[i].value = value
+                return
+            }
             stringIndex[s] = pairs.count
         }
         pairs.append((key, value))
@@ -70,7 +73,10 @@ final class PyDict {
         stringIndex[key].map { pairs[$0].value }
     }
 
-    func removeAll() { pairs.removeAll(); stringIndex.removeAll() }
+    func removeAll() {
+        pairs.removeAll()
+        stringIndex.removeAll()
+    }
 }
 
 /// Element types of PyTorch storages, as named by their legacy storage classes.

@@ -19,22 +19,26 @@ public enum PyTorchCheckpoint {
         if data.first == 0x80 {
             return try data.withUnsafeBytes { try PyTorchLegacy.decode($0, name: name) }
         }
-        if data.count > 262, data[data.startIndex + 257 ..< data.startIndex + 262].elementsEqual("ustar".utf8) {
-            throw WeightsError.malformed(file: name, reason: "tar checkpoints of torch < 0.4 are not supported; re-save with a newer torch")
+        if data.count > 262, data[data.startIndex + 257..<data.startIndex + 262].elementsEqual("ustar".utf8) {
+            throw WeightsError.malformed(
+                file: name, reason: "tar checkpoints of torch < 0.4 are not supported; re-save with a newer torch")
         }
-        throw WeightsError.malformed(file: name, reason: "not a PyTorch checkpoint (neither a zip archive nor a pickle)")
+        throw WeightsError.malformed(
+            file: name, reason: "not a PyTorch checkpoint (neither a zip archive nor a pickle)")
     }
 
     static func readWhole(_ url: URL) throws -> Data {
         do { return try Data(contentsOf: url, options: .mappedIfSafe) } catch {
-            throw WeightsError.malformed(file: url.path, reason: "cannot read (\((error as NSError).localizedDescription))")
+            throw WeightsError.malformed(
+                file: url.path, reason: "cannot read (\((error as NSError).localizedDescription))")
         }
     }
 
     /// The (name, tensor) pairs of the state_dict inside an unpickled checkpoint.
     static func stateDict(_ root: PyValue, name: String) throws -> [(String, TensorRef)] {
         guard case let .dict(top) = root else {
-            throw WeightsError.malformed(file: name, reason: "checkpoint holds a \(root.kindName), not a dict of tensors")
+            throw WeightsError.malformed(
+                file: name, reason: "checkpoint holds a \(root.kindName), not a dict of tensors")
         }
         func tensors(_ d: PyDict) -> [(String, TensorRef)] {
             d.pairs.compactMap { p in
@@ -54,7 +58,8 @@ public enum PyTorchCheckpoint {
                 if case let .string(s) = p.key { return s.count > 40 ? String(s.prefix(40)) + "…" : s }
                 return p.key.kindName
             }
-            throw WeightsError.malformed(file: name, reason: "no tensors found (top-level keys: \(keys.joined(separator: ", ")))")
+            throw WeightsError.malformed(
+                file: name, reason: "no tensors found (top-level keys: \(keys.joined(separator: ", ")))")
         }
         return found
     }
@@ -66,7 +71,8 @@ public enum PyTorchCheckpoint {
         out.reserveCapacity(refs.count)
         for (key, ref) in refs {
             guard let t = StorageDecode.tensor(ref, root: try storage(ref.storage.key)) else {
-                throw WeightsError.malformed(file: name, reason: "tensor '\(key)' reaches past the bytes of storage '\(ref.storage.key)'")
+                throw WeightsError.malformed(
+                    file: name, reason: "tensor '\(key)' reaches past the bytes of storage '\(ref.storage.key)'")
             }
             out[key] = t
         }
@@ -99,14 +105,19 @@ enum PyTorchLegacy {
         var ranges: [String: Range<Int>] = [:]
         var at = dataStart
         for k in keys.items {
-            guard case let .string(key) = k, let decl = vm.storages[key] else { throw bad("storage key list names an undeclared storage") }
+            guard case let .string(key) = k, let decl = vm.storages[key] else {
+                throw bad("storage key list names an undeclared storage")
+            }
             guard ranges[key] == nil else { throw bad("storage '\(key)' is listed twice") }
             guard raw.count - at >= 8 else { throw bad("file ends before storage '\(key)'") }
             let n = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: at, as: UInt64.self))
-            guard n == UInt64(decl.count) else { throw bad("storage '\(key)' holds \(n) elements, the pickle declared \(decl.count)") }
+            guard n == UInt64(decl.count) else {
+                throw bad("storage '\(key)' holds \(n) elements, the pickle declared \(decl.count)")
+            }
             let bytes = decl.count * decl.dtype.size  // no overflow: the unpickler bounded it by the file size
             guard bytes <= raw.count - at - 8 else {
-                throw WeightsError.refused(file: name, reason: "storage '\(key)' needs \(bytes) bytes, past the end of the file")
+                throw WeightsError.refused(
+                    file: name, reason: "storage '\(key)' needs \(bytes) bytes, past the end of the file")
             }
             ranges[key] = at + 8 ..< at + 8 + bytes
             at += 8 + bytes

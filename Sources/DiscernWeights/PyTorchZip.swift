@@ -10,7 +10,9 @@ enum PyTorchZip {
     static let ratioLimit: UInt64 = 100
     static let smallEntry: UInt64 = 1 << 20
     static let entryLimit = 1 << 20
-    static let nestedSuffixes = [".zip", ".pth", ".pt", ".tar", ".gz", ".tgz", ".bz2", ".xz", ".7z", ".jar", ".whl", ".npz", ".pkl.gz"]
+    static let nestedSuffixes = [
+        ".zip", ".pth", ".pt", ".tar", ".gz", ".tgz", ".bz2", ".xz", ".7z", ".jar", ".whl", ".npz", ".pkl.gz"
+    ]
 
     /// In-memory bytes go through a temporary file: ZIPFoundation's in-memory backing traps on
     /// offsets past the end, while its FILE* backing reports them as errors.
@@ -18,7 +20,8 @@ enum PyTorchZip {
         try ZipPrecheck.check(data, name: name)
         let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("discern-\(UUID().uuidString).zip")
         do { try data.write(to: tmp) } catch {
-            throw WeightsError.malformed(file: name, reason: "cannot stage the archive (\((error as NSError).localizedDescription))")
+            throw WeightsError.malformed(
+                file: name, reason: "cannot stage the archive (\((error as NSError).localizedDescription))")
         }
         defer { try? FileManager.default.removeItem(at: tmp) }
         return try open(tmp, fileSize: data.count, name: name)
@@ -47,13 +50,18 @@ enum PyTorchZip {
             guard entry.type != .symlink else { throw refused("zip entry '\(path)' is a link") }
             guard entry.type == .file else { continue }
             let lower = path.lowercased()
-            if nestedSuffixes.contains(where: { lower.hasSuffix($0) }) { throw refused("zip entry '\(path)' is a nested archive") }
+            if nestedSuffixes.contains(where: { lower.hasSuffix($0) }) {
+                throw refused("zip entry '\(path)' is a nested archive")
+            }
             let c = entry.compressedSize, u = entry.uncompressedSize
-            guard c <= fileSize else { throw refused("zip entry '\(path)' claims \(c) bytes, more than the file (\(fileSize))") }
+            guard c <= fileSize else {
+                throw refused("zip entry '\(path)' claims \(c) bytes, more than the file (\(fileSize))")
+            }
             if entry.isCompressed {
                 let (cap, overflow) = c.multipliedReportingOverflow(by: ratioLimit)
                 guard u <= max(smallEntry, overflow ? .max : cap) else {
-                    throw refused("zip entry '\(path)' claims \(u) bytes from \(c) compressed (over \(ratioLimit)x: a zip bomb?)")
+                    throw refused(
+                        "zip entry '\(path)' claims \(u) bytes from \(c) compressed (over \(ratioLimit)x: a zip bomb?)")
                 }
             } else {
                 guard u == c, u <= fileSize else {
@@ -61,12 +69,17 @@ enum PyTorchZip {
                 }
             }
             compressedTotal += c
-            guard compressedTotal <= fileSize else { throw refused("zip entries overlap (their sizes add up past the file)") }
+            guard compressedTotal <= fileSize else {
+                throw refused("zip entries overlap (their sizes add up past the file)")
+            }
             uncompressedTotal += u
             guard uncompressedTotal <= 2 * fileSize + (64 << 20) else {
-                throw refused("zip entries claim \(uncompressedTotal) bytes in all, far more than the file (\(fileSize))")
+                throw refused(
+                    "zip entries claim \(uncompressedTotal) bytes in all, far more than the file (\(fileSize))")
             }
-            guard entries.updateValue(entry, forKey: path) == nil else { throw refused("zip entry '\(path)' appears twice") }
+            guard entries.updateValue(entry, forKey: path) == nil else {
+                throw refused("zip entry '\(path)' appears twice")
+            }
         }
         let pickles = entries.keys.filter { $0.hasSuffix("/data.pkl") && $0.split(separator: "/").count == 2 }
         guard pickles.count == 1, let pkl = pickles.first else {
@@ -76,7 +89,9 @@ enum PyTorchZip {
         let prefix = String(pkl.dropLast("data.pkl".count))
         if let bo = entries[prefix + "byteorder"] {
             let order = String(decoding: try extract(archive, bo, name: name), as: UTF8.self)
-            guard order.trimmingCharacters(in: .whitespacesAndNewlines) == "little" else { throw bad("byte order '\(order.prefix(16))' is not supported") }
+            guard order.trimmingCharacters(in: .whitespacesAndNewlines) == "little" else {
+                throw bad("byte order '\(order.prefix(16))' is not supported")
+            }
         }
         let pickle = try extract(archive, entries[pkl]!, name: name)
         guard pickle.first == 0x80 else { throw bad("data.pkl is not a binary pickle") }
@@ -88,19 +103,24 @@ enum PyTorchZip {
         var storages: [String: Data] = [:]
         for (_, ref) in refs where storages[ref.storage.key] == nil {
             let key = ref.storage.key
-            guard !key.contains("/"), let e = entries[prefix + "data/" + key] else { throw bad("storage '\(key)' has no data/\(key) record") }
+            guard !key.contains("/"), let e = entries[prefix + "data/" + key] else {
+                throw bad("storage '\(key)' has no data/\(key) record")
+            }
             storages[key] = try extract(archive, e, name: name)
         }
         // Pointers into `storages` stay valid: the dictionary is not mutated while they are used.
         return try materialiseAll(refs, storages, name: name)
     }
 
-    private static func materialiseAll(_ refs: [(String, TensorRef)], _ storages: [String: Data], name: String) throws -> [String: Tensor] {
+    private static func materialiseAll(_ refs: [(String, TensorRef)], _ storages: [String: Data], name: String) throws
+        -> [String: Tensor]
+    {
         var out: [String: Tensor] = [:]
         for (key, ref) in refs {
             let t = storages[ref.storage.key]!.withUnsafeBytes { StorageDecode.tensor(ref, root: $0) }
             guard let t else {
-                throw WeightsError.malformed(file: name, reason: "tensor '\(key)' reaches past the bytes of storage '\(ref.storage.key)'")
+                throw WeightsError.malformed(
+                    file: name, reason: "tensor '\(key)' reaches past the bytes of storage '\(ref.storage.key)'")
             }
             out[key] = t
         }
@@ -130,8 +150,12 @@ enum PyTorchZip {
         } catch {
             throw WeightsError.malformed(file: name, reason: "zip entry '\(entry.path)' cannot be read (\(error))")
         }
-        guard out.count == limit else { throw WeightsError.malformed(file: name, reason: "zip entry '\(entry.path)' is truncated") }
-        guard crc == entry.checksum else { throw WeightsError.malformed(file: name, reason: "zip entry '\(entry.path)' fails its CRC check") }
+        guard out.count == limit else {
+            throw WeightsError.malformed(file: name, reason: "zip entry '\(entry.path)' is truncated")
+        }
+        guard crc == entry.checksum else {
+            throw WeightsError.malformed(file: name, reason: "zip entry '\(entry.path)' fails its CRC check")
+        }
         return out
     }
 }

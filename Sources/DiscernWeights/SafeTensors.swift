@@ -8,7 +8,8 @@ public enum SafeTensors {
         public var tensors: [String: Tensor]
         public var metadata: [String: String]
         public init(tensors: [String: Tensor], metadata: [String: String] = [:]) {
-            self.tensors = tensors; self.metadata = metadata
+            self.tensors = tensors
+            self.metadata = metadata
         }
     }
 
@@ -28,8 +29,10 @@ public enum SafeTensors {
         func bad(_ r: String) -> WeightsError { .malformed(file: name, reason: r) }
         guard bytes.count >= 8 else { throw bad("shorter than the 8-byte header length") }
         let n = bytes.prefix(8).withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) }
-        guard n <= UInt64(maxHeader), n <= UInt64(bytes.count - 8) else { throw bad("header length \(n) exceeds the file") }
-        let headerData = bytes.subdata(in: bytes.startIndex + 8 ..< bytes.startIndex + 8 + Int(n))
+        guard n <= UInt64(maxHeader), n <= UInt64(bytes.count - 8) else {
+            throw bad("header length \(n) exceeds the file")
+        }
+        let headerData = bytes.subdata(in: bytes.startIndex + 8..<bytes.startIndex + 8 + Int(n))
         guard let json = try? JSONSerialization.jsonObject(with: headerData) as? [String: Any] else {
             throw bad("header is not a JSON object")
         }
@@ -41,13 +44,16 @@ public enum SafeTensors {
         for (key, value) in json {
             if key == "__metadata__" {
                 guard let m = value as? [String: String] else { throw bad("__metadata__ must map strings to strings") }
-                metadata = m; continue
+                metadata = m
+                continue
             }
             guard let info = value as? [String: Any], let dtype = info["dtype"] as? String,
                   let shapeAny = info["shape"] as? [Any], let offAny = info["data_offsets"] as? [Any], offAny.count == 2
             else { throw bad("entry '\(key)' lacks dtype, shape or data_offsets") }
             let shape = try shapeAny.map { v -> Int in
-                guard let i = (v as? NSNumber)?.intValue, i >= 0, i < 1 << 31 else { throw bad("'\(key)': bad dimension \(v)") }
+                guard let i = (v as? NSNumber)?.intValue, i >= 0, i < 1 << 31 else {
+                    throw bad("'\(key)': bad dimension \(v)")
+                }
                 return i
             }
             let offs = try offAny.map { v -> Int in
@@ -81,7 +87,9 @@ public enum SafeTensors {
         return File(tensors: tensors, metadata: metadata)
     }
 
-    static let dtypeWidth: [String: Int] = ["F32": 4, "F64": 8, "F16": 2, "BF16": 2, "I64": 8, "I32": 4, "U8": 1, "I8": 1, "BOOL": 1]
+    static let dtypeWidth: [String: Int] = [
+        "F32": 4, "F64": 8, "F16": 2, "BF16": 2, "I64": 8, "I32": 4, "U8": 1, "I8": 1, "BOOL": 1
+    ]
 
     /// One loop per dtype (the switch stays out of the per-element path).
     static func convert(_ raw: UnsafeRawBufferPointer, dtype: String, count: Int) -> [Float] {
@@ -89,10 +97,30 @@ public enum SafeTensors {
         out.withUnsafeMutableBufferPointer { o in
             func fill(_ load: (Int) -> Float) { for i in 0..<count { o[i] = load(i) } }
             switch dtype {
-            case "F32": fill { Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * $0, as: UInt32.self))) }
-            case "F64": fill { Float(Double(bitPattern: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 8 * $0, as: UInt64.self)))) }
-            case "F16": fill { Float(Float16(bitPattern: UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: 2 * $0, as: UInt16.self)))) }
-            case "BF16": fill { Float(bitPattern: UInt32(UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: 2 * $0, as: UInt16.self))) << 16) }
+            case "F32":
+                fill {
+                    Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * $0, as: UInt32.self)))
+                }
+            case "F64":
+                fill {
+                    Float(
+                        Double(
+                            bitPattern: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 8 * $0, as: UInt64.self))
+                        ))
+                }
+            case "F16":
+                fill {
+                    Float(
+                        Float16(
+                            bitPattern: UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: 2 * $0, as: UInt16.self))
+                        ))
+                }
+            case "BF16":
+                fill {
+                    Float(
+                        bitPattern: UInt32(
+                            UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: 2 * $0, as: UInt16.self))) << 16)
+                }
             case "I64": fill { Float(Int64(littleEndian: raw.loadUnaligned(fromByteOffset: 8 * $0, as: Int64.self))) }
             case "I32": fill { Float(Int32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * $0, as: Int32.self))) }
             case "I8": fill { Float(raw.load(fromByteOffset: $0, as: Int8.self)) }

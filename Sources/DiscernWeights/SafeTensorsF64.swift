@@ -8,7 +8,8 @@ public struct DoubleArray: Sendable, Equatable {
     public var values: [Double]
     public init(shape: [Int], values: [Double]) {
         precondition(shape.reduce(1, *) == values.count, "DoubleArray: shape \(shape) vs \(values.count) values")
-        self.shape = shape; self.values = values
+        self.shape = shape
+        self.values = values
     }
 }
 
@@ -17,7 +18,9 @@ extension SafeTensors {
     public static func decodeF64(_ bytes: Data, name: String) throws -> [String: DoubleArray] {
         _ = try decode(bytes, name: name)   // validates offsets, sizes and overlaps
         let n = Int(bytes.prefix(8).withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) })
-        let header = try JSONSerialization.jsonObject(with: bytes.subdata(in: bytes.startIndex + 8 ..< bytes.startIndex + 8 + n)) as? [String: Any] ?? [:]
+        let header =
+            try JSONSerialization.jsonObject(with: bytes.subdata(in: bytes.startIndex + 8..<bytes.startIndex + 8 + n))
+            as? [String: Any] ?? [:]
         let body = bytes.startIndex + 8 + n
         var out: [String: DoubleArray] = [:]
         for (key, value) in header {
@@ -25,8 +28,10 @@ extension SafeTensors {
                   let shape = (info["shape"] as? [NSNumber])?.map(\.intValue),
                   let offs = (info["data_offsets"] as? [NSNumber])?.map(\.intValue) else { continue }
             let count = shape.reduce(1, *)
-            let values = bytes[body + offs[0] ..< body + offs[0] + 8 * count].withUnsafeBytes { raw in
-                (0..<count).map { Double(bitPattern: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 8 * $0, as: UInt64.self))) }
+            let values = bytes[body + offs[0]..<body + offs[0] + 8 * count].withUnsafeBytes { raw in
+                (0..<count).map {
+                    Double(bitPattern: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 8 * $0, as: UInt64.self)))
+                }
             }
             out[key] = DoubleArray(shape: shape, values: values)
         }

@@ -12,13 +12,45 @@ enum StorageDecode {
             out.withUnsafeMutableBufferPointer { o in
                 let p = o.baseAddress!
                 switch t.storage.dtype {
-                case .float32: gather(p, t, base) { Float(bitPattern: UInt32(littleEndian: root.loadUnaligned(fromByteOffset: 4 * $0, as: UInt32.self))) }
-                case .float64: gather(p, t, base) { Float(Double(bitPattern: UInt64(littleEndian: root.loadUnaligned(fromByteOffset: 8 * $0, as: UInt64.self)))) }
-                case .float16: gather(p, t, base) { Float(Float16(bitPattern: UInt16(littleEndian: root.loadUnaligned(fromByteOffset: 2 * $0, as: UInt16.self)))) }
-                case .bfloat16: gather(p, t, base) { Float(bitPattern: UInt32(UInt16(littleEndian: root.loadUnaligned(fromByteOffset: 2 * $0, as: UInt16.self))) << 16) }
-                case .int64: gather(p, t, base) { Float(Int64(littleEndian: root.loadUnaligned(fromByteOffset: 8 * $0, as: Int64.self))) }
-                case .int32: gather(p, t, base) { Float(Int32(littleEndian: root.loadUnaligned(fromByteOffset: 4 * $0, as: Int32.self))) }
-                case .int16: gather(p, t, base) { Float(Int16(littleEndian: root.loadUnaligned(fromByteOffset: 2 * $0, as: Int16.self))) }
+                case .float32:
+                    gather(p, t, base) {
+                        Float(
+                            bitPattern: UInt32(
+                                littleEndian: root.loadUnaligned(fromByteOffset: 4 * $0, as: UInt32.self)))
+                    }
+                case .float64:
+                    gather(p, t, base) {
+                        Float(
+                            Double(
+                                bitPattern: UInt64(
+                                    littleEndian: root.loadUnaligned(fromByteOffset: 8 * $0, as: UInt64.self))))
+                    }
+                case .float16:
+                    gather(p, t, base) {
+                        Float(
+                            Float16(
+                                bitPattern: UInt16(
+                                    littleEndian: root.loadUnaligned(fromByteOffset: 2 * $0, as: UInt16.self))))
+                    }
+                case .bfloat16:
+                    gather(p, t, base) {
+                        Float(
+                            bitPattern: UInt32(
+                                UInt16(littleEndian: root.loadUnaligned(fromByteOffset: 2 * $0, as: UInt16.self))) << 16
+                        )
+                    }
+                case .int64:
+                    gather(p, t, base) {
+                        Float(Int64(littleEndian: root.loadUnaligned(fromByteOffset: 8 * $0, as: Int64.self)))
+                    }
+                case .int32:
+                    gather(p, t, base) {
+                        Float(Int32(littleEndian: root.loadUnaligned(fromByteOffset: 4 * $0, as: Int32.self)))
+                    }
+                case .int16:
+                    gather(p, t, base) {
+                        Float(Int16(littleEndian: root.loadUnaligned(fromByteOffset: 2 * $0, as: Int16.self)))
+                    }
                 case .int8: gather(p, t, base) { Float(root.load(fromByteOffset: $0, as: Int8.self)) }
                 case .uint8: gather(p, t, base) { Float(root[$0]) }
                 case .bool: gather(p, t, base) { root[$0] != 0 ? 1 : 0 }
@@ -34,7 +66,10 @@ enum StorageDecode {
         let shape = t.shape, stride = t.stride
         var contiguous = true, expect = 1
         for d in shape.indices.reversed() where shape[d] != 1 {
-            if stride[d] != expect { contiguous = false; break }
+            if stride[d] != expect {
+                contiguous = false
+                break
+            }
             expect *= shape[d]
         }
         if contiguous {
@@ -48,12 +83,19 @@ enum StorageDecode {
         var at = base, o = 0
         while o < t.elementCount {
             var s = at
-            for _ in 0..<inner { out[o] = load(s); o += 1; s += innerStride }
+            for _ in 0..<inner {
+                out[o] = load(s)
+                o += 1
+                s += innerStride
+            }
             var d = rank - 2
             while d >= 0 {
-                index[d] += 1; at += stride[d]
+                index[d] += 1
+                at += stride[d]
                 if index[d] < shape[d] { break }
-                at -= stride[d] * shape[d]; index[d] = 0; d -= 1
+                at -= stride[d] * shape[d]
+                index[d] = 0
+                d -= 1
             }
         }
     }

@@ -20,7 +20,8 @@ public enum WeightFile {
         if PyTorchCheckpoint.isZip(data) || data.first == 0x80 {
             return try PyTorchCheckpoint.decode(data, name: name)
         }
-        throw WeightsError.malformed(file: name, reason: "unknown format (expected a PyTorch .pth/.pt/.bin checkpoint or a .safetensors file)")
+        throw WeightsError.malformed(
+            file: name, reason: "unknown format (expected a PyTorch .pth/.pt/.bin checkpoint or a .safetensors file)")
     }
 
     /// safetensors starts with a u64 header length followed by a JSON object.

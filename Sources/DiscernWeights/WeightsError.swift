@@ -14,7 +14,8 @@ public enum WeightsError: Error, CustomStringConvertible, Equatable {
         case let .unexpectedKeys(ks):
             let shown = ks.prefix(5).map { Self.printable($0) }.joined(separator: ", ")
             return "weights: \(ks.count) unexpected key(s): \(shown)\(ks.count > 5 ? ", …" : "")"
-        case let .shapeMismatch(k, e, a): return "weights: '\(Self.printable(k))' has shape \(a), the model expects \(e)"
+        case let .shapeMismatch(k, e, a):
+            return "weights: '\(Self.printable(k))' has shape \(a), the model expects \(e)"
         }
     }
 
