@@ -12,7 +12,9 @@ final class ConvOpsTests: XCTestCase {
                              pad: (pad[0], pad[1], pad[2], pad[3]), groups: f.int("groups"))
         let x = try f.t("x"), gy = try f.t("gy")
         assertClose(try Ops.conv2d(x, p), try f.t("y"), "\(name) forward", file: file, line: line)
-        assertClose(try Ops.conv2dBackwardData(gy, p, inputShape: x.shape), try f.t("gx"), "\(name) grad input", file: file, line: line)
+        assertClose(
+            try Ops.conv2dBackwardData(gy, p, inputShape: x.shape), try f.t("gx"), "\(name) grad input", file: file,
+            line: line)
         let (gw, gb) = try Ops.conv2dBackwardWeights(gy, input: x, p)
         assertClose(gw, try f.t("gw"), "\(name) grad weight", file: file, line: line)
         if let ref = f.tensors["gb"] {
@@ -47,11 +49,14 @@ final class ConvOpsTests: XCTestCase {
             XCTAssertTrue("\(e)".contains("channels"), "\(e)")
         }
         XCTAssertThrowsError(try Ops.conv2d(Tensor(zeros: [3, 8, 8]), p))
-        XCTAssertThrowsError(try Ops.conv2d(Tensor(zeros: [1, 4, 1, 1]), Conv2dParams(weight: w)))  // smaller than kernel
-        XCTAssertThrowsError(try Ops.conv2d(Tensor(zeros: [1, 4, 8, 8]), Conv2dParams(weight: w, bias: Tensor(zeros: [5]))))
+        // smaller than kernel
+        XCTAssertThrowsError(try Ops.conv2d(Tensor(zeros: [1, 4, 1, 1]), Conv2dParams(weight: w)))
+        XCTAssertThrowsError(
+            try Ops.conv2d(Tensor(zeros: [1, 4, 8, 8]), Conv2dParams(weight: w, bias: Tensor(zeros: [5]))))
         XCTAssertThrowsError(try Ops.conv2d(Tensor(zeros: [1, 4, 8, 8]), Conv2dParams(weight: w, groups: 4)))
         XCTAssertThrowsError(try Ops.conv2dBackwardData(Tensor(zeros: [1, 6, 7, 7]), p, inputShape: [1, 4, 8, 8]))
-        XCTAssertThrowsError(try Ops.conv2dBackwardWeights(Tensor(zeros: [1, 5, 8, 8]), input: Tensor(zeros: [1, 4, 8, 8]), p))
+        XCTAssertThrowsError(
+            try Ops.conv2dBackwardWeights(Tensor(zeros: [1, 5, 8, 8]), input: Tensor(zeros: [1, 4, 8, 8]), p))
     }
 }
 
@@ -72,7 +77,8 @@ final class ConcurrencyTests: XCTestCase {
         }
         for r in results {
             let (a, b) = try XCTUnwrap(r)
-            assertClose(a, y, "concurrent forward"); assertClose(b, gx, "concurrent grad input")
+            assertClose(a, y, "concurrent forward")
+            assertClose(b, gx, "concurrent grad input")
         }
     }
 }

@@ -24,11 +24,17 @@ final class ExecutorLiteTests: XCTestCase {
     private func block(_ g: inout Graph, _ x: Int, _ i: Int, size: Int, stride: Int, skip: Bool) throws -> Int {
         let p = "_blocks.\(i)."
         var h = g.add(try conv(p + "_expand_conv", size: size, stride: 1), [x], names: [p + "_expand_conv"])
-        h = g.add(try bn(p + "_bn0"), [h]); h = g.add(.relu6, [h])
+        h = g.add(try bn(p + "_bn0"), [h])
+        h = g.add(.relu6, [h])
         let ch = try w(p + "_depthwise_conv.weight").shape[0]
-        h = g.add(try conv(p + "_depthwise_conv", size: size, stride: stride, groups: ch), [h], names: [p + "_depthwise_conv"])
-        h = g.add(try bn(p + "_bn1"), [h]); h = g.add(.relu6, [h])
-        h = g.add(try conv(p + "_project_conv", size: (size + stride - 1) / stride, stride: 1), [h], names: [p + "_project_conv"])
+        h = g.add(
+            try conv(p + "_depthwise_conv", size: size, stride: stride, groups: ch), [h], names: [p + "_depthwise_conv"]
+        )
+        h = g.add(try bn(p + "_bn1"), [h])
+        h = g.add(.relu6, [h])
+        h = g.add(
+            try conv(p + "_project_conv", size: (size + stride - 1) / stride, stride: 1), [h],
+            names: [p + "_project_conv"])
         h = g.add(try bn(p + "_bn2"), [h])
         if skip { h = g.add(.add, [h, x]) }
         g.name(h, "_blocks.\(i)")
@@ -39,12 +45,15 @@ final class ExecutorLiteTests: XCTestCase {
         var g = Graph()
         var h = g.input()
         h = g.add(try conv("_conv_stem", size: 20, stride: 2), [h], names: ["_conv_stem"])
-        h = g.add(try bn("_bn0"), [h]); h = g.add(.relu6, [h])
+        h = g.add(try bn("_bn0"), [h])
+        h = g.add(.relu6, [h])
         h = try block(&g, h, 0, size: 10, stride: 1, skip: true)
         h = try block(&g, h, 1, size: 10, stride: 2, skip: false)
         h = g.add(try conv("_conv_head", size: 5, stride: 1), [h], names: ["_conv_head"])
-        h = g.add(try bn("_bn1"), [h]); h = g.add(.relu6, [h], names: ["_head_act"])
-        h = g.add(.globalAvgPool, [h]); h = g.add(.flatten, [h])
+        h = g.add(try bn("_bn1"), [h])
+        h = g.add(.relu6, [h], names: ["_head_act"])
+        h = g.add(.globalAvgPool, [h])
+        h = g.add(.flatten, [h])
         g.add(.linear(LinearParams(weight: try w("_fc.weight"), bias: try w("_fc.bias"))), [h], names: ["_fc"])
         return g
     }

@@ -19,7 +19,9 @@ final class ExecutorTests: XCTestCase {
     }
 
     /// torchvision BasicBlock: conv-bn-relu-conv-bn (+ identity or downsample) -> relu.
-    private func block(_ g: inout Graph, _ x: Int, _ p: String, stride: Int, downsample: Bool, extra: [String]) throws -> Int {
+    private func block(_ g: inout Graph, _ x: Int, _ p: String, stride: Int, downsample: Bool, extra: [String]) throws
+        -> Int
+    {
         var h = g.add(try conv(p + ".conv1", stride: stride, padding: 1), [x], names: [p + ".conv1"])
         h = g.add(try bn(p + ".bn1"), [h], names: [p + ".bn1"])
         h = g.add(.relu, [h])

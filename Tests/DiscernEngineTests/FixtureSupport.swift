@@ -31,5 +31,6 @@ func assertClose(_ actual: Tensor, _ ref: Tensor, tol: Float = 1e-4, _ what: Str
         maxRef = max(maxRef, abs(ref.data[i]))
     }
     XCTAssertGreaterThan(maxRef, 0, "\(what): reference is all zeros", file: file, line: line)
-    XCTAssertLessThanOrEqual(maxErr / max(maxRef, 1e-30), tol, "\(what): relative error \(maxErr / maxRef)", file: file, line: line)
+    XCTAssertLessThanOrEqual(
+        maxErr / max(maxRef, 1e-30), tol, "\(what): relative error \(maxErr / maxRef)", file: file, line: line)
 }

@@ -6,8 +6,10 @@ import DiscernWeights
 /// logits (and the unsplit graph's values and gradients); cuts inside a residual block must throw.
 final class GraphSplitTests: XCTestCase {
     private func bn(_ f: SafeTensors.File, _ k: String) throws -> Op {
-        .batchNorm(BatchNormParams(gamma: try f.t("w." + k + ".weight").data, beta: try f.t("w." + k + ".bias").data,
-                                   mean: try f.t("w." + k + ".running_mean").data, variance: try f.t("w." + k + ".running_var").data))
+        .batchNorm(
+            BatchNormParams(
+                gamma: try f.t("w." + k + ".weight").data, beta: try f.t("w." + k + ".bias").data,
+                mean: try f.t("w." + k + ".running_mean").data, variance: try f.t("w." + k + ".running_var").data))
     }
 
     /// tools/make_engine_fixtures.py's tiny torchvision-style ResNet (BasicBlocks).
@@ -23,7 +25,8 @@ final class GraphSplitTests: XCTestCase {
         h = g.add(.maxPool(PoolParams(kernel: 3, stride: 2, padding: 1)), [h], names: ["maxpool"])
         for (p, s, down) in [("layer1.0", 1, false), ("layer2.0", 2, true)] {
             var y = g.add(try conv(p + ".conv1", s, 1), [h], names: [p + ".conv1"])
-            y = g.add(try bn(f, p + ".bn1"), [y]); y = g.add(.relu, [y])
+            y = g.add(try bn(f, p + ".bn1"), [y])
+            y = g.add(.relu, [y])
             y = g.add(try conv(p + ".conv2", 1, 1), [y], names: [p + ".conv2"])
             y = g.add(try bn(f, p + ".bn2"), [y])
             var skip = h
@@ -40,11 +43,14 @@ final class GraphSplitTests: XCTestCase {
         func conv(_ k: String, _ size: Int, _ s: Int, groups: Int = 1) throws -> Op {
             let wt = try f.t("w." + k + ".weight"), ks = wt.shape[2]
             let t = max(((size + s - 1) / s - 1) * s + ks - size, 0)
-            return .conv2d(Conv2dParams(weight: wt, bias: nil, stride: (s, s), pad: (t / 2, t / 2, t - t / 2, t - t / 2), groups: groups))
+            return .conv2d(
+                Conv2dParams(
+                    weight: wt, bias: nil, stride: (s, s), pad: (t / 2, t / 2, t - t / 2, t - t / 2), groups: groups))
         }
         var g = Graph()
         var h = g.input()
-        h = g.add(.relu6, [g.add(try bn(f, "_bn0"), [g.add(try conv("_conv_stem", 20, 2), [h], names: ["_conv_stem"])])])
+        h = g.add(
+            .relu6, [g.add(try bn(f, "_bn0"), [g.add(try conv("_conv_stem", 20, 2), [h], names: ["_conv_stem"])])])
         for (i, size, s, skip) in [(0, 10, 1, true), (1, 10, 2, false)] {
             let p = "_blocks.\(i)."
             var y = g.add(try conv(p + "_expand_conv", size, 1), [h], names: [p + "_expand_conv"])
@@ -55,7 +61,8 @@ final class GraphSplitTests: XCTestCase {
             y = g.add(try conv(p + "_project_conv", (size + s - 1) / s, 1), [y], names: [p + "_project_conv"])
             y = g.add(try bn(f, p + "_bn2"), [y])
             if skip { y = g.add(.add, [y, h]) }
-            g.name(y, "_blocks.\(i)"); h = y
+            g.name(y, "_blocks.\(i)")
+            h = y
         }
         h = g.add(try conv("_conv_head", 5, 1), [h], names: ["_conv_head"])
         h = g.add(.relu6, [g.add(try bn(f, "_bn1"), [h])], names: ["_head_act"])
@@ -72,8 +79,10 @@ final class GraphSplitTests: XCTestCase {
         let cuts = g.nodes.indices.filter { g.isValidCut($0) }
         for c in cuts {
             let (prefix, tail) = try g.split(after: c)
-            XCTAssertEqual(prefix.nodes.count, c + 1); XCTAssertEqual(prefix.output, c)
-            XCTAssertEqual(tail.nodes.count, g.nodes.count - c); XCTAssertEqual(tail.nodes[0].names, g.nodes[c].names)
+            XCTAssertEqual(prefix.nodes.count, c + 1)
+            XCTAssertEqual(prefix.output, c)
+            XCTAssertEqual(tail.nodes.count, g.nodes.count - c)
+            XCTAssertEqual(tail.nodes[0].names, g.nodes[c].names)
             let mid = try AutogradExecutor(graph: prefix).forward(x).output
             let y = try AutogradExecutor(graph: tail).forward(mid).output
             assertClose(y, try f.t("y"), "logits via cut at \(c)")
@@ -95,7 +104,9 @@ final class GraphSplitTests: XCTestCase {
         XCTAssertEqual(g.latestCut(before: try g.node(named: "layer2.0.conv2")), l1)
         XCTAssertNil(g.latestCut(before: try g.node(named: "conv1")), "first layer: nothing before it but the input")
         // Inside a residual block (the skip still reads the block's input), at/after the output, out of range.
-        for bad in [try g.node(named: "layer1.0.conv1"), try g.node(named: "layer2.0.conv2"), g.output, g.nodes.count, -1] {
+        for bad in [
+            try g.node(named: "layer1.0.conv1"), try g.node(named: "layer2.0.conv2"), g.output, g.nodes.count, -1
+        ] {
             XCTAssertThrowsError(try g.split(after: bad), "cut at \(bad)")
         }
     }

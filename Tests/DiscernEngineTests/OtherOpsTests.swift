@@ -13,7 +13,8 @@ final class OtherOpsTests: XCTestCase {
         assertClose(try Ops.maxPool2dBackward(try f.t("gy"), ws), try f.t("gx"), "maxpool grad input")
         XCTAssertThrowsError(try Ops.maxPool2dBackward(Tensor(zeros: [2, 4, 5, 5]), ws))
         XCTAssertThrowsError(try Ops.maxPool2d(Tensor(zeros: [4, 11, 12]), p))
-        XCTAssertThrowsError(try Ops.maxPool2d(Tensor(zeros: [1, 1, 11, 12]), PoolParams(kernel: 3, stride: 2, padding: 2)))
+        XCTAssertThrowsError(
+            try Ops.maxPool2d(Tensor(zeros: [1, 1, 11, 12]), PoolParams(kernel: 3, stride: 2, padding: 2)))
     }
 
     func testGlobalAvgPool() throws {
@@ -41,7 +42,8 @@ final class OtherOpsTests: XCTestCase {
         let y = Ops.relu(try f.t("x"))
         assertClose(y, try f.t("y"), "relu forward")
         assertClose(try Ops.reluBackward(try f.t("gy"), output: y), try f.t("gx"), "relu grad input")
-        assertClose(try Ops.reluBackward(try f.t("gy"), output: y, guided: true), try f.t("ggx"), "guided relu grad input")
+        assertClose(
+            try Ops.reluBackward(try f.t("gy"), output: y, guided: true), try f.t("ggx"), "guided relu grad input")
         XCTAssertThrowsError(try Ops.reluBackward(Tensor(zeros: [1]), output: y))
     }
 
@@ -51,7 +53,8 @@ final class OtherOpsTests: XCTestCase {
         XCTAssertTrue(y.data.contains(6), "fixture should reach the upper clamp")
         assertClose(y, try f.t("y"), "relu6 forward")
         assertClose(try Ops.relu6Backward(try f.t("gy"), output: y), try f.t("gx"), "relu6 grad input")
-        assertClose(try Ops.relu6Backward(try f.t("gy"), output: y, guided: true), try f.t("ggx"), "guided relu6 grad input")
+        assertClose(
+            try Ops.relu6Backward(try f.t("gy"), output: y, guided: true), try f.t("ggx"), "guided relu6 grad input")
     }
 
     func testLinear() throws {
@@ -64,7 +67,9 @@ final class OtherOpsTests: XCTestCase {
         assertClose(g.weight, try f.t("gw"), "linear grad weight")
         assertClose(try XCTUnwrap(g.bias), try f.t("gb"), "linear grad bias")
         assertClose(try Ops.linearBackwardInput(gy, p), try f.t("gx"), "linear grad input only")
-        XCTAssertThrowsError(try Ops.linear(Tensor(zeros: [3, 9]), p)) { e in XCTAssertTrue("\(e)".contains("9 features"), "\(e)") }
+        XCTAssertThrowsError(try Ops.linear(Tensor(zeros: [3, 9]), p)) { e in
+            XCTAssertTrue("\(e)".contains("9 features"), "\(e)")
+        }
         XCTAssertThrowsError(try Ops.linear(Tensor(zeros: [3, 10, 1, 1]), p))
         XCTAssertThrowsError(try Ops.linearBackward(Tensor(zeros: [3, 6]), input: x, p))
     }
@@ -81,9 +86,15 @@ final class OtherOpsTests: XCTestCase {
         let a: [Float] = [1, 2, 3, 4, 5, 6]          // 2x3
         let bt: [Float] = [7, 9, 11, 8, 10, 12]      // B^T stored 2x3, B = [[7,8],[9,10],[11,12]]
         var c = [Float](repeating: 0, count: 4)
-        a.withUnsafeBufferPointer { ap in bt.withUnsafeBufferPointer { bp in c.withUnsafeMutableBufferPointer { cp in
-            gemm(transB: true, m: 2, n: 2, k: 3, a: ap.baseAddress!, lda: 3, b: bp.baseAddress!, ldb: 3, c: cp.baseAddress!, ldc: 2)
-        } } }
+        a.withUnsafeBufferPointer { ap in
+            bt.withUnsafeBufferPointer { bp in
+                c.withUnsafeMutableBufferPointer { cp in
+                    gemm(
+                        transB: true, m: 2, n: 2, k: 3, a: ap.baseAddress!, lda: 3, b: bp.baseAddress!, ldb: 3,
+                        c: cp.baseAddress!, ldc: 2)
+                }
+            }
+        }
         XCTAssertEqual(c, [58, 64, 139, 154])
     }
 }

@@ -32,9 +32,12 @@ final class CAMFastPathTests: XCTestCase {
         let t = try g.node(named: "layer2.1")
         XCTAssertEqual(ex.splitPath?.cut, g.nodes[t].inputs[0], "cut at the target's residual sum")
         let inner = try CAMExplainer(graph: g, head: head, layer: "layer2.1.conv2")
-        XCTAssertEqual(inner.splitPath?.cut, try g.node(named: "layer2.0"), "inside a block: the previous block's output")
+        XCTAssertEqual(
+            inner.splitPath?.cut, try g.node(named: "layer2.0"), "inside a block: the previous block's output")
         try compare(g, head, "layer2.1.conv2", x, methods: [.gradcam, .eigencam], tol: 1e-5)
-        try compare(g, head, "layer2.1", x, methods: [.gradcam, .gradcamPlusPlus, .hirescam, .xgradcam, .layercam, .eigencam], tol: 1e-5)
+        try compare(
+            g, head, "layer2.1", x, methods: [.gradcam, .gradcamPlusPlus, .hirescam, .xgradcam, .layercam, .eigencam],
+            tol: 1e-5)
         try compare(g, head, "layer2.0", x, methods: [.gradcam], tol: 1e-5)
     }
 
@@ -46,7 +49,8 @@ final class CAMFastPathTests: XCTestCase {
         XCTAssertNil(ex.splitPath)
         let slow = try CAMExplainer(graph: g, head: head, layer: "conv1")
         slow.useFastPath = false
-        assertClose(try ex.explain(try f.t("x")).maps.input, try slow.explain(try f.t("x")).maps.input, 0, "conv1 fallback")
+        assertClose(
+            try ex.explain(try f.t("x")).maps.input, try slow.explain(try f.t("x")).maps.input, 0, "conv1 fallback")
     }
 
     /// More images than the session's batch: the prefix runs in chunks, results per image unchanged.

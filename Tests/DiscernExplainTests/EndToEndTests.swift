@@ -26,7 +26,8 @@ final class EndToEndTests: XCTestCase {
         let (f, g, head, x) = try setup()
         let given = try f.ints("given")
         for m in [CAMMethod.gradcam, .gradcamPlusPlus] {
-            let r = try CAMExplainer(graph: g, head: head, layer: "layer2.1", method: m).explain(x, target: .indices(given))
+            let r = try CAMExplainer(graph: g, head: head, layer: "layer2.1", method: m).explain(
+                x, target: .indices(given))
             XCTAssertEqual(r.classes, given)
             assertClose(r.maps.input, try f.t("given.\(m.rawValue).input"), 1e-4, "given \(m.rawValue)")
         }
@@ -48,7 +49,10 @@ final class EndToEndTests: XCTestCase {
         let other = AutogradExecutor(graph: g)
         var calls = 0
         let ex = try CAMExplainer(graph: g, head: head, layer: "layer2.1", method: .scorecam)
-        ex.scoringForward = { calls += 1; return try other.forward($0).output }
+        ex.scoringForward = {
+            calls += 1
+            return try other.forward($0).output
+        }
         ex.scoreCAMBatchSize = 16
         assertClose(try ex.explain(x).maps.input, try f.t("pred.scorecam.input"), 1e-4, "scorecam, injected forward")
         XCTAssertEqual(calls, 4)

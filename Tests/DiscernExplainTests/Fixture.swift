@@ -36,7 +36,9 @@ func maxAbsDiff(_ a: [Float], _ b: [Float]) -> Float {
     return m
 }
 
-func assertClose(_ a: Tensor, _ b: Tensor, _ tol: Float, _ what: String, file: StaticString = #filePath, line: UInt = #line) {
+func assertClose(
+    _ a: Tensor, _ b: Tensor, _ tol: Float, _ what: String, file: StaticString = #filePath, line: UInt = #line
+) {
     XCTAssertEqual(a.shape, b.shape, what, file: file, line: line)
     guard a.shape == b.shape else { return }
     let d = maxAbsDiff(a.data, b.data)

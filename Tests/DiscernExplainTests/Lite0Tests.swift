@@ -19,7 +19,9 @@ final class Lite0Tests: XCTestCase {
         let hwc = try f.t("image_hwc").data
         var x = [Float](repeating: 0, count: 3 * 224 * 224)
         let n = backbone.normalization
-        for p in 0..<(224 * 224) { for c in 0..<3 { x[c * 224 * 224 + p] = (hwc[3 * p + c] / 255 - n.mean[c]) / n.std[c] } }
+        for p in 0..<(224 * 224) {
+            for c in 0..<3 { x[c * 224 * 224 + p] = (hwc[3 * p + c] / 255 - n.mean[c]) / n.std[c] }
+        }
         let input = Tensor(shape: [1, 3, 224, 224], data: x)
 
         let cam = try CAMExplainer(backbone: backbone, head: head, method: .gradcam)
@@ -34,7 +36,9 @@ final class Lite0Tests: XCTestCase {
         let scale = g.data.map(abs).max()!
         XCTAssertEqual(scale, try f.t("guided.scale").data[0], accuracy: 1e-4 * scale)
         var crop = [Float]()
-        for c in 0..<3 { for y in 80..<144 { for xx in 80..<144 { crop.append(g.data[(c * 224 + y) * 224 + xx] / scale) } } }
+        for c in 0..<3 {
+            for y in 80..<144 { for xx in 80..<144 { crop.append(g.data[(c * 224 + y) * 224 + xx] / scale) } }
+        }
         XCTAssertLessThanOrEqual(maxAbsDiff(crop, try f.t("guided.crop").data), 1e-4)
         let img = Overlay.deprocess(Overlay.hwc(g)).prefix(80 * 224 * 3).map { Int($0) }
         let exp = try f.t("guided.image_top").data.map { Int($0) }

@@ -16,7 +16,8 @@ final class OutputTests: XCTestCase {
         var worst = 0
         for v in 0..<256 {
             let c = Overlay.jet(UInt8(v))
-            worst = max(worst, abs(Int(c.r) - lut[3 * v]), abs(Int(c.g) - lut[3 * v + 1]), abs(Int(c.b) - lut[3 * v + 2]))
+            worst = max(
+                worst, abs(Int(c.r) - lut[3 * v]), abs(Int(c.g) - lut[3 * v + 1]), abs(Int(c.b) - lut[3 * v + 2]))
         }
         XCTAssertLessThanOrEqual(worst, 1)
     }

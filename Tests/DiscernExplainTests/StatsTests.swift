@@ -33,7 +33,8 @@ final class AttentionAnalysisTests: XCTestCase {
         ]
         let a = AttentionAnalysis(samples: s)
         XCTAssertEqual(a.scoreSplit ?? 0, 0.6, accuracy: 1e-12)
-        XCTAssertEqual(a.apparent.areas, [0.6, 0.5]); XCTAssertEqual(a.understandable.areas, [0.25, 0.15])
+        XCTAssertEqual(a.apparent.areas, [0.6, 0.5])
+        XCTAssertEqual(a.understandable.areas, [0.25, 0.15])
         XCTAssertEqual(a.correct.medianArea, 0.2)
         // 2 vs 2: smallest possible two-sided p is 2/6 — the analysis must say it cannot decide.
         XCTAssertEqual(a.apparentVsUnderstandable?.p ?? 0, 1.0 / 3.0, accuracy: 1e-12)

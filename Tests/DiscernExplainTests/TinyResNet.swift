@@ -7,9 +7,12 @@ enum TinyResNet {
         func w(_ k: String) throws -> Tensor { try f.t("model." + k) }
         var g = Graph()
         func convBN(_ x: Int, _ conv: String, _ bn: String, stride: Int, pad: Int) throws -> Int {
-            let c = g.add(.conv2d(Conv2dParams(weight: try w(conv + ".weight"), stride: stride, padding: pad)), [x], names: [conv])
-            let p = BatchNormParams(gamma: try w(bn + ".weight").data, beta: try w(bn + ".bias").data,
-                                    mean: try w(bn + ".running_mean").data, variance: try w(bn + ".running_var").data)
+            let c = g.add(
+                .conv2d(Conv2dParams(weight: try w(conv + ".weight"), stride: stride, padding: pad)), [x], names: [conv]
+            )
+            let p = BatchNormParams(
+                gamma: try w(bn + ".weight").data, beta: try w(bn + ".bias").data,
+                mean: try w(bn + ".running_mean").data, variance: try w(bn + ".running_var").data)
             return g.add(.batchNorm(p), [c], names: [bn])
         }
         var x = g.input()

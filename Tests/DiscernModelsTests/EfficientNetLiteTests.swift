@@ -38,7 +38,8 @@ final class EfficientNetLiteTests: XCTestCase {
             let top1 = got.data.indices.max { got.data[$0] < got.data[$1] }!
             XCTAssertEqual(top1, Int(f.tensors["top1"]!.data[0]), "\(name) top-1 differs from PyTorch's")
             let range = name.contains("cat") ? 281...285 : 151...268
-            XCTAssertTrue(range.contains(top1), "\(name): top-1 \(top1) is not a \(name.contains("cat") ? "cat" : "dog") class")
+            XCTAssertTrue(
+                range.contains(top1), "\(name): top-1 \(top1) is not a \(name.contains("cat") ? "cat" : "dog") class")
         }
     }
 
@@ -55,7 +56,8 @@ final class EfficientNetLiteTests: XCTestCase {
         XCTAssertEqual(session.precision, .bf16)
         let names = ["lite0_cat1", "lite0_cat2", "lite0_dog1", "lite0_dog2"]
         let files = try names.map { try Fixtures.load($0 + ".safetensors") }
-        let logits = Fixtures.linear(try session.run(Tensor.concatBatch(files.map { input($0, b.normalization) })), b.imagenetHead!)
+        let logits = Fixtures.linear(
+            try session.run(Tensor.concatBatch(files.map { input($0, b.normalization) })), b.imagenetHead!)
         for (i, (name, f)) in zip(names, files).enumerated() {
             let got = logits.item(i), ref = f.tensors["logits"]!
             let top1 = got.data.indices.max { got.data[$0] < got.data[$1] }!

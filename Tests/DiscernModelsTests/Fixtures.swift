@@ -16,7 +16,10 @@ enum Fixtures {
 
     /// Tensors under `prefix` with the prefix removed.
     static func strip(_ t: [String: Tensor], _ prefix: String) -> [String: Tensor] {
-        Dictionary(uniqueKeysWithValues: t.filter { $0.key.hasPrefix(prefix) }.map { (String($0.key.dropFirst(prefix.count)), $0.value) })
+        Dictionary(
+            uniqueKeysWithValues: t.filter { $0.key.hasPrefix(prefix) }.map {
+                (String($0.key.dropFirst(prefix.count)), $0.value)
+            })
     }
 
     /// logits = features · Wᵀ + b, the head applied outside the session.
@@ -38,6 +41,7 @@ enum Fixtures {
         let scale = b.data.map { Swift.abs($0) }.max() ?? 1
         var worst: Float = 0
         for (x, y) in zip(a.data, b.data) { worst = max(worst, Swift.abs(x - y)) }
-        XCTAssertLessThanOrEqual(worst, max(abs, rel * scale), "\(what): max abs diff \(worst) (max |ref| \(scale))", file: file, line: line)
+        XCTAssertLessThanOrEqual(
+            worst, max(abs, rel * scale), "\(what): max abs diff \(worst) (max |ref| \(scale))", file: file, line: line)
     }
 }

@@ -60,7 +60,9 @@ final class ISACapTests: XCTestCase {
             let fields = line.split(separator: ",", omittingEmptySubsequences: false)
             guard fields.count > 5 else { return nil }
             let kind = fields[3], implementation = fields[4]
-            let hot = kind.hasPrefix("convolution") || kind.hasPrefix("pooling") || kind == "inner_product" || kind == "matmul"
+            let hot =
+                kind.hasPrefix("convolution") || kind.hasPrefix("pooling") || kind == "inner_product"
+                || kind == "matmul"
             return hot && implementation.hasPrefix("ref") ? String(line.prefix(200)) : nil
         }
     }

@@ -44,7 +44,8 @@ final class InferenceSessionTests: XCTestCase {
         var g = Graph()
         let x = g.input()
         let w = Tensor(shape: [2, 1, 3, 3], data: (0..<18).map { Float($0 % 5) - 2 })
-        let c = g.add(.conv2d(Conv2dParams(weight: w, bias: Tensor(shape: [2], data: [0.5, -1]), stride: 1, padding: 1)), [x])
+        let c = g.add(
+            .conv2d(Conv2dParams(weight: w, bias: Tensor(shape: [2], data: [0.5, -1]), stride: 1, padding: 1)), [x])
         g.add(.relu, [c])
         let input = Tensor(shape: [1, 1, 4, 5], data: (0..<20).map { Float($0) / 7 - 1 })
         let out = try InferenceSession(graph: g, batchSize: 1).run(input)

@@ -9,8 +9,9 @@ import XCTest
 /// tools/make_lite_reference.py (the weights are tens of MB, so nothing is committed): Lite1/Lite2 with their
 /// real ImageNet weights on shared photos, Lite3/Lite4 (no PyTorch weights published) with random weights.
 final class LiteVariantsTests: XCTestCase {
-    static let dir = TestEnvironment.referenceFolder("discern-lite-reference",
-                                                      scripts: ["tools/make_lite_reference.py", "tools/batchnorm_random.py"])
+    static let dir = TestEnvironment.referenceFolder(
+        "discern-lite-reference",
+        scripts: ["tools/make_lite_reference.py", "tools/batchnorm_random.py"])
 
     static func reference(_ name: String) throws -> SafeTensors.File {
         let file = dir.appendingPathComponent(name)

@@ -13,7 +13,8 @@ final class ResNetGradientTests: XCTestCase {
         let head = try XCTUnwrap(b.imagenetHead)
         let ex = AutogradExecutor(graph: b.graph)
         let fwd = try ex.forward(f.tensors["input"]!, taps: ["layer4"], recordForBackward: true)
-        Fixtures.assertClose(Fixtures.linear(fwd.output, head), f.tensors["logits"]!, rel: 1e-4, "AutogradExecutor logits")
+        Fixtures.assertClose(
+            Fixtures.linear(fwd.output, head), f.tensors["logits"]!, rel: 1e-4, "AutogradExecutor logits")
         Fixtures.assertClose(fwd.activations["layer4"]!, f.tensors["layer4"]!, rel: 1e-4, "layer4 activation")
         // The head is linear: d logit[i, t] / d features[i] = fc.weight[t].
         let targets = f.tensors["targets"]!.data.map { Int($0) }

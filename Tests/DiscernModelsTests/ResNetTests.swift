@@ -33,13 +33,16 @@ final class ResNetTests: XCTestCase {
     func testMissingExtraAndMisshapenKeysAreRejected() throws {
         let list = try torchvisionResNet50()
         var dict = Dictionary(uniqueKeysWithValues: list.map { ($0.0, Tensor(zeros: $0.1)) })
-        var d1 = dict; d1["layer3.5.conv2.weight"] = nil
+        var d1 = dict
+        d1["layer3.5.conv2.weight"] = nil
         XCTAssertThrowsError(try Backbone.build(.resnet50, weights: WeightStore(d1))) {
             XCTAssertEqual($0 as? WeightsError, .missingKey("layer3.5.conv2.weight"))
         }
-        var d2 = dict; d2["layer2.0.bn1.running_var"] = Tensor(zeros: [64])
+        var d2 = dict
+        d2["layer2.0.bn1.running_var"] = Tensor(zeros: [64])
         XCTAssertThrowsError(try Backbone.build(.resnet50, weights: WeightStore(d2))) {
-            XCTAssertEqual($0 as? WeightsError, .shapeMismatch(key: "layer2.0.bn1.running_var", expected: [128], actual: [64]))
+            XCTAssertEqual(
+                $0 as? WeightsError, .shapeMismatch(key: "layer2.0.bn1.running_var", expected: [128], actual: [64]))
         }
         dict["layer5.0.conv1.weight"] = Tensor(zeros: [1])
         XCTAssertThrowsError(try Backbone.build(.resnet50, weights: WeightStore(dict))) {
@@ -77,8 +80,10 @@ final class ResNetTests: XCTestCase {
     func testSmallResNetFromPthMatchesPyTorch() throws {
         let f = try Fixtures.load("small_resnet_bottleneck.safetensors")
         let sd = try PyTorchCheckpoint.load(Fixtures.dir.appendingPathComponent("small_resnet_bottleneck.pth"))
-        let b = try Backbone.resnet(bottleneck: true, layers: [1, 2, 1, 1], widths: [8, 16, 32, 64], weights: WeightStore(sd))
-        let logits = Fixtures.linear(try InferenceSession(graph: b.graph, batchSize: 3).run(f.tensors["input"]!), b.imagenetHead!)
+        let b = try Backbone.resnet(
+            bottleneck: true, layers: [1, 2, 1, 1], widths: [8, 16, 32, 64], weights: WeightStore(sd))
+        let logits = Fixtures.linear(
+            try InferenceSession(graph: b.graph, batchSize: 3).run(f.tensors["input"]!), b.imagenetHead!)
         Fixtures.assertClose(logits, f.tensors["logits"]!, rel: 1e-4, "logits from .pth")
     }
 

@@ -6,12 +6,14 @@ import XCTest
 final class ChartTests: XCTestCase {
     func style(_ x: ClosedRange<Double>? = nil, _ y: ClosedRange<Double>? = nil, title: String = "t") -> ChartStyle {
         var s = ChartStyle(title: title, xLabel: "x", yLabel: "y")
-        s.xDomain = x; s.yDomain = y
+        s.xDomain = x
+        s.yDomain = y
         return s
     }
 
     func testLinePointsMapToPixels() {
-        let chart = LineChart(style: style(0...10, 0...1), series: [Series(name: "loss", x: [0, 5, 10], y: [1, 0.5, 0.25])])
+        let chart = LineChart(
+            style: style(0...10, 0...1), series: [Series(name: "loss", x: [0, 5, 10], y: [1, 0.5, 0.25])])
         let svg = XMLProbe.parse(chart.svg())
         let line = svg.all("polyline", where: "data-name", "loss")
         XCTAssertEqual(line.count, 1)
@@ -27,20 +29,23 @@ final class ChartTests: XCTestCase {
     }
 
     func testNonFinitePointsBreakTheLine() {
-        let chart = LineChart(style: style(0...3, 0...1), series: [Series(name: "a", x: [0, 1, 2, 3], y: [0, .nan, 1, 1])])
+        let chart = LineChart(
+            style: style(0...3, 0...1), series: [Series(name: "a", x: [0, 1, 2, 3], y: [0, .nan, 1, 1])])
         let lines = XMLProbe.parse(chart.svg()).all("polyline")
         XCTAssertEqual(lines.map { $0.points.count }, [1, 2])
     }
 
     func testHistogramCountsFollowNumpy() {
-        // numpy.histogram([0, .1, .5, 1, 1.5], bins=2, range=(0, 1)) -> [2, 2]: right edge in the last bin, 1.5 dropped.
+        // numpy.histogram([0, .1, .5, 1, 1.5], bins=2, range=(0, 1)) -> [2, 2]: right edge in the last bin, 1.5
+        // dropped.
         XCTAssertEqual(HistogramChart.counts([0, 0.1, 0.5, 1, 1.5], bins: 2, range: 0...1), [2, 2])
         XCTAssertEqual(HistogramChart.counts([0.2, 0.25, 0.3, 0.99], bins: 4, range: 0...1), [1, 2, 0, 1])
     }
 
     func testHistogramBarsDensityAndZoom() {
         var h = HistogramChart(style: style(0...1, nil), groups: [("cat", [0, 0.1, 0.2, 0.7])])
-        h.bins = 2; h.range = 0...1
+        h.bins = 2
+        h.range = 0...1
         // density: bin 0 has 3 of 4 in width 0.5 → 1.5; bin 1 → 0.5.
         XCTAssertEqual(h.heights(), [[1.5, 0.5]])
         h.style.yDomain = 0...2
@@ -50,7 +55,8 @@ final class ChartTests: XCTestCase {
         XCTAssertEqual(rects.map { $0.num("y") }, [114.5, 255.5])    // 326 − 282·(1.5/2), 326 − 282·(0.5/2)
         XCTAssertEqual(rects.map { $0.num("height") }, [211.5, 70.5])
         // Zoomed: the axis stops at 1; the tall bar is cut at the top and flagged.
-        h.style.yDomain = nil; h.yMax = 1
+        h.style.yDomain = nil
+        h.yMax = 1
         rects = XMLProbe.parse(h.svg()).all("rect").filter { $0.attributes["data-value"] != nil }
         XCTAssertEqual(rects.map { $0.num("y") }, [44, 185])
         XCTAssertEqual(rects.map { $0.attributes["class"] }, ["clipped", nil])
@@ -65,15 +71,19 @@ final class ChartTests: XCTestCase {
         let t = svg.all("line", where: "class", "threshold")
         XCTAssertEqual(t.map { $0.num("x1") }, [342])
         XCTAssertEqual(svg.all("g", where: "class", "bars").map { $0.attributes["data-name"] }, ["a", "b <x>"])
-        XCTAssertTrue(svg.all("text").contains { $0.text == "b <x>" }, "legend names are escaped, then parsed back intact")
+        XCTAssertTrue(
+            svg.all("text").contains { $0.text == "b <x>" }, "legend names are escaped, then parsed back intact")
     }
 
     func testROCHasDiagonalAndUnitAxes() {
-        let roc = LineChart.roc(title: "ROC", curves: [Series(name: "msp (AUROC 0.96)", x: [0, 0.1, 1], y: [0, 0.9, 1])])
+        let roc = LineChart.roc(
+            title: "ROC", curves: [Series(name: "msp (AUROC 0.96)", x: [0, 0.1, 1], y: [0, 0.9, 1])])
         // 480×440 → plot x 68…456 (388 px), y 44…386 (342 px).
         let svg = XMLProbe.parse(roc.svg())
-        XCTAssertEqual(svg.all("polyline", where: "data-name", "msp (AUROC 0.96)").first?.points.map(\.0), [68, 106.8, 456])
-        XCTAssertEqual(svg.all("polyline", where: "data-name", "msp (AUROC 0.96)").first?.points.map(\.1), [386, 78.2, 44])
+        XCTAssertEqual(
+            svg.all("polyline", where: "data-name", "msp (AUROC 0.96)").first?.points.map(\.0), [68, 106.8, 456])
+        XCTAssertEqual(
+            svg.all("polyline", where: "data-name", "msp (AUROC 0.96)").first?.points.map(\.1), [386, 78.2, 44])
         let diag = svg.all("polyline", where: "data-name", "chance").first
         XCTAssertEqual(diag?.attributes["stroke-dasharray"], "6 4")
         XCTAssertFalse(svg.all("text").contains { $0.text == "chance" }, "diagonal stays out of the legend")
@@ -87,8 +97,9 @@ final class ChartTests: XCTestCase {
     }
 
     func testScatterGroupsAndShapes() {
-        let sc = ScatterChart(style: style(0...1, 0...1), groups: ["correct", "apparent"],
-                              points: [.init(x: 0.5, y: 0.5, group: 0), .init(x: 1, y: 0, group: 1), .init(x: .nan, y: 1, group: 0)])
+        let sc = ScatterChart(
+            style: style(0...1, 0...1), groups: ["correct", "apparent"],
+            points: [.init(x: 0.5, y: 0.5, group: 0), .init(x: 1, y: 0, group: 1), .init(x: .nan, y: 1, group: 0)])
         let svg = XMLProbe.parse(sc.svg())
         let circles = svg.all("circle").map { [$0.num("cx"), $0.num("cy")] }
         XCTAssertEqual(circles.count, 2, "one data point (the NaN one is skipped) and one legend key")

@@ -10,8 +10,10 @@ final class HTMLReportTests: XCTestCase {
         r.section("Training") { s in
             s.paragraph(hostile)
             s.keyValues([("backbone", hostile)])
-            s.figure(svg: LineChart(style: ChartStyle(title: hostile), series: [Series(name: hostile, y: [1, 0.5, 0.2])]).svg(),
-                     caption: hostile)
+            s.figure(
+                svg: LineChart(style: ChartStyle(title: hostile), series: [Series(name: hostile, y: [1, 0.5, 0.2])])
+                    .svg(),
+                caption: hostile)
         }
         r.section("Errors") { s in
             s.subheading("Test set")
@@ -53,9 +55,12 @@ final class HTMLReportTests: XCTestCase {
         XCTAssertEqual(imgs.count, 3)
         let src = imgs[0].attributes["src"]!
         XCTAssertTrue(src.hasPrefix("data:image/png;base64,"))
-        XCTAssertEqual(Data(base64Encoded: String(src.dropFirst("data:image/png;base64,".count))).map { [UInt8]($0) }, png)
+        XCTAssertEqual(
+            Data(base64Encoded: String(src.dropFirst("data:image/png;base64,".count))).map { [UInt8]($0) }, png)
         XCTAssertTrue(imgs[1].attributes["src"]!.hasPrefix("data:image/jpeg;base64,"))
-        let figs = doc.all("figure").filter { $0.attributes["class"]?.hasPrefix("cell") == true }.map { $0.attributes["class"]! }
+        let figs = doc.all("figure").filter { $0.attributes["class"]?.hasPrefix("cell") == true }.map {
+            $0.attributes["class"]!
+        }
         XCTAssertEqual(figs, ["cell reject", "cell accept", "cell"])
         XCTAssertTrue(doc.all("figcaption").contains { $0.text == "✗ reject 28% Cat, 72% Dogdensity 0.01" })
     }

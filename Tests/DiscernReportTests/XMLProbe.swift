@@ -6,7 +6,11 @@ import XCTest
 
 /// Parses markup with Foundation's XMLParser and keeps every element with its attributes and text.
 final class XMLProbe: NSObject, XMLParserDelegate {
-    struct Element { let name: String; let attributes: [String: String]; var text: String }
+    struct Element {
+        let name: String
+        let attributes: [String: String]
+        var text: String
+    }
     private(set) var elements: [Element] = []
     private var open: [Int] = []
     private(set) var error: Error?
@@ -16,20 +20,28 @@ final class XMLProbe: NSObject, XMLParserDelegate {
         let p = XMLParser(data: Data(s.utf8))
         p.delegate = probe
         let ok = p.parse()
-        XCTAssertTrue(ok, "not well-formed XML: \(String(describing: p.parserError ?? probe.error))", file: file, line: line)
+        XCTAssertTrue(
+            ok, "not well-formed XML: \(String(describing: p.parserError ?? probe.error))", file: file, line: line)
         return probe
     }
 
-    func parser(_ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?, attributes: [String: String] = [:]) {
+    func parser(
+        _ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?,
+        attributes: [String: String] = [:]
+    ) {
         elements.append(Element(name: name, attributes: attributes, text: ""))
         open.append(elements.count - 1)
     }
-    func parser(_ parser: XMLParser, didEndElement name: String, namespaceURI: String?, qualifiedName: String?) { open.removeLast() }
+    func parser(_ parser: XMLParser, didEndElement name: String, namespaceURI: String?, qualifiedName: String?) {
+        open.removeLast()
+    }
     func parser(_ parser: XMLParser, foundCharacters s: String) { for i in open { elements[i].text += s } }
     func parser(_ parser: XMLParser, parseErrorOccurred e: Error) { error = e }
 
     func all(_ name: String) -> [Element] { elements.filter { $0.name == name } }
-    func all(_ name: String, where key: String, _ value: String) -> [Element] { all(name).filter { $0.attributes[key] == value } }
+    func all(_ name: String, where key: String, _ value: String) -> [Element] {
+        all(name).filter { $0.attributes[key] == value }
+    }
 }
 
 extension XMLProbe.Element {

@@ -14,7 +14,8 @@ final class DetectorEdgeTests: XCTestCase {
         let s = try m.score(logits: Matrix(zeros: 40, 2), features: f)
         XCTAssertTrue(s.allSatisfy { $0.isFinite && $0 <= 0 })
         // A point that lights up a dead channel is far more unusual than any training point.
-        var odd = f.row(0); odd[0] = 0.5
+        var odd = f.row(0)
+        odd[0] = 0.5
         let so = try m.score(logits: Matrix(zeros: 1, 2), features: Matrix([odd]))[0]
         XCTAssertLessThan(so, s.min()! * 100)
     }
@@ -59,7 +60,9 @@ final class DetectorEdgeTests: XCTestCase {
         let m = try Matrix(Tensor(shape: [2, 3], data: [1, 2, 3, 4, 5, 6]))
         XCTAssertEqual(m.row(1), [4, 5, 6])
         XCTAssertThrowsError(try Matrix(Tensor(shape: [6], data: [1, 2, 3, 4, 5, 6])))
-        XCTAssertThrowsError(try Matrix([[1.0, 2], [3]])) { XCTAssertEqual("\($0)", "row 1: expected 2 columns, got 1") }
+        XCTAssertThrowsError(try Matrix([[1.0, 2], [3]])) {
+            XCTAssertEqual("\($0)", "row 1: expected 2 columns, got 1")
+        }
         XCTAssertThrowsError(try Matrix(rows: 2, cols: 2, values: [1]))
     }
 

@@ -25,9 +25,23 @@ struct Fixture {
             let dtype = info["dtype"] as! String
             let vals: [Double] = bytes.withUnsafeBytes { raw in
                 switch dtype {
-                case "F64": return (0..<bytes.count / 8).map { Double(bitPattern: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 8, as: UInt64.self))) }
-                case "I64": return (0..<bytes.count / 8).map { Double(Int64(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 8, as: Int64.self))) }
-                case "F32": return (0..<bytes.count / 4).map { Double(Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 4, as: UInt32.self)))) }
+                case "F64":
+                    return (0..<bytes.count / 8).map {
+                        Double(
+                            bitPattern: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 8, as: UInt64.self))
+                        )
+                    }
+                case "I64":
+                    return (0..<bytes.count / 8).map {
+                        Double(Int64(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 8, as: Int64.self)))
+                    }
+                case "F32":
+                    return (0..<bytes.count / 4).map {
+                        Double(
+                            Float(
+                                bitPattern: UInt32(
+                                    littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 4, as: UInt32.self))))
+                    }
                 default: return []
                 }
             }
@@ -35,11 +49,15 @@ struct Fixture {
             arrays[k] = vals
             shapes[k] = (info["shape"] as! [NSNumber]).map(\.intValue)
         }
-        self.arrays = arrays; self.shapes = shapes
+        self.arrays = arrays
+        self.shapes = shapes
     }
 
     func get(_ key: String, file: StaticString = #filePath, line: UInt = #line) -> [Double] {
-        guard let v = arrays[key] else { XCTFail("fixture key \(key) missing", file: file, line: line); return [] }
+        guard let v = arrays[key] else {
+            XCTFail("fixture key \(key) missing", file: file, line: line)
+            return []
+        }
         return v
     }
     func scalar(_ key: String) -> Double { get(key).first ?? .nan }
@@ -52,7 +70,12 @@ func assertClose(_ a: [Double], _ b: [Double], rel: Double, abs: Double = 0, _ w
     var worst = 0.0, at = -1
     for i in a.indices {
         let err = Swift.abs(a[i] - b[i]) / Swift.max(Swift.abs(b[i]) * rel + abs, .leastNormalMagnitude)
-        if !(err <= worst) || a[i].isNaN != b[i].isNaN { worst = err.isNaN ? .infinity : err; at = i }
+        if !(err <= worst) || a[i].isNaN != b[i].isNaN {
+            worst = err.isNaN ? .infinity : err
+            at = i
+        }
     }
-    XCTAssertLessThanOrEqual(worst, 1, "\(what): index \(at): got \(at >= 0 ? a[at] : 0), want \(at >= 0 ? b[at] : 0)", file: file, line: line)
+    XCTAssertLessThanOrEqual(
+        worst, 1, "\(what): index \(at): got \(at >= 0 ? a[at] : 0), want \(at >= 0 ? b[at] : 0)", file: file,
+        line: line)
 }

@@ -9,7 +9,8 @@ final class MannWhitneyTests: XCTestCase {
             "exact_8_40": .exact, "small_ties": .asymptotic, "forced_asym": .asymptotic, "identical": .asymptotic,
         ]
         for (name, method) in expected {
-            let r = try MannWhitney.test(fx.get("\(name).x"), fx.get("\(name).y"), method: name == "forced_asym" ? .asymptotic : .auto)
+            let r = try MannWhitney.test(
+                fx.get("\(name).x"), fx.get("\(name).y"), method: name == "forced_asym" ? .asymptotic : .auto)
             XCTAssertEqual(r.method, method, name)
             XCTAssertEqual(r.u1, fx.scalar("\(name).u1"), accuracy: 1e-9, name)
             let p = fx.scalar("\(name).p")

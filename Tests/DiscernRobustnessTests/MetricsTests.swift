@@ -14,7 +14,9 @@ final class MetricsTests: XCTestCase {
             XCTAssertEqual(m.auprOut, fx.scalar("\(c).aupr_out"), accuracy: 1e-9, "\(c) aupr out")
             XCTAssertEqual(m.fpr95, fx.scalar("\(c).fpr95"), accuracy: 1e-12, "\(c) fpr95")
             XCTAssertEqual(try Calibration.threshold(inDistribution: si), fx.scalar("\(c).thr95"), "\(c) threshold 95")
-            XCTAssertEqual(try Calibration.threshold(inDistribution: si, acceptFraction: 0.9), fx.scalar("\(c).thr90"), "\(c) threshold 90")
+            XCTAssertEqual(
+                try Calibration.threshold(inDistribution: si, acceptFraction: 0.9), fx.scalar("\(c).thr90"),
+                "\(c) threshold 90")
             let roc = try OODMetrics.rocCurve(inScores: si, outScores: so)
             XCTAssertEqual(roc.fpr, fx.get("\(c).roc_fpr"), "\(c) roc fpr")
             XCTAssertEqual(roc.tpr, fx.get("\(c).roc_tpr"), "\(c) roc tpr")
@@ -38,9 +40,11 @@ final class MetricsTests: XCTestCase {
         let cases = try Fixture("metrics.safetensors").get("tolerance.cases")
         for i in stride(from: 0, to: cases.count, by: 4) {
             let n = Int(cases[i]), t = cases[i + 1], conf = cases[i + 2], k = Int(cases[i + 3])
-            XCTAssertEqual(Calibration.toleranceRank(n: n, acceptFraction: t, confidence: conf), k, "n=\(n) t=\(t) c=\(conf)")
-            let scores = (0..<n).map { Double(($0 * 7919) % n) }           // a permutation of 0..<n
-            XCTAssertEqual(try Calibration.threshold(inDistribution: scores, acceptFraction: t, confidence: conf), Double(n - k))
+            XCTAssertEqual(
+                Calibration.toleranceRank(n: n, acceptFraction: t, confidence: conf), k, "n=\(n) t=\(t) c=\(conf)")
+            let scores = (0..<n).map { Double(($0 * 7919) % n) }  // a permutation of 0..<n
+            XCTAssertEqual(
+                try Calibration.threshold(inDistribution: scores, acceptFraction: t, confidence: conf), Double(n - k))
         }
         let th = try Calibration.calibrate(score: "knn", validationScores: (0..<200).map(Double.init), confidence: 0.9)
         XCTAssertEqual(th.value, 5)                                        // 195 of 200 accepted (vs 190 without)
@@ -69,7 +73,7 @@ final class MetricsTests: XCTestCase {
         let choice = try Calibration.chooseDefault(validationIn: valIn, proxyOut: proxy)
         XCTAssertEqual(choice.table["msp"]!.auroc, 0.75)   // 6 of 8 (in, out) pairs ordered
         XCTAssertEqual(choice.table["knn"]!.auroc, 1)
-        XCTAssertEqual(choice.score, "energy")                 // ties with knn at AUROC 1 and FPR95 0 → earlier in allCases
+        XCTAssertEqual(choice.score, "energy")  // ties with knn at AUROC 1 and FPR95 0 → earlier in allCases
         XCTAssertThrowsError(try Calibration.chooseDefault(validationIn: valIn, proxyOut: ["x": [1]]))
     }
 

@@ -15,12 +15,14 @@ final class NewDetectorTests: XCTestCase {
         let fx = try Fixture("detectors.safetensors")
         let d = 24, c = 3
         let q = fx.get("query_features").count / d
-        return Data(train: try Matrix(rows: 400, cols: d, values: fx.get("train_features")),
-                    query: try Matrix(rows: q, cols: d, values: fx.get("query_features")),
-                    queryLogits: try Matrix(rows: q, cols: c, values: fx.get("query_logits")),
-                    labels: fx.get("train_labels").map { Int($0) },
-                    head: try LinearMap(weight: try Matrix(rows: c, cols: d, values: fx.get("head_weight")), bias: fx.get("head_bias")),
-                    fx: fx)
+        return Data(
+            train: try Matrix(rows: 400, cols: d, values: fx.get("train_features")),
+            query: try Matrix(rows: q, cols: d, values: fx.get("query_features")),
+            queryLogits: try Matrix(rows: q, cols: c, values: fx.get("query_logits")),
+            labels: fx.get("train_labels").map { Int($0) },
+            head: try LinearMap(
+                weight: try Matrix(rows: c, cols: d, values: fx.get("head_weight")), bias: fx.get("head_bias")),
+            fx: fx)
     }
 
     func testHeadLogitsMatchNumpy() throws {
@@ -32,14 +34,16 @@ final class NewDetectorTests: XCTestCase {
         let d = try load()
         let vim = try ViMScore.fit(features: d.train, head: d.head, principal: Int(d.fx.scalar("vim.principal")))
         XCTAssertEqual(vim.alpha, d.fx.scalar("vim.alpha"), accuracy: 1e-9 * d.fx.scalar("vim.alpha"))
-        assertClose(try vim.score(logits: d.queryLogits, features: d.query), d.fx.get("score.vim"), rel: 1e-8, abs: 1e-8, "vim")
+        assertClose(
+            try vim.score(logits: d.queryLogits, features: d.query), d.fx.get("score.vim"), rel: 1e-8, abs: 1e-8, "vim")
     }
 
     func testReActMatchesThePaper() throws {
         let d = try load()
         let react = try ReActScore.fit(features: d.train, head: d.head, percentile: 90)
         XCTAssertEqual(react.clip, d.fx.scalar("react.clip"), accuracy: 1e-12)
-        assertClose(try react.score(logits: d.queryLogits, features: d.query), d.fx.get("score.react"), rel: 1e-10, "react")
+        assertClose(
+            try react.score(logits: d.queryLogits, features: d.query), d.fx.get("score.react"), rel: 1e-10, "react")
     }
 
     func testActivationShapingMatchesThePapers() throws {
@@ -53,9 +57,12 @@ final class NewDetectorTests: XCTestCase {
 
     func testGENMatchesThePaper() throws {
         let d = try load()
-        assertClose(try GENScore().score(logits: d.queryLogits, features: nil), d.fx.get("score.gen"), rel: 1e-12, "gen")
+        assertClose(
+            try GENScore().score(logits: d.queryLogits, features: nil), d.fx.get("score.gen"), rel: 1e-12, "gen")
         let many = try Matrix(rows: 20, cols: 130, values: d.fx.get("gen.many_logits"))
-        assertClose(try GENScore().score(logits: many, features: nil), d.fx.get("score.gen.many"), rel: 1e-12, "gen, top 100 of 130")
+        assertClose(
+            try GENScore().score(logits: many, features: nil), d.fx.get("score.gen.many"), rel: 1e-12,
+            "gen, top 100 of 130")
     }
 
     func testDetectorFitsAndStoresTheNewScores() throws {
@@ -65,8 +72,9 @@ final class NewDetectorTests: XCTestCase {
                                       configuration: .init(vimPrincipal: 12))
         XCTAssertEqual(Set(det.available()), Set(OODScoreKind.allCases))
         for kind in [OODScoreKind.vim, .react, .scale, .ash, .gen] {
-            assertClose(try det.scores(kind, logits: d.queryLogits, features: d.query), d.fx.get("score.\(kind.rawValue)"),
-                        rel: 1e-8, abs: 1e-8, kind.rawValue)
+            assertClose(
+                try det.scores(kind, logits: d.queryLogits, features: d.query), d.fx.get("score.\(kind.rawValue)"),
+                rel: 1e-8, abs: 1e-8, kind.rawValue)
         }
         let (arrays, meta) = try det.exportArrays()
         let back = try OODDetector(arrays: arrays, metadata: meta)

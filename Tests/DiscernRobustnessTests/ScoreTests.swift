@@ -3,7 +3,9 @@ import XCTest
 
 final class ScoreTests: XCTestCase {
     /// The scores scores.safetensors holds (the newer ones are checked in NewDetectorTests).
-    static let nine: [OODScoreKind] = [.density, .densitySeed, .classDensity, .jointDensity, .msp, .maxlogit, .energy, .mahalanobis, .knn]
+    static let nine: [OODScoreKind] = [
+        .density, .densitySeed, .classDensity, .jointDensity, .msp, .maxlogit, .energy, .mahalanobis, .knn
+    ]
     /// Without the head, every score but the four that re-run it.
     static let headless = OODScoreKind.allCases.filter { ![.vim, .react, .scale, .ash].contains($0) }
 
@@ -30,10 +32,14 @@ final class ScoreTests: XCTestCase {
         let tol: [OODScoreKind: Double] = [.knn: 1e-5, .mahalanobis: 1e-7]    // knn bank is Float
         for kind in ScoreTests.nine {
             let got = try det.scores(kind, logits: d.queryLogits, features: d.queryFeatures)
-            assertClose(got, d.fx.get("score.\(kind.rawValue)"), rel: tol[kind] ?? 1e-6, abs: kind == .knn ? 1e-6 : 0, kind.rawValue)
+            assertClose(
+                got, d.fx.get("score.\(kind.rawValue)"), rel: tol[kind] ?? 1e-6, abs: kind == .knn ? 1e-6 : 0,
+                kind.rawValue)
         }
         let k3 = try KNNScore.fit(features: d.trainFeatures, k: 3)
-        assertClose(try k3.score(logits: d.queryLogits, features: d.queryFeatures), d.fx.get("score.knn.k3"), rel: 1e-5, abs: 1e-6, "knn k=3")
+        assertClose(
+            try k3.score(logits: d.queryLogits, features: d.queryFeatures), d.fx.get("score.knn.k3"), rel: 1e-5,
+            abs: 1e-6, "knn k=3")
     }
 
     func testDetectorSurvivesJSONRoundTrip() throws {
@@ -65,13 +71,19 @@ final class ScoreTests: XCTestCase {
         XCTAssertThrowsError(try det.scores(.knn, logits: d.queryLogits)) {
             XCTAssertTrue("\($0)".contains("knn"), "\($0)")
         }
-        let fitted = try OODDetector.fit(trainLogits: d.trainLogits, trainLabels: d.labels, trainFeatures: d.trainFeatures)
+        let fitted = try OODDetector.fit(
+            trainLogits: d.trainLogits, trainLabels: d.labels, trainFeatures: d.trainFeatures)
         XCTAssertThrowsError(try fitted.scores(.mahalanobis, logits: d.queryLogits, features: d.trainFeatures)) {
-            XCTAssertEqual($0 as? RobustnessError, .shapeMismatch(what: "mahalanobis features", expected: "135x16", actual: "300x16"))
+            XCTAssertEqual(
+                $0 as? RobustnessError,
+                .shapeMismatch(what: "mahalanobis features", expected: "135x16", actual: "300x16"))
         }
-        XCTAssertThrowsError(try OODScoreKind(name: "bogus")) { XCTAssertTrue("\($0)".contains("unknown OOD score 'bogus'")) }
+        XCTAssertThrowsError(try OODScoreKind(name: "bogus")) {
+            XCTAssertTrue("\($0)".contains("unknown OOD score 'bogus'"))
+        }
         XCTAssertThrowsError(try OODDetector.fit(trainLogits: d.trainLogits, trainLabels: Array(d.labels.dropLast())))
-        var bad = d.labels; bad[0] = 7
+        var bad = d.labels
+        bad[0] = 7
         XCTAssertThrowsError(try OODDetector.fit(trainLogits: d.trainLogits, trainLabels: bad)) {
             XCTAssertEqual("\($0)", "training label 7 at row 0 is outside 0..<3")
         }
@@ -103,7 +115,8 @@ extension ScoreTests {
         let a = try det.allScores(logits: d.queryLogits, features: d.queryFeatures)
         let b = try back.allScores(logits: d.queryLogits, features: d.queryFeatures)
         XCTAssertEqual(a, b)
-        var missing = arrays; missing["knn.bank"] = nil
+        var missing = arrays
+        missing["knn.bank"] = nil
         XCTAssertThrowsError(try OODDetector(arrays: missing, metadata: meta)) {
             XCTAssertEqual("\($0)", "malformed OOD model: missing array 'knn.bank'")
         }
@@ -120,7 +133,8 @@ extension ScoreTests {
         let inRows = isIn.indices.filter { isIn[$0] }, outRows = isIn.indices.filter { !isIn[$0] }
         let det = try OODDetector.fit(trainLogits: d.trainLogits, trainLabels: d.labels, trainFeatures: d.trainFeatures)
         let (choice, thr) = try det.calibrateDefault(
-            validationLogits: d.queryLogits.selectingRows(inRows), validationFeatures: d.queryFeatures.selectingRows(inRows),
+            validationLogits: d.queryLogits.selectingRows(inRows),
+            validationFeatures: d.queryFeatures.selectingRows(inRows),
             proxyLogits: d.queryLogits.selectingRows(outRows), proxyFeatures: d.queryFeatures.selectingRows(outRows),
             candidates: ScoreTests.nine)
         var best = (name: "", auroc: -1.0)

@@ -135,7 +135,8 @@ public enum TestEnvironment {
         return referencePython
     }
 
-    /// Unsafe only to the compiler: NSCache is documented thread-safe, but corelibs Foundation does not mark it Sendable.
+    /// Unsafe only to the compiler: NSCache is documented thread-safe, but corelibs Foundation does not mark it
+    /// Sendable.
     nonisolated(unsafe) private static let checked = NSCache<NSString, NSString>()
 
     /// nil when `import modules` works, else why not.

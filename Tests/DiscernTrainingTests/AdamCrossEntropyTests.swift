@@ -20,8 +20,9 @@ final class AdamCrossEntropyTests: XCTestCase {
             let f = x.shape[1]
             return stride(from: 0, to: labels.count, by: batch).map { s in
                 let idx = order[epoch][s..<min(s + batch, labels.count)]
-                return FeatureBatch(features: Tensor(shape: [idx.count, f], data: idx.flatMap { x.data[$0 * f ..< ($0 + 1) * f] }),
-                                    labels: idx.map { labels[$0] })
+                return FeatureBatch(
+                    features: Tensor(shape: [idx.count, f], data: idx.flatMap { x.data[$0 * f..<($0 + 1) * f] }),
+                    labels: idx.map { labels[$0] })
             }
         }
         func head() throws -> LinearHead { try LinearHead(weight: t["w0"]!, bias: t["b0"]!) }
@@ -52,7 +53,9 @@ final class AdamCrossEntropyTests: XCTestCase {
         let h = try trainer.train { r.batches($0) }
         XCTAssertEqual(h.iterations.count, r.t["losses"]!.count)
         assertClose(h.iterations.map(\.loss), r.t["losses"]!.data, tol: 1e-5, "losses per step")
-        assertClose(h.iterations.map { Float($0.runningAccuracy) }, r.t["running_accuracy"]!.data, tol: 1e-6, "running accuracy")
+        assertClose(
+            h.iterations.map { Float($0.runningAccuracy) }, r.t["running_accuracy"]!.data, tol: 1e-6, "running accuracy"
+        )
         assertClose(trainer.head.weight.data, r.t["w_final"]!.data, tol: 1e-5, "final weight")
         assertClose(trainer.head.bias.data, r.t["b_final"]!.data, tol: 1e-5, "final bias")
         XCTAssertEqual(checkpoints.map(\.reason), [.final])

@@ -41,13 +41,16 @@ final class EvaluationTests: XCTestCase {
         XCTAssertEqual(r3["path"] as? String, paths[3])
         XCTAssertEqual(r3["true"] as? String, classes[labels[3]])
         let scores = r3["scores"] as! [String: Double]
-        for (k, c) in classes.enumerated() { XCTAssertEqual(Float(scores[c]!), t["softmax"]!.data[12 + k], accuracy: 1e-6) }
+        for (k, c) in classes.enumerated() {
+            XCTAssertEqual(Float(scores[c]!), t["softmax"]!.data[12 + k], accuracy: 1e-6)
+        }
         XCTAssertEqual((r3["logits"] as! [Double]).map(Float.init), Array(logits.data[12..<16]))
     }
 
     func testCSVQuotesAndNeutralisesFormulas() throws {
         let logits = Tensor(shape: [2, 2], data: [2, 0, 0, 1])
-        let table = try PredictionTable(classes: ["a,b", "=cmd"], paths: ["x \"y\".jpg", "plain.jpg"], labels: [0, 0], logits: logits)
+        let table = try PredictionTable(
+            classes: ["a,b", "=cmd"], paths: ["x \"y\".jpg", "plain.jpg"], labels: [0, 0], logits: logits)
         let lines = table.csv().split(separator: "\n").map(String.init)
         XCTAssertEqual(lines[0], "path,true,predicted,correct,\"p_a,b\",p_=cmd,\"logit_a,b\",logit_=cmd")
         XCTAssertTrue(lines[1].hasPrefix("\"x \"\"y\"\".jpg\",\"a,b\",\"a,b\",1,"))
@@ -80,7 +83,8 @@ final class EvaluationTests: XCTestCase {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("dt-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
-        let table = try PredictionTable(classes: ["a", "b"], paths: ["p"], labels: [1], logits: Tensor(shape: [1, 2], data: [0, 1]))
+        let table = try PredictionTable(
+            classes: ["a", "b"], paths: ["p"], labels: [1], logits: Tensor(shape: [1, 2], data: [0, 1]))
         try table.writeCSV(to: dir.appendingPathComponent("t.csv"))
         try table.writeJSON(to: dir.appendingPathComponent("t.json"))
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted(), ["t.csv", "t.json"])
@@ -94,16 +98,21 @@ final class SummaryTests: XCTestCase {
     func testSummaryMatchesSklearnAndEncodesUndefinedAsNull() throws {
         let t = try trainingFixture("eval.safetensors").tensors
         let labels = t["labels"]!.data.map { Int($0) }
-        let table = try PredictionTable(classes: ["a", "b", "c", "d"], paths: labels.map { "\($0)" }, labels: labels, logits: t["logits"]!)
+        let table = try PredictionTable(
+            classes: ["a", "b", "c", "d"], paths: labels.map { "\($0)" }, labels: labels, logits: t["logits"]!)
         let s = try ClassificationSummary(table)
         XCTAssertEqual(s.images, 40)
         XCTAssertEqual(s.classes.map { Float($0.recall ?? -1) }, t["recall"]!.data)
         XCTAssertEqual(s.classes.map(\.support).map(Float.init), t["support"]!.data)
         XCTAssertEqual(s.errors.values.reduce(0, +), 40 - s.confusion.indices.map { s.confusion[$0][$0] }.reduce(0, +))
         // Class "c" has no samples and is never predicted here: every ratio undefined.
-        let none = try ClassificationSummary(PredictionTable(classes: ["a", "b", "c"], paths: ["x", "y"], labels: [0, 1],
-                                                             logits: Tensor(shape: [2, 3], data: [1, 0, 0, 1, 0, 0])))
-        XCTAssertNil(none.classes[2].precision); XCTAssertNil(none.classes[2].recall); XCTAssertNil(none.classes[1].precision)
+        let none = try ClassificationSummary(
+            PredictionTable(
+                classes: ["a", "b", "c"], paths: ["x", "y"], labels: [0, 1],
+                logits: Tensor(shape: [2, 3], data: [1, 0, 0, 1, 0, 0])))
+        XCTAssertNil(none.classes[2].precision)
+        XCTAssertNil(none.classes[2].recall)
+        XCTAssertNil(none.classes[1].precision)
         XCTAssertEqual(none.classes[1].recall, 0)
         let json = String(decoding: try JSONEncoder().encode(none), as: UTF8.self)
         XCTAssertFalse(json.contains("nan"))

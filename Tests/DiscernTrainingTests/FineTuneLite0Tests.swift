@@ -69,7 +69,8 @@ final class FineTuneLite0Tests: XCTestCase {
         XCTAssertEqual(KernelLog.shared.fallbacks, 0,
                        "a convolution on oneDNN's ref: code: \(KernelLog.shared.summary)")
         var after = tuner.trainable.stateDict
-        after["_fc.weight"] = tuner.head.weight; after["_fc.bias"] = tuner.head.bias
+        after["_fc.weight"] = tuner.head.weight
+        after["_fc.bias"] = tuner.head.bias
         for (key, expected) in ref.tensors where key.hasPrefix("after.") {
             let name = String(key.dropFirst(6))
             assertClose(try XCTUnwrap(after[name], name).data, expected.data, tol: 1e-5, "\(name) after 3 steps")

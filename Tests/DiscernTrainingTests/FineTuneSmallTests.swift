@@ -57,7 +57,8 @@ final class FineTuneSmallTests: XCTestCase {
         assertClose(losses, try XCTUnwrap(f.tensors["loss"]).data, tol: 1e-6, "loss per step")
 
         var after = tuner.trainable.stateDict
-        after["fc.weight"] = tuner.head.weight; after["fc.bias"] = tuner.head.bias
+        after["fc.weight"] = tuner.head.weight
+        after["fc.bias"] = tuner.head.bias
         var compared = 0
         for (key, expected) in f.tensors where key.hasPrefix("after.") && !key.contains("running_") {
             let name = String(key.dropFirst(6))

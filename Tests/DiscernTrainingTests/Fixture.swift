@@ -10,7 +10,9 @@ func trainingFixture(_ name: String) throws -> SafeTensors.File {
     return try SafeTensors.read(url)
 }
 
-func assertClose(_ a: [Float], _ b: [Float], tol: Float, _ what: String, file: StaticString = #filePath, line: UInt = #line) {
+func assertClose(
+    _ a: [Float], _ b: [Float], tol: Float, _ what: String, file: StaticString = #filePath, line: UInt = #line
+) {
     XCTAssertEqual(a.count, b.count, "\(what): count", file: file, line: line)
     var worst: Float = 0
     for (x, y) in zip(a, b) { worst = max(worst, abs(x - y) / max(1, abs(y))) }

@@ -26,7 +26,9 @@ final class CodecFuzzRegressionTests: XCTestCase {
         let src = try ImageCodec.decodeFile(Fixtures.path("synthetic/rgba.png"))
         var png = try ImageCodec.encodePNG(src)
         let text = Self.chunk("tEXt", Array("Comment\u{0}made by a test".utf8))
-        let zbomb = Self.chunk("zTXt", Array("Bomb\u{0}\u{0}".utf8) + [0x78, 0x9C] + [UInt8](repeating: 0xFF, count: 40))  // broken deflate
+        let zbomb = Self.chunk(
+            // broken deflate
+            "zTXt", Array("Bomb\u{0}\u{0}".utf8) + [0x78, 0x9C] + [UInt8](repeating: 0xFF, count: 40))
         png.insert(contentsOf: text + zbomb, at: 33)  // right after IHDR
         XCTAssertEqual(try ImageCodec.decode(png, name: "with-text.png"), src)
     }
@@ -40,8 +42,9 @@ final class CodecFuzzRegressionTests: XCTestCase {
         let eoi = try XCTUnwrap((0 ..< src.count - 1).last { src[$0] == 0xFF && src[$0 + 1] == 0xD9 })
         XCTAssertGreaterThan(sos.count, 2, "fixture is progressive")
         func repeatingLastScan(_ n: Int) -> [UInt8] {
-            let scan = src[sos.last! ..< eoi]
-            return Array(src[..<eoi]) + Array([ArraySlice<UInt8>](repeating: scan, count: n).joined()) + Array(src[eoi...])
+            let scan = src[sos.last!..<eoi]
+            return Array(src[..<eoi]) + Array([ArraySlice<UInt8>](repeating: scan, count: n).joined())
+                + Array(src[eoi...])
         }
         let ok = try ImageCodec.decode(repeatingLastScan(100), name: "scans-110.jpg")
         XCTAssertEqual([ok.width, ok.height], [53, 37])
@@ -82,7 +85,8 @@ final class CodecFuzzRegressionTests: XCTestCase {
     private func assertOneLine(_ e: Error, names path: String, file: StaticString = #filePath, line: UInt = #line) {
         let text = "\(e)"
         XCTAssertTrue(text.hasPrefix(path), "message does not start with the file: \(text)", file: file, line: line)
-        XCTAssertFalse(text.contains("\n") || text.contains("\r"), "message spans lines: \(text)", file: file, line: line)
+        XCTAssertFalse(
+            text.contains("\n") || text.contains("\r"), "message spans lines: \(text)", file: file, line: line)
     }
 
     static func chunk(_ type: String, _ data: [UInt8]) -> [UInt8] {
@@ -93,7 +97,9 @@ final class CodecFuzzRegressionTests: XCTestCase {
             for _ in 0 ..< 8 { crc = (crc >> 1) ^ (crc & 1 == 1 ? 0xEDB8_8320 : 0) }
         }
         crc ^= 0xFFFF_FFFF
-        func be(_ v: UInt32) -> [UInt8] { [UInt8(v >> 24), UInt8(v >> 16 & 0xFF), UInt8(v >> 8 & 0xFF), UInt8(v & 0xFF)] }
+        func be(_ v: UInt32) -> [UInt8] {
+            [UInt8(v >> 24), UInt8(v >> 16 & 0xFF), UInt8(v >> 8 & 0xFF), UInt8(v & 0xFF)]
+        }
         return be(UInt32(data.count)) + body + be(crc)
     }
 }

@@ -22,13 +22,34 @@ final class CodecTests: XCTestCase {
     func testBadFilesGiveOneClearLine() throws {
         let pil = try Fixtures.load("bad_reasons.safetensors").metadata
         let expect: [String: (VisionError) -> Bool] = [
-            "empty.jpg": { if case .emptyFile = $0 { return true }; return false },
-            "truncated.jpg": { if case .truncated = $0 { return true }; return false },
-            "truncated_scan.jpg": { if case .truncated = $0 { return true }; return false },
-            "text.jpg": { if case .notAnImage = $0 { return true }; return false },
-            "bad_crc.png": { if case let .corrupt(_, d) = $0 { return d.contains("CRC") }; return false },
-            "huge.png": { if case let .tooManyPixels(_, w, h, _) = $0 { return w == 100_000 && h == 100_000 }; return false },
-            "huge.jpg": { if case let .tooManyPixels(_, w, h, _) = $0 { return w == 60000 && h == 60000 }; return false },
+            "empty.jpg": {
+                if case .emptyFile = $0 { return true }
+                return false
+            },
+            "truncated.jpg": {
+                if case .truncated = $0 { return true }
+                return false
+            },
+            "truncated_scan.jpg": {
+                if case .truncated = $0 { return true }
+                return false
+            },
+            "text.jpg": {
+                if case .notAnImage = $0 { return true }
+                return false
+            },
+            "bad_crc.png": {
+                if case let .corrupt(_, d) = $0 { return d.contains("CRC") }
+                return false
+            },
+            "huge.png": {
+                if case let .tooManyPixels(_, w, h, _) = $0 { return w == 100_000 && h == 100_000 }
+                return false
+            },
+            "huge.jpg": {
+                if case let .tooManyPixels(_, w, h, _) = $0 { return w == 60000 && h == 60000 }
+                return false
+            }
         ]
         XCTAssertEqual(Set(pil.keys), Set(expect.keys), "PIL refused exactly these files")
         for (name, check) in expect {
@@ -53,13 +74,16 @@ final class CodecTests: XCTestCase {
         let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("discern-\(UUID().uuidString).jpg")
         try FileManager.default.copyItem(atPath: Fixtures.path("synthetic/rgba.png"), toPath: tmp.path)
         defer { try? FileManager.default.removeItem(at: tmp) }
-        XCTAssertEqual(try ImageCodec.decodeFile(tmp.path), try ImageCodec.decodeFile(Fixtures.path("synthetic/rgba.png")))
+        XCTAssertEqual(
+            try ImageCodec.decodeFile(tmp.path), try ImageCodec.decodeFile(Fixtures.path("synthetic/rgba.png")))
     }
 
     func testPixelLimitIsCheckedBeforeDecoding() throws {
         let img = try ImageCodec.decodeFile(Fixtures.path("synthetic/rgb420_odd.jpg"))
-        XCTAssertThrowsError(try ImageCodec.decodeFile(Fixtures.path("synthetic/rgb420_odd.jpg"), maxPixels: img.width * img.height - 1))
-        XCTAssertNoThrow(try ImageCodec.decodeFile(Fixtures.path("synthetic/rgb420_odd.jpg"), maxPixels: img.width * img.height))
+        XCTAssertThrowsError(
+            try ImageCodec.decodeFile(Fixtures.path("synthetic/rgb420_odd.jpg"), maxPixels: img.width * img.height - 1))
+        XCTAssertNoThrow(
+            try ImageCodec.decodeFile(Fixtures.path("synthetic/rgb420_odd.jpg"), maxPixels: img.width * img.height))
     }
 
     func testPNGRoundTripIsLossless() throws {

@@ -16,11 +16,23 @@ final class DatasetLoaderTests: XCTestCase {
         root = FileManager.default.temporaryDirectory.appendingPathComponent("discern-vision-\(UUID().uuidString)")
         let top = root.appendingPathComponent("training_set/training_set")
         let fm = FileManager.default
-        for d in ["cats", "dogs/nested"] { try fm.createDirectory(at: top.appendingPathComponent(d), withIntermediateDirectories: true) }
-        for f in cats { try fm.copyItem(atPath: Fixtures.path("synthetic/\(f)"), toPath: top.appendingPathComponent("cats/\(f)").path) }
-        for f in dogs { try fm.copyItem(atPath: Fixtures.path("synthetic/\(f)"), toPath: top.appendingPathComponent("dogs/\(f)").path) }
-        try fm.copyItem(atPath: Fixtures.path("synthetic/interlaced.png"), toPath: top.appendingPathComponent("dogs/nested/interlaced.png").path)
-        for f in bad { try fm.copyItem(atPath: Fixtures.path("bad/\(f)"), toPath: top.appendingPathComponent("cats/\(f)").path) }
+        for d in ["cats", "dogs/nested"] {
+            try fm.createDirectory(at: top.appendingPathComponent(d), withIntermediateDirectories: true)
+        }
+        for f in cats {
+            try fm.copyItem(
+                atPath: Fixtures.path("synthetic/\(f)"), toPath: top.appendingPathComponent("cats/\(f)").path)
+        }
+        for f in dogs {
+            try fm.copyItem(
+                atPath: Fixtures.path("synthetic/\(f)"), toPath: top.appendingPathComponent("dogs/\(f)").path)
+        }
+        try fm.copyItem(
+            atPath: Fixtures.path("synthetic/interlaced.png"),
+            toPath: top.appendingPathComponent("dogs/nested/interlaced.png").path)
+        for f in bad {
+            try fm.copyItem(atPath: Fixtures.path("bad/\(f)"), toPath: top.appendingPathComponent("cats/\(f)").path)
+        }
         for junk in ["cats/.DS_Store", "cats/_DS_Store", "dogs/notes.txt", ".DS_Store"] {
             try Data("junk".utf8).write(to: top.appendingPathComponent(junk))
         }
@@ -93,7 +105,8 @@ final class DatasetLoaderTests: XCTestCase {
         let ds = try ImageFolder(root: root.path, check: .full)
         var paths = ds.samples
         paths.append(.init(path: Fixtures.path("synthetic/one_pixel.png"), label: 0))
-        let loader = try BatchLoader(samples: paths, transform: Compose([]), options: .init(batchSize: 64, shuffle: false))
+        let loader = try BatchLoader(
+            samples: paths, transform: Compose([]), options: .init(batchSize: 64, shuffle: false))
         XCTAssertEqual(Array(loader.epoch(0)).count, 0)
         XCTAssertTrue(loader.failure?.contains("differ in size") ?? false, loader.failure ?? "nil")
         XCTAssertThrowsError(try BatchLoader(samples: paths, transform: Compose([]), options: .init(batchSize: 0)))

@@ -18,7 +18,8 @@ final class GeometryTests: XCTestCase {
             }
             for (key, scale) in [("affine_scale", 1.37), ("affine_shrink", 0.61)] {
                 let out = RandomAffine().apply(src, .init(angle: 0, scale: scale))
-                XCTAssertEqual(diff(out.pixels.map(Float.init), ref["\(key)_\(name)"]!.data).maxAbs, 0, "\(key) \(name)")
+                XCTAssertEqual(
+                    diff(out.pixels.map(Float.init), ref["\(key)_\(name)"]!.data).maxAbs, 0, "\(key) \(name)")
                 checked += 1
             }
         }

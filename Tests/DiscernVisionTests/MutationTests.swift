@@ -14,8 +14,10 @@ final class MutationTests: XCTestCase {
         var refused = 0, decoded = 0
         for name in names {
             let data = [UInt8](try Data(contentsOf: dir.appendingPathComponent(name)))
-            var variants: [[UInt8]] = stride(from: 0, to: data.count, by: max(data.count / 40, 1)).map { Array(data[..<$0]) }
-            for _ in 0 ..< 40 {
+            var variants: [[UInt8]] = stride(from: 0, to: data.count, by: max(data.count / 40, 1)).map {
+                Array(data[..<$0])
+            }
+            for _ in 0..<40 {
                 var d = data
                 for _ in 0 ..< 1 + rng.int(0, 4) { d[rng.int(0, d.count)] = UInt8(truncatingIfNeeded: rng.next()) }
                 variants.append(d)

@@ -27,7 +27,8 @@ final class PhotoTransformTests: XCTestCase {
     func testResize224() throws {
         for (f, img) in try photoFixtures() {
             let out = Resize(height: 224, width: 224).apply(img)
-            assertClose(out.pixels.map(Float.init), f.tensors["resize224"]!.data, "Resize((224,224)) \(f.metadata["path"]!)")
+            assertClose(
+                out.pixels.map(Float.init), f.tensors["resize224"]!.data, "Resize((224,224)) \(f.metadata["path"]!)")
         }
     }
 
@@ -39,8 +40,9 @@ final class PhotoTransformTests: XCTestCase {
         assertClose(rows(r, step: 5), f.tensors["resize256"]!.data, "Resize(256)")
         assertClose(rows(CenterCrop(224).apply(r), step: 4), f.tensors["center224"]!.data, "CenterCrop(224)")
         let small = Resample.resize(img, width: 61, height: 50)
-        assertClose(CenterCrop(height: 57, width: 80).apply(small).pixels.map(Float.init), f.tensors["center_pad"]!.data,
-                    "CenterCrop with padding")
+        assertClose(
+            CenterCrop(height: 57, width: 80).apply(small).pixels.map(Float.init), f.tensors["center_pad"]!.data,
+            "CenterCrop with padding")
     }
 
     /// The study's training chain, step by step, each step fed torchvision's parameters and the reference
@@ -54,13 +56,15 @@ final class PhotoTransformTests: XCTestCase {
             let rot = RandomRotation(degrees: 20).apply(img, .init(angle: Double(m["angle"]!)!))
             assertClose(rows(rot, step: 8), f.tensors["rot_rows8"]!.data, "RandomRotation \(name) angle \(m["angle"]!)")
             let b = m["rrc"]!.split(separator: ",").map { Int($0)! }
-            let rrc = RandomResizedCrop(224, scale: (0.8, 1)).apply(rot, .init(top: b[0], left: b[1], height: b[2], width: b[3]))
+            let rrc = RandomResizedCrop(224, scale: (0.8, 1)).apply(
+                rot, .init(top: b[0], left: b[1], height: b[2], width: b[3]))
             assertClose(rows(rrc, step: 2), f.tensors["rrc_rows2"]!.data, "RandomResizedCrop \(name) \(b)")
             let flip = RandomHorizontalFlip().apply(rrc, .init(flip: true))
             assertClose(rows(flip, step: 4), f.tensors["flip_rows4"]!.data, "RandomHorizontalFlip \(name)")
             XCTAssertEqual(RandomHorizontalFlip().apply(rrc, .init(flip: false)), rrc)
             let sh = m["affine_shear"]!.split(separator: ",").map { Double($0)! }
-            let p = RandomAffine.Params(angle: Double(m["affine_angle"]!)!, scale: Double(m["affine_scale"]!)!, shearX: sh[0], shearY: sh[1])
+            let p = RandomAffine.Params(
+                angle: Double(m["affine_angle"]!)!, scale: Double(m["affine_scale"]!)!, shearX: sh[0], shearY: sh[1])
             let aff = RandomAffine(degrees: 0, scale: (0.8, 1.2), shear: 10).apply(flip, p)
             assertClose(rows(aff, step: 2), f.tensors["affine_rows2"]!.data, "RandomAffine \(name) \(p)")
             let aff2 = RandomAffine().apply(img, .init(angle: 0, scale: 0.9, shearX: -9.5))

@@ -11,7 +11,9 @@ enum Fixtures {
 
     static func path(_ name: String) -> String { dir.appendingPathComponent(name).path }
 
-    static func load(_ name: String) throws -> SafeTensors.File { try SafeTensors.read(dir.appendingPathComponent(name)) }
+    static func load(_ name: String) throws -> SafeTensors.File {
+        try SafeTensors.read(dir.appendingPathComponent(name))
+    }
 
     /// The shared datasets (TestEnvironment: `$DISCERN_DATASETS`, else `<repo>/../shared/datasets`).
     static var datasets: URL { get throws { try TestEnvironment.datasets() } }
@@ -37,7 +39,10 @@ func rows(_ img: RGBImage, step: Int) -> [Float] {
 
 struct Diff: CustomStringConvertible {
     let maxAbs: Float, withinOne: Double, exact: Double, count: Int
-    var description: String { "max |Δ| \(maxAbs), \(String(format: "%.4f", withinOne * 100))% within ±1, \(String(format: "%.4f", exact * 100))% exact, n=\(count)" }
+    var description: String {
+        "max |Δ| \(maxAbs), \(String(format: "%.4f", withinOne * 100))% within ±1,"
+            + " \(String(format: "%.4f", exact * 100))% exact, n=\(count)"
+    }
 }
 
 func diff(_ a: [Float], _ b: [Float]) -> Diff {
@@ -49,7 +54,9 @@ func diff(_ a: [Float], _ b: [Float]) -> Diff {
         if d <= 1 { one += 1 }
         if d == 0 { ex += 1 }
     }
-    return Diff(maxAbs: m, withinOne: Double(one) / Double(max(a.count, 1)), exact: Double(ex) / Double(max(a.count, 1)), count: a.count)
+    return Diff(
+        maxAbs: m, withinOne: Double(one) / Double(max(a.count, 1)), exact: Double(ex) / Double(max(a.count, 1)),
+        count: a.count)
 }
 
 /// Every value within `maxAbs` grey levels of the reference; 0 (the default) is bit-exact, which is what

@@ -23,7 +23,10 @@ final class CheckpointLoadTests: XCTestCase {
         }
     }
 
-    func assertSame(_ got: [String: Tensor], _ want: [String: Tensor], prefix: String = "", file: StaticString = #filePath, line: UInt = #line) {
+    func assertSame(
+        _ got: [String: Tensor], _ want: [String: Tensor], prefix: String = "", file: StaticString = #filePath,
+        line: UInt = #line
+    ) {
         XCTAssertEqual(Set(got.keys), Set(want.keys.map { prefix + $0 }), file: file, line: line)
         for (k, w) in want {
             guard let g = got[prefix + k] else { continue }
@@ -80,7 +83,9 @@ final class CheckpointLoadTests: XCTestCase {
             try FileManager.default.copyItem(at: Fixtures.url(name), to: tmp)
             defer { try? FileManager.default.removeItem(at: tmp) }
             var got = try WeightFile.load(tmp)
-            if name.hasSuffix(".safetensors") { got["bn.num_batches_tracked"] = got["bn.num_batches_tracked"]?.reshaped([]) }
+            if name.hasSuffix(".safetensors") {
+                got["bn.num_batches_tracked"] = got["bn.num_batches_tracked"]?.reshaped([])
+            }
             assertSame(got, want)
         }
     }

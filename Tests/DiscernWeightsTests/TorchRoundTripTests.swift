@@ -28,8 +28,10 @@ final class TorchRoundTripTests: XCTestCase {
         p.arguments = ["-c", script]
         p.currentDirectoryURL = dir
         p.standardOutput = FileHandle.nullDevice
-        let err = Pipe(); p.standardError = err
-        try p.run(); p.waitUntilExit()
+        let err = Pipe()
+        p.standardError = err
+        try p.run()
+        p.waitUntilExit()
         let message = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         guard p.terminationStatus == 0 else { return XCTFail("torch script failed: \(message)") }
         let ref = try SafeTensors.read(dir.appendingPathComponent("ref.safetensors")).tensors

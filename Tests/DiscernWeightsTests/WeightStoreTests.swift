@@ -7,7 +7,9 @@ final class WeightStoreTests: XCTestCase {
     let w = Tensor(zeros: [2, 3])
 
     func testMissingMismatchedAndUnexpectedKeys() throws {
-        let store = WeightStore(["a.weight": w, "b.bias": Tensor(zeros: [4]), "c.num_batches_tracked": Tensor(zeros: [])])
+        let store = WeightStore([
+            "a.weight": w, "b.bias": Tensor(zeros: [4]), "c.num_batches_tracked": Tensor(zeros: [])
+        ])
         XCTAssertThrowsError(try store.take("z.weight", shape: [1])) { e in
             XCTAssertEqual("\(e)", "weights: missing key 'z.weight'")
         }
