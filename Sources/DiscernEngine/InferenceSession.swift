@@ -120,40 +120,63 @@ public final class InferenceSession: @unchecked Sendable {
         return Tensor(shape: plan.outputShape, data: out)
     }
 
-    /// Splits the batch into contiguous runs of images, one run per stream, and joins the outputs in order.
+    /// Each stream takes the batch's next image when it is free (not a fixed half): a stream slowed down by other
+    /// work on its core (decoding, scoring) then runs fewer images instead of keeping the others waiting.
+    /// An image's numbers do not depend on the stream that ran it: every stream runs the same batch-1 plan.
     private func runOnStreams(_ x: Tensor) throws -> Tensor {
         let count = x.shape[0]
         let imageShape = Array(x.shape.dropFirst())
-        let imageSize = imageShape.reduce(1, *)
         let used = min(streams.count, count)
-        let bounds = (0...used).map { $0 * count / used }
         let results = ThreadSafeResults(count: used)
+        let queue = ImageQueue(count: count)
         let group = DispatchGroup()
         x.data.withUnsafeBufferPointer { buffer in
-            let base = buffer.baseAddress!
+            guard let base = buffer.baseAddress else { return }
             // The buffer outlives the jobs: this call waits for all of them before returning.
             let input = UncheckedPointer(base)
             for part in 0..<used {
                 group.enter()
-                let first = bounds[part], images = bounds[part + 1] - bounds[part]
                 streams[part].submit {
                     results.set(part, Result {
-                        try self.streams[part].runImages(input.pointer + first * imageSize, count: images,
-                                                         imageShape: imageShape)
+                        try self.streams[part].runImages(input.pointer, imageShape: imageShape, next: queue.next)
                     })
                     group.leave()
                 }
             }
             group.wait()
         }
-        var values: [Float] = []
+        var outputs: [[Float]?] = Array(repeating: nil, count: count)
         var shape: [Int] = []
         for part in 0..<used {
             let output = try results.get(part)
-            values.append(contentsOf: output.values)
+            for (index, values) in output.images { outputs[index] = values }
             shape = output.shape
         }
+        var values: [Float] = []
+        for output in outputs {
+            guard let output else { throw EngineError.invalid("InferenceSession: an image of the batch was not run") }
+            if values.isEmpty { values.reserveCapacity(output.count * count) }
+            values.append(contentsOf: output)
+        }
         return Tensor(shape: [count] + shape.dropFirst(), data: values)
+    }
+}
+
+/// The images of one batch handed out one at a time to whichever stream asks first.
+private final class ImageQueue: @unchecked Sendable {
+    private let lock = NSLock()
+    private var taken = 0
+    private let count: Int
+
+    init(count: Int) { self.count = count }
+
+    /// The next image's index, or nil once every image is taken.
+    @Sendable func next() -> Int? {
+        lock.withLock {
+            guard taken < count else { return nil }
+            taken += 1
+            return taken - 1
+        }
     }
 }
 
@@ -166,15 +189,16 @@ private struct UncheckedPointer: @unchecked Sendable {
 
 /// The per-stream outcomes of one batch. Unchecked Sendable: `slots` is only touched under `lock`.
 private final class ThreadSafeResults: @unchecked Sendable {
-    private var slots: [Result<(values: [Float], shape: [Int]), Error>?]
+    typealias Output = (images: [(index: Int, values: [Float])], shape: [Int])
+    private var slots: [Result<Output, Error>?]
     private let lock = NSLock()
     init(count: Int) { slots = Array(repeating: nil, count: count) }
-    func set(_ index: Int, _ value: Result<(values: [Float], shape: [Int]), Error>) {
+    func set(_ index: Int, _ value: Result<Output, Error>) {
         lock.lock()
         slots[index] = value
         lock.unlock()
     }
-    func get(_ index: Int) throws -> (values: [Float], shape: [Int]) {
+    func get(_ index: Int) throws -> Output {
         lock.lock()
         defer { lock.unlock() }
         guard let slot = slots[index] else { throw EngineError.invalid("InferenceSession: a stream returned nothing") }

@@ -52,19 +52,17 @@ final class InferenceStream: @unchecked Sendable {
         lock.unlock()
     }
 
-    /// On the stream's thread: features of `count` images starting at `input` (each [C,H,W]).
-    func runImages(_ input: UnsafePointer<Float>, count: Int, imageShape: [Int]) throws -> (
-        values: [Float], shape: [Int]
-    ) {
+    /// On the stream's thread: the features of the images `next` hands out (indices into `input`, each [C,H,W]),
+    /// until it returns nil.
+    func runImages(_ input: UnsafePointer<Float>, imageShape: [Int], next: () -> Int?) throws
+        -> (images: [(index: Int, values: [Float])], shape: [Int]) {
         let plan = try plan(for: [1] + imageShape)
         let imageSize = imageShape.reduce(1, *)
-        var values: [Float] = []
-        for index in 0..<count {
-            let output = try plan.run(input + index * imageSize)
-            if values.isEmpty { values.reserveCapacity(output.count * count) }
-            values.append(contentsOf: output)
+        var images: [(index: Int, values: [Float])] = []
+        while let index = next() {
+            images.append((index, try plan.run(input + index * imageSize)))
         }
-        return (values, plan.outputShape)
+        return (images, plan.outputShape)
     }
 
     private func plan(for shape: [Int]) throws -> InferencePlan {

@@ -58,29 +58,55 @@ public final class BatchScoring: @unchecked Sendable {
         var summary = Summary()
         let start = Date()
         var lastReport = start
-        while let batch = queue.take() {
-            var predictions: [Prediction] = []
-            if let tensor = batch.tensor {
-                let names = batch.items.indices.filter { batch.rows[$0] != nil }.map { batch.items[$0].path }
-                predictions = try service.predict(batch: tensor, names: names, score: score, threshold: threshold)
+        // While the backbone runs batch k+1 on the forward thread, this thread scores and emits batch k: the
+        // scores (kNN, Mahalanobis, ...) use one core, so overlapping them with the next forward keeps both busy.
+        let forward = DispatchQueue(label: "discern.predict.forward")
+        var previous: (batch: Prepared, features: PendingFeatures?)?
+        defer { previous?.features?.waitForEnd() }
+        while true {
+            let batch = queue.take()
+            let features = batch?.tensor.map { tensor in PendingFeatures(on: forward) { [service] in
+                try service.features(batch: tensor)
+            } }
+            if let scored = previous {
+                previous = nil
+                defer { features?.waitForEnd() }      // one forward at a time, also when emitting fails
+                try deliver(scored.batch, features: scored.features, score: score, threshold: threshold,
+                         summary: &summary, emit: emit)
             }
-            for (k, item) in batch.items.enumerated() {
-                if let row = batch.rows[k] {
-                    try emit(.scored(index: item.index, predictions[row])); summary.scored += 1
-                } else {
-                    try emit(.failed(index: item.index, path: item.path, reason: batch.failures[k] ?? "not scored"))
-                    summary.failed += 1
-                }
-            }
+            guard let batch else { break }
+            previous = (batch, features)
             if Date().timeIntervalSince(lastReport) >= 10 {
                 lastReport = Date()
-                Study.log(String(format: "%d images scored, %d failed (%.1f images/s)", summary.scored, summary.failed,
-                                 Double(summary.scored + summary.failed) / lastReport.timeIntervalSince(start)))
+                let rate = Double(summary.scored + summary.failed) / lastReport.timeIntervalSince(start)
+                Study.log(String(format: "%d images scored, %d failed (%.1f images/s)", summary.scored,
+                                 summary.failed, rate))
             }
         }
         summary.seconds = Date().timeIntervalSince(start)
         summary.skipped = skipped.value
         return summary
+    }
+
+    /// Scores one decoded batch from its backbone features and hands every item's outcome to `emit`, in order.
+    private func deliver(_ batch: Prepared, features: PendingFeatures?, score: String?, threshold: Double?,
+                      summary: inout Summary, emit: (Outcome) throws -> Void) throws {
+        var predictions: [Prediction] = []
+        if let features {
+            let names = batch.items.indices.filter { batch.rows[$0] != nil }.map { batch.items[$0].path }
+            predictions = try service.predictions(features: try features.value(), names: names, score: score,
+                                                  threshold: threshold)
+        }
+        for (position, item) in batch.items.enumerated() {
+            if let row = batch.rows[position] {
+                try emit(.scored(index: item.index, predictions[row]))
+                summary.scored += 1
+            } else {
+                let reason = batch.failures[position] ?? "not scored"
+                try emit(.failed(index: item.index, path: item.path, reason: reason))
+                summary.failed += 1
+            }
+        }
     }
 
     /// Decodes and resizes the items in parallel, one image per task.
@@ -140,6 +166,32 @@ final class PreparedQueue: @unchecked Sendable {
 
     /// The consumer stopped (an error): the producer ends at its next batch.
     func cancel() { condition.withLock { cancelled = true; done = true; condition.broadcast() } }
+}
+
+/// A forward pass running on another thread; `value()` waits for its features.
+final class PendingFeatures: @unchecked Sendable {
+    private let done = DispatchSemaphore(value: 0)
+    private var result: Result<Tensor, Error>?       // written once by the forward thread before `done` signals
+    private var finished = false                     // touched only by the thread that waits
+
+    init(on queue: DispatchQueue, _ body: @escaping @Sendable () throws -> Tensor) {
+        queue.async { [self] in
+            result = Result { try body() }
+            done.signal()
+        }
+    }
+
+    func waitForEnd() {
+        guard !finished else { return }
+        done.wait()
+        finished = true
+    }
+
+    func value() throws -> Tensor {
+        waitForEnd()
+        guard let result else { throw KitError.invalid("forward pass ended without a result") }
+        return try result.get()
+    }
 }
 
 /// Counts from the producer, read once it has finished.

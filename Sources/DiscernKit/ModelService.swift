@@ -89,19 +89,33 @@ public final class DiscernModelService: PredictionService, @unchecked Sendable {
     }
 
     /// Predictions for a batch already decoded and made into the test-time tensor ([n, 3, s, s], n ≤ batchSize).
+    public func predict(batch x: Tensor, names: [String], score: String? = nil, threshold: Double? = nil) throws
+        -> [Prediction] {
+        try predictions(features: try features(batch: x), names: names, score: score, threshold: threshold)
+    }
+
+    /// The backbone's penultimate features of a test-time batch ([n, 3, s, s], n ≤ batchSize).
     /// Every image's numbers are those it gets in any other batch: a lone image runs beside a copy of itself, so it
-    /// takes the per-image inference streams like the others, and the head runs one row at a time (BLAS may add a
-    /// row's products in another order depending on how many rows share the call).
-    public func predict(batch x: Tensor, names: [String], score: String? = nil, threshold: Double? = nil) throws -> [Prediction] {
-        let n = x.shape[0]
-        let lone = n == 1 && session.batchSize > 1
-        var features = try session.run(lone ? Tensor.concatBatch([x, x]) : x)
+    /// takes the per-image inference streams like the others.
+    public func features(batch x: Tensor) throws -> Tensor {
+        let lone = x.shape[0] == 1 && session.batchSize > 1
+        let features = try session.run(lone ? Tensor.concatBatch([x, x]) : x)
+        guard lone else { return features }
         let width = features.shape[1]
-        if lone { features = Tensor(shape: [1, width], data: Array(features.data[0 ..< width])) }
-        let logits = Tensor.concatBatch(try (0 ..< n).map { i in
-            try model.head.logits(Tensor(shape: [1, width], data: Array(features.data[i * width ..< (i + 1) * width])))
-        })
-        return try predictions(logits: logits, features: features, names: names, score: score, threshold: threshold)
+        return Tensor(shape: [1, width], data: Array(features.data[0 ..< width]))
+    }
+
+    /// Predictions from `features(batch:)`: the head runs one row at a time (BLAS may add a row's products in
+    /// another order depending on how many rows share the call), so no number depends on the batch.
+    public func predictions(features: Tensor, names: [String], score: String? = nil, threshold: Double? = nil) throws
+        -> [Prediction] {
+        let width = features.shape[1]
+        let rows = try (0 ..< features.shape[0]).map { row in
+            let values = Array(features.data[row * width ..< (row + 1) * width])
+            return try model.head.logits(Tensor(shape: [1, width], data: values))
+        }
+        return try predictions(logits: Tensor.concatBatch(rows), features: features, names: names, score: score,
+                               threshold: threshold)
     }
 
     func predictions(logits: Tensor, features: Tensor, names: [String], score: String?, threshold: Double?) throws
