@@ -4,6 +4,7 @@ import PackageDescription
 // Each library is one room; dependencies point down this list only.
 // Only DiscernEngine touches oneDNN/OpenBLAS, only DiscernVision touches libjpeg/libpng.
 let v5: [SwiftSetting] = [.swiftLanguageMode(.v5)]
+// The application layers (Kit, server, CLI) and their tests: Swift 6, complete concurrency checking.
 let v6: [SwiftSetting] = [.swiftLanguageMode(.v6)]
 
 let package = Package(
@@ -40,17 +41,18 @@ let package = Package(
             "DiscernEngine", "DiscernWeights", "DiscernModels", "DiscernVision", "DiscernTraining",
             "DiscernRobustness", "DiscernExplain", "DiscernReport",
             .product(name: "Logging", package: "swift-log"),
-        ], swiftSettings: v5),
+        ], swiftSettings: v6),
         .target(name: "DiscernServer", dependencies: [
-            "DiscernKit", .product(name: "Hummingbird", package: "hummingbird"),
+            "DiscernKit", "DiscernExplain", .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-        ], swiftSettings: v5),
+        ], swiftSettings: v6),
         .executableTarget(name: "discern", dependencies: [
-            "DiscernKit", "DiscernServer", .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ], swiftSettings: v5),
+            "DiscernKit", "DiscernServer", "DiscernExplain", "DiscernRobustness",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], swiftSettings: v6),
 
         // Where tests find data, weights, the binary and torch (never part of a product).
         .target(name: "DiscernTestSupport", path: "Tests/DiscernTestSupport", swiftSettings: v6),
@@ -76,7 +78,8 @@ let package = Package(
         ], swiftSettings: v6),
         .testTarget(name: "DiscernKitTests", dependencies: ["DiscernTestSupport", "DiscernKit"], swiftSettings: v5),
         .testTarget(name: "DiscernServerTests", dependencies: [
-            "DiscernServer", "DiscernRobustness", .product(name: "HummingbirdTesting", package: "hummingbird"),
-        ], swiftSettings: v5),
+            "DiscernServer", "DiscernRobustness", "DiscernExplain",
+            .product(name: "HummingbirdTesting", package: "hummingbird"),
+        ], swiftSettings: v6),
     ]
 )

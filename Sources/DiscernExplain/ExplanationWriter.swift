@@ -10,6 +10,8 @@ public enum ExplanationWriter {
         public let files: [URL]
         /// The map at the original photo's resolution, [H0,W0] in [0,1].
         public let camAtOriginal: Tensor
+        /// The bytes of `<name>.cam.png`, for a report that shows it without reading the file back.
+        public let overlayPNG: [UInt8]
     }
 
     /// - original: the decoded photo; camInput/camFeature: one image's maps ([H,W] / [h,w] or with a leading 1);
@@ -38,9 +40,9 @@ public enum ExplanationWriter {
         try put(".cam.npy", NPY.encode(big))
         try put(".cam-feature.npy", NPY.encode(camFeature.reshaped(Array(camFeature.shape.suffix(2)))))
         let overlay = try Overlay.camOnImage(image: original.pixels, mask: big, imageWeight: imageWeight)
-        try put(
-            ".cam.png",
-            Data(try ImageCodec.encodePNG(RGBImage(width: original.width, height: original.height, pixels: overlay))))
+        let overlayPNG = try ImageCodec.encodePNG(RGBImage(width: original.width, height: original.height,
+                                                           pixels: overlay))
+        try put(".cam.png", Data(overlayPNG))
         if let guided {
             guard guided.count == 3 * H * W else {
                 throw ExplainError.invalid("\(name): guided gradient \(guided.shape) does not match the \(H)×\(W) map")
@@ -52,6 +54,6 @@ public enum ExplanationWriter {
             let gc = Overlay.deprocess(Overlay.guidedCAM(guidedHWC: hwc, cam: plane))
             try put(".guided-cam.png", Data(try ImageCodec.encodePNG(RGBImage(width: W, height: H, pixels: gc))))
         }
-        return Written(files: files, camAtOriginal: big)
+        return Written(files: files, camAtOriginal: big, overlayPNG: overlayPNG)
     }
 }

@@ -108,8 +108,8 @@ public enum BackboneWeights {
         let backbone: Backbone
         do {
             backbone = try Backbone.build(kind, weights: WeightStore(tensors))
-        } catch let e as WeightsError {
-            throw KitError.badModel(file, "these are not \(kind.rawValue) weights (\(e))")
+        } catch let error as WeightsError {
+            throw KitError.badModel(file, "these are not \(kind.rawValue) weights (\(error))")
         }
         // Stored in the model file with the same normalisation (module. prefix, counters), minus the ImageNet head.
         let kept = WeightStore(tensors).all.filter { !$0.key.hasPrefix("fc.") && !$0.key.hasPrefix("_fc.") }

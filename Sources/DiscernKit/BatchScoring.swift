@@ -113,7 +113,8 @@ public final class BatchScoring: @unchecked Sendable {
     func prepare(_ items: [PathStream.Item]) -> Prepared {
         var decoded = [Decoded?](repeating: nil, count: items.count)
         decoded.withUnsafeMutableBufferPointer { out in
-            let buffer = out
+            // Each iteration writes only its own element: no two threads touch the same memory.
+            nonisolated(unsafe) let buffer = out
             DispatchQueue.concurrentPerform(iterations: items.count) { k in
                 do {
                     buffer[k] = .tensor(try service.tensor(ImageCodec.decodeFile(items[k].path, maxPixels: service.maxPixels)))

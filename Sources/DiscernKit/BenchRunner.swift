@@ -22,61 +22,66 @@ public enum BenchRunner {
         enum CodingKeys: String, CodingKey {
             case backbone, precision, batch, notice, isa, kernels
             case referenceFallbacks = "reference_fallbacks"
-            case msPerImage = "ms_per_image", bestMsPerImage = "best_ms_per_image", bestCPUMsPerImage = "best_cpu_ms_per_image"
+            case msPerImage = "ms_per_image"
+            case bestMsPerImage = "best_ms_per_image"
+            case bestCPUMsPerImage = "best_cpu_ms_per_image"
         }
         public var line: String {
             String(format: "%@ %@ batch %d: %.2f ms/img (median), best %.2f, best CPU %.2f", backbone, precision, batch,
                    msPerImage, bestMsPerImage, bestCPUMsPerImage) + (notice.map { " (\($0))" } ?? "")
                 + "\noneDNN ISA: \(isa)" + kernels.map { "\n  \($0)" }.joined()
-                + (referenceFallbacks > 0 ? "\n  \(referenceFallbacks) primitive(s) on reference code: see the warnings above" : "")
+                + (referenceFallbacks > 0
+                    ? "\n  \(referenceFallbacks) primitive(s) on reference code: see the warnings above"
+                    : "")
         }
     }
 
-    public static func backbone(_ kind: BackboneKind, batch: Int, iterations: Int, options: InferenceOptions) throws -> Line {
-        let r = try Benchmark.run(kind: kind, batch: batch, iterations: iterations, options: options)
+    public static func backbone(_ kind: BackboneKind, batch: Int, iterations: Int,
+                                options: InferenceOptions) throws -> Line {
+        let result = try Benchmark.run(kind: kind, batch: batch, iterations: iterations, options: options)
         let log = KernelLog.shared
-        return Line(backbone: kind.rawValue, precision: r.precision.rawValue, batch: batch, msPerImage: r.msPerImage,
-                    bestMsPerImage: r.bestMsPerImage, bestCPUMsPerImage: r.bestCPUMsPerImage, notice: r.notice,
+        return Line(backbone: kind.rawValue, precision: result.precision.rawValue, batch: batch,
+                    msPerImage: result.msPerImage, bestMsPerImage: result.bestMsPerImage,
+                    bestCPUMsPerImage: result.bestCPUMsPerImage, notice: result.notice,
                     isa: CPUKernels.isaName, kernels: log.summary, referenceFallbacks: log.fallbacks)
     }
 
-    public static func vision(pathsFile: String, mode: String, fast: Bool) throws -> [String] {
-        let modes: [VisionBenchmark.Mode]
-        if let m = VisionBenchmark.Mode(rawValue: mode) { modes = [m] }
-        else if mode == "both" { modes = VisionBenchmark.Mode.allCases }
-        else { throw KitError.invalid("--mode \(mode): use eval, train or both") }
-        return try VisionBenchmark.runCommand(pathsFile: pathsFile, modes: modes, fastDecode: fast).map(\.json)
+    public static func vision(pathsFile: String, modes: [VisionBenchmark.Mode], fast: Bool) throws -> [String] {
+        try VisionBenchmark.runCommand(pathsFile: pathsFile, modes: modes, fastDecode: fast).map(\.json)
     }
 
     /// A CAM method's cost (random weights, one 224×224 image, median of `repeats`) against a forward of
     /// the autograd executor and against the fused inference session used for features. Score-CAM's
     /// masked forwards run on a fused session in batches, as in `explain` and `run`.
-    public static func cam(_ kind: BackboneKind, method: String, repeats: Int, scoreCAMChannels: Int? = nil) throws -> String {
+    public static func cam(_ kind: BackboneKind, method: CAMMethod, repeats: Int,
+                           scoreCAMChannels: Int? = nil) throws -> String {
         let backbone = try Backbone.build(kind, weights: nil)
-        guard let m = CAMMethod(name: method) else { throw KitError.invalid("unknown CAM method '\(method)'") }
-        var rng = SystemRandomNumberGenerator()
-        let x = Tensor(shape: [1, 3, backbone.inputSize, backbone.inputSize],
-                       data: (0..<(3 * backbone.inputSize * backbone.inputSize)).map { _ in Float.random(in: -1...1, using: &rng) })
-        let head = LinearParams(weight: Tensor(repeating: 0.01, shape: [2, backbone.featureCount]), bias: Tensor(zeros: [2]))
-        let explainer = try CAMExplainer(backbone: backbone, head: head, method: m)
+        var random = SystemRandomNumberGenerator()
+        let size = backbone.inputSize
+        let input = Tensor(shape: [1, 3, size, size],
+                           data: (0..<(3 * size * size)).map { _ in Float.random(in: -1...1, using: &random) })
+        let head = LinearParams(weight: Tensor(repeating: 0.01, shape: [2, backbone.featureCount]),
+                                bias: Tensor(zeros: [2]))
+        let explainer = try CAMExplainer(backbone: backbone, head: head, method: method)
         explainer.scoreCAMChannels = scoreCAMChannels
-        let t = try CAMBenchmark.measure(explainer, input: x, repeats: repeats)
+        let timing = try CAMBenchmark.measure(explainer, input: input, repeats: repeats)
         let session = try InferenceSession(graph: backbone.graph, batchSize: 1)
-        _ = try session.run(x)
-        var fast = [Double]()
+        _ = try session.run(input)
+        var forwards = [Double]()
         for _ in 0..<max(1, repeats) {
-            let s = DispatchTime.now().uptimeNanoseconds
-            _ = try session.run(x)
-            fast.append(Double(DispatchTime.now().uptimeNanoseconds - s) / 1e9)
+            let start = DispatchTime.now().uptimeNanoseconds
+            _ = try session.run(input)
+            forwards.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
         }
-        let f = fast.sorted()[fast.count / 2]
+        let forward = forwards.sorted()[forwards.count / 2]
         return String(format: "%@ %@ at %@: %.1f ms/image; %@; fused forward %.1f ms -> %.2f× a fused forward; isa %@",
-                      kind.rawValue, m.rawValue, explainer.layer, t.camSeconds * 1e3, t.description, f * 1e3,
-                      t.camSeconds / max(f, 1e-12), CPUKernels.isaName)
+                      kind.rawValue, method.rawValue, explainer.layer, timing.camSeconds * 1e3, timing.description,
+                      forward * 1e3, timing.camSeconds / max(forward, 1e-12), CPUKernels.isaName)
     }
 
     public static func json(_ line: Line) throws -> String {
-        let e = JSONEncoder(); e.outputFormatting = [.sortedKeys]
-        return String(decoding: try e.encode(line), as: UTF8.self)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return String(decoding: try encoder.encode(line), as: UTF8.self)
     }
 }

@@ -11,36 +11,42 @@ struct FeatureCacheFile {
     /// `train --features`: the joined shard files; every extraction must then come from them.
     var shards: [String: (key: String, set: FeatureSet)]?
 
-    static func key(_ samples: [ImageFolder.Sample], transform: FeatureView, view: Int, seed: UInt64, extractor: FeatureExtractor,
-                    weights: String) -> String {
+    static func key(_ samples: [ImageFolder.Sample], transform: FeatureView, view: Int, seed: UInt64,
+                    extractor: FeatureExtractor, weights: String) -> String {
         // FNV-1a over the paths and labels: the same images in the same order.
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for s in samples { for b in (s.path + "\t\(s.label)\n").utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 } }
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for sample in samples {
+            for byte in (sample.path + "\t\(sample.label)\n").utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        }
         return [extractor.backbone.kind.rawValue, weights, extractor.session.precision.rawValue, transform.rawValue,
-                "view\(view)", "seed\(seed)", "size\(extractor.backbone.inputSize)", extractor.fastDecode ? "fast" : "exact",
-                "n\(samples.count)", String(h, radix: 16)].joined(separator: "|")
+                "view\(view)", "seed\(seed)", "size\(extractor.backbone.inputSize)",
+                extractor.fastDecode ? "fast" : "exact", "n\(samples.count)", String(hash, radix: 16)]
+            .joined(separator: "|")
     }
 
     func url(_ name: String) -> URL { dir.appendingPathComponent(name + ".safetensors") }
 
     func load(_ name: String, key: String) -> FeatureSet? {
-        guard let f = try? SafeTensors.read(url(name)), f.metadata["key"] == key, let feats = f.tensors["features"],
-              let labels = f.tensors["labels"], let pathsJSON = f.metadata["paths"],
+        guard let file = try? SafeTensors.read(url(name)), file.metadata["key"] == key,
+              let features = file.tensors["features"], let labels = file.tensors["labels"],
+              let pathsJSON = file.metadata["paths"],
               let paths = try? JSONDecoder().decode([String].self, from: Data(pathsJSON.utf8)),
-              let skippedJSON = f.metadata["skipped"],
+              let skippedJSON = file.metadata["skipped"],
               let skipped = try? JSONDecoder().decode([[String]].self, from: Data(skippedJSON.utf8)),
-              paths.count == labels.count, feats.rank == 2, feats.shape[0] == paths.count else { return nil }
-        return FeatureSet(features: feats, labels: labels.data.map { Int($0) }, paths: paths,
+              paths.count == labels.count, features.rank == 2, features.shape[0] == paths.count else { return nil }
+        return FeatureSet(features: features, labels: labels.data.map { Int($0) }, paths: paths,
                           skipped: skipped.filter { $0.count == 2 }.map { SkippedImage(path: $0[0], reason: $0[1]) })
     }
 
     func save(_ set: FeatureSet, name: String, key: String) throws {
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        let meta = ["key": key,
-                    "paths": String(decoding: try JSONEncoder().encode(set.paths), as: UTF8.self),
-                    "skipped": String(decoding: try JSONEncoder().encode(set.skipped.map { [$0.path, $0.reason] }), as: UTF8.self)]
+        let skipped = try JSONEncoder().encode(set.skipped.map { [$0.path, $0.reason] })
+        let metadata = ["key": key,
+                        "paths": String(decoding: try JSONEncoder().encode(set.paths), as: UTF8.self),
+                        "skipped": String(decoding: skipped, as: UTF8.self)]
         let labels = Tensor(shape: [set.labels.count], data: set.labels.map(Float.init))
-        try SafeTensors.write(SafeTensors.File(tensors: ["features": set.features, "labels": labels], metadata: meta), to: url(name))
+        let file = SafeTensors.File(tensors: ["features": set.features, "labels": labels], metadata: metadata)
+        try SafeTensors.write(file, to: url(name))
     }
 }
 
@@ -48,23 +54,25 @@ extension FeatureExtractor {
     /// `extract`, through the run's cache when there is one.
     func extract(_ samples: [ImageFolder.Sample], augment: Bool, view: Int = 0, seed: UInt64 = 0, title: String,
                  cache: FeatureCacheFile?, name: String, weights: String) throws -> FeatureSet {
-        try extract(samples, transform: augment ? .training : .evaluation, view: view, seed: seed, title: title, cache: cache,
-                    name: name, weights: weights)
+        try extract(samples, transform: augment ? .training : .evaluation, view: view, seed: seed, title: title,
+                    cache: cache, name: name, weights: weights)
     }
 
-    func extract(_ samples: [ImageFolder.Sample], transform: FeatureView, view: Int = 0, seed: UInt64 = 0, title: String,
-                 cache: FeatureCacheFile?, name: String, weights: String) throws -> FeatureSet {
+    func extract(_ samples: [ImageFolder.Sample], transform: FeatureView, view: Int = 0, seed: UInt64 = 0,
+                 title: String, cache: FeatureCacheFile?, name: String, weights: String) throws -> FeatureSet {
         guard let cache else { return try extract(samples, transform: transform, view: view, seed: seed, title: title) }
-        let key = FeatureCacheFile.key(samples, transform: transform, view: view, seed: seed, extractor: self, weights: weights)
+        let key = FeatureCacheFile.key(samples, transform: transform, view: view, seed: seed, extractor: self,
+                                       weights: weights)
         if let shards = cache.shards {
             guard let joined = shards[name] else {
-                throw KitError.invalid("the --features files have no '\(name)' extraction: make them with the options " +
-                                       "given to train (--augment-views, --shift-copies, --validation-fraction)")
+                throw KitError.invalid("the --features files have no '\(name)' extraction: make them with the "
+                                       + "options given to train (--augment-views, --shift-copies, "
+                                       + "--validation-fraction)")
             }
             guard joined.key == key else {
-                throw KitError.invalid("the --features files' '\(name)' was extracted with other options or images than " +
-                                       "this train: give discern features the same --data, --weights, --seed, " +
-                                       "--batch-size, --precision and --fast-decode")
+                throw KitError.invalid("the --features files' '\(name)' was extracted with other options or images "
+                                       + "than this train: give discern features the same --data, --weights, --seed, "
+                                       + "--batch-size, --precision and --fast-decode")
             }
             Study.log("\(title): \(joined.set.count) images from the --features files")
             return joined.set

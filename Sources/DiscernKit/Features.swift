@@ -30,12 +30,16 @@ public final class FeatureExtractor: @unchecked Sendable {
     public let backbone: Backbone
     public let session: InferenceSession
     public let batchSize: Int
+    /// Where each extraction reports the images it has done.
+    public let progress: any ProgressReporter
 
     public var fastDecode = false
 
-    public init(backbone: Backbone, batchSize: Int = 32, precision: Precision = .fp32) throws {
+    public init(backbone: Backbone, batchSize: Int = 32, precision: Precision = .fp32,
+                progress: any ProgressReporter = SilentProgress()) throws {
         self.backbone = backbone
         self.batchSize = batchSize
+        self.progress = progress
         session = try InferenceSession(graph: backbone.graph, batchSize: batchSize, precision: precision)
     }
 
@@ -44,7 +48,7 @@ public final class FeatureExtractor: @unchecked Sendable {
 
     public func transform(_ view: FeatureView) -> any ImageTransform {
         switch view {
-        case .evaluation: return Compose.evaluation(size: backbone.inputSize)
+        case .evaluation: return ModelInput(backbone: backbone).evaluation
         case .training: return Compose.training(size: backbone.inputSize)
         case .shifted: return PhotoShift(size: backbone.inputSize)
         case .thumbnail: return PhotoShift(size: backbone.inputSize, kinds: [.thumbnail])
@@ -58,36 +62,37 @@ public final class FeatureExtractor: @unchecked Sendable {
         try extract(samples, transform: augment ? .training : .evaluation, view: view, seed: seed, title: title)
     }
 
-    public func extract(_ samples: [ImageFolder.Sample], transform kind: FeatureView, view: Int = 0, seed: UInt64 = 0,
-                        title: String) throws -> FeatureSet {
+    public func extract(_ samples: [ImageFolder.Sample], transform kind: FeatureView, view: Int = 0,
+                        seed: UInt64 = 0, title: String) throws -> FeatureSet {
         try extract(samples, transform: kind, view: view, seed: seed, batches: nil, title: title).set
     }
 
     /// Features of the listed batches only (nil = all): each batch holds the images, and draws the augmentation,
     /// it holds in a whole extraction, so the shards of `discern features` together give exactly its result.
     /// `positions` are the rows' indices in `samples`.
-    func extract(_ samples: [ImageFolder.Sample], transform kind: FeatureView, view: Int, seed: UInt64, batches: [Int]?,
-                 title: String) throws -> (set: FeatureSet, positions: [Int]) {
-        let options = BatchLoader.Options(batchSize: batchSize, seed: seed, shuffle: false, prefetch: 2,
-                                          fastDecode: fastDecode, fastDecodeSize: backbone.inputSize,
-                                          mean: backbone.normalization.mean, std: backbone.normalization.std)
+    func extract(_ samples: [ImageFolder.Sample], transform kind: FeatureView, view: Int, seed: UInt64,
+                 batches: [Int]?, title: String) throws -> (set: FeatureSet, positions: [Int]) {
+        let options = ModelInput(backbone: backbone).loaderOptions(batchSize: batchSize, seed: seed, shuffle: false,
+                                                                   fastDecode: fastDecode)
         let loader = try BatchLoader(samples: samples, transform: transform(kind), options: options)
         let list = batches ?? Array(0 ..< loader.batchCount())
         func size(_ b: Int) -> Int { min((b + 1) * batchSize, samples.count) - b * batchSize }
-        let progress = Progress(title, total: list.map(size).reduce(0, +))
-        var data = [Float](); data.reserveCapacity(samples.count * backbone.featureCount)
+        let task = progress.start(title, total: list.map(size).reduce(0, +))
+        var data = [Float]()
+        data.reserveCapacity(samples.count * backbone.featureCount)
         var labels: [Int] = [], paths: [String] = [], positions: [Int] = []
         for batch in loader.epoch(view, batches: list) {
             if batch.labels.count > 0 {
-                let f = try session.run(batch.images)
-                data.append(contentsOf: f.data)
-                labels += batch.labels; paths += batch.paths; positions += batch.positions
+                data.append(contentsOf: try session.run(batch.images).data)
+                labels += batch.labels
+                paths += batch.paths
+                positions += batch.positions
             }
             // Count the images the batch was meant to hold, skipped ones included.
-            progress.advance(size(batch.index))
+            task.advance(size(batch.index))
         }
         if let failure = loader.failure { throw KitError.invalid("\(title): \(failure)") }
-        progress.finish()
+        task.finish()
         let set = FeatureSet(features: Tensor(shape: [labels.count, backbone.featureCount], data: data),
                              labels: labels, paths: paths, skipped: loader.skipped)
         return (set, positions)

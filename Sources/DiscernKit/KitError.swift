@@ -9,12 +9,14 @@ public enum KitError: Error, CustomStringConvertible, Equatable {
 
     public var description: String {
         switch self {
-        case let .missingFile(p, what): return "\(p): no such \(what)"
-        case let .unreadable(p, why): return "\(p): cannot read (\(why))"
-        case let .badModel(p, why): return "\(p): \(why)"
-        case let .badData(p, why): return "\(p): \(why)"
-        case let .invalid(m): return m
-        case let .outputExists(p): return "\(p) already holds a Discern run; pass --resume to continue it, --force to start over, or choose another --out"
+        case let .missingFile(path, what): return "\(path): no such \(what)"
+        case let .unreadable(path, why): return "\(path): cannot read (\(why))"
+        case let .badModel(path, why): return "\(path): \(why)"
+        case let .badData(path, why): return "\(path): \(why)"
+        case let .invalid(message): return message
+        case let .outputExists(path):
+            return "\(path) already holds a Discern run; pass --resume to continue it, --force to start over, "
+                + "or choose another --out"
         }
     }
 }

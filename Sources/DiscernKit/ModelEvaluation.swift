@@ -27,10 +27,11 @@ public enum ModelEvaluation {
         public var rejectedByScore: [String: Double]
         public var verdictScore: String
         public var line: String {
-            let m = metrics[verdictScore]
-            return String(format: "%@: %d images, %.1f%% rejected (%.1f%% unknown, %.1f%% unsure); %@ AUROC %.4f, FPR95 %.4f", name, count,
-                          100 * (1 - (verdictShares[.accept] ?? 0)), 100 * (verdictShares[.unknown] ?? 0),
-                          100 * (verdictShares[.unsure] ?? 0), verdictScore, m?.auroc ?? .nan, m?.fpr95 ?? .nan)
+            let verdictMetrics = metrics[verdictScore]
+            return String(format: "%@: %d images, %.1f%% rejected (%.1f%% unknown, %.1f%% unsure); %@ AUROC %.4f, "
+                          + "FPR95 %.4f", name, count, 100 * (1 - (verdictShares[.accept] ?? 0)),
+                          100 * (verdictShares[.unknown] ?? 0), 100 * (verdictShares[.unsure] ?? 0), verdictScore,
+                          verdictMetrics?.auroc ?? .nan, verdictMetrics?.fpr95 ?? .nan)
         }
     }
 
@@ -49,102 +50,129 @@ public enum ModelEvaluation {
 
     /// With `cache`, each folder's features are kept there and reused by a later evaluation of a model with the same
     /// backbone weights (same images, same transform): comparing two calibrations of one run costs one extraction.
-    public static func run(modelPath: String, data: String, unknown: [String] = [], shifted: [String] = [], out: String,
-                           force: Bool, cache: String? = nil) throws -> Result {
+    public static func run(modelPath: String, data: String, unknown: [String] = [], shifted: [String] = [],
+                           out: String, force: Bool, cache: String? = nil,
+                           progress: any ProgressReporter = SilentProgress()) throws -> Result {
         let service = try DiscernModelService.load(path: modelPath)
-        guard FileManager.default.fileExists(atPath: data) else { throw KitError.missingFile(data, what: "data folder") }
-        for dir in unknown + shifted where !FileManager.default.fileExists(atPath: dir) {
-            throw KitError.missingFile(dir, what: unknown.contains(dir) ? "--unknown folder" : "--shifted folder")
+        guard FileManager.default.fileExists(atPath: data) else {
+            throw KitError.missingFile(data, what: "data folder")
         }
-        let folder = try OutputFolder(out, force: force)
-        let extractor = try FeatureExtractor(backbone: service.backbone)
-        let classes = service.model.metadata.classes
-        let rule = service.rule, thresholds = service.model.metadata.thresholds
+        for folder in unknown + shifted where !FileManager.default.fileExists(atPath: folder) {
+            let what = unknown.contains(folder) ? "--unknown folder" : "--shifted folder"
+            throw KitError.missingFile(folder, what: what)
+        }
+        let outFolder = try OutputFolder(out, force: force)
+        let extractor = try FeatureExtractor(backbone: service.backbone, progress: progress)
+        let model = service.model
+        let classes = model.metadata.classes
+        let rule = service.rule
+        let thresholds = model.metadata.thresholds
+        let featureCache = cache.map { FeatureCacheFile(dir: URL(fileURLWithPath: $0)) }
         func score(_ name: String, _ samples: [ImageFolder.Sample]) throws -> Scored {
-            let feats = try extractor.extract(samples, augment: false, title: "features (\(name))",
-                                              cache: cache.map { FeatureCacheFile(dir: URL(fileURLWithPath: $0)) },
-                                              name: "evaluate-\(name)",
-                                              weights: service.model.metadata.training.weightsFile ?? "model")
-            let logits = try service.model.head.logits(feats.features)
-            let scores = try service.model.detector?.allScores(logits: try Matrix(logits), features: try Matrix(feats.features)) ?? [:]
-            return Scored(name: name, features: feats, logits: logits, scores: scores)
+            let features = try extractor.extract(samples, augment: false, title: "features (\(name))",
+                                                 cache: featureCache, name: "evaluate-\(name)",
+                                                 weights: model.metadata.training.weightsFile ?? "model")
+            let logits = try model.head.logits(features.features)
+            let scores = try model.detector?.allScores(logits: try Matrix(logits),
+                                                       features: try Matrix(features.features)) ?? [:]
+            return Scored(name: name, features: features, logits: logits, scores: scores)
         }
-        func labelled(_ dir: String) throws -> ImageFolder {
-            let f = try StudyData.openFolder(dir)
-            guard f.classes == classes else {
-                throw KitError.badData(dir, "classes \(f.classes) differ from the model's \(classes)")
+        func labelled(_ folder: String) throws -> ImageFolder {
+            let images = try StudyData.openFolder(folder)
+            guard images.classes == classes else {
+                throw KitError.badData(folder, "classes \(images.classes) differ from the model's \(classes)")
             }
-            for s in f.skipped { Study.log(s.description) }
-            return f
+            for skipped in images.skipped { Study.log(skipped.description) }
+            return images
         }
-        let storedThresholds = Dictionary(uniqueKeysWithValues: thresholds.map { ($0.key, OODThreshold(score: $0.key, value: $0.value)) })
+        let storedThresholds = Dictionary(uniqueKeysWithValues: thresholds.map {
+            ($0.key, OODThreshold(score: $0.key, value: $0.value))
+        })
         let root = URL(fileURLWithPath: data)
-        var sets: [(String, String)] = []
-        for (name, dirs) in [("train", ["training_set", "train"]), ("test", ["test_set", "test"])] {
-            if let d = dirs.first(where: { FileManager.default.fileExists(atPath: root.appendingPathComponent($0).path) }) {
-                sets.append((name, root.appendingPathComponent(d).path))
-            }
+        var sets: [(name: String, folder: String)] = []
+        for (name, folders) in [("train", ["training_set", "train"]), ("test", ["test_set", "test"])] {
+            let found = folders.first { FileManager.default.fileExists(atPath: root.appendingPathComponent($0).path) }
+            if let found { sets.append((name, root.appendingPathComponent(found).path)) }
         }
         if sets.isEmpty { sets = [("data", data)] }   // a plain image folder
-        var results: [SetResult] = [], metrics: [String: Any] = [:]
+        var results: [SetResult] = []
+        var metrics: [String: Any] = [:]
         var inDistribution: Scored?
-        for (name, dir) in sets {
-            let f = try labelled(dir)
-            let s = try score(name, f.samples)
-            let table = try PredictionTable(classes: f.classes, paths: s.features.paths, labels: s.features.labels, logits: s.logits)
-            try table.writeCSV(to: folder.url("\(name).csv"))
-            try table.writeJSON(to: folder.url("\(name).json"))
+        for (name, folder) in sets {
+            let images = try labelled(folder)
+            let scored = try score(name, images.samples)
+            let table = try PredictionTable(classes: images.classes, paths: scored.features.paths,
+                                            labels: scored.features.labels, logits: scored.logits)
+            try table.writeCSV(to: outFolder.url("\(name).csv"))
+            try table.writeJSON(to: outFolder.url("\(name).json"))
             let summary = try ClassificationSummary(table)
             let correct = table.rows.map(\.correct)
-            var selective: SelectiveResult?, shift: ShiftReport?
-            if service.model.detector != nil {
-                let verdicts = rule.verdicts(s.scores, count: correct.count)
+            var selective: SelectiveResult?
+            var shift: ShiftReport?
+            if model.detector != nil {
+                let verdicts = rule.verdicts(scored.scores, count: correct.count)
                 selective = try Selective.evaluate(correct: correct, accepted: verdicts.map(\.isAccepted))
-                shift = try ShiftReport.make(name: name, correct: correct, scores: s.scores, rule: rule, thresholds: storedThresholds)
+                shift = try ShiftReport.make(name: name, correct: correct, scores: scored.scores, rule: rule,
+                                             thresholds: storedThresholds)
             }
             results.append(SetResult(name: name, summary: summary, selective: selective, shift: shift))
-            var m: [String: Any] = ["accuracy": summary.accuracy, "images": summary.images, "summary": try StudyMetrics.json(summary)]
-            if let s = selective { m["selective"] = try StudyMetrics.json(s) }
-            if let s = shift { m["verdict"] = s.json() }
-            metrics[name] = m
-            if name != "train" || inDistribution == nil { inDistribution = s }
+            var setMetrics: [String: Any] = ["accuracy": summary.accuracy, "images": summary.images,
+                                             "summary": try StudyMetrics.json(summary)]
+            if let selective { setMetrics["selective"] = try StudyMetrics.json(selective) }
+            if let shift { setMetrics["verdict"] = shift.json() }
+            metrics[name] = setMetrics
+            if name != "train" || inDistribution == nil { inDistribution = scored }
         }
-        var shiftReports: [ShiftReport] = [], shiftJSON: [String: Any] = [:]
-        for dir in shifted {
-            let name = URL(fileURLWithPath: dir).lastPathComponent
-            let f = try labelled(dir)
-            let s = try score(name, f.samples)
-            let predicted = argmaxRows(try Matrix(s.logits))
-            let correct = zip(predicted, s.features.labels).map { $0 == $1 }
-            let report = try ShiftReport.make(name: name, correct: correct, scores: s.scores, rule: rule, thresholds: storedThresholds)
+        var shiftReports: [ShiftReport] = []
+        var shiftJSON: [String: Any] = [:]
+        for folder in shifted {
+            let name = URL(fileURLWithPath: folder).lastPathComponent
+            let scored = try score(name, try labelled(folder).samples)
+            let predicted = argmaxRows(try Matrix(scored.logits))
+            let correct = zip(predicted, scored.features.labels).map { $0 == $1 }
+            let report = try ShiftReport.make(name: name, correct: correct, scores: scored.scores, rule: rule,
+                                              thresholds: storedThresholds)
             shiftReports.append(report)
             shiftJSON[name] = report.json()
         }
-        var unknownResults: [UnknownResult] = [], unknownJSON: [String: Any] = [:]
-        for dir in unknown {
-            let name = URL(fileURLWithPath: dir).lastPathComponent
-            let s = try score(name, try StudyData.looseImages(dir))
-            let verdicts = rule.verdicts(s.scores, count: s.features.count)
+        var unknownResults: [UnknownResult] = []
+        var unknownJSON: [String: Any] = [:]
+        for folder in unknown {
+            let name = URL(fileURLWithPath: folder).lastPathComponent
+            let scored = try score(name, try StudyData.looseImages(folder))
+            let verdicts = rule.verdicts(scored.scores, count: scored.features.count)
             var shares: [VerdictKind: Double] = [:]
-            for k in VerdictKind.allCases { shares[k] = Double(verdicts.filter { $0.kind == k }.count) / Double(max(verdicts.count, 1)) }
-            var m: [String: OODMetricSet] = [:], rejected: [String: Double] = [:]
-            for (k, v) in s.scores {
-                if let ins = inDistribution?.scores[k] { m[k] = try OODMetrics.evaluate(inScores: ins, outScores: v) }
-                if let t = thresholds[k] { rejected[k] = OODMetrics.rejectionRate(scores: v, threshold: t) }
+            for kind in VerdictKind.allCases {
+                shares[kind] = Double(verdicts.filter { $0.kind == kind }.count) / Double(max(verdicts.count, 1))
             }
-            let r = UnknownResult(name: name, count: s.features.count, verdictShares: shares, metrics: m, rejectedByScore: rejected,
-                                  verdictScore: rule.thresholds[0].score)
-            unknownResults.append(r)
-            unknownJSON[name] = ["images": r.count, "verdict": Dictionary(uniqueKeysWithValues: shares.map { ($0.key.rawValue, $0.value) }),
+            var scoreMetrics: [String: OODMetricSet] = [:]
+            var rejected: [String: Double] = [:]
+            for (score, values) in scored.scores {
+                if let inScores = inDistribution?.scores[score] {
+                    scoreMetrics[score] = try OODMetrics.evaluate(inScores: inScores, outScores: values)
+                }
+                if let threshold = thresholds[score] {
+                    rejected[score] = OODMetrics.rejectionRate(scores: values, threshold: threshold)
+                }
+            }
+            let result = UnknownResult(name: name, count: scored.features.count, verdictShares: shares,
+                                       metrics: scoreMetrics, rejectedByScore: rejected,
+                                       verdictScore: rule.thresholds[0].score)
+            unknownResults.append(result)
+            let sharesByName = Dictionary(uniqueKeysWithValues: shares.map { ($0.key.rawValue, $0.value) })
+            let scoresJSON = scoreMetrics.mapValues { set in
+                ["auroc": set.auroc, "fpr95": set.fpr95, "aupr_in": set.auprIn, "aupr_out": set.auprOut]
+            }
+            unknownJSON[name] = ["images": result.count, "verdict": sharesByName,
                                  "in_distribution": inDistribution?.name ?? "", "rejected_by_score": rejected,
-                                 "scores": m.mapValues { ["auroc": $0.auroc, "fpr95": $0.fpr95, "aupr_in": $0.auprIn, "aupr_out": $0.auprOut] }]
-                as [String: Any]
+                                 "scores": scoresJSON] as [String: Any]
         }
         if !shifted.isEmpty { metrics["shifted"] = shiftJSON }
         if !unknown.isEmpty { metrics["unknown"] = unknownJSON }
         metrics["rule"] = try StudyMetrics.json(rule)
-        try AtomicFile.write(try JSONSerialization.data(withJSONObject: StudyMetrics.sanitize(metrics), options: [.prettyPrinted, .sortedKeys]),
-                             to: folder.url("metrics.json"))
+        let json = try JSONSerialization.data(withJSONObject: StudyMetrics.sanitize(metrics),
+                                              options: [.prettyPrinted, .sortedKeys])
+        try AtomicFile.write(json, to: outFolder.url("metrics.json"))
         return Result(sets: results, shifted: shiftReports, unknown: unknownResults)
     }
 }

@@ -17,7 +17,8 @@ public struct ModelMetadata: Codable, Sendable {
     public var std: [Float]
     public var imageSize: Int
     public var training: TrainingSettings
-    /// How scores become a verdict (two questions, or the study's single score); per-score calibrated thresholds beside it.
+    /// How scores become a verdict (two questions, or the study's single score); per-score calibrated thresholds
+    /// beside it.
     public var rule: VerdictRule?
     public var thresholds: [String: Double] = [:]
     public var scoreChoice: String?
@@ -44,62 +45,83 @@ public struct ModelFile: Sendable {
     public var detector: OODDetector?
 
     public init(metadata: ModelMetadata, backboneWeights: [String: Tensor], head: LinearHead, detector: OODDetector?) {
-        self.metadata = metadata; self.backboneWeights = backboneWeights; self.head = head; self.detector = detector
+        self.metadata = metadata
+        self.backboneWeights = backboneWeights
+        self.head = head
+        self.detector = detector
     }
 
     /// Written through a temporary file and a rename: a crash never leaves a half-written model.
     public func save(to url: URL) throws {
         var tensors = head.namedTensors(prefix: "head")
-        for (k, v) in backboneWeights { tensors["backbone." + k] = v }
+        for (key, tensor) in backboneWeights { tensors["backbone." + key] = tensor }
         var doubles: [String: DoubleArray] = [:]
-        var meta = ["discern": String(decoding: try JSONEncoder().encode(metadata), as: UTF8.self)]
-        if let d = detector {
-            let (arrays, json) = try d.exportArrays()
-            for (k, m) in arrays {
-                if OODDetector.singlePrecisionArrays.contains(k) {
-                    tensors["ood." + k] = Tensor(shape: [m.rows, m.cols], data: m.values.map(Float.init))
+        var fileMetadata = ["discern": String(decoding: try JSONEncoder().encode(metadata), as: UTF8.self)]
+        if let detector {
+            let (arrays, json) = try detector.exportArrays()
+            for (key, matrix) in arrays {
+                if OODDetector.singlePrecisionArrays.contains(key) {
+                    tensors["ood." + key] = Tensor(shape: [matrix.rows, matrix.cols],
+                                                   data: matrix.values.map(Float.init))
                 } else {
-                    doubles["ood." + k] = DoubleArray(shape: [m.rows, m.cols], values: m.values)
+                    doubles["ood." + key] = DoubleArray(shape: [matrix.rows, matrix.cols], values: matrix.values)
                 }
             }
-            meta["ood"] = json
+            fileMetadata["ood"] = json
         }
-        try SafeTensors.write(SafeTensors.File(tensors: tensors, metadata: meta), doubles: doubles, to: url)
+        try SafeTensors.write(SafeTensors.File(tensors: tensors, metadata: fileMetadata), doubles: doubles, to: url)
     }
 
     public static func load(_ url: URL) throws -> ModelFile {
         let path = url.path
         guard FileManager.default.fileExists(atPath: path) else { throw KitError.missingFile(path, what: "model file") }
         let bytes: Data
-        do { bytes = try Data(contentsOf: url, options: .mappedIfSafe) } catch { throw KitError.unreadable(path, "\(error.localizedDescription)") }
+        do {
+            bytes = try Data(contentsOf: url, options: .mappedIfSafe)
+        } catch {
+            throw KitError.unreadable(path, "\(error.localizedDescription)")
+        }
         let file = try SafeTensors.decode(bytes, name: path)
         guard let json = file.metadata["discern"] else {
             throw KitError.badModel(path, "not a Discern model (no 'discern' metadata); train one with `discern train`")
         }
         // Format and version first, so a file from another version says so rather than failing to parse.
-        struct Header: Decodable { var format: String?; var version: Int? }
+        struct Header: Decodable {
+            var format: String?
+            var version: Int?
+        }
         let header = try? JSONDecoder().decode(Header.self, from: Data(json.utf8))
-        guard header?.format == "discern-model" else { throw KitError.badModel(path, "not a Discern model file (format '\(header?.format ?? "?")')") }
+        guard header?.format == "discern-model" else {
+            throw KitError.badModel(path, "not a Discern model file (format '\(header?.format ?? "?")')")
+        }
         guard let version = header?.version, version == ModelMetadata.currentVersion else {
-            throw KitError.badModel(path, "model file version \(header?.version.map(String.init) ?? "?") is not the version this Discern reads " +
-                                    "(\(ModelMetadata.currentVersion)); retrain it with this version")
+            let found = header?.version.map(String.init) ?? "?"
+            throw KitError.badModel(path, "model file version \(found) is not the version this Discern reads "
+                                    + "(\(ModelMetadata.currentVersion)); retrain it with this version")
         }
         let metadata: ModelMetadata
-        do { metadata = try JSONDecoder().decode(ModelMetadata.self, from: Data(json.utf8)) } catch {
+        do {
+            metadata = try JSONDecoder().decode(ModelMetadata.self, from: Data(json.utf8))
+        } catch {
             throw KitError.badModel(path, "its metadata does not parse (\(error))")
         }
         var backbone: [String: Tensor] = [:]
-        for (k, v) in file.tensors where k.hasPrefix("backbone.") { backbone[String(k.dropFirst(9))] = v }
+        for (key, tensor) in file.tensors where key.hasPrefix("backbone.") {
+            backbone[String(key.dropFirst("backbone.".count))] = tensor
+        }
         let head = try LinearHead(namedTensors: file.tensors, prefix: "head")
         var detector: OODDetector?
         if let oodJSON = file.metadata["ood"] {
             let doubles = try SafeTensors.decodeF64(bytes, name: path)
             var arrays: [String: Matrix] = [:]
-            for (k, a) in doubles where k.hasPrefix("ood.") && a.shape.count == 2 {
-                arrays[String(k.dropFirst(4))] = try Matrix(rows: a.shape[0], cols: a.shape[1], values: a.values)
+            for (key, array) in doubles where key.hasPrefix("ood.") && array.shape.count == 2 {
+                arrays[String(key.dropFirst("ood.".count))] = try Matrix(rows: array.shape[0], cols: array.shape[1],
+                                                                         values: array.values)
             }
-            for (k, t) in file.tensors where k.hasPrefix("ood.") && t.rank == 2 && doubles[k] == nil {   // the F32 ones
-                arrays[String(k.dropFirst(4))] = try Matrix(rows: t.shape[0], cols: t.shape[1], values: t.data.map(Double.init))
+            // The arrays stored in single precision.
+            for (key, tensor) in file.tensors where key.hasPrefix("ood.") && tensor.rank == 2 && doubles[key] == nil {
+                arrays[String(key.dropFirst("ood.".count))] = try Matrix(rows: tensor.shape[0], cols: tensor.shape[1],
+                                                                         values: tensor.data.map(Double.init))
             }
             detector = try OODDetector(arrays: arrays, metadata: oodJSON)
         }
@@ -108,10 +130,10 @@ public struct ModelFile: Sendable {
 
     public var backboneKind: BackboneKind {
         get throws {
-            guard let k = BackboneKind(rawValue: metadata.backbone) else {
+            guard let kind = BackboneKind(rawValue: metadata.backbone) else {
                 throw KitError.badModel("model", "unknown backbone '\(metadata.backbone)'")
             }
-            return k
+            return kind
         }
     }
 

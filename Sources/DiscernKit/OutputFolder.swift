@@ -11,7 +11,9 @@ struct OutputFolder {
         let fm = FileManager.default
         let marker = root.appendingPathComponent("metrics.json").path
         // Any trace of an earlier run, finished or killed, counts.
-        let earlier = [marker] + ["model.safetensors", "cache", "checkpoints"].map { root.appendingPathComponent($0).path }
+        let earlier = [marker] + ["model.safetensors", "cache", "checkpoints"].map {
+            root.appendingPathComponent($0).path
+        }
         if earlier.contains(where: fm.fileExists(atPath:)) && !force && !resume {
             throw KitError.outputExists(path)
         }
@@ -30,8 +32,8 @@ struct OutputFolder {
     func url(_ name: String) -> URL { root.appendingPathComponent(name) }
 
     func folder(_ name: String) throws -> URL {
-        let u = root.appendingPathComponent(name, isDirectory: true)
-        try FileManager.default.createDirectory(at: u, withIntermediateDirectories: true)
-        return u
+        let folder = root.appendingPathComponent(name, isDirectory: true)
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        return folder
     }
 }

@@ -3,7 +3,8 @@ import DiscernVision
 
 /// The image paths of a batch job, numbered in input order: the arguments first (a folder expands to its images,
 /// recursively, sorted), then the lines of a list file or standard input, read as they come so a list of a million
-/// paths is never held in memory. A path that is not there is yielded like any other: scoring reports it. Only the paths of `shard` are yielded, each with its number in the whole stream.
+/// paths is never held in memory. A path that is not there is yielded like any other: scoring reports it. Only the
+/// paths of `shard` are yielded, each with its number in the whole stream.
 public final class PathStream: Sequence, IteratorProtocol {
     public struct Item: Sendable, Equatable {
         public let index: Int
@@ -40,13 +41,13 @@ public final class PathStream: Sequence, IteratorProtocol {
 
     private func nextPath() -> String? {
         while true {
-            if let p = expanded.popLast() { return p }
-            if let a = arguments.popLast() {
+            if let path = expanded.popLast() { return path }
+            if let argument = arguments.popLast() {
                 var isFolder: ObjCBool = false
-                if FileManager.default.fileExists(atPath: a, isDirectory: &isFolder), isFolder.boolValue {
-                    expanded = PathStream.images(in: a).reversed()
+                if FileManager.default.fileExists(atPath: argument, isDirectory: &isFolder), isFolder.boolValue {
+                    expanded = PathStream.images(in: argument).reversed()
                 } else {
-                    return a
+                    return argument
                 }
                 continue
             }
@@ -71,8 +72,11 @@ public final class PathStream: Sequence, IteratorProtocol {
                 let path = dir + "/" + name
                 var isFolder: ObjCBool = false
                 guard fm.fileExists(atPath: path, isDirectory: &isFolder) else { continue }
-                if isFolder.boolValue { pending.append(path) }
-                else if ImageFolder.imageExtensions.contains((name as NSString).pathExtension.lowercased()) { out.append(path) }
+                if isFolder.boolValue {
+                    pending.append(path)
+                } else if ImageFolder.imageExtensions.contains((name as NSString).pathExtension.lowercased()) {
+                    out.append(path)
+                }
             }
         }
         return out.sorted()
@@ -103,7 +107,8 @@ final class LineReader {
                 return (buffer[start...], false)
             }
             // Keep only the unfinished line before reading the next block.
-            buffer.removeFirst(start); start = 0
+            buffer.removeFirst(start)
+            start = 0
             let block = handle.readData(ofLength: 1 << 16)
             if block.isEmpty { ended = true } else { buffer.append(contentsOf: block) }
         }

@@ -4,44 +4,54 @@ import DiscernRobustness
 
 extension DiscernModelService {
     /// Predicts image files; unreadable ones are returned as one-line failures, not thrown.
-    public func predictFiles(_ paths: [String], score: String? = nil, threshold: Double? = nil) throws -> ([Prediction], [String]) {
-        var images: [RGBImage] = [], names: [String] = [], failures: [String] = []
-        for p in paths {
-            do { images.append(try ImageCodec.decodeFile(p, maxPixels: maxPixels)); names.append(p) } catch {
+    /// `score` (with `threshold`, or its calibrated one) switches to the study's single-score rule.
+    public func predictFiles(_ paths: [String], score: OODScoreKind? = nil, threshold: Double? = nil) throws
+        -> ([Prediction], [String]) {
+        var images: [RGBImage] = []
+        var names: [String] = []
+        var failures: [String] = []
+        for path in paths {
+            do {
+                images.append(try ImageCodec.decodeFile(path, maxPixels: maxPixels))
+                names.append(path)
+            } catch {
                 failures.append("\(error)")
             }
         }
-        return (try predict(images: images, names: names, score: score, threshold: threshold), failures)
+        return (try predict(images: images, names: names, score: score?.rawValue, threshold: threshold), failures)
     }
 }
 
 /// The terminal table of `discern predict`: label, probabilities, verdict with its reason, then every OOD score.
 public enum PredictionTableText {
-    public static func render(_ ps: [Prediction], classes: [String]) -> String {
-        guard let first = ps.first else { return "(no predictions)" }
+    public static func render(_ predictions: [Prediction], classes: [String]) -> String {
+        guard let first = predictions.first else { return "(no predictions)" }
         let asked = [first.unknown?.score, first.unsure?.score].compactMap { $0 }
         let oodNames = first.ood.keys.sorted().filter { !asked.contains($0) }
         var header = ["image", "label"] + classes.map { "p(\($0))" } + ["verdict"]
-        if let u = first.unknown { header.append("unknown? \(u.score)") }
-        if let s = first.unsure { header.append("unsure? \(s.score)") }
+        if let unknown = first.unknown { header.append("unknown? \(unknown.score)") }
+        if let unsure = first.unsure { header.append("unsure? \(unsure.score)") }
         header += oodNames + ["reason"]
         var rows: [[String]] = [header]
-        func cell(_ e: Evidence?) -> String? {
-            e.map { String(format: "%.4g %@ %.4g", $0.value, $0.passes ? "≥" : "<", $0.threshold) }
+        func cell(_ evidence: Evidence?) -> String? {
+            evidence.map { String(format: "%.4g %@ %.4g", $0.value, $0.passes ? "≥" : "<", $0.threshold) }
         }
-        for p in ps {
-            var r = [URL(fileURLWithPath: p.path).lastPathComponent, p.label]
-            r += classes.map { String(format: "%.3f", p.scores[$0] ?? 0) }
-            r.append(p.verdict.rawValue.uppercased())
-            r += [cell(p.unknown), cell(p.unsure)].compactMap { $0 }
-            r += oodNames.map { String(format: "%.4g", p.ood[$0] ?? .nan) }
-            r.append(p.reason)
-            rows.append(r)
+        for prediction in predictions {
+            var row = [URL(fileURLWithPath: prediction.path).lastPathComponent, prediction.label]
+            row += classes.map { String(format: "%.3f", prediction.scores[$0] ?? 0) }
+            row.append(prediction.verdict.rawValue.uppercased())
+            row += [cell(prediction.unknown), cell(prediction.unsure)].compactMap { $0 }
+            row += oodNames.map { String(format: "%.4g", prediction.ood[$0] ?? .nan) }
+            row.append(prediction.reason)
+            rows.append(row)
         }
-        let widths = header.indices.map { c in rows.map { $0[c].count }.max() ?? 0 }
-        return rows.map { r in
-            r.enumerated().map { $1.padding(toLength: $0 == r.count - 1 ? $1.count : widths[$0], withPad: " ", startingAt: 0) }
-                .joined(separator: "  ")
+        let widths = header.indices.map { column in rows.map { $0[column].count }.max() ?? 0 }
+        // Every column padded to its widest cell but the last (the reason), which is left as it is.
+        return rows.map { row in
+            row.enumerated().map { column, text in
+                text.padding(toLength: column == row.count - 1 ? text.count : widths[column], withPad: " ",
+                             startingAt: 0)
+            }.joined(separator: "  ")
         }.joined(separator: "\n")
     }
 }

@@ -18,19 +18,23 @@ public final class ScoreLines {
             guard resume else {
                 throw KitError.invalid("\(path) already exists: pass --resume to continue it, or remove it")
             }
-            guard let reader = FileHandle(forReadingAtPath: path) else { throw KitError.unreadable(path, "permission denied") }
+            guard let reader = FileHandle(forReadingAtPath: path) else {
+                throw KitError.unreadable(path, "permission denied")
+            }
             let scan = try ScoreLines.scan(LineReader(handle: reader), path: path)
             try reader.close()
             done = scan.indices
-            guard let h = FileHandle(forWritingAtPath: path) else { throw KitError.unreadable(path, "cannot write") }
-            handle = h
+            guard let writer = FileHandle(forWritingAtPath: path) else {
+                throw KitError.unreadable(path, "cannot write")
+            }
+            handle = writer
             try handle.truncate(atOffset: scan.completeBytes)
             if scan.tornLine { ScoreLines.log("\(path): dropped a torn last line; that image is scored again") }
         } else {
-            guard fm.createFile(atPath: path, contents: nil), let h = FileHandle(forWritingAtPath: path) else {
+            guard fm.createFile(atPath: path, contents: nil), let writer = FileHandle(forWritingAtPath: path) else {
                 throw KitError.invalid("\(path): cannot write the JSONL output")
             }
-            handle = h
+            handle = writer
         }
         try handle.seekToEnd()
     }
@@ -38,7 +42,8 @@ public final class ScoreLines {
     deinit { try? handle.close() }
 
     public func write(_ prediction: Prediction, index: Int) throws {
-        let encoder = JSONEncoder(); encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let object = try encoder.encode(prediction)
         // `index` first, then the prediction's own fields, as `--json` writes them.
         var line = Data("{\"index\":\(index),".utf8)
@@ -47,7 +52,8 @@ public final class ScoreLines {
     }
 
     public func write(failure: String, path imagePath: String, index: Int) throws {
-        let encoder = JSONEncoder(); encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         try append(try encoder.encode(FailureLine(index: index, path: imagePath, error: failure)))
     }
 
@@ -72,19 +78,22 @@ public final class ScoreLines {
     }
 
     /// The complete lines' indices and byte length; a last line without its newline is torn.
-    static func scan(_ reader: LineReader, path: String) throws -> (indices: Set<Int>, completeBytes: UInt64, tornLine: Bool) {
-        var indices = Set<Int>(), bytes: UInt64 = 0, number = 0
+    static func scan(_ reader: LineReader, path: String) throws
+        -> (indices: Set<Int>, completeBytes: UInt64, tornLine: Bool) {
+        var indices = Set<Int>()
+        var bytes: UInt64 = 0
+        var number = 0
         while let (line, terminated) = reader.nextLine() {
             number += 1
             guard terminated else { return (indices, bytes, true) }
-            guard let i = index(of: line) else {
+            guard let lineIndex = index(of: line) else {
                 throw KitError.badData(path, "line \(number) is not a JSON line with an \"index\"")
             }
-            indices.insert(i)
+            indices.insert(lineIndex)
             bytes += UInt64(line.count + 1)
         }
         return (indices, bytes, false)
     }
 
-    static func log(_ s: String) { FileHandle.standardError.write(Data("discern: \(s)\n".utf8)) }
+    static func log(_ line: String) { FileHandle.standardError.write(Data("discern: \(line)\n".utf8)) }
 }

@@ -1,3 +1,4 @@
+import DiscernExplain
 import DiscernRobustness
 
 /// What the CLI's `predict`/`explain` and the HTTP server share: one loaded model answering
@@ -6,29 +7,44 @@ import DiscernRobustness
 public struct ImageInput: Sendable {
     public var name: String
     public var bytes: [UInt8]
-    public init(name: String, bytes: [UInt8]) { self.name = name; self.bytes = bytes }
+    public init(name: String, bytes: [UInt8]) {
+        self.name = name
+        self.bytes = bytes
+    }
 }
 
 /// One image's answer; the JSON shape of `discern predict --json` and `POST /v1/predict`.
 public struct Prediction: Codable, Sendable, Equatable {
     public var path: String
     public var label: String
-    public var scores: [String: Double]     // class name -> softmax probability
+    /// Class name → softmax probability.
+    public var scores: [String: Double]
     public var logits: [Double]
-    public var ood: [String: Double]        // score name -> value (higher = more in-distribution)
-    public var verdict: VerdictKind         // accept | unknown | unsure
+    /// Score name → value (higher = more in-distribution).
+    public var ood: [String: Double]
+    public var verdict: VerdictKind
     public var reason: String
-    /// The score that decided (the one that flagged the image; for an accepted image the last one asked) and its threshold.
+    /// The score that decided (the one that flagged the image; for an accepted image the last one asked) and its
+    /// threshold.
     public var score: String
     public var threshold: Double
     /// Each question's score, value and threshold (nil under the single-score rule for the question it does not ask).
     public var unknown: Evidence?
     public var unsure: Evidence?
     public init(path: String, label: String, scores: [String: Double], logits: [Double], ood: [String: Double],
-                verdict: VerdictKind, reason: String, score: String, threshold: Double, unknown: Evidence? = nil, unsure: Evidence? = nil) {
-        self.path = path; self.label = label; self.scores = scores; self.logits = logits; self.ood = ood
-        self.verdict = verdict; self.reason = reason; self.score = score; self.threshold = threshold
-        self.unknown = unknown; self.unsure = unsure
+                verdict: VerdictKind, reason: String, score: String, threshold: Double, unknown: Evidence? = nil,
+                unsure: Evidence? = nil) {
+        self.path = path
+        self.label = label
+        self.scores = scores
+        self.logits = logits
+        self.ood = ood
+        self.verdict = verdict
+        self.reason = reason
+        self.score = score
+        self.threshold = threshold
+        self.unknown = unknown
+        self.unsure = unsure
     }
 }
 
@@ -36,17 +52,30 @@ public struct Explanation: Sendable {
     public var name: String
     public var className: String
     public var classIndex: Int
-    public var method: String
+    public var method: CAMMethod
     public var layer: String
-    public var attentionArea: Double        // fraction of pixels with normalised CAM >= tau
-    public var width: Int, height: Int      // heatmap size = input image size
-    public var heatmap: [Float]             // row-major, [0, 1]
-    public var overlayPNG: [UInt8]          // jet overlay on the original image
-    public init(name: String, className: String, classIndex: Int, method: String, layer: String, attentionArea: Double,
-                width: Int, height: Int, heatmap: [Float], overlayPNG: [UInt8]) {
-        self.name = name; self.className = className; self.classIndex = classIndex; self.method = method
-        self.layer = layer; self.attentionArea = attentionArea; self.width = width; self.height = height
-        self.heatmap = heatmap; self.overlayPNG = overlayPNG
+    /// Share of the pixels where the normalised CAM is at least 0.5.
+    public var attentionArea: Double
+    /// The heatmap's size: the photo's.
+    public var width: Int
+    public var height: Int
+    /// Row-major, in [0, 1].
+    public var heatmap: [Float]
+    /// The jet overlay on the photo.
+    public var overlayPNG: [UInt8]
+
+    public init(name: String, className: String, classIndex: Int, method: CAMMethod, layer: String,
+                attentionArea: Double, width: Int, height: Int, heatmap: [Float], overlayPNG: [UInt8]) {
+        self.name = name
+        self.className = className
+        self.classIndex = classIndex
+        self.method = method
+        self.layer = layer
+        self.attentionArea = attentionArea
+        self.width = width
+        self.height = height
+        self.heatmap = heatmap
+        self.overlayPNG = overlayPNG
     }
 }
 
@@ -62,22 +91,32 @@ public struct ModelInfo: Codable, Sendable {
     public var metrics: [String: Double]
     public init(classes: [String], backbone: String, score: String, threshold: Double, unknown: OODThreshold? = nil,
                 unsure: OODThreshold? = nil, metrics: [String: Double]) {
-        self.classes = classes; self.backbone = backbone; self.score = score; self.threshold = threshold
-        self.unknown = unknown; self.unsure = unsure; self.metrics = metrics
+        self.classes = classes
+        self.backbone = backbone
+        self.score = score
+        self.threshold = threshold
+        self.unknown = unknown
+        self.unsure = unsure
+        self.metrics = metrics
     }
 }
 
 /// Errors a client caused; the server maps each to an HTTP status.
 public enum ServiceError: Error, CustomStringConvertible, Sendable {
-    case unsupportedImage(name: String, reason: String)   // 415
-    case corruptImage(name: String, reason: String)       // 422
-    case tooManyPixels(name: String, reason: String)      // 413
-    case badRequest(String)                               // 400
+    /// HTTP 415.
+    case unsupportedImage(name: String, reason: String)
+    /// HTTP 422.
+    case corruptImage(name: String, reason: String)
+    /// HTTP 413.
+    case tooManyPixels(name: String, reason: String)
+    /// HTTP 400.
+    case badRequest(String)
 
     public var description: String {
         switch self {
-        case let .unsupportedImage(n, r), let .corruptImage(n, r), let .tooManyPixels(n, r): return "\(n): \(r)"
-        case let .badRequest(m): return m
+        case let .unsupportedImage(name, reason), let .corruptImage(name, reason), let .tooManyPixels(name, reason):
+            return "\(name): \(reason)"
+        case let .badRequest(message): return message
         }
     }
 }
@@ -86,5 +125,6 @@ public protocol PredictionService: Sendable {
     var info: ModelInfo { get }
     /// Predicts a batch in one forward pass; throws ServiceError for bad input.
     func predict(_ images: [ImageInput]) async throws -> [Prediction]
-    func explain(_ image: ImageInput, method: String, layer: String?, className: String?) async throws -> Explanation
+    func explain(_ image: ImageInput, method: CAMMethod, layer: String?, className: String?) async throws
+        -> Explanation
 }

@@ -31,31 +31,36 @@ public struct ShiftReport: Sendable {
     static func make(name: String, correct: [Bool], scores: [String: [Double]], rule: VerdictRule,
                      thresholds: [String: OODThreshold]) throws -> ShiftReport {
         let verdicts = rule.verdicts(scores, count: correct.count)
+        let images = Double(max(correct.count, 1))
         var shares: [VerdictKind: Double] = [:]
-        for k in VerdictKind.allCases { shares[k] = Double(verdicts.filter { $0.kind == k }.count) / Double(max(correct.count, 1)) }
+        for kind in VerdictKind.allCases { shares[kind] = Double(verdicts.filter { $0.kind == kind }.count) / images }
         var byScore: [String: Tradeoff] = [:]
-        for (k, v) in scores {
-            guard let t = thresholds[k] else { continue }
-            byScore[k] = tradeoff(correct: correct, accepted: v.map { t.accepts($0) })
+        for (score, values) in scores {
+            guard let threshold = thresholds[score] else { continue }
+            byScore[score] = tradeoff(correct: correct, accepted: values.map { threshold.accepts($0) })
         }
         let right = correct.filter { $0 }.count
-        return ShiftReport(name: name, count: correct.count, accuracy: Double(right) / Double(max(correct.count, 1)),
-                           errors: correct.count - right, verdict: tradeoff(correct: correct, accepted: verdicts.map(\.isAccepted)),
+        return ShiftReport(name: name, count: correct.count, accuracy: Double(right) / images,
+                           errors: correct.count - right,
+                           verdict: tradeoff(correct: correct, accepted: verdicts.map(\.isAccepted)),
                            verdictShares: shares, byScore: byScore)
     }
 
     /// One line for the log and the terminal.
     public var line: String {
-        String(format: "%@: %d images, accuracy %.4f; %.1f%% of correct ones accepted, %d of %d errors flagged (%.1f%%); " +
-               "%.1f%% unknown, %.1f%% unsure", name, count, accuracy, 100 * verdict.correctKept,
+        String(format: "%@: %d images, accuracy %.4f; %.1f%% of correct ones accepted, %d of %d errors flagged "
+               + "(%.1f%%); %.1f%% unknown, %.1f%% unsure", name, count, accuracy, 100 * verdict.correctKept,
                Int((verdict.errorsFlagged * Double(errors)).rounded()), errors, 100 * verdict.errorsFlagged,
                100 * (verdictShares[.unknown] ?? 0), 100 * (verdictShares[.unsure] ?? 0))
     }
 
     func json() -> [String: Any] {
-        ["images": count, "accuracy": accuracy, "errors": errors,
-         "verdict": ["correct_accepted": verdict.correctKept, "errors_flagged": verdict.errorsFlagged,
-                     "shares": Dictionary(uniqueKeysWithValues: verdictShares.map { ($0.key.rawValue, $0.value) })] as [String: Any],
-         "by_score": byScore.mapValues { ["correct_accepted": $0.correctKept, "errors_flagged": $0.errorsFlagged] }]
+        let shares = Dictionary(uniqueKeysWithValues: verdictShares.map { ($0.key.rawValue, $0.value) })
+        return ["images": count, "accuracy": accuracy, "errors": errors,
+                "verdict": ["correct_accepted": verdict.correctKept, "errors_flagged": verdict.errorsFlagged,
+                            "shares": shares] as [String: Any],
+                "by_score": byScore.mapValues { tradeoff in
+                    ["correct_accepted": tradeoff.correctKept, "errors_flagged": tradeoff.errorsFlagged]
+                }]
     }
 }

@@ -20,20 +20,19 @@ extension Study {
     /// with the head for `fineTuneEpochs` one-cycle epochs, discriminative rates lr/100 … lr over the
     /// layer groups, BatchNorm statistics frozen. Augmented images stream through the prefetching
     /// loader; the frozen prefix runs on the fused inference session, the rest on the autograd executor.
-    /// Afterwards the backbone weights, the extractor and the head are the fine-tuned ones, and the
-    /// feature cache is off (its entries describe the ImageNet network).
-    func fineTune(_ pending: inout TrainedHead, data: StudyData) throws -> FineTuneSettings {
-        let backbone = pending.extractor.backbone
+    /// The network returned has the fine-tuned backbone weights, extractor and head, and no feature cache
+    /// (its entries describe the ImageNet network) nor cached views.
+    func fineTune(_ network: TrainedNetwork, data: StudyData) throws -> TrainedNetwork {
+        let backbone = network.extractor.backbone
         let split = try backbone.fineTuneSplit(unfreezing: options.unfreezeBlocks)
         let prefix = try split.prefix.map { try InferenceSession(graph: $0, batchSize: options.batchSize) }
         let trainable = try TrainableGraph(graph: split.tail, from: split.firstTrainable,
                                            groupStarts: split.groupStarts)
-        let tuner = FineTuner(trainable: trainable, head: pending.head)
+        let tuner = FineTuner(trainable: trainable, head: network.head)
         let rates = OneCycle.discriminative(max: options.fineTuneLearningRate, groups: tuner.groupCount)
-        let loaderOptions = BatchLoader.Options(batchSize: options.batchSize, seed: options.seed ^ 0xF17E,
-                                                shuffle: true, fastDecode: options.fastDecode, fastDecodeSize: backbone.inputSize,
-                                                mean: backbone.normalization.mean, std: backbone.normalization.std)
-        let loader = try BatchLoader(samples: data.train, transform: pending.extractor.transform(augment: true),
+        let loaderOptions = ModelInput(backbone: backbone).loaderOptions(
+            batchSize: options.batchSize, seed: options.seed ^ 0xF17E, shuffle: true, fastDecode: options.fastDecode)
+        let loader = try BatchLoader(samples: data.train, transform: network.extractor.transform(augment: true),
                                      options: loaderOptions)
         let perEpoch = loader.batchCount()
         let cycle = OneCycle(steps: options.fineTuneEpochs * perEpoch)
@@ -41,34 +40,38 @@ extension Study {
         Study.log("fine-tuning \(blocks) of \(backbone.kind.rawValue): \(trainable.arrays.values.count) arrays, "
                   + "\(options.fineTuneEpochs) one-cycle epochs, learning rates "
                   + rates.map { String(format: "%.1e", $0) }.joined(separator: " … "))
-        let progress = Progress("fine-tuning", total: options.fineTuneEpochs * perEpoch, unit: "batch")
+        let task = progress.start("fine-tuning", total: options.fineTuneEpochs * perEpoch, unit: "batch")
+        var history = network.history
         var step = 0
         for epoch in 0..<options.fineTuneEpochs {
             let start = Date()
-            var correct = 0, seen = 0, lossSum = 0.0
+            var correct = 0
+            var seen = 0
+            var lossSum = 0.0
             for batch in loader.epoch(epoch) where !batch.labels.isEmpty {
                 let input = try prefix?.run(batch.images) ?? batch.images
                 tuner.beta1 = cycle.beta1(step)
                 let scale = cycle.scale(step)
-                let r = try tuner.step(input, labels: batch.labels, learningRates: rates.map { $0 * scale })
-                correct += r.correct; seen += batch.labels.count; lossSum += Double(r.loss) * Double(batch.labels.count)
-                let epochIndex = pending.history.epochs.count
-                pending.history.iterations.append(IterationRecord(
-                    epoch: epochIndex, iteration: pending.history.iterations.count, batchSize: batch.labels.count,
-                    loss: r.loss, runningAccuracy: Double(correct) / Double(seen)))
+                let result = try tuner.step(input, labels: batch.labels, learningRates: rates.map { $0 * scale })
+                correct += result.correct
+                seen += batch.labels.count
+                lossSum += Double(result.loss) * Double(batch.labels.count)
+                history.iterations.append(IterationRecord(
+                    epoch: history.epochs.count, iteration: history.iterations.count, batchSize: batch.labels.count,
+                    loss: result.loss, runningAccuracy: Double(correct) / Double(seen)))
                 step += 1
-                progress.advance(note: String(format: "epoch %d/%d, running accuracy %.3f", epoch + 1,
-                                              options.fineTuneEpochs, Double(correct) / Double(seen)))
+                task.advance(1, note: String(format: "epoch %d/%d, running accuracy %.3f", epoch + 1,
+                                             options.fineTuneEpochs, Double(correct) / Double(seen)))
             }
             guard seen > 0 else { throw TrainingError.empty("fine-tuning epoch \(epoch + 1) had no training samples") }
-            pending.history.epochs.append(EpochSummary(
-                epoch: pending.history.epochs.count, samples: seen, meanLoss: lossSum / Double(seen),
+            history.epochs.append(EpochSummary(
+                epoch: history.epochs.count, samples: seen, meanLoss: lossSum / Double(seen),
                 accuracy: Double(correct) / Double(seen), seconds: Date().timeIntervalSince(start),
                 checkpointed: false))
         }
-        progress.finish(note: String(format: "final running accuracy %.3f", pending.history.epochs.last?.accuracy ?? 0))
+        task.finish(note: String(format: "final running accuracy %.3f", history.epochs.last?.accuracy ?? 0))
 
-        var weights = pending.stateDict
+        var weights = network.recipe.stateDict
         for (key, value) in tuner.trainable.stateDict {
             guard let old = weights[key], old.shape == value.shape else {
                 throw KitError.badModel("fine-tuning",
@@ -77,16 +80,13 @@ extension Study {
             weights[key] = value
         }
         let tuned = try Backbone.build(backbone.kind, weights: WeightStore(weights), inputSize: backbone.inputSize)
-        let extractor = try FeatureExtractor(backbone: tuned, batchSize: options.batchSize,
-                                             precision: options.precision)
-        extractor.fastDecode = options.fastDecode
-        pending.extractor = extractor
-        pending.stateDict = weights
-        pending.head = tuner.head
-        pending.cache = nil
-        pending.views = []
-        return FineTuneSettings(blocks: options.unfreezeBlocks, epochs: options.fineTuneEpochs,
-                                maxLearningRate: options.fineTuneLearningRate, groupLearningRates: rates,
-                                trainedArrays: trainable.arrays.values.count)
+        let settings = FineTuneSettings(blocks: options.unfreezeBlocks, epochs: options.fineTuneEpochs,
+                                        maxLearningRate: options.fineTuneLearningRate, groupLearningRates: rates,
+                                        trainedArrays: trainable.arrays.values.count)
+        let recipe = ModelRecipe(backbone: tuned, stateDict: weights, weightsFile: network.recipe.weightsFile,
+                                 options: options, trainCount: network.recipe.trainCount,
+                                 validationCount: network.recipe.validationCount, fineTune: settings)
+        return TrainedNetwork(extractor: try makeExtractor(tuned), recipe: recipe, head: tuner.head,
+                              history: history, cache: nil, views: [])
     }
 }

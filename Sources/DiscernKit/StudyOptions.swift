@@ -1,11 +1,15 @@
 import Foundation
 import DiscernEngine
+import DiscernExplain
 import DiscernModels
+import DiscernRobustness
 
 /// Everything `discern run` / `train` can be told; the defaults are the study's protocol.
 public struct StudyOptions: Sendable {
-    public var data: String                      // holds training_set/ and test_set/
-    public var unknown: [String] = []            // folders of images of classes never seen (evaluation only)
+    /// Holds training_set/ and test_set/.
+    public var data: String
+    /// Folders of images of classes never seen (evaluation only).
+    public var unknown: [String] = []
     /// Folders with the class sub-folders of the training data, photos taken elsewhere (evaluation only: they never
     /// influence a threshold or the choice of a score).
     public var shifted: [String] = []
@@ -24,26 +28,30 @@ public struct StudyOptions: Sendable {
     public var validationFraction = 0.1
     /// Share of held-out photos of the trained classes (shifted copies included) that must not be called unknown.
     public var acceptFraction = 0.99
-    /// The "unsure" threshold: at most this share of errors among the accepted held-out photos (shifted copies included).
+    /// The "unsure" threshold: at most this share of errors among the accepted held-out photos (shifted copies
+    /// included).
     public var maxRisk = 0.01
     /// Shifted copies (`PhotoShift`) made of every held-out image to calibrate both questions; 0 = clean images only.
     public var shiftCopies = 3
     /// Thumbnail copies (`PhotoShift.Kind.thumbnail`, 24–40 px) of every held-out image: only the "unsure" question
     /// is calibrated on them, so that low-resolution errors count in its risk; 0 = none.
     public var thumbnailCopies = 0
-    /// The unsure risk is held separately on typical images (an unknown score at least that of this share of the clean
-    /// held-out photos) and on the rest (shifted copies and thumbnails, mostly); nil = one pooled threshold.
+    /// The unsure risk is held separately on typical images (an unknown score at least that of this share of the
+    /// clean held-out photos) and on the rest (shifted copies and thumbnails, mostly); nil = one pooled threshold.
     public var typicalFraction: Double?
     /// Scores for the two questions; nil = chosen on held-out data.
-    public var unknownScore: String?
-    public var unsureScore: String?
+    public var unknownScore: OODScoreKind?
+    public var unsureScore: OODScoreKind?
     /// With this confidence the threshold accepts at least `acceptFraction` of new in-distribution images
-    /// (a binomial tolerance bound: a few hundred validation images make the plain quantile noisy). nil = plain quantile.
+    /// (a binomial tolerance bound: a few hundred validation images make the plain quantile noisy).
+    /// nil = plain quantile.
     public var calibrationConfidence: Double? = 0.9
+    /// The study's single-score rule with this score (and `fixedThreshold`, or its calibrated one) instead of
+    /// the two questions.
+    public var score: OODScoreKind?
     public var fixedThreshold: Double?
-    public var score: String?
     public var checkpointAccuracy: Double? = 0.95
-    public var camMethod = "gradcam"
+    public var camMethod: CAMMethod = .gradcam
     public var camLayer: String?
     /// Score-CAM's masked forwards per test image (the most varying channels); nil = every channel.
     public var scoreCAMChannels: Int? = 256

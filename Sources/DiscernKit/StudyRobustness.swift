@@ -4,13 +4,15 @@ import DiscernTraining
 import DiscernRobustness
 
 /// The robustness part of a run: every OOD score on validation, test, unknown and shifted sets, the calibrated
-/// verdict (two questions, or the study's single score), and the metrics of issues 5 and 12.
+/// verdict (two questions, or the study's single score), how well each score separates the unknown sets (AUROC,
+/// FPR95, AUPR) and what the verdict keeps and flags on the test and shifted sets.
 public struct RobustnessOutcome: Sendable {
     public struct UnknownSet: Sendable {
         public var name: String
         public var count: Int
         public var scores: [String: [Double]]
-        public var metrics: [String: OODMetricSet]        // test (in) vs this set (out), per score
+        /// Test (in) vs this set (out), per score.
+        public var metrics: [String: OODMetricSet]
         /// Share not accepted by the verdict, and the share it calls unknown.
         public var rejectedFraction: Double
         public var unknownFraction: Double
@@ -19,9 +21,12 @@ public struct RobustnessOutcome: Sendable {
         public var verdictMetrics: OODMetricSet?
     }
     public var detector: OODDetector
-    public var choice: Calibration.Choice                  // the unknown question's score (or the single score)
-    public var unsureAURC: [String: Double]                // held-out AURC of each confidence score
-    public var thresholds: [String: OODThreshold]          // per score, calibrated on held-out + shifted held-out images
+    /// The unknown question's score (or the single score).
+    public var choice: Calibration.Choice
+    /// Held-out AURC of each confidence score.
+    public var unsureAURC: [String: Double]
+    /// Per score, calibrated on held-out and shifted held-out images.
+    public var thresholds: [String: OODThreshold]
     public var rule: VerdictRule
     public var calibration: CalibrationSummary
     public var validationScores: [String: [Double]]
@@ -38,7 +43,7 @@ public struct RobustnessOutcome: Sendable {
     /// The threshold the unknown-image panels draw: the unknown question's (or the single score's).
     public var verdict: OODThreshold { rule.thresholds[0] }
 
-    static func matrix(_ t: Tensor) throws -> Matrix { try Matrix(t) }
+    static func matrix(_ tensor: Tensor) throws -> Matrix { try Matrix(tensor) }
 
     /// What the calibration was done on, for the report and metrics.json.
     public struct CalibrationSummary: Sendable {
@@ -68,184 +73,258 @@ public struct RobustnessOutcome: Sendable {
     /// sees the thumbnail copies that the unknown question lets through. Nothing else is looked at.
     static func calibrate(train: EvaluatedSet, views: [Tensor], validation: EvaluatedSet?, copies: CalibrationCopies,
                           head: LinearHead, options: StudyOptions) throws -> Calibrated {
-        let shiftedValidation = copies.shifted
         let clean = try matrix(train.features.features)
-        var reference = clean.values, referenceLabels = train.features.labels
-        for v in views where v.shape == train.features.features.shape {
-            reference += v.data.map(Double.init); referenceLabels += train.features.labels
+        var reference = clean.values
+        var referenceLabels = train.features.labels
+        for view in views where view.shape == train.features.features.shape {
+            reference += view.data.map(Double.init)
+            referenceLabels += train.features.labels
         }
         let referenceMatrix = try Matrix(rows: referenceLabels.count, cols: clean.cols, values: reference)
-        Study.log("fitting KDEs on \(train.features.count) training images and feature statistics on \(referenceLabels.count) " +
-                  "(the training images and \(views.count) augmented views of each)")
+        Study.log("fitting KDEs on \(train.features.count) training images and feature statistics on "
+                  + "\(referenceLabels.count) (the training images and \(views.count) augmented views of each)")
         let map = try LinearMap(weight: try matrix(head.weight), bias: head.bias.data.map(Double.init))
-        let detector = try OODDetector.fit(trainLogits: matrix(train.logits), trainLabels: train.features.labels, trainFeatures: clean,
-                                           reference: (referenceMatrix, referenceLabels), head: map)
-        for (k, why) in detector.unavailable.sorted(by: { $0.key < $1.key }) { Study.log("score \(k) unavailable: \(why)") }
-        let calib = validation ?? train
-        if validation == nil { Study.log("no validation split: thresholds are calibrated on the training images (optimistic)") }
-        // Held-out images and their shifted copies, pooled.
-        var pooledLogits = try matrix(calib.logits), pooledFeatures = try matrix(calib.features.features)
-        var labels = calib.features.labels
-        if let s = shiftedValidation {
-            pooledLogits = try Matrix(rows: pooledLogits.rows + s.features.count, cols: pooledLogits.cols,
-                                      values: pooledLogits.values + (try matrix(s.logits)).values)
-            pooledFeatures = try Matrix(rows: pooledFeatures.rows + s.features.count, cols: pooledFeatures.cols,
-                                        values: pooledFeatures.values + (try matrix(s.features.features)).values)
-            labels += s.features.labels
+        let detector = try OODDetector.fit(trainLogits: matrix(train.logits), trainLabels: train.features.labels,
+                                           trainFeatures: clean, reference: (referenceMatrix, referenceLabels),
+                                           head: map)
+        for (score, why) in detector.unavailable.sorted(by: { $0.key < $1.key }) {
+            Study.log("score \(score) unavailable: \(why)")
         }
-        let predicted = argmaxRows(pooledLogits)
-        let correct = zip(predicted, labels).map { $0 == $1 }
+        let heldOut = validation ?? train
+        if validation == nil {
+            Study.log("no validation split: thresholds are calibrated on the training images (optimistic)")
+        }
+        // Held-out images and their shifted copies, pooled.
+        var pooledLogits = try matrix(heldOut.logits)
+        var pooledFeatures = try matrix(heldOut.features.features)
+        var labels = heldOut.features.labels
+        if let shifted = copies.shifted {
+            pooledLogits = try Matrix(rows: pooledLogits.rows + shifted.features.count, cols: pooledLogits.cols,
+                                      values: pooledLogits.values + (try matrix(shifted.logits)).values)
+            pooledFeatures = try Matrix(rows: pooledFeatures.rows + shifted.features.count, cols: pooledFeatures.cols,
+                                        values: pooledFeatures.values + (try matrix(shifted.features.features)).values)
+            labels += shifted.features.labels
+        }
+        let correct = zip(argmaxRows(pooledLogits), labels).map { $0 == $1 }
         let scores = try detector.allScores(logits: pooledLogits, features: pooledFeatures)
         var thresholds: [String: OODThreshold] = [:]
-        for (k, v) in scores {
-            thresholds[k] = try Calibration.calibrate(score: k, validationScores: v, acceptFraction: options.acceptFraction,
-                                                      confidence: options.calibrationConfidence)
+        for (score, values) in scores {
+            thresholds[score] = try Calibration.calibrate(score: score, validationScores: values,
+                                                          acceptFraction: options.acceptFraction,
+                                                          confidence: options.calibrationConfidence)
         }
-        let cleanCount = calib.features.count
-        let shiftedCorrect = correct.dropFirst(cleanCount)
+        let cleanCount = heldOut.features.count
         // Thumbnails: scored, but kept out of the per-score thresholds (they would stretch "a trained class" to cover
         // anything at 30 px); the unsure question below is calibrated on those the unknown question lets through.
-        var thumbnailScores: [String: [Double]] = [:], thumbnailCorrect: [Bool] = []
-        if let t = copies.thumbnails {
-            let logits = try matrix(t.logits)
-            thumbnailScores = try detector.allScores(logits: logits, features: try matrix(t.features.features))
-            thumbnailCorrect = zip(argmaxRows(logits), t.features.labels).map { $0 == $1 }
+        var thumbnailScores: [String: [Double]] = [:]
+        var thumbnailCorrect: [Bool] = []
+        if let thumbnails = copies.thumbnails {
+            let logits = try matrix(thumbnails.logits)
+            thumbnailScores = try detector.allScores(logits: logits, features: try matrix(thumbnails.features.features))
+            thumbnailCorrect = zip(argmaxRows(logits), thumbnails.features.labels).map { $0 == $1 }
         }
-        func share(_ c: some Collection<Bool>) -> Double? {
-            c.isEmpty ? nil : Double(c.filter { $0 }.count) / Double(c.count)
+        func share(_ flags: some Collection<Bool>) -> Double? {
+            flags.isEmpty ? nil : Double(flags.filter { $0 }.count) / Double(flags.count)
         }
         let summary = CalibrationSummary(
             heldOut: cleanCount, shiftedCopies: labels.count - cleanCount, reference: referenceLabels.count,
-            heldOutAccuracy: share(correct.prefix(cleanCount)) ?? 0, shiftedAccuracy: share(shiftedCorrect),
+            heldOutAccuracy: share(correct.prefix(cleanCount)) ?? 0,
+            shiftedAccuracy: share(correct.dropFirst(cleanCount)),
             thumbnailCopies: thumbnailCorrect.count, thumbnailAccuracy: share(thumbnailCorrect))
-        // Proxy outliers (feature columns permuted independently) stand in for unknowns when choosing the unknown score.
-        let proxyFeatures = ProxyOutliers.permutedColumns(try matrix(calib.features.features), seed: options.seed &+ 1)
-        let proxyTensor = Tensor(shape: calib.features.features.shape, data: proxyFeatures.values.map(Float.init))
+        // Proxy outliers (feature columns permuted independently) stand in for unknowns when choosing the unknown
+        // score.
+        let proxyFeatures = ProxyOutliers.permutedColumns(try matrix(heldOut.features.features),
+                                                          seed: options.seed &+ 1)
+        let proxyTensor = Tensor(shape: heldOut.features.features.shape, data: proxyFeatures.values.map(Float.init))
         let proxyScores = try detector.allScores(logits: matrix(try head.logits(proxyTensor)), features: proxyFeatures)
-        func names(_ q: Question) -> [String] {
-            OODScoreKind.allCases.filter { $0.question == q && scores[$0.rawValue] != nil }.map(\.rawValue)
-        }
-        func require(_ name: String, _ option: String, _ q: Question?) throws {
-            guard scores[name] != nil else {
-                throw KitError.invalid("\(option) \(name): not available (choose from \(scores.keys.sorted().joined(separator: ", ")))")
-            }
-            if let q, (try? OODScoreKind(name: name))?.question != q {
-                throw KitError.invalid("\(option) \(name): answers the other question (choose from \(names(q).joined(separator: ", ")))")
-            }
-        }
-        let rule: VerdictRule, choice: Calibration.Choice
-        var aurc: [String: Double] = [:]
+        let pooled = CalibrationScores(scores: scores, thresholds: thresholds)
+
+        let rule: VerdictRule
+        let choice: Calibration.Choice
+        let aurc: [String: Double]
         if let single = options.score {
-            try require(single, "--score", nil)
+            let calibrated = try pooled.threshold(single, option: "--score", question: nil)
             choice = try Calibration.chooseDefault(validationIn: scores, proxyOut: proxyScores)
-            rule = .singleScore(options.fixedThreshold.map { OODThreshold(score: single, value: $0) } ?? thresholds[single]!)
-            Study.log(String(format: "verdict: single score %@, threshold %.6g (%@)", single, rule.thresholds[0].value,
-                             options.fixedThreshold == nil ? "calibrated" : "fixed"))
+            rule = .singleScore(options.fixedThreshold.map { OODThreshold(score: single.rawValue, value: $0) }
+                                ?? calibrated)
+            aurc = [:]
+            Study.log(String(format: "verdict: single score %@, threshold %.6g (%@)", single.rawValue,
+                             rule.thresholds[0].value, options.fixedThreshold == nil ? "calibrated" : "fixed"))
         } else {
-            let candidates = names(.unknown).reduce(into: [String: [Double]]()) { $0[$1] = scores[$1] }
-            choice = try Calibration.chooseDefault(validationIn: candidates, proxyOut: proxyScores.filter { candidates[$0.key] != nil })
-            let unknownName = options.unknownScore ?? choice.score
-            try require(unknownName, "--unknown-score", .unknown)
-            let unknown = thresholds[unknownName]!
+            let candidates = scores.filter { pooled.answers($0.key, .unknown) }
+            choice = try Calibration.chooseDefault(validationIn: candidates,
+                                                   proxyOut: proxyScores.filter { candidates[$0.key] != nil })
+            let unknownScore = try options.unknownScore ?? OODScoreKind(name: choice.score)
+            let unknown = try pooled.threshold(unknownScore, option: "--unknown-score", question: .unknown)
+            let unknownValues = try pooled.values(unknownScore)
+            let thumbnailUnknown = thumbnailScores[unknownScore.rawValue] ?? []
             // "Unsure" is calibrated on what the unknown question lets through, as the verdict asks it second:
             // held-out images, their shifted copies and their thumbnails.
-            let passing = scores[unknownName]!.indices.filter { unknown.accepts(scores[unknownName]![$0]) }
-            let passingThumbnails = (thumbnailScores[unknownName] ?? []).indices.filter {
-                unknown.accepts(thumbnailScores[unknownName]![$0])
-            }
+            let passing = unknownValues.indices.filter { unknown.accepts(unknownValues[$0]) }
+            let passingThumbnails = thumbnailUnknown.indices.filter { unknown.accepts(thumbnailUnknown[$0]) }
             let passingCorrect = passing.map { correct[$0] } + passingThumbnails.map { thumbnailCorrect[$0] }
-            func passingScores(_ n: String) -> [Double] {
-                passing.map { scores[n]![$0] } + passingThumbnails.map { thumbnailScores[n]![$0] }
+            func passingScores(_ score: String) throws -> [Double] {
+                guard let values = scores[score] else { throw KitError.invalid("score \(score) was not computed") }
+                let thumbnailValues = thumbnailScores[score] ?? []
+                guard passingThumbnails.isEmpty || thumbnailValues.count == thumbnailCorrect.count else {
+                    throw KitError.invalid("score \(score) was not computed on the thumbnail copies")
+                }
+                return passing.map { values[$0] } + passingThumbnails.map { thumbnailValues[$0] }
             }
             var confidence: [String: [Double]] = [:]
-            for n in names(.unsure) { confidence[n] = passingScores(n) }
+            for score in scores.keys where pooled.answers(score, .unsure) {
+                confidence[score] = try passingScores(score)
+            }
             let chosen = try Selective.chooseScore(correct: passingCorrect, scores: confidence)
             aurc = chosen.aurc
-            let unsureName = options.unsureScore ?? chosen.score
-            try require(unsureName, "--unsure-score", .unsure)
+            let unsureScore = try options.unsureScore ?? OODScoreKind(name: chosen.score)
+            _ = try pooled.threshold(unsureScore, option: "--unsure-score", question: .unsure)
+            let unsureValues = try passingScores(unsureScore.rawValue)
             let unsure: OODThreshold
             if let typical = options.typicalFraction {
                 // Typical = an unknown score at least that of `typical` of the clean held-out photos.
-                let cut = try Calibration.threshold(inDistribution: Array(scores[unknownName]!.prefix(cleanCount)),
+                let cut = try Calibration.threshold(inDistribution: Array(unknownValues.prefix(cleanCount)),
                                                     acceptFraction: typical)
-                let t = try Selective.stratifiedThresholds(correct: passingCorrect, scores: passingScores(unsureName),
-                                                           typicality: passingScores(unknownName), cut: cut,
-                                                           maxRisk: options.maxRisk)
-                unsure = OODThreshold(score: unsureName, value: t.typical, targetRisk: options.maxRisk,
-                                      atypicalBelow: t.atypical == nil ? nil : cut, atypicalValue: t.atypical)
+                let strata = try Selective.stratifiedThresholds(
+                    correct: passingCorrect, scores: unsureValues, typicality: try passingScores(unknownScore.rawValue),
+                    cut: cut, maxRisk: options.maxRisk)
+                unsure = OODThreshold(score: unsureScore.rawValue, value: strata.typical, targetRisk: options.maxRisk,
+                                      atypicalBelow: strata.atypical == nil ? nil : cut,
+                                      atypicalValue: strata.atypical)
             } else {
-                let value = try Selective.threshold(correct: passingCorrect, scores: passingScores(unsureName),
+                let value = try Selective.threshold(correct: passingCorrect, scores: unsureValues,
                                                     maxRisk: options.maxRisk)
-                unsure = OODThreshold(score: unsureName, value: value, targetRisk: options.maxRisk)
+                unsure = OODThreshold(score: unsureScore.rawValue, value: value, targetRisk: options.maxRisk)
             }
             rule = .twoQuestions(unknown: unknown, unsure: unsure)
-            Study.log(String(format: "unknown: %@ ≥ %.6g (accepts %.0f%% of %d held-out photos and %d shifted copies); " +
-                             "unsure: %@ ≥ %.6g (at most %.1f%% errors among accepted ones, %d of %d thumbnail " +
-                             "copies among them)", unknownName, unknown.value, 100 * options.acceptFraction, cleanCount,
-                             summary.shiftedCopies, unsureName, unsure.value, 100 * options.maxRisk, passingThumbnails.count,
-                             thumbnailCorrect.count))
+            Study.log(String(format: "unknown: %@ ≥ %.6g (accepts %.0f%% of %d held-out photos and %d shifted "
+                             + "copies); "
+                             + "unsure: %@ ≥ %.6g (at most %.1f%% errors among accepted ones, %d of %d thumbnail "
+                             + "copies among them)", unknownScore.rawValue, unknown.value, 100 * options.acceptFraction,
+                             cleanCount, summary.shiftedCopies, unsureScore.rawValue, unsure.value,
+                             100 * options.maxRisk, passingThumbnails.count, thumbnailCorrect.count))
             if let cut = unsure.atypicalBelow, let strict = unsure.atypicalValue {
-                Study.log(String(format: "unsure on atypical images (%@ < %.6g): %@ ≥ %.6g", unknownName, cut, unsureName, strict))
+                Study.log(String(format: "unsure on atypical images (%@ < %.6g): %@ ≥ %.6g", unknownScore.rawValue,
+                                 cut, unsureScore.rawValue, strict))
             }
         }
         return Calibrated(detector: detector, thresholds: thresholds, choice: choice, unsureAURC: aurc, rule: rule,
                           validationScores: scores, summary: summary)
     }
 
-    static func compute(_ o: StudyOutcome, views: [Tensor], copies: CalibrationCopies,
+    /// Every score on the evaluated sets, the verdict on them and its trade-offs.
+    static func compute(_ evaluation: StudyEvaluation, views: [Tensor], head: LinearHead,
                         options: StudyOptions) throws -> RobustnessOutcome {
-        let train = o.train
-        let cal = try calibrate(train: train, views: views, validation: o.validation, copies: copies, head: o.head!,
-                                options: options)
-        let detector = cal.detector, thresholds = cal.thresholds, rule = cal.rule
-        func scores(_ s: EvaluatedSet) throws -> [String: [Double]] {
-            try detector.allScores(logits: matrix(s.logits), features: matrix(s.features.features))
+        let train = evaluation.train.images
+        let calibrated = try calibrate(train: train, views: views, validation: evaluation.validation?.images,
+                                       copies: evaluation.copies, head: head, options: options)
+        let detector = calibrated.detector
+        let thresholds = calibrated.thresholds
+        let rule = calibrated.rule
+        func scores(_ set: EvaluatedSet) throws -> [String: [Double]] {
+            try detector.allScores(logits: matrix(set.logits), features: matrix(set.features.features))
         }
-        let testScores = try scores(o.test), trainScores = try scores(train)
-        let correct = o.test.table!.rows.map(\.correct)
+        func threshold(_ score: String) throws -> OODThreshold {
+            guard let threshold = thresholds[score] else {
+                throw KitError.invalid("score \(score) has no calibrated threshold")
+            }
+            return threshold
+        }
+        let testScores = try scores(evaluation.test.images)
+        let trainScores = try scores(train)
+        let correct = evaluation.test.table.rows.map(\.correct)
         let testVerdicts = rule.verdicts(testScores, count: correct.count)
         let selective = try Selective.evaluate(correct: correct, accepted: testVerdicts.map(\.isAccepted))
-        var rc: [String: RiskCoverageCurve] = [:], accepted: [String: Double] = [:]
-        for (k, v) in testScores {
-            rc[k] = try Selective.riskCoverage(correct: correct, scores: v)
-            accepted[k] = 1 - OODMetrics.rejectionRate(scores: v, threshold: thresholds[k]!.value)
+        var riskCoverage: [String: RiskCoverageCurve] = [:]
+        var accepted: [String: Double] = [:]
+        for (score, values) in testScores {
+            riskCoverage[score] = try Selective.riskCoverage(correct: correct, scores: values)
+            accepted[score] = 1 - OODMetrics.rejectionRate(scores: values, threshold: try threshold(score).value)
         }
-        let testShift = try ShiftReport.make(name: o.test.name, correct: correct, scores: testScores, rule: rule, thresholds: thresholds)
+        let testShift = try ShiftReport.make(name: evaluation.test.name, correct: correct, scores: testScores,
+                                             rule: rule, thresholds: thresholds)
+        let verdictScore = rule.thresholds[0].score
         var unknown: [UnknownSet] = []
-        for u in o.unknown {
-            let s = try scores(u)
-            var m: [String: OODMetricSet] = [:], rej: [String: Double] = [:]
-            for (k, v) in s {
-                m[k] = try OODMetrics.evaluate(inScores: testScores[k]!, outScores: v)
-                rej[k] = OODMetrics.rejectionRate(scores: v, threshold: thresholds[k]!.value)
+        for set in evaluation.unknown {
+            let setScores = try scores(set)
+            var metrics: [String: OODMetricSet] = [:]
+            var rejected: [String: Double] = [:]
+            for (score, values) in setScores {
+                guard let inScores = testScores[score] else {
+                    throw KitError.invalid("score \(score) was not computed on the test set")
+                }
+                metrics[score] = try OODMetrics.evaluate(inScores: inScores, outScores: values)
+                rejected[score] = OODMetrics.rejectionRate(scores: values, threshold: try threshold(score).value)
             }
-            let verdicts = rule.verdicts(s, count: u.features.count)
-            let share = { (k: VerdictKind) in Double(verdicts.filter { $0.kind == k }.count) / Double(max(verdicts.count, 1)) }
-            let set = UnknownSet(name: u.name, count: u.features.count, scores: s, metrics: m, rejectedFraction: 1 - share(.accept),
-                                 unknownFraction: share(.unknown), rejectedFractionByScore: rej,
-                                 verdictMetrics: m[rule.thresholds[0].score])
-            unknown.append(set)
-            Study.log(String(format: "%@: %d images, %.1f%% rejected (%.1f%% as unknown); AUROC of %@ %.4f", u.name, u.features.count,
-                             100 * set.rejectedFraction, 100 * set.unknownFraction, rule.thresholds[0].score,
-                             m[rule.thresholds[0].score]?.auroc ?? .nan))
+            let verdicts = rule.verdicts(setScores, count: set.features.count)
+            func share(_ kind: VerdictKind) -> Double {
+                Double(verdicts.filter { $0.kind == kind }.count) / Double(max(verdicts.count, 1))
+            }
+            let result = UnknownSet(name: set.name, count: set.features.count, scores: setScores, metrics: metrics,
+                                    rejectedFraction: 1 - share(.accept), unknownFraction: share(.unknown),
+                                    rejectedFractionByScore: rejected, verdictMetrics: metrics[verdictScore])
+            unknown.append(result)
+            Study.log(String(format: "%@: %d images, %.1f%% rejected (%.1f%% as unknown); AUROC of %@ %.4f", set.name,
+                             set.features.count, 100 * result.rejectedFraction, 100 * result.unknownFraction,
+                             verdictScore, metrics[verdictScore]?.auroc ?? .nan))
         }
-        var shifted: [ShiftReport] = []
-        for s in o.shifted {
-            let report = try ShiftReport.make(name: s.name, correct: s.table!.rows.map(\.correct), scores: try scores(s), rule: rule,
-                                              thresholds: thresholds)
-            shifted.append(report)
+        let shifted = try evaluation.shifted.map { set in
+            let report = try ShiftReport.make(name: set.name, correct: set.table.rows.map(\.correct),
+                                              scores: try scores(set.images), rule: rule, thresholds: thresholds)
             Study.log(report.line)
+            return report
         }
-        return RobustnessOutcome(detector: detector, choice: cal.choice, unsureAURC: cal.unsureAURC, thresholds: thresholds, rule: rule,
-                                 calibration: cal.summary, validationScores: cal.validationScores, testScores: testScores,
-                                 trainScores: trainScores, testVerdicts: testVerdicts, unknown: unknown, shifted: shifted,
-                                 testSelective: selective, testShift: testShift, riskCoverage: rc, testAcceptedByScore: accepted)
+        return RobustnessOutcome(detector: detector, choice: calibrated.choice, unsureAURC: calibrated.unsureAURC,
+                                 thresholds: thresholds, rule: rule, calibration: calibrated.summary,
+                                 validationScores: calibrated.validationScores, testScores: testScores,
+                                 trainScores: trainScores, testVerdicts: testVerdicts, unknown: unknown,
+                                 shifted: shifted, testSelective: selective, testShift: testShift,
+                                 riskCoverage: riskCoverage, testAcceptedByScore: accepted)
     }
 
     /// Thresholds and the detector go into the model file.
     func store(in model: inout ModelFile) {
         Calibrated(detector: detector, thresholds: thresholds, choice: choice, unsureAURC: unsureAURC, rule: rule,
                    validationScores: validationScores, summary: calibration).store(in: &model)
+    }
+}
+
+/// The pooled held-out scores and their thresholds, looked up by a score the user may have named.
+struct CalibrationScores {
+    let scores: [String: [Double]]
+    let thresholds: [String: OODThreshold]
+
+    /// Whether `score` is one of the library's scores and answers `question`.
+    func answers(_ score: String, _ question: Question) -> Bool {
+        OODScoreKind(rawValue: score)?.question == question
+    }
+
+    func values(_ score: OODScoreKind) throws -> [Double] {
+        guard let values = scores[score.rawValue] else { throw unavailable(score, "--score") }
+        return values
+    }
+
+    /// The calibrated threshold of `score`; an error when it is not available or answers the other question.
+    func threshold(_ score: OODScoreKind, option: String, question: Question?) throws -> OODThreshold {
+        guard let threshold = thresholds[score.rawValue], scores[score.rawValue] != nil else {
+            throw unavailable(score, option)
+        }
+        if let question, score.question != question {
+            let names = scores.keys.filter { answers($0, question) }
+            throw KitError.invalid("\(option) \(score.rawValue): answers the other question (choose from "
+                                   + "\(Self.ordered(names).joined(separator: ", ")))")
+        }
+        return threshold
+    }
+
+    private func unavailable(_ score: OODScoreKind, _ option: String) -> KitError {
+        let names = scores.keys.sorted().joined(separator: ", ")
+        return .invalid("\(option) \(score.rawValue): not available (choose from \(names))")
+    }
+
+    /// Score names in the library's order.
+    static func ordered(_ names: some Collection<String>) -> [String] {
+        OODScoreKind.allCases.map(\.rawValue).filter(names.contains)
     }
 }
 

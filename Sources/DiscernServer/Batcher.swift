@@ -63,7 +63,10 @@ public actor PredictionBatcher {
     }
 
     private func enqueue(_ job: Job) {
-        if Task.isCancelled { job.continuation.resume(throwing: CancellationError()); return }
+        if Task.isCancelled {
+            job.continuation.resume(throwing: CancellationError())
+            return
+        }
         queue.append(job)
         if queuedImages >= maxBatch { wake() }
         if !draining {

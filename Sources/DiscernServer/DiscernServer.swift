@@ -1,3 +1,4 @@
+import DiscernExplain
 import DiscernKit
 import Foundation
 import Hummingbird
@@ -98,7 +99,11 @@ extension DiscernServer {
 }
 
 struct ExplainJSON: Encodable {
-    struct Heatmap: Encodable { var width: Int; var height: Int; var data: [Float] }
+    struct Heatmap: Encodable {
+        var width: Int
+        var height: Int
+        var data: [Float]
+    }
     var `class`: String
     var method: String
     var layer: String
@@ -123,7 +128,8 @@ struct Handlers: Sendable {
         let start = ContinuousClock.now
         _ = try slot.service()   // 503 while the model loads, before the body is read
         let images = try await readImages(request, maxImages: config.maxImagesPerRequest)
-        let result = try await withDeadline(seconds: remaining(since: start), limit: config.requestTimeoutSeconds) { [batcher] in
+        let result = try await withDeadline(seconds: remaining(since: start),
+                                            limit: config.requestTimeoutSeconds) { [batcher] in
             try await batcher.submit(images)
         }
         return JSONBody.response(PredictJSON(predictions: result.predictions, timing_ms: milliseconds(since: start),
@@ -132,26 +138,43 @@ struct Handlers: Sendable {
 
     func explain(_ request: Request, context: BasicRequestContext) async throws -> Response {
         let start = ContinuousClock.now
+        let query = request.uri.queryParameters
+        // A wrong method is answered before the model or the body is looked at.
+        let method = try Self.method(query.get("method"))
+        let (layer, className) = (query.get("layer"), query.get("class"))
         let service = try slot.service()
         let images = try await readImages(request, maxImages: 1)
-        let q = request.uri.queryParameters
-        let (method, layer, className) = (q.get("method") ?? "gradcam", q.get("layer"), q.get("class"))
-        let e = try await withDeadline(seconds: remaining(since: start), limit: config.requestTimeoutSeconds) { [explainGate] in
-            try await explainGate.run { try await service.explain(images[0], method: method, layer: layer, className: className) }
+        let explanation = try await withDeadline(seconds: remaining(since: start),
+                                                 limit: config.requestTimeoutSeconds) { [explainGate] in
+            try await explainGate.run {
+                try await service.explain(images[0], method: method, layer: layer, className: className)
+            }
         }
-        guard e.heatmap.count == e.width * e.height else {
-            throw ServerError.internal("heatmap has \(e.heatmap.count) values for \(e.width)x\(e.height)")
+        guard explanation.heatmap.count == explanation.width * explanation.height else {
+            throw ServerError.internal("heatmap has \(explanation.heatmap.count) values for "
+                                       + "\(explanation.width)x\(explanation.height)")
         }
         let accept = request.headers[.accept] ?? ""
         if accept.contains("application/json") {
             // Rounded to 1e-4: the page and clients need the shape, not float noise, and it halves the JSON.
-            let data = e.heatmap.map { ($0 * 10_000).rounded() / 10_000 }
+            let data = explanation.heatmap.map { ($0 * 10_000).rounded() / 10_000 }
             return JSONBody.response(ExplainJSON(
-                class: e.className, method: e.method, layer: e.layer, attention_area: e.attentionArea,
-                heatmap: .init(width: e.width, height: e.height, data: data),
-                overlay_png_base64: Data(e.overlayPNG).base64EncodedString()))
+                class: explanation.className, method: explanation.method.rawValue, layer: explanation.layer,
+                attention_area: explanation.attentionArea,
+                heatmap: .init(width: explanation.width, height: explanation.height, data: data),
+                overlay_png_base64: Data(explanation.overlayPNG).base64EncodedString()))
         }
-        return JSONBody.bytes(e.overlayPNG, contentType: "image/png")
+        return JSONBody.bytes(explanation.overlayPNG, contentType: "image/png")
+    }
+
+    /// The `method` query parameter (Grad-CAM when absent); 400 listing the methods when it names none.
+    static func method(_ name: String?) throws -> CAMMethod {
+        guard let name else { return .gradcam }
+        guard let method = CAMMethod(name: name) else {
+            let choices = CAMMethod.allCases.map(\.rawValue).joined(separator: ", ")
+            throw ServerError.badRequest("unknown method \(name): use one of \(choices)")
+        }
+        return method
     }
 
     /// The request timeout counts from the handler's start, body reading included.
@@ -200,7 +223,9 @@ struct Handlers: Sendable {
             throw ServerError.badRequest("unexpected form field \"\(other.name)\": send images as \"image\" parts")
         }
         guard !parts.isEmpty else { throw ServerError.badRequest("multipart form has no \"image\" part") }
-        guard parts.count <= maxImages else { throw ServerError.badRequest("at most \(maxImages) image(s) per request") }
+        guard parts.count <= maxImages else {
+            throw ServerError.badRequest("at most \(maxImages) image(s) per request")
+        }
         return parts.enumerated().map { i, p in
             ImageInput(name: p.filename.flatMap { $0.isEmpty ? nil : $0 } ?? "image\(i + 1)", bytes: p.body)
         }

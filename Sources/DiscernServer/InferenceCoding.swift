@@ -86,27 +86,27 @@ enum InferenceDecoding {
 /// Predictions → output tensors → the answer body (JSON, or JSON header + binary tensors).
 enum InferenceEncoding {
     static func tensors(_ predictions: [Prediction], classes: [String]) -> [OutputTensor] {
-        let n = predictions.count
+        let count = predictions.count
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         return InferenceProtocol.OutputName.allCases.map { output in
             switch output {
             case .label:
-                return OutputTensor(name: output.rawValue, shape: [n],
+                return OutputTensor(name: output.rawValue, shape: [count],
                                     values: .bytes(predictions.map { Array($0.label.utf8) }), binary: false)
             case .probabilities:
-                let values = predictions.flatMap { p in classes.map { Float(p.scores[$0] ?? 0) } }
-                return OutputTensor(name: output.rawValue, shape: [n, classes.count], values: .float32(values),
+                let values = predictions.flatMap { prediction in classes.map { Float(prediction.scores[$0] ?? 0) } }
+                return OutputTensor(name: output.rawValue, shape: [count, classes.count], values: .float32(values),
                                     binary: false)
             case .verdict:
-                return OutputTensor(name: output.rawValue, shape: [n],
+                return OutputTensor(name: output.rawValue, shape: [count],
                                     values: .bytes(predictions.map { Array($0.verdict.rawValue.utf8) }), binary: false)
             case .reason:
-                return OutputTensor(name: output.rawValue, shape: [n],
+                return OutputTensor(name: output.rawValue, shape: [count],
                                     values: .bytes(predictions.map { Array($0.reason.utf8) }), binary: false)
             case .scores:
                 let rows = predictions.map { Array((try? encoder.encode($0.ood)) ?? Data("{}".utf8)) }
-                return OutputTensor(name: output.rawValue, shape: [n], values: .bytes(rows), binary: false)
+                return OutputTensor(name: output.rawValue, shape: [count], values: .bytes(rows), binary: false)
             }
         }
     }
@@ -126,7 +126,11 @@ enum InferenceEncoding {
                 chosen.append(tensor)
             }
         } else {
-            chosen = all.map { var tensor = $0; tensor.binary = binaryByDefault; return tensor }
+            chosen = all.map { output in
+                var tensor = output
+                tensor.binary = binaryByDefault
+                return tensor
+            }
         }
         var binary: [UInt8] = []
         let outputs: [JSONValue] = chosen.map { tensor in

@@ -14,7 +14,8 @@ extension HTTPField.Name {
 struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
     let metrics: ServerMetrics
 
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+    func handle(_ request: Request, context: Context,
+                next: (Request, Context) async throws -> Response) async throws -> Response {
         let start = ContinuousClock.now
         let id = context.id
         var response: Response
@@ -42,14 +43,18 @@ struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
 /// Runs `operation` in its own task and gives up after `seconds` with `ServerError.timeout`.
 /// The operation is cancelled but not awaited: a forward pass cannot be interrupted, and the
 /// client must get its 503 on time. Used for the service calls, after the body has been read.
-func withDeadline<T: Sendable>(seconds: Double, limit: Double, _ operation: @escaping @Sendable () async throws -> T) async throws -> T {
+func withDeadline<T: Sendable>(seconds: Double, limit: Double,
+                               _ operation: @escaping @Sendable () async throws -> T) async throws -> T {
     let once = ResumeOnce<T>()
     let work = Task { once.resume(await Result(catching: operation)) }
     let timer = Task {
         try await Task.sleep(for: .milliseconds(Int64(max(0, seconds) * 1000)))
         once.resume(.failure(ServerError.timeout(seconds: limit)))
     }
-    defer { timer.cancel(); work.cancel() }
+    defer {
+        timer.cancel()
+        work.cancel()
+    }
     return try await withTaskCancellationHandler {
         try await withCheckedThrowingContinuation { once.set($0) }
     } onCancel: {
@@ -64,19 +69,35 @@ final class ResumeOnce<T: Sendable>: @unchecked Sendable {
     private var early: Result<T, Error>?
     private var done = false
 
-    func set(_ c: CheckedContinuation<T, Error>) {
+    func set(_ waiting: CheckedContinuation<T, Error>) {
         lock.lock()
-        if let early { lock.unlock(); c.resume(with: early); return }
-        if done { lock.unlock(); return }   // unreachable: done implies early
-        continuation = c
+        if let early {
+            lock.unlock()
+            waiting.resume(with: early)
+            return
+        }
+        // Unreachable: `done` implies `early`.
+        guard !done else {
+            lock.unlock()
+            return
+        }
+        continuation = waiting
         lock.unlock()
     }
 
     func resume(_ result: Result<T, Error>) {
         lock.lock()
-        if done { lock.unlock(); return }
+        guard !done else {
+            lock.unlock()
+            return
+        }
         done = true
-        if let c = continuation { continuation = nil; lock.unlock(); c.resume(with: result); return }
+        if let waiting = continuation {
+            continuation = nil
+            lock.unlock()
+            waiting.resume(with: result)
+            return
+        }
         early = result
         lock.unlock()
     }
@@ -112,6 +133,6 @@ enum JSONBody {
 }
 
 func milliseconds(since start: ContinuousClock.Instant) -> Double {
-    let d = ContinuousClock.now - start
-    return Double(d.components.seconds) * 1000 + Double(d.components.attoseconds) / 1e15
+    let elapsed = ContinuousClock.now - start
+    return Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
 }

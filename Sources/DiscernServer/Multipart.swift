@@ -21,8 +21,12 @@ enum Multipart {
             guard let eq = item.firstIndex(of: "=") else { continue }
             guard item[..<eq].trimmingCharacters(in: " \t").lowercased() == "boundary" else { continue }
             var value = String(item[item.index(after: eq)...])
-            if value.count >= 2, value.first == "\"", value.last == "\"" { value = String(value.dropFirst().dropLast()) }
-            guard (1...70).contains(value.utf8.count) else { throw ServerError.badRequest("multipart boundary must be 1 to 70 characters") }
+            if value.count >= 2, value.first == "\"", value.last == "\"" {
+                value = String(value.dropFirst().dropLast())
+            }
+            guard (1...70).contains(value.utf8.count) else {
+                throw ServerError.badRequest("multipart boundary must be 1 to 70 characters")
+            }
             return value
         }
         throw ServerError.badRequest("multipart/form-data without a boundary")
@@ -64,11 +68,15 @@ enum Multipart {
     }
 
     private static func parseHeaders(_ bytes: [UInt8]) throws -> Part {
-        guard let text = String(bytes: bytes, encoding: .utf8) else { throw ServerError.badRequest("multipart headers are not UTF-8") }
+        guard let text = String(bytes: bytes, encoding: .utf8) else {
+            throw ServerError.badRequest("multipart headers are not UTF-8")
+        }
         var part = Part(name: "", filename: nil, contentType: nil, body: [])
         var sawDisposition = false
         for line in text.split(separator: "\r\n", omittingEmptySubsequences: true) {
-            guard let colon = line.firstIndex(of: ":") else { throw ServerError.badRequest("malformed multipart header line") }
+            guard let colon = line.firstIndex(of: ":") else {
+                throw ServerError.badRequest("malformed multipart header line")
+            }
             let key = line[..<colon].trimmingCharacters(in: " \t").lowercased()
             let value = line[line.index(after: colon)...].trimmingCharacters(in: " \t")
             switch key {

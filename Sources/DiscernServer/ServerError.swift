@@ -17,9 +17,10 @@ public enum ServerError: Error, CustomStringConvertible, Sendable {
     public var description: String {
         switch self {
         case let .bodyTooLarge(limit): return "request body larger than \(limit) bytes"
-        case let .badRequest(m), let .unsupportedMediaType(m), let .notFound(m), let .unavailable(m), let .internal(m):
-            return m
-        case let .timeout(s): return "request not answered within \(s) s"
+        case let .badRequest(message), let .unsupportedMediaType(message), let .notFound(message),
+             let .unavailable(message), let .internal(message):
+            return message
+        case let .timeout(seconds): return "request not answered within \(seconds) s"
         }
     }
 }
@@ -28,24 +29,24 @@ public enum ServerError: Error, CustomStringConvertible, Sendable {
 enum ErrorMapping {
     static func status(_ error: Error) -> (HTTPResponse.Status, String) {
         switch error {
-        case let e as ServiceError:
-            switch e {
-            case .tooManyPixels: return (.contentTooLarge, e.description)
-            case .unsupportedImage: return (.unsupportedMediaType, e.description)
-            case .corruptImage: return (.unprocessableContent, e.description)
-            case .badRequest: return (.badRequest, e.description)
+        case let serviceError as ServiceError:
+            switch serviceError {
+            case .tooManyPixels: return (.contentTooLarge, serviceError.description)
+            case .unsupportedImage: return (.unsupportedMediaType, serviceError.description)
+            case .corruptImage: return (.unprocessableContent, serviceError.description)
+            case .badRequest: return (.badRequest, serviceError.description)
             }
-        case let e as ServerError:
-            switch e {
-            case .bodyTooLarge: return (.contentTooLarge, e.description)
-            case .badRequest: return (.badRequest, e.description)
-            case .unsupportedMediaType: return (.unsupportedMediaType, e.description)
-            case .notFound: return (.notFound, e.description)
-            case .timeout, .unavailable: return (.serviceUnavailable, e.description)
+        case let serverError as ServerError:
+            switch serverError {
+            case .bodyTooLarge: return (.contentTooLarge, serverError.description)
+            case .badRequest: return (.badRequest, serverError.description)
+            case .unsupportedMediaType: return (.unsupportedMediaType, serverError.description)
+            case .notFound: return (.notFound, serverError.description)
+            case .timeout, .unavailable: return (.serviceUnavailable, serverError.description)
             case .internal: return (.internalServerError, "internal error")
             }
         case is NIOTooManyBytesError: return (.contentTooLarge, "request body too large")
-        case let e as HTTPError: return (e.status, e.body ?? e.status.reasonPhrase)
+        case let httpError as HTTPError: return (httpError.status, httpError.body ?? httpError.status.reasonPhrase)
         case is CancellationError: return (.serviceUnavailable, "request cancelled")
         default: return (.internalServerError, "internal error")
         }

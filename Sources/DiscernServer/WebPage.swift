@@ -19,18 +19,22 @@ h1{font-size:22px;margin:0 0 4px}#model{color:#5b6478;font-size:13px;margin-bott
 .unknown{background:#fde2e1;color:#8a1410;border:2px solid #d93025}
 .unsure{background:#fff4d6;color:#6b4a00;border:2px solid #e0a800}
 .reason{font-size:14px;font-weight:400;margin-top:4px}
-.bar{height:16px;background:#2f6fed;border-radius:3px}.row{display:grid;grid-template-columns:90px 1fr 60px;gap:8px;align-items:center;margin:4px 0}
+.bar{height:16px;background:#2f6fed;border-radius:3px}.row{display:grid;grid-template-columns:90px 1fr \#
+60px;gap:8px;align-items:center;margin:4px 0}
 img{max-width:100%;border-radius:6px}#err{color:#b3261e;font-weight:600;margin-top:10px}
 table{border-collapse:collapse;font-size:13px}td{padding:2px 8px 2px 0}.label{font-size:26px;font-weight:700}
 </style></head><body><main>
 <h1>Discern</h1><div id="model">loading model…</div>
-<div id="drop">Drop an image here or <label><u>pick a file</u><input id="file" type="file" accept="image/*" hidden></label></div>
+<div id="drop">Drop an image here or <label><u>pick a file</u><input id="file" type="file" accept="image/*" \#
+hidden></label></div>
 <div id="err"></div>
 <div id="result">
  <div class="card"><div id="name"></div><div class="label" id="label"></div>
   <div id="verdict" class="verdict"></div><div id="scores"></div>
-  <h3>Out-of-distribution scores</h3><table id="ood"></table><div id="timing" style="color:#5b6478;font-size:12px"></div></div>
- <div class="card"><h3 style="margin-top:0">Where it looked</h3><img id="overlay" alt="heatmap overlay"><div id="cam"></div>
+  <h3>Out-of-distribution scores</h3><table id="ood"></table><div id="timing" \#
+style="color:#5b6478;font-size:12px"></div></div>
+ <div class="card"><h3 style="margin-top:0">Where it looked</h3><img id="overlay" alt="heatmap overlay"><div \#
+id="cam"></div>
   <h3>Input</h3><img id="input" alt="input image"></div>
 </div></main>
 <script>
@@ -59,21 +63,25 @@ async function submit(blob, name) {
                  unsure: `UNSURE: looks like ${p.label}, but the answer is likely wrong`}[p.verdict] || p.verdict;
   v.innerHTML = `${esc(title)}<div class="reason">${esc(p.reason)}</div>`;
   $('scores').innerHTML = Object.entries(p.scores).sort((a, b) => b[1] - a[1]).map(([k, s]) =>
-    `<div class="row"><span>${esc(k)}</span><div class="bar" style="width:${(100 * s).toFixed(1)}%"></div><span>${(100 * s).toFixed(1)}%</span></div>`).join('');
+    `<div class="row"><span>${esc(k)}</span><div class="bar" style="width:${(100 * \#
+s).toFixed(1)}%"></div><span>${(100 * s).toFixed(1)}%</span></div>`).join('');
   $('ood').innerHTML = Object.entries(p.ood).map(([k, s]) =>
     `<tr><td>${k === p.score ? '<b>' + esc(k) + '</b>' : esc(k)}</td><td>${fmt(s)}</td></tr>`).join('') +
     [['unknown', p.unknown], ['unsure', p.unsure]].filter(([, e]) => e).map(([q, e]) =>
       `<tr><td>${q} threshold (${esc(e.score)})</td><td>${fmt(e.threshold)}</td></tr>`).join('');
   $('timing').textContent = `server time ${out.timing_ms.toFixed(1)} ms, batch of ${out.batch_images}`;
   $('result').style.display = 'grid';
-  const er = await fetch('/v1/explain?method=gradcam', {method: 'POST', headers: {...headers, 'Accept': 'application/json'}, body: blob});
+  const er = await fetch('/v1/explain?method=gradcam', {method: 'POST', headers: {...headers, 'Accept': \#
+'application/json'}, body: blob});
   if (!er.ok) { $('cam').textContent = 'explanation failed: ' + await errorOf(er); return; }
   const e = await er.json();
   $('overlay').src = 'data:image/png;base64,' + e.overlay_png_base64;
-  $('cam').textContent = `${e.method} on ${e.layer} for class "${e.class}", attention area ${(100 * e.attention_area).toFixed(1)}%`;
+  $('cam').textContent = `${e.method} on ${e.layer} for class "${e.class}", attention area ${(100 * \#
+e.attention_area).toFixed(1)}%`;
   document.title = 'Discern: ' + p.verdict;
 }
-function take(files) { if (files && files[0]) submit(files[0], files[0].name).catch(e => $('err').textContent = String(e)); }
+function take(files) { if (files && files[0]) submit(files[0], files[0].name).catch(e => $('err').textContent = \#
+String(e)); }
 $('file').addEventListener('change', e => take(e.target.files));
 const drop = $('drop');
 drop.addEventListener('dragover', e => { e.preventDefault(); drop.classList.add('over'); });

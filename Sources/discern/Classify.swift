@@ -5,12 +5,16 @@ import DiscernModels
 
 struct Classify: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "ImageNet top-k of images with a pretrained backbone.")
-    @Argument(help: "Image files.") var images: [String]
-    @Option(help: "Backbone: \(BackboneKind.allValueStrings.joined(separator: ", ")).")
+    @Argument(help: "Image files.")
+    var images: [String]
+    @Option(help: "Backbone: \(BackboneKind.choices) (default: efficientnet-lite0).", transform: BackboneKind.parse)
     var backbone: BackboneKind = .efficientnetLite0
-    @Option(help: "Weight file (default: the known file in ~/.cache/discern/weights).") var weights: String?
-    @Option(help: "How many classes to show.") var top = 5
-    @Flag(help: "JSON output.") var json = false
+    @Option(help: "Weight file (default: the known file in ~/.cache/discern/weights).")
+    var weights: String?
+    @Option(help: "How many classes to show.")
+    var top = 5
+    @Flag(help: "JSON output.")
+    var json = false
 
     func validate() throws {
         if images.isEmpty { throw ValidationError("give at least one image") }
@@ -18,15 +22,19 @@ struct Classify: ParsableCommand {
     }
 
     func run() throws {
-        let (results, failures) = try ImageNetClassifier.classify(images, backbone: backbone, weights: weights, top: top)
-        for f in failures { FileHandle.standardError.write(Data("discern: \(f)\n".utf8)) }
+        let (results, failures) = try ImageNetClassifier.classify(images, backbone: backbone, weights: weights,
+                                                                  top: top)
+        for failure in failures { FileHandle.standardError.write(Data("discern: \(failure)\n".utf8)) }
         if json {
-            let enc = JSONEncoder(); enc.outputFormatting = [.prettyPrinted, .sortedKeys]
-            print(String(decoding: try enc.encode(results), as: UTF8.self))
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            print(String(decoding: try encoder.encode(results), as: UTF8.self))
         } else {
-            for r in results {
-                print(r.path)
-                for c in r.top { print(String(format: "  %6.2f%%  %4d  %@", 100 * c.probability, c.index, c.name)) }
+            for result in results {
+                print(result.path)
+                for ranked in result.top {
+                    print(String(format: "  %6.2f%%  %4d  %@", 100 * ranked.probability, ranked.index, ranked.name))
+                }
             }
         }
         if !failures.isEmpty { throw ExitCode(1) }

@@ -1,17 +1,27 @@
 import ArgumentParser
-import Foundation
+import DiscernExplain
 import DiscernKit
+import Foundation
 
 struct Explain: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        abstract: "Explain predictions: CAM overlays (PNG), maps (.npy), guided backprop and guided Grad-CAM, attention areas.")
-    @Option(help: "Model file.") var model: String
-    @Argument(help: "Image files.") var images: [String]
-    @Option(help: "gradcam, gradcam++, hirescam, xgradcam, layercam, eigencam, scorecam.") var method = "gradcam"
-    @Option(help: "Target layer (module path, e.g. layer4.2 or _conv_head; default: the last block of the last stage).") var layer: String?
-    @Option(name: .customLong("class"), help: "Class to explain, by name or index (default: the predicted one).") var className: String?
-    @Option(help: "Output folder.") var out: String
-    @Option(help: "Score-CAM only: masked forwards for the N most varying channels (Faster Score-CAM); 0 = every channel.")
+    static let configuration = CommandConfiguration(abstract: """
+        Explain predictions: CAM overlays (PNG), maps (.npy), guided backprop and guided Grad-CAM, attention areas.
+        """)
+    @Option(help: "Model file.")
+    var model: String
+    @Argument(help: "Image files.")
+    var images: [String]
+    @Option(help: "CAM method: \(CAMMethod.choices) (default: gradcam).", transform: CAMMethod.parse)
+    var method: CAMMethod = .gradcam
+    @Option(help: "Target layer (module path, e.g. layer4.2 or _conv_head; default: the last block of the last stage).")
+    var layer: String?
+    @Option(name: .customLong("class"), help: "Class to explain, by name or index (default: the predicted one).")
+    var className: String?
+    @Option(help: "Output folder.")
+    var out: String
+    @Option(help: """
+        Score-CAM only: masked forwards for the N most varying channels (Faster Score-CAM); 0 = every channel.
+        """)
     var scoreCamChannels = 0
 
     func validate() throws {
@@ -24,11 +34,15 @@ struct Explain: ParsableCommand {
         var failed = false
         for path in images {
             do {
-                let e = try service.explainFile(path, method: method, layer: layer, className: className, out: out,
-                                                scoreCAMChannels: scoreCamChannels > 0 ? scoreCamChannels : nil)
-                print(String(format: "%@: %@ explained '%@' at %@, attention area %.3f", path, e.method, e.className, e.layer, e.attentionArea))
+                let explanation = try service.explainFile(
+                    path, method: method, layer: layer, className: className, out: out,
+                    scoreCAMChannels: scoreCamChannels > 0 ? scoreCamChannels : nil)
+                print(String(format: "%@: %@ explained '%@' at %@, attention area %.3f", path,
+                             explanation.method.rawValue, explanation.className, explanation.layer,
+                             explanation.attentionArea))
             } catch {
-                FileHandle.standardError.write(Data("discern: \(error)\n".utf8)); failed = true
+                FileHandle.standardError.write(Data("discern: \(error)\n".utf8))
+                failed = true
             }
         }
         if failed { throw ExitCode(1) }

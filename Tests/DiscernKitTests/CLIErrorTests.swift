@@ -13,6 +13,39 @@ final class CLIErrorTests: XCTestCase {
         for m in mentions { XCTAssertTrue(text.contains(m), "\(args): '\(m)' not in: \(text)", file: file, line: line) }
     }
 
+    /// A wrong choice fails while the command line is parsed: exit 64 with one error line naming every valid value,
+    /// before any image is read or any file written (the study would otherwise log its classes first).
+    func testWrongChoicesFailBeforeAnyWork() throws {
+        let data = try TestPaths.datasets.appendingPathComponent("cats-and-dogs")
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("discern-choices-\(UUID().uuidString)")
+        let methods = ["gradcam", "gradcam++", "hirescam", "xgradcam", "layercam", "eigencam", "scorecam"]
+        let featureScores = ["mahalanobis", "knn", "vim", "react", "scale", "ash-s"]
+        let logitScores = ["density", "density-seed", "class-density", "joint-density", "msp", "maxlogit", "energy",
+                           "gen"]
+        let study = ["--data", data.path, "--out", out.path]
+        let cases: [(arguments: [String], wrong: String, choices: [String])] = [
+            (["run", "--cam-method", "bogus"] + study, "bogus", methods),
+            (["run", "--score", "bogus"] + study, "bogus", featureScores + logitScores),
+            (["train", "--unknown-score", "msp"] + study, "msp", featureScores),
+            (["run", "--unsure-score", "knn"] + study, "knn", logitScores),
+            (["explain", "--model", "/nonexistent/model.safetensors", "--method", "bogus", "--out", out.path, "x.jpg"],
+             "bogus", methods),
+            (["predict", "--model", "/nonexistent/model.safetensors", "--score", "bogus", "x.jpg"], "bogus",
+             featureScores + logitScores),
+        ]
+        for (arguments, wrong, choices) in cases {
+            let result = try TestPaths.run(arguments)
+            XCTAssertEqual(result.status, 64, "\(arguments): a usage error")
+            let errors = result.err.split(separator: "\n").filter { $0.hasPrefix("Error:") }
+            XCTAssertEqual(errors.count, 1, "\(arguments): one error line in \(result.err)")
+            let line = String(errors.first ?? "")
+            XCTAssertTrue(line.contains(wrong), "\(arguments): \(line)")
+            for choice in choices { XCTAssertTrue(line.contains(choice), "\(arguments): \(choice) not in \(line)") }
+            XCTAssertFalse(result.err.contains("classes ("), "\(arguments): images were read: \(result.err)")
+            XCTAssertFalse(FileManager.default.fileExists(atPath: out.path), "\(arguments) wrote \(out.path)")
+        }
+    }
+
     func testMissingModelFile() throws {
         try assertOneLineError(["predict", "--model", "/nonexistent/model.safetensors", "x.jpg"], mentions: ["/nonexistent/model.safetensors"])
     }

@@ -18,7 +18,6 @@ final class FineTuneStudyTests: XCTestCase {
         o.epochs = 1; o.augmentViews = 1; o.out = out.path; o.force = true; o.explain = false; o.shiftCopies = 0
         o.weights = weights.path
         o.fineTune = true; o.unfreezeBlocks = 1; o.fineTuneEpochs = 1; o.fineTuneLearningRate = 1e-3
-        Progress.quiet = true
         let outcome = try Study(options: o).run()
 
         let model = try ModelFile.load(URL(fileURLWithPath: outcome.modelPath))
@@ -37,7 +36,7 @@ final class FineTuneStudyTests: XCTestCase {
 
         // The served model gives the run's test logits; the ImageNet network with the same head does not.
         let service = try DiscernModelService.load(path: outcome.modelPath)
-        let rows = outcome.test.table!.rows
+        let rows = outcome.test.table.rows
         let (preds, failures) = try service.predictFiles(rows.map(\.path))
         XCTAssertTrue(failures.isEmpty)
         var worst = 0.0

@@ -14,10 +14,9 @@ final class StudyEndToEndTests: XCTestCase {
         o.unknown = [unknown.path]
         o.epochs = 2; o.augmentViews = 1; o.out = out.path; o.force = true
         o.weights = weights.path
-        Progress.quiet = true
         let outcome = try Study(options: o).run()
 
-        XCTAssertGreaterThan(outcome.test.table!.accuracy, 0.8, "test accuracy")
+        XCTAssertGreaterThan(outcome.test.table.accuracy, 0.8, "test accuracy")
         XCTAssertEqual(outcome.classes, ["cats", "dogs"])
 
         // metrics.json keys
@@ -35,11 +34,11 @@ final class StudyEndToEndTests: XCTestCase {
         let service = try DiscernModelService.load(path: outcome.modelPath)
         XCTAssertEqual(service.info.classes, ["cats", "dogs"])
         XCTAssertEqual(service.model.metadata.backbone, BackboneKind.efficientnetLite0.rawValue)
-        let row = outcome.test.table!.rows[0]
+        let row = outcome.test.table.rows[0]
         let (preds, failures) = try service.predictFiles([row.path])
         XCTAssertTrue(failures.isEmpty)
         for (a, b) in zip(preds[0].logits, row.logits) { XCTAssertEqual(a, Double(b), accuracy: 1e-3) }
-        guard case let .twoQuestions(u, s) = outcome.robustness!.rule else { return XCTFail("default run must ask two questions") }
+        guard case let .twoQuestions(u, s) = outcome.robustness.rule else { return XCTFail("default run must ask two questions") }
         XCTAssertEqual(preds[0].unknown?.threshold ?? .nan, u.value, accuracy: 1e-12)
         XCTAssertEqual(preds[0].unsure?.threshold ?? .nan, s.value, accuracy: 1e-12)
         XCTAssertEqual([preds[0].unknown?.score, preds[0].unsure?.score], [u.score, s.score])
@@ -92,7 +91,7 @@ final class StudyEndToEndTests: XCTestCase {
         var again = o
         again.force = false; again.resume = true; again.explain = false
         let resumed = try Study(options: again).run()
-        XCTAssertEqual(resumed.test.table!.rows.map(\.predicted), outcome.test.table!.rows.map(\.predicted))
+        XCTAssertEqual(resumed.test.table.rows.map(\.predicted), outcome.test.table.rows.map(\.predicted))
         XCTAssertEqual(resumed.train.features.features.data, outcome.train.features.features.data, "cached training features reused")
         for (a, b) in zip(resumed.test.logits.data, outcome.test.logits.data) { XCTAssertEqual(a, b, accuracy: 1e-4) }
         XCTAssertTrue(FileManager.default.fileExists(atPath: out.appendingPathComponent("metrics.json").path))

@@ -9,7 +9,6 @@ final class VerdictCalibrationTests: XCTestCase {
     func testEvaluationFoldersNeverInfluenceTheModel() throws {
         let weights = try TestPaths.liteWeights
         let (data, unknown) = try TestPaths.subset(perClass: 30, testPerClass: 8, unknown: 12)
-        Progress.quiet = true
         func run(_ name: String, _ extra: (inout StudyOptions) -> Void) throws -> (StudyOutcome, ModelFile) {
             var o = StudyOptions(data: data.path)
             o.epochs = 1; o.augmentViews = 1; o.shiftCopies = 1; o.explain = false; o.force = true
@@ -35,10 +34,10 @@ final class VerdictCalibrationTests: XCTestCase {
         XCTAssertEqual(a.keys.sorted(), b.keys.sorted())
         for (k, m) in a { XCTAssertEqual(m.values.count, b[k]!.values.count, k) }
         // The evaluation folders were scored and reported.
-        let rob = try XCTUnwrap(outcome.robustness)
+        let rob = outcome.robustness
         XCTAssertEqual(rob.unknown.map(\.count), [12])
         XCTAssertEqual(rob.shifted.map(\.count), [16])
-        XCTAssertEqual(rob.shifted[0].accuracy, outcome.test.table!.accuracy, accuracy: 1e-12, "the same images as the test set")
+        XCTAssertEqual(rob.shifted[0].accuracy, outcome.test.table.accuracy, accuracy: 1e-12, "the same images as the test set")
     }
 
     func testRuleAsksUnknownFirstThenUnsure() {

@@ -75,6 +75,24 @@ final class ExplainRouteTests: XCTestCase {
         }
     }
 
+    /// A wrong method is a 400 naming every method, answered before the image is read or the service asked:
+    /// the body here would otherwise be an error of its own (the double's 500).
+    func testUnknownMethodListsTheMethodsBeforeAnyWork() async throws {
+        let service = ServiceTestDouble()
+        let app = DiscernServer.makeApplication(service: service, config: testConfig())
+        try await app.test(.router) { client in
+            let response = try await client.execute(uri: "/v1/explain?method=lime", method: .post,
+                                                    body: buffer("explode"))
+            try assertError(response, .badRequest, contains: "unknown method lime")
+            let message = try decode(ErrorResponse.self, response).error
+            for method in ["gradcam", "gradcam++", "hirescam", "xgradcam", "layercam", "eigencam", "scorecam"] {
+                XCTAssertTrue(message.contains(method), "\(message) does not list \(method)")
+            }
+            XCTAssertFalse(message.contains("\n"), "one line: \(message)")
+        }
+        XCTAssertEqual(service.explainCalls, 0, "the service never saw the request")
+    }
+
     func testExplanationsRunOneAtATime() async throws {
         let service = ServiceTestDouble()
         let app = DiscernServer.makeApplication(service: service, config: testConfig())

@@ -1,3 +1,4 @@
+import DiscernExplain
 import DiscernKit
 import DiscernRobustness
 import Foundation
@@ -13,9 +14,11 @@ final class ServiceTestDouble: PredictionService, @unchecked Sendable {
                          unknown: ServiceTestDouble.unknown, unsure: ServiceTestDouble.unsure, metrics: ["auroc": 0.99])
     private let lock = NSLock()
     private var _batchSizes: [Int] = []
-    private var _explaining = 0, _maxConcurrentExplains = 0
+    private var _explaining = 0, _maxConcurrentExplains = 0, _explainCalls = 0
     /// Most `explain` calls that were running at the same time.
     var maxConcurrentExplains: Int { lock.withLock { _maxConcurrentExplains } }
+    /// How many `explain` calls reached the service.
+    var explainCalls: Int { lock.withLock { _explainCalls } }
     /// Sizes of the `predict` calls received, in order.
     var batchSizes: [Int] { lock.withLock { _batchSizes } }
 
@@ -57,12 +60,16 @@ final class ServiceTestDouble: PredictionService, @unchecked Sendable {
 
     static let overlay: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 1, 2, 3, 4]
 
-    func explain(_ image: ImageInput, method: String, layer: String?, className: String?) async throws -> Explanation {
-        lock.withLock { _explaining += 1; _maxConcurrentExplains = max(_maxConcurrentExplains, _explaining) }
+    func explain(_ image: ImageInput, method: CAMMethod, layer: String?, className: String?) async throws
+        -> Explanation {
+        lock.withLock {
+            _explainCalls += 1
+            _explaining += 1
+            _maxConcurrentExplains = max(_maxConcurrentExplains, _explaining)
+        }
         defer { lock.withLock { _explaining -= 1 } }
         let word = try await check(image)
         try await Task.sleep(for: .milliseconds(5))   // room for overlap if the server allowed it
-        guard method == "gradcam" || method == "gradcam++" else { throw ServiceError.badRequest("unknown method \(method)") }
         let cls = className ?? Self.expected(word, path: "")!.label
         guard let k = info.classes.firstIndex(of: cls) else { throw ServiceError.badRequest("unknown class \(cls)") }
         return Explanation(name: image.name, className: cls, classIndex: k, method: method, layer: layer ?? "_conv_head",
