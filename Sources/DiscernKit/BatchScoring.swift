@@ -47,9 +47,15 @@ public final class BatchScoring: @unchecked Sendable {
             var pending: [PathStream.Item] = []
             while !queue.isCancelled {
                 guard let item = source.value.next() else { break }
-                if skip(item.index) { skipped.add(); continue }
+                if skip(item.index) {
+                    skipped.add()
+                    continue
+                }
                 pending.append(item)
-                if pending.count == batchSize { queue.put(prepare(pending)); pending.removeAll() }
+                if pending.count == batchSize {
+                    queue.put(prepare(pending))
+                    pending.removeAll()
+                }
             }
             if !pending.isEmpty && !queue.isCancelled { queue.put(prepare(pending)) }
             queue.finish()
@@ -115,23 +121,35 @@ public final class BatchScoring: @unchecked Sendable {
         decoded.withUnsafeMutableBufferPointer { out in
             // Each iteration writes only its own element: no two threads touch the same memory.
             nonisolated(unsafe) let buffer = out
-            DispatchQueue.concurrentPerform(iterations: items.count) { k in
+            DispatchQueue.concurrentPerform(iterations: items.count) { position in
+                let path = items[position].path
                 do {
-                    buffer[k] = .tensor(try service.tensor(ImageCodec.decodeFile(items[k].path, maxPixels: service.maxPixels)))
+                    let image = try ImageCodec.decodeFile(path, maxPixels: service.maxPixels)
+                    buffer[position] = .tensor(service.tensor(image))
                 } catch {
                     let reason = "\(error)"
-                    buffer[k] = .failed(reason.hasPrefix(items[k].path) ? reason : "\(items[k].path): \(reason)")
+                    buffer[position] = .failed(reason.hasPrefix(path) ? reason : "\(path): \(reason)")
                 }
             }
         }
-        var rows: [Int?] = [], failures: [Int: String] = [:], good: [Tensor] = []
-        for (k, result) in decoded.enumerated() {
-            switch result! {
-            case let .tensor(t): rows.append(good.count); good.append(t)
-            case let .failed(reason): rows.append(nil); failures[k] = reason
+        var rows: [Int?] = []
+        var failures: [Int: String] = [:]
+        var good: [Tensor] = []
+        for (position, result) in decoded.enumerated() {
+            switch result {
+            case let .tensor(tensor)?:
+                rows.append(good.count)
+                good.append(tensor)
+            case let .failed(reason)?:
+                rows.append(nil)
+                failures[position] = reason
+            case nil:
+                rows.append(nil)
+                failures[position] = "\(items[position].path): not decoded"
             }
         }
-        return Prepared(items: items, rows: rows, failures: failures, tensor: good.isEmpty ? nil : Tensor.concatBatch(good))
+        return Prepared(items: items, rows: rows, failures: failures,
+                        tensor: good.isEmpty ? nil : Tensor.concatBatch(good))
     }
 }
 
@@ -163,10 +181,21 @@ final class PreparedQueue: @unchecked Sendable {
         }
     }
 
-    func finish() { condition.withLock { done = true; condition.broadcast() } }
+    func finish() {
+        condition.withLock {
+            done = true
+            condition.broadcast()
+        }
+    }
 
     /// The consumer stopped (an error): the producer ends at its next batch.
-    func cancel() { condition.withLock { cancelled = true; done = true; condition.broadcast() } }
+    func cancel() {
+        condition.withLock {
+            cancelled = true
+            done = true
+            condition.broadcast()
+        }
+    }
 }
 
 /// A forward pass running on another thread; `value()` waits for its features.

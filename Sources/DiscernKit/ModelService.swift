@@ -14,75 +14,84 @@ public final class DiscernModelService: PredictionService, @unchecked Sendable {
     public let rule: VerdictRule
     public let maxPixels: Int
 
-    public init(model: ModelFile, batchSize: Int = 32, precision: Precision = .fp32, maxPixels: Int = ImageCodec.defaultMaxPixels) throws {
+    public init(model: ModelFile, batchSize: Int = 32, precision: Precision = .fp32,
+                maxPixels: Int = ImageCodec.defaultMaxPixels) throws {
         self.model = model
         backbone = try model.makeBackbone()
         session = try InferenceSession(graph: backbone.graph, batchSize: batchSize, precision: precision)
         self.maxPixels = maxPixels
-        rule = model.metadata.rule ?? .singleScore(OODThreshold(score: OODScoreKind.msp.rawValue, value: 0))
-        var unknown: OODThreshold?, unsure: OODThreshold?
-        if case let .twoQuestions(u, s) = rule { unknown = u; unsure = s }
-        info = ModelInfo(classes: model.metadata.classes, backbone: model.metadata.backbone, score: rule.thresholds[0].score,
-                         threshold: rule.thresholds[0].value, unknown: unknown, unsure: unsure, metrics: model.metadata.metrics)
+        let rule = model.metadata.rule ?? .singleScore(OODThreshold(score: OODScoreKind.msp.rawValue, value: 0))
+        self.rule = rule
+        var unknown: OODThreshold?
+        var unsure: OODThreshold?
+        if case let .twoQuestions(unknownThreshold, unsureThreshold) = rule {
+            unknown = unknownThreshold
+            unsure = unsureThreshold
+        }
+        info = ModelInfo(classes: model.metadata.classes, backbone: model.metadata.backbone,
+                         score: rule.thresholds[0].score, threshold: rule.thresholds[0].value, unknown: unknown,
+                         unsure: unsure, metrics: model.metadata.metrics)
     }
 
-    public static func load(path: String, batchSize: Int = 32, precision: Precision = .fp32) throws -> DiscernModelService {
-        try DiscernModelService(model: try ModelFile.load(URL(fileURLWithPath: path)), batchSize: batchSize, precision: precision)
+    public static func load(path: String, batchSize: Int = 32, precision: Precision = .fp32) throws
+        -> DiscernModelService {
+        let model = try ModelFile.load(URL(fileURLWithPath: path))
+        return try DiscernModelService(model: model, batchSize: batchSize, precision: precision)
     }
 
     /// One forward pass on a blank image: the first pass builds oneDNN's primitives and touches every weight,
     /// so the server only reports ready once a request is answered at full speed.
     public func warmUp() throws {
-        let s = model.metadata.imageSize
-        _ = try predict(images: [RGBImage(width: s, height: s)], names: ["warm-up"])
+        let size = model.metadata.imageSize
+        _ = try predict(images: [RGBImage(width: size, height: size)], names: ["warm-up"])
     }
 
     /// The test-time input: Resize((s, s)) + Normalize, as in training.
     public func tensor(_ image: RGBImage) -> Tensor {
-        let s = model.metadata.imageSize
-        let resized = Resize(height: s, width: s).apply(image)
-        return toTensor(resized, mean: model.metadata.mean, std: model.metadata.std).reshaped([1, 3, s, s])
+        ModelInput(metadata: model.metadata).tensor(image)
     }
 
     public func decode(_ input: ImageInput) throws -> RGBImage {
-        do { return try ImageCodec.decode(input.bytes, name: input.name, maxPixels: maxPixels) } catch let e as VisionError {
-            throw ServiceError.from(e, name: input.name)
+        do {
+            return try ImageCodec.decode(input.bytes, name: input.name, maxPixels: maxPixels)
+        } catch let error as VisionError {
+            throw ServiceError.from(error, name: input.name)
         }
     }
 
     /// Logits and penultimate features of decoded images, in batches of the session's size.
     public func forward(_ images: [RGBImage]) throws -> (logits: Tensor, features: Tensor) {
-        var feats: [Tensor] = []
+        var batches: [Tensor] = []
         var start = 0
         while start < images.count {
             let end = min(start + session.batchSize, images.count)
-            feats.append(try session.run(Tensor.concatBatch(images[start..<end].map(tensor))))
+            batches.append(try session.run(Tensor.concatBatch(images[start..<end].map(tensor))))
             start = end
         }
-        let f = Tensor.concatBatch(feats)
-        return (try model.head.logits(f), f)
+        let features = Tensor.concatBatch(batches)
+        return (try model.head.logits(features), features)
     }
 
     /// The rule in force: the model's, or the study's single-score rule when `score` is given (with `threshold`,
     /// or the score's own calibrated threshold stored in the model).
     public func rule(score: String?, threshold: Double?) throws -> VerdictRule {
         guard let score else {
-            if let t = threshold {
-                guard case let .singleScore(s) = rule else {
-                    throw KitError.invalid("--threshold needs --score: this model asks two questions (\(rule.thresholds.map(\.score).joined(separator: ", ")))")
-                }
-                return .singleScore(OODThreshold(score: s.score, value: t))
+            guard let threshold else { return rule }
+            guard case let .singleScore(single) = rule else {
+                let questions = rule.thresholds.map(\.score).joined(separator: ", ")
+                throw KitError.invalid("--threshold needs --score: this model asks two questions (\(questions))")
             }
-            return rule
+            return .singleScore(OODThreshold(score: single.score, value: threshold))
         }
-        guard let t = threshold ?? model.metadata.thresholds[score] else {
+        guard let value = threshold ?? model.metadata.thresholds[score] else {
             throw KitError.invalid("score '\(score)' has no calibrated threshold in this model; give --threshold")
         }
-        return .singleScore(OODThreshold(score: score, value: t))
+        return .singleScore(OODThreshold(score: score, value: value))
     }
 
     /// Predictions with every OOD score and the verdict; `score`/`threshold` switch to the single-score rule.
-    public func predict(images: [RGBImage], names: [String], score: String? = nil, threshold: Double? = nil) throws -> [Prediction] {
+    public func predict(images: [RGBImage], names: [String], score: String? = nil, threshold: Double? = nil) throws
+        -> [Prediction] {
         guard !images.isEmpty else { return [] }
         let (logits, features) = try forward(images)
         return try predictions(logits: logits, features: features, names: names, score: score, threshold: threshold)
@@ -120,30 +129,44 @@ public final class DiscernModelService: PredictionService, @unchecked Sendable {
 
     func predictions(logits: Tensor, features: Tensor, names: [String], score: String?, threshold: Double?) throws
         -> [Prediction] {
-        let probs = Softmax.probabilities(logits)
-        let c = logits.shape[1], classes = model.metadata.classes
-        var all: [String: [Double]] = [:]
-        if let d = model.detector { all = try d.allScores(logits: try Matrix(logits), features: try Matrix(features)) }
-        else { all["msp"] = (0..<names.count).map { Double(probs.data[$0 * c ..< ($0 + 1) * c].max() ?? 0) } }
-        let used = try rule(score: score, threshold: threshold)
-        for t in used.thresholds where all[t.score] == nil {
-            throw KitError.invalid("score '\(t.score)' is not available in this model (it has: \(all.keys.sorted().joined(separator: ", ")))")
+        let probabilities = Softmax.probabilities(logits)
+        let classCount = logits.shape[1]
+        let classes = model.metadata.classes
+        var scores: [String: [Double]] = [:]
+        if let detector = model.detector {
+            scores = try detector.allScores(logits: try Matrix(logits), features: try Matrix(features))
+        } else {
+            scores["msp"] = (0..<names.count).map { row in
+                Double(probabilities.data[row * classCount ..< (row + 1) * classCount].max() ?? 0)
+            }
         }
-        return (0..<names.count).map { i in
-            let p = Array(probs.data[i * c ..< (i + 1) * c]), l = Array(logits.data[i * c ..< (i + 1) * c])
-            let best = p.indices.max { p[$0] < p[$1] } ?? 0
-            let ood = all.mapValues { $0[i] }
+        let used = try rule(score: score, threshold: threshold)
+        for threshold in used.thresholds where scores[threshold.score] == nil {
+            let available = scores.keys.sorted().joined(separator: ", ")
+            throw KitError.invalid("score '\(threshold.score)' is not available in this model (it has: \(available))")
+        }
+        return try (0..<names.count).map { row in
+            let rowRange = row * classCount ..< (row + 1) * classCount
+            let rowProbabilities = Array(probabilities.data[rowRange])
+            let best = rowProbabilities.indices.max { rowProbabilities[$0] < rowProbabilities[$1] } ?? 0
+            let ood = scores.mapValues { $0[row] }
             let verdict = used.verdict(ood)
             let (unknown, unsure) = used.evidence(ood)
             let deciding: Evidence
             switch verdict {
-            case let .unknown(e), let .unsure(e): deciding = e
-            case .accept: deciding = unsure ?? unknown!
+            case let .unknown(evidence), let .unsure(evidence):
+                deciding = evidence
+            case .accept:
+                guard let evidence = unsure ?? unknown else {
+                    throw KitError.invalid("the verdict rule gave no evidence for \(names[row])")
+                }
+                deciding = evidence
             }
-            return Prediction(path: names[i], label: classes[best],
-                              scores: Dictionary(uniqueKeysWithValues: zip(classes, p.map(Double.init))),
-                              logits: l.map(Double.init), ood: ood, verdict: verdict.kind, reason: verdict.reason,
-                              score: deciding.score, threshold: deciding.threshold, unknown: unknown, unsure: unsure)
+            let classScores = Dictionary(uniqueKeysWithValues: zip(classes, rowProbabilities.map(Double.init)))
+            return Prediction(path: names[row], label: classes[best], scores: classScores,
+                              logits: logits.data[rowRange].map(Double.init), ood: ood, verdict: verdict.kind,
+                              reason: verdict.reason, score: deciding.score, threshold: deciding.threshold,
+                              unknown: unknown, unsure: unsure)
         }
     }
 
@@ -152,24 +175,27 @@ public final class DiscernModelService: PredictionService, @unchecked Sendable {
         var decoded = [Result<RGBImage, Error>?](repeating: nil, count: inputs.count)
         decoded.withUnsafeMutableBufferPointer { out in
             // Each iteration writes only its own element: no two threads touch the same memory.
-            nonisolated(unsafe) let buf = out
-            DispatchQueue.concurrentPerform(iterations: inputs.count) { i in
-                buf[i] = Result { try self.decode(inputs[i]) }
+            nonisolated(unsafe) let slots = out
+            DispatchQueue.concurrentPerform(iterations: inputs.count) { index in
+                slots[index] = Result { try self.decode(inputs[index]) }
             }
         }
-        let images = try decoded.map { try $0!.get() }
+        let images = try decoded.enumerated().map { index, result in
+            guard let result else { throw ServiceError.badRequest("\(inputs[index].name): not decoded") }
+            return try result.get()
+        }
         return try predict(images: images, names: inputs.map(\.name))
     }
 }
 
 extension ServiceError {
     /// Decoder failures mapped to what the client did wrong.
-    static func from(_ e: VisionError, name: String) -> ServiceError {
-        switch e {
-        case .tooManyPixels: return .tooManyPixels(name: name, reason: "\(e)")
-        case .notAnImage: return .unsupportedImage(name: name, reason: "\(e)")
-        case .invalidArgument: return .badRequest("\(e)")
-        default: return .corruptImage(name: name, reason: "\(e)")
+    static func from(_ error: VisionError, name: String) -> ServiceError {
+        switch error {
+        case .tooManyPixels: return .tooManyPixels(name: name, reason: "\(error)")
+        case .notAnImage: return .unsupportedImage(name: name, reason: "\(error)")
+        case .invalidArgument: return .badRequest("\(error)")
+        default: return .corruptImage(name: name, reason: "\(error)")
         }
     }
 }
