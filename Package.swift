@@ -3,8 +3,7 @@ import PackageDescription
 
 // Each library is one room; dependencies point down this list only.
 // Only DiscernEngine touches oneDNN/OpenBLAS, only DiscernVision touches libjpeg/libpng.
-let v5: [SwiftSetting] = [.swiftLanguageMode(.v5)]
-// The application layers (Kit, server, CLI) and their tests: Swift 6, complete concurrency checking.
+// Every target: Swift 6 language mode, complete concurrency checking.
 let v6: [SwiftSetting] = [.swiftLanguageMode(.v6)]
 
 let package = Package(
@@ -76,7 +75,7 @@ let package = Package(
         .testTarget(name: "DiscernReportTests", dependencies: [
             "DiscernTestSupport", "DiscernReport", "DiscernWeights",
         ], swiftSettings: v6),
-        .testTarget(name: "DiscernKitTests", dependencies: ["DiscernTestSupport", "DiscernKit"], swiftSettings: v5),
+        .testTarget(name: "DiscernKitTests", dependencies: ["DiscernTestSupport", "DiscernKit"], swiftSettings: v6),
         .testTarget(name: "DiscernServerTests", dependencies: [
             "DiscernServer", "DiscernRobustness", "DiscernExplain",
             .product(name: "HummingbirdTesting", package: "hummingbird"),

@@ -7,7 +7,8 @@ import DiscernTestSupport
 
 /// A `discern serve` process on a loopback port chosen by the kernel (`--port 0`), for the cluster tests, and the
 /// small model they serve (trained once per test run by `discern train` on a tiny subset of cats-and-dogs).
-final class ServeProcess {
+/// Unchecked Sendable: the log is only touched under `lock`, and `port` is written only in `init`.
+final class ServeProcess: @unchecked Sendable {
     let process = Process()
     private let errors = Pipe()
     private let lock = NSLock()

@@ -9,7 +9,8 @@ import XCTest
 
 /// The Open Inference Protocol routes against the test double: readiness while loading, request errors, and the
 /// binary tensor extension built by hand from the protocol's description (the real client is in ServeClusterTests).
-final class InferenceRouteTests: XCTestCase {
+/// Unchecked Sendable: XCTest runs one test of this case at a time, and its helpers hold no state.
+final class InferenceRouteTests: XCTestCase, @unchecked Sendable {
     private let headerLength = HTTPField.Name("Inference-Header-Content-Length")!
 
     func testLiveBeforeReadyAndModelRoutesWaitForTheModel() async throws {
