@@ -34,7 +34,7 @@ let package = Package(
         .target(name: "DiscernVision", dependencies: ["DiscernEngine", "CTurboJPEG", "CPNG"], swiftSettings: v6),
         .target(name: "DiscernTraining", dependencies: ["DiscernEngine"], swiftSettings: v6),
         .target(name: "DiscernRobustness", dependencies: ["DiscernEngine"], swiftSettings: v6),
-        .target(name: "DiscernExplain", dependencies: ["DiscernEngine", "DiscernModels", "DiscernVision", "DiscernRobustness"], swiftSettings: v6),
+        .target(name: "DiscernExplain", dependencies: ["DiscernEngine", "DiscernModels", "DiscernVision"], swiftSettings: v6),
         .target(name: "DiscernReport", dependencies: ["DiscernVision"], swiftSettings: v6),
         .target(name: "DiscernKit", dependencies: [
             "DiscernEngine", "DiscernWeights", "DiscernModels", "DiscernVision", "DiscernTraining",
@@ -75,7 +75,9 @@ let package = Package(
         .testTarget(name: "DiscernReportTests", dependencies: [
             "DiscernTestSupport", "DiscernReport", "DiscernWeights",
         ], swiftSettings: v6),
-        .testTarget(name: "DiscernKitTests", dependencies: ["DiscernTestSupport", "DiscernKit"], swiftSettings: v6),
+        .testTarget(name: "DiscernKitTests", dependencies: [
+            "DiscernTestSupport", "DiscernKit", "DiscernEngine", "DiscernRobustness", "DiscernWeights",
+        ], swiftSettings: v6),
         .testTarget(name: "DiscernServerTests", dependencies: [
             "DiscernServer", "DiscernRobustness", "DiscernExplain",
             .product(name: "HummingbirdTesting", package: "hummingbird"),

@@ -70,7 +70,7 @@ extension AutogradExecutor {
             return ParameterGradient(weight: gradients.weight, bias: gradients.bias)
         case .batchNorm(let params): return try Ops.batchNormBackwardParameters(g, input: x, params)
         case .linear(let params):
-            let gradients = try Ops.linearBackward(g, input: x, params)
+            let gradients = try Ops.linearBackwardParameters(g, input: x, params)
             return ParameterGradient(weight: gradients.weight, bias: gradients.bias)
         default: throw EngineError.invalid("this op has no parameters")
         }

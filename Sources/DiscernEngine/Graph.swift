@@ -75,18 +75,6 @@ public struct PoolParams: Sendable {
     }
 }
 
-public struct LinearParams: Sendable {
-    public var weight: Tensor   // [out, in] (PyTorch layout)
-    public var bias: Tensor?    // [out]
-    public init(weight: Tensor, bias: Tensor?) {
-        precondition(weight.rank == 2, "Linear weight must be 2-D, got \(weight.shape)")
-        self.weight = weight
-        self.bias = bias
-    }
-    public var inFeatures: Int { weight.shape[1] }
-    public var outFeatures: Int { weight.shape[0] }
-}
-
 public enum Op: Sendable {
     case input
     case conv2d(Conv2dParams)

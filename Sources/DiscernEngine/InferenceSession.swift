@@ -18,7 +18,7 @@ public struct InferenceOptions: Sendable, Equatable {
     public var layout: ActivationLayout
     public var convolution: ConvolutionAlgorithm
     /// Batches of two or more images run one image per stream, each stream a single-threaded worker;
-    /// nil = one per core available (OMP_NUM_THREADS, when set, is the budget); 1 = every batch on
+    /// nil = one per core available (`InferenceOptions.coreBudget`, when set, is the budget); 1 = every batch on
     /// oneDNN's own thread team, as a single image always is.
     public var streams: Int?
     public init(precision: Precision = .fp32, layout: ActivationLayout = .blocked,
@@ -32,10 +32,30 @@ public struct InferenceOptions: Sendable, Equatable {
     /// Streams for this process: the explicit count, else the cores the process may use.
     var streamCount: Int {
         if let streams { return max(1, streams) }
-        if let budget = ProcessInfo.processInfo.environment["OMP_NUM_THREADS"].flatMap({ Int($0) }), budget > 0 {
+        if let budget = Self.coreBudget, budget > 0 {
             return min(budget, ProcessInfo.processInfo.activeProcessorCount)
         }
         return ProcessInfo.processInfo.activeProcessorCount
+    }
+
+    /// The cores a session without an explicit stream count may use, for the whole process (nil = every core).
+    /// The CLI sets it once at start from OMP_NUM_THREADS, the budget OpenMP itself honours; the libraries read
+    /// no environment.
+    public static var coreBudget: Int? {
+        get { CoreBudget.shared.value }
+        set { CoreBudget.shared.value = newValue }
+    }
+}
+
+/// The storage of `InferenceOptions.coreBudget`. Unchecked Sendable: `stored` is only touched under `lock`.
+private final class CoreBudget: @unchecked Sendable {
+    static let shared = CoreBudget()
+    private let lock = NSLock()
+    private var stored: Int?
+
+    var value: Int? {
+        get { lock.withLock { stored } }
+        set { lock.withLock { stored = newValue } }
     }
 }
 

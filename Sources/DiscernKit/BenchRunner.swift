@@ -60,8 +60,8 @@ public enum BenchRunner {
         let size = backbone.inputSize
         let input = Tensor(shape: [1, 3, size, size],
                            data: (0..<(3 * size * size)).map { _ in Float.random(in: -1...1, using: &random) })
-        let head = LinearParams(weight: Tensor(repeating: 0.01, shape: [2, backbone.featureCount]),
-                                bias: Tensor(zeros: [2]))
+        let head = try LinearParams(weight: Tensor(repeating: 0.01, shape: [2, backbone.featureCount]),
+                                    bias: Tensor(zeros: [2]))
         let explainer = try CAMExplainer(backbone: backbone, head: head, method: method)
         explainer.scoreCAMChannels = scoreCAMChannels
         let timing = try CAMBenchmark.measure(explainer, input: input, repeats: repeats)

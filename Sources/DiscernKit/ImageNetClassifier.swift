@@ -19,13 +19,11 @@ public enum ImageNetClassifier {
 
 
     public static func classify(_ paths: [String], backbone kind: BackboneKind, weights: String?,
-                                top: Int) throws -> ([Result], [String]) {
-        let (backbone, _, file) = try BackboneWeights.load(kind, path: weights)
-        guard let classifier = backbone.imagenetHead else {
+                                search: WeightsSearch, top: Int) throws -> ([Result], [String]) {
+        let (backbone, _, file) = try BackboneWeights.load(kind, path: weights, search: search)
+        guard let head = backbone.imagenetHead else {
             throw KitError.badModel(file, "has no ImageNet classifier (fc / _fc) to classify with")
         }
-        let head = try LinearHead(weight: classifier.weight,
-                                  bias: classifier.bias ?? Tensor(zeros: [classifier.outFeatures]))
         let session = try InferenceSession(graph: backbone.graph, batchSize: 1)
         let input = ModelInput(backbone: backbone)
         var results: [Result] = []

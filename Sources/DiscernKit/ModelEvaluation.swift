@@ -22,16 +22,16 @@ public enum ModelEvaluation {
         /// Shares of the images per verdict.
         public var verdictShares: [VerdictKind: Double]
         /// Per score: the in-distribution images of the evaluation (test set, or the data folder) vs this set.
-        public var metrics: [String: OODMetricSet]
+        public var metrics: [OODScoreKind: OODMetricSet]
         /// Per score, the share its own calibrated threshold rejects.
-        public var rejectedByScore: [String: Double]
-        public var verdictScore: String
+        public var rejectedByScore: [OODScoreKind: Double]
+        public var verdictScore: OODScoreKind
         public var line: String {
             let verdictMetrics = metrics[verdictScore]
             return String(format: "%@: %d images, %.1f%% rejected (%.1f%% unknown, %.1f%% unsure); %@ AUROC %.4f, "
                           + "FPR95 %.4f", name, count, 100 * (1 - (verdictShares[.accept] ?? 0)),
-                          100 * (verdictShares[.unknown] ?? 0), 100 * (verdictShares[.unsure] ?? 0), verdictScore,
-                          verdictMetrics?.auroc ?? .nan, verdictMetrics?.fpr95 ?? .nan)
+                          100 * (verdictShares[.unknown] ?? 0), 100 * (verdictShares[.unsure] ?? 0),
+                          verdictScore.rawValue, verdictMetrics?.auroc ?? .nan, verdictMetrics?.fpr95 ?? .nan)
         }
     }
 
@@ -45,7 +45,7 @@ public enum ModelEvaluation {
         var name: String
         var features: FeatureSet
         var logits: Tensor
-        var scores: [String: [Double]]
+        var scores: [OODScoreKind: [Double]]
     }
 
     /// With `cache`, each folder's features are kept there and reused by a later evaluation of a model with the same
@@ -145,8 +145,8 @@ public enum ModelEvaluation {
             for kind in VerdictKind.allCases {
                 shares[kind] = Double(verdicts.filter { $0.kind == kind }.count) / Double(max(verdicts.count, 1))
             }
-            var scoreMetrics: [String: OODMetricSet] = [:]
-            var rejected: [String: Double] = [:]
+            var scoreMetrics: [OODScoreKind: OODMetricSet] = [:]
+            var rejected: [OODScoreKind: Double] = [:]
             for (score, values) in scored.scores {
                 if let inScores = inDistribution?.scores[score] {
                     scoreMetrics[score] = try OODMetrics.evaluate(inScores: inScores, outScores: values)
@@ -159,12 +159,12 @@ public enum ModelEvaluation {
                                        metrics: scoreMetrics, rejectedByScore: rejected,
                                        verdictScore: rule.thresholds[0].score)
             unknownResults.append(result)
-            let sharesByName = Dictionary(uniqueKeysWithValues: shares.map { ($0.key.rawValue, $0.value) })
-            let scoresJSON = scoreMetrics.mapValues { set in
+            let sharesByName = shares.byName
+            let scoresJSON = scoreMetrics.byName.mapValues { set in
                 ["auroc": set.auroc, "fpr95": set.fpr95, "aupr_in": set.auprIn, "aupr_out": set.auprOut]
             }
             unknownJSON[name] = ["images": result.count, "verdict": sharesByName,
-                                 "in_distribution": inDistribution?.name ?? "", "rejected_by_score": rejected,
+                                 "in_distribution": inDistribution?.name ?? "", "rejected_by_score": rejected.byName,
                                  "scores": scoresJSON] as [String: Any]
         }
         if !shifted.isEmpty { metrics["shifted"] = shiftJSON }

@@ -20,7 +20,7 @@ public struct ModelMetadata: Codable, Sendable {
     /// How scores become a verdict (two questions, or the study's single score); per-score calibrated thresholds
     /// beside it.
     public var rule: VerdictRule?
-    public var thresholds: [String: Double] = [:]
+    public var thresholds: [OODScoreKind: Double] = [:]
     public var scoreChoice: String?
     public var metrics: [String: Double] = [:]
 
@@ -41,10 +41,11 @@ public struct ModelMetadata: Codable, Sendable {
 public struct ModelFile: Sendable {
     public var metadata: ModelMetadata
     public var backboneWeights: [String: Tensor]
-    public var head: LinearHead
+    public var head: LinearParams
     public var detector: OODDetector?
 
-    public init(metadata: ModelMetadata, backboneWeights: [String: Tensor], head: LinearHead, detector: OODDetector?) {
+    public init(metadata: ModelMetadata, backboneWeights: [String: Tensor], head: LinearParams,
+                detector: OODDetector?) {
         self.metadata = metadata
         self.backboneWeights = backboneWeights
         self.head = head
@@ -109,7 +110,7 @@ public struct ModelFile: Sendable {
         for (key, tensor) in file.tensors where key.hasPrefix("backbone.") {
             backbone[String(key.dropFirst("backbone.".count))] = tensor
         }
-        let head = try LinearHead(namedTensors: file.tensors, prefix: "head")
+        let head = try LinearParams(namedTensors: file.tensors, prefix: "head")
         var detector: OODDetector?
         if let oodJSON = file.metadata["ood"] {
             let doubles = try SafeTensors.decodeF64(bytes, name: path)

@@ -20,7 +20,7 @@ public final class DiscernModelService: PredictionService, @unchecked Sendable {
         backbone = try model.makeBackbone()
         session = try InferenceSession(graph: backbone.graph, batchSize: batchSize, precision: precision)
         self.maxPixels = maxPixels
-        let rule = model.metadata.rule ?? .singleScore(OODThreshold(score: OODScoreKind.msp.rawValue, value: 0))
+        let rule = model.metadata.rule ?? .singleScore(OODThreshold(score: .msp, value: 0))
         self.rule = rule
         var unknown: OODThreshold?
         var unsure: OODThreshold?
@@ -74,31 +74,32 @@ public final class DiscernModelService: PredictionService, @unchecked Sendable {
 
     /// The rule in force: the model's, or the study's single-score rule when `score` is given (with `threshold`,
     /// or the score's own calibrated threshold stored in the model).
-    public func rule(score: String?, threshold: Double?) throws -> VerdictRule {
+    public func rule(score: OODScoreKind?, threshold: Double?) throws -> VerdictRule {
         guard let score else {
             guard let threshold else { return rule }
             guard case let .singleScore(single) = rule else {
-                let questions = rule.thresholds.map(\.score).joined(separator: ", ")
+                let questions = rule.thresholds.map(\.score.rawValue).joined(separator: ", ")
                 throw KitError.invalid("--threshold needs --score: this model asks two questions (\(questions))")
             }
             return .singleScore(OODThreshold(score: single.score, value: threshold))
         }
         guard let value = threshold ?? model.metadata.thresholds[score] else {
-            throw KitError.invalid("score '\(score)' has no calibrated threshold in this model; give --threshold")
+            throw KitError.invalid(
+                "score '\(score.rawValue)' has no calibrated threshold in this model; give --threshold")
         }
         return .singleScore(OODThreshold(score: score, value: value))
     }
 
     /// Predictions with every OOD score and the verdict; `score`/`threshold` switch to the single-score rule.
-    public func predict(images: [RGBImage], names: [String], score: String? = nil, threshold: Double? = nil) throws
-        -> [Prediction] {
+    public func predict(images: [RGBImage], names: [String], score: OODScoreKind? = nil, threshold: Double? = nil)
+        throws -> [Prediction] {
         guard !images.isEmpty else { return [] }
         let (logits, features) = try forward(images)
         return try predictions(logits: logits, features: features, names: names, score: score, threshold: threshold)
     }
 
     /// Predictions for a batch already decoded and made into the test-time tensor ([n, 3, s, s], n ≤ batchSize).
-    public func predict(batch x: Tensor, names: [String], score: String? = nil, threshold: Double? = nil) throws
+    public func predict(batch x: Tensor, names: [String], score: OODScoreKind? = nil, threshold: Double? = nil) throws
         -> [Prediction] {
         try predictions(features: try features(batch: x), names: names, score: score, threshold: threshold)
     }
@@ -116,8 +117,8 @@ public final class DiscernModelService: PredictionService, @unchecked Sendable {
 
     /// Predictions from `features(batch:)`: the head runs one row at a time (BLAS may add a row's products in
     /// another order depending on how many rows share the call), so no number depends on the batch.
-    public func predictions(features: Tensor, names: [String], score: String? = nil, threshold: Double? = nil) throws
-        -> [Prediction] {
+    public func predictions(features: Tensor, names: [String], score: OODScoreKind? = nil,
+                            threshold: Double? = nil) throws -> [Prediction] {
         let width = features.shape[1]
         let rows = try (0 ..< features.shape[0]).map { row in
             let values = Array(features.data[row * width ..< (row + 1) * width])
@@ -127,23 +128,25 @@ public final class DiscernModelService: PredictionService, @unchecked Sendable {
                                threshold: threshold)
     }
 
-    func predictions(logits: Tensor, features: Tensor, names: [String], score: String?, threshold: Double?) throws
+    func predictions(logits: Tensor, features: Tensor, names: [String], score: OODScoreKind?, threshold: Double?)
+        throws
         -> [Prediction] {
         let probabilities = Softmax.probabilities(logits)
         let classCount = logits.shape[1]
         let classes = model.metadata.classes
-        var scores: [String: [Double]] = [:]
+        var scores: [OODScoreKind: [Double]] = [:]
         if let detector = model.detector {
             scores = try detector.allScores(logits: try Matrix(logits), features: try Matrix(features))
         } else {
-            scores["msp"] = (0..<names.count).map { row in
+            scores[.msp] = (0..<names.count).map { row in
                 Double(probabilities.data[row * classCount ..< (row + 1) * classCount].max() ?? 0)
             }
         }
         let used = try rule(score: score, threshold: threshold)
         for threshold in used.thresholds where scores[threshold.score] == nil {
-            let available = scores.keys.sorted().joined(separator: ", ")
-            throw KitError.invalid("score '\(threshold.score)' is not available in this model (it has: \(available))")
+            let available = scores.keys.map(\.rawValue).sorted().joined(separator: ", ")
+            throw KitError.invalid(
+                "score '\(threshold.score.rawValue)' is not available in this model (it has: \(available))")
         }
         return try (0..<names.count).map { row in
             let rowRange = row * classCount ..< (row + 1) * classCount

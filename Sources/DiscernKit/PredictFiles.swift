@@ -18,7 +18,7 @@ extension DiscernModelService {
                 failures.append("\(error)")
             }
         }
-        return (try predict(images: images, names: names, score: score?.rawValue, threshold: threshold), failures)
+        return (try predict(images: images, names: names, score: score, threshold: threshold), failures)
     }
 }
 
@@ -27,11 +27,11 @@ public enum PredictionTableText {
     public static func render(_ predictions: [Prediction], classes: [String]) -> String {
         guard let first = predictions.first else { return "(no predictions)" }
         let asked = [first.unknown?.score, first.unsure?.score].compactMap { $0 }
-        let oodNames = first.ood.keys.sorted().filter { !asked.contains($0) }
+        let oodScores = first.ood.keys.sorted { $0.rawValue < $1.rawValue }.filter { !asked.contains($0) }
         var header = ["image", "label"] + classes.map { "p(\($0))" } + ["verdict"]
-        if let unknown = first.unknown { header.append("unknown? \(unknown.score)") }
-        if let unsure = first.unsure { header.append("unsure? \(unsure.score)") }
-        header += oodNames + ["reason"]
+        if let unknown = first.unknown { header.append("unknown? \(unknown.score.rawValue)") }
+        if let unsure = first.unsure { header.append("unsure? \(unsure.score.rawValue)") }
+        header += oodScores.map(\.rawValue) + ["reason"]
         var rows: [[String]] = [header]
         func cell(_ evidence: Evidence?) -> String? {
             evidence.map { String(format: "%.4g %@ %.4g", $0.value, $0.passes ? "≥" : "<", $0.threshold) }
@@ -41,7 +41,7 @@ public enum PredictionTableText {
             row += classes.map { String(format: "%.3f", prediction.scores[$0] ?? 0) }
             row.append(prediction.verdict.rawValue.uppercased())
             row += [cell(prediction.unknown), cell(prediction.unsure)].compactMap { $0 }
-            row += oodNames.map { String(format: "%.4g", prediction.ood[$0] ?? .nan) }
+            row += oodScores.map { String(format: "%.4g", prediction.ood[$0] ?? .nan) }
             row.append(prediction.reason)
             rows.append(row)
         }

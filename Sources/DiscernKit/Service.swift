@@ -20,19 +20,19 @@ public struct Prediction: Codable, Sendable, Equatable {
     /// Class name → softmax probability.
     public var scores: [String: Double]
     public var logits: [Double]
-    /// Score name → value (higher = more in-distribution).
-    public var ood: [String: Double]
+    /// Score → value (higher = more in-distribution); a JSON object keyed by the scores' names.
+    public var ood: [OODScoreKind: Double]
     public var verdict: VerdictKind
     public var reason: String
     /// The score that decided (the one that flagged the image; for an accepted image the last one asked) and its
     /// threshold.
-    public var score: String
+    public var score: OODScoreKind
     public var threshold: Double
     /// Each question's score, value and threshold (nil under the single-score rule for the question it does not ask).
     public var unknown: Evidence?
     public var unsure: Evidence?
-    public init(path: String, label: String, scores: [String: Double], logits: [Double], ood: [String: Double],
-                verdict: VerdictKind, reason: String, score: String, threshold: Double, unknown: Evidence? = nil,
+    public init(path: String, label: String, scores: [String: Double], logits: [Double], ood: [OODScoreKind: Double],
+                verdict: VerdictKind, reason: String, score: OODScoreKind, threshold: Double, unknown: Evidence? = nil,
                 unsure: Evidence? = nil) {
         self.path = path
         self.label = label
@@ -83,14 +83,14 @@ public struct ModelInfo: Codable, Sendable {
     public var classes: [String]
     public var backbone: String
     /// The first score the verdict asks (the unknown question's, or the single score) and its threshold.
-    public var score: String
+    public var score: OODScoreKind
     public var threshold: Double
     /// The two questions' thresholds; nil under the study's single-score rule.
     public var unknown: OODThreshold?
     public var unsure: OODThreshold?
     public var metrics: [String: Double]
-    public init(classes: [String], backbone: String, score: String, threshold: Double, unknown: OODThreshold? = nil,
-                unsure: OODThreshold? = nil, metrics: [String: Double]) {
+    public init(classes: [String], backbone: String, score: OODScoreKind, threshold: Double,
+                unknown: OODThreshold? = nil, unsure: OODThreshold? = nil, metrics: [String: Double]) {
         self.classes = classes
         self.backbone = backbone
         self.score = score

@@ -10,9 +10,7 @@ extension DiscernModelService {
         let classes = model.metadata.classes
         let explainer: CAMExplainer
         do {
-            explainer = try CAMExplainer(backbone: backbone,
-                                         head: LinearParams(weight: model.head.weight, bias: model.head.bias),
-                                         layer: layer, method: method)
+            explainer = try CAMExplainer(backbone: backbone, head: model.head, layer: layer, method: method)
         } catch let error as EngineError {
             throw ServiceError.badRequest("\(error)")
         }

@@ -31,9 +31,8 @@ public struct Shard: Sendable, Equatable, CustomStringConvertible {
         try self.init(index: index, count: count)
     }
 
-    /// `--shard` when given, else the Indexed Job's environment, else the whole stream.
-    public static func resolve(_ option: String?, environment: [String: String] = ProcessInfo.processInfo.environment)
-        throws -> Shard {
+    /// `--shard` when given, else the Indexed Job's environment (the CLI's, passed in), else the whole stream.
+    public static func resolve(_ option: String?, environment: [String: String]) throws -> Shard {
         if let option { return try Shard(parsing: option) }
         guard let indexText = environment["JOB_COMPLETION_INDEX"] else { return .whole }
         guard let index = Int(indexText) else {

@@ -18,7 +18,7 @@ public struct ShiftReport: Sendable {
     /// Shares of all images per verdict.
     public var verdictShares: [VerdictKind: Double]
     /// Each score alone at its own calibrated threshold.
-    public var byScore: [String: Tradeoff]
+    public var byScore: [OODScoreKind: Tradeoff]
 
     static func tradeoff(correct: [Bool], accepted: [Bool]) -> Tradeoff {
         let right = correct.filter { $0 }.count, wrong = correct.count - right
@@ -28,13 +28,13 @@ public struct ShiftReport: Sendable {
                         errorsFlagged: wrong > 0 ? Double(flagged) / Double(wrong) : 1)
     }
 
-    static func make(name: String, correct: [Bool], scores: [String: [Double]], rule: VerdictRule,
-                     thresholds: [String: OODThreshold]) throws -> ShiftReport {
+    static func make(name: String, correct: [Bool], scores: [OODScoreKind: [Double]], rule: VerdictRule,
+                     thresholds: [OODScoreKind: OODThreshold]) throws -> ShiftReport {
         let verdicts = rule.verdicts(scores, count: correct.count)
         let images = Double(max(correct.count, 1))
         var shares: [VerdictKind: Double] = [:]
         for kind in VerdictKind.allCases { shares[kind] = Double(verdicts.filter { $0.kind == kind }.count) / images }
-        var byScore: [String: Tradeoff] = [:]
+        var byScore: [OODScoreKind: Tradeoff] = [:]
         for (score, values) in scores {
             guard let threshold = thresholds[score] else { continue }
             byScore[score] = tradeoff(correct: correct, accepted: values.map { threshold.accepts($0) })
@@ -55,11 +55,11 @@ public struct ShiftReport: Sendable {
     }
 
     func json() -> [String: Any] {
-        let shares = Dictionary(uniqueKeysWithValues: verdictShares.map { ($0.key.rawValue, $0.value) })
+        let shares = verdictShares.byName
         return ["images": count, "accuracy": accuracy, "errors": errors,
                 "verdict": ["correct_accepted": verdict.correctKept, "errors_flagged": verdict.errorsFlagged,
                             "shares": shares] as [String: Any],
-                "by_score": byScore.mapValues { tradeoff in
+                "by_score": byScore.byName.mapValues { tradeoff in
                     ["correct_accepted": tradeoff.correctKept, "errors_flagged": tradeoff.errorsFlagged]
                 }]
     }

@@ -51,7 +51,7 @@ public struct StudyOutcome: Sendable {
     public let robustnessSeconds: Double
     public let explainSeconds: Double
     public let modelPath: String
-    public let head: LinearHead
+    public let head: LinearParams
     public let checkpoints: [String]
 }
 
@@ -76,16 +76,17 @@ public final class Study: Sendable {
                   + "training, \(data.validation.count) validation, \(data.test.count) test images"
                   + data.unknown.map { ", \($0.samples.count) unknown (\($0.name))" }.joined())
         let trained = try trainHead(data, out: out)
+        let network = trained.network
         let evaluation = try evaluate(data, trained: trained)
         Study.log(String(format: "accuracy: train %.4f, test %.4f", evaluation.train.table.accuracy,
                          evaluation.test.table.accuracy))
 
         let robustnessStart = Date()
-        let robustness = try RobustnessOutcome.compute(evaluation, views: trained.views, head: trained.head,
+        let robustness = try RobustnessOutcome.compute(evaluation, views: trained.referenceViews, head: network.head,
                                                        options: options)
         let robustnessSeconds = Date().timeIntervalSince(robustnessStart)
         let modelURL = out.url("model.safetensors")
-        var model = trained.recipe.modelFile(head: trained.head, classes: data.classes)
+        var model = network.recipe.modelFile(head: network.head, classes: data.classes)
         robustness.store(in: &model)
         model.metadata.metrics = ["accuracy.train": evaluation.train.table.accuracy,
                                   "accuracy.test": evaluation.test.table.accuracy]
@@ -98,7 +99,7 @@ public final class Study: Sendable {
             let explainStart = Date()
             attention = try AttentionOutcome.compute(test: evaluation.test, classes: data.classes,
                                                      forwardSeconds: evaluation.secondsPerImage,
-                                                     backbone: trained.extractor.backbone, head: trained.head,
+                                                     backbone: network.extractor.backbone, head: network.head,
                                                      options: options, out: out, progress: progress)
             explainSeconds = Date().timeIntervalSince(explainStart)
         } else {
@@ -106,12 +107,12 @@ public final class Study: Sendable {
             explainSeconds = 0
         }
         let outcome = StudyOutcome(
-            options: options, classes: data.classes, weightsFile: trained.weightsFile, history: trained.history,
+            options: options, classes: data.classes, weightsFile: trained.weightsFile, history: network.history,
             train: evaluation.train, validation: evaluation.validation, test: evaluation.test,
             unknown: evaluation.unknown, shifted: evaluation.shifted, robustness: robustness, attention: attention,
             skipped: data.skipped + evaluation.skipped, trainSeconds: trained.seconds,
             evalSeconds: evaluation.seconds, robustnessSeconds: robustnessSeconds, explainSeconds: explainSeconds,
-            modelPath: modelURL.path, head: trained.head, checkpoints: trained.checkpoints)
+            modelPath: modelURL.path, head: network.head, checkpoints: trained.checkpoints)
         try StudyWriter.write(outcome, to: out)
         return outcome
     }
@@ -124,18 +125,20 @@ extension Study {
         let data = try StudyData.load(options, needTest: false)
         for skipped in data.skipped { Study.log(skipped.description) }
         let trained = try trainHead(data, out: out)
+        let network = trained.network
         let train = try trained.evaluate(trained.trainFeatures, name: "train")
         let validation = data.validation.isEmpty
             ? nil
             : try trained.evaluate(data.validation, name: "validation")
-        let calibrated = try RobustnessOutcome.calibrate(train: train, views: trained.views, validation: validation,
+        let calibrated = try RobustnessOutcome.calibrate(train: train, views: trained.referenceViews,
+                                                         validation: validation,
                                                          copies: try calibrationCopies(data, trained: trained),
-                                                         head: trained.head, options: options)
-        var model = trained.recipe.modelFile(head: trained.head, classes: data.classes)
+                                                         head: network.head, options: options)
+        var model = network.recipe.modelFile(head: network.head, classes: data.classes)
         calibrated.store(in: &model)
         let url = out.url("model.safetensors")
         try model.save(to: url)
-        try AtomicFile.write(Data(trained.history.csv().utf8), to: out.url("history.csv"))
+        try AtomicFile.write(Data(network.history.csv().utf8), to: out.url("history.csv"))
         return url.path
     }
 }

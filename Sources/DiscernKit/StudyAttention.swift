@@ -39,11 +39,10 @@ public struct AttentionOutcome: Sendable {
     /// Explains every test image for its predicted class and writes the errors' files into `out/explain`.
     /// `forwardSeconds`: the evaluation's time per image, against which the explanations' cost is given.
     static func compute(test: LabelledSet, classes: [String], forwardSeconds: Double, backbone: Backbone,
-                        head: LinearHead, options: StudyOptions, out: OutputFolder,
+                        head: LinearParams, options: StudyOptions, out: OutputFolder,
                         progress: any ProgressReporter) throws -> AttentionOutcome {
         let method = options.camMethod
-        let explainer = try CAMExplainer(backbone: backbone, head: LinearParams(weight: head.weight, bias: head.bias),
-                                         layer: options.camLayer, method: method)
+        let explainer = try CAMExplainer(backbone: backbone, head: head, layer: options.camLayer, method: method)
         explainer.scoreCAMChannels = options.scoreCAMChannels
         let rows = test.table.rows
         let folder = try out.folder("explain")

@@ -60,10 +60,10 @@ extension Study {
             guard !data.validation.isEmpty, count > 0 else { return nil }
             let seed = options.seed ^ Study.shiftSeed
             let sets = try (0..<count).map { copy in
-                try trained.extractor.extract(data.validation, transform: view, view: copy, seed: seed,
-                                              title: "\(what) held-out copies \(copy + 1)/\(count)",
-                                              cache: trained.cache, name: "\(name)\(copy)",
-                                              weights: trained.weightsFile)
+                try trained.network.extractor.extract(data.validation, transform: view, view: copy, seed: seed,
+                                                      title: "\(what) held-out copies \(copy + 1)/\(count)",
+                                                      cache: trained.network.cache, name: "\(name)\(copy)",
+                                                      weights: trained.weightsFile)
             }
             let features = FeatureSet(features: Tensor.concatBatch(sets.map(\.features)),
                                       labels: sets.flatMap(\.labels), paths: sets.flatMap(\.paths), skipped: [])

@@ -31,9 +31,9 @@ enum StudyMetrics {
                                      "train": try json(ClassificationSummary(outcome.train.table))]
         let robustness = outcome.robustness
         metrics["threshold"] = [
-            "score": robustness.verdict.score, "value": robustness.verdict.value,
+            "score": robustness.verdict.score.rawValue, "value": robustness.verdict.value,
             "calibrated": options.fixedThreshold == nil, "target_acceptance": options.acceptFraction,
-            "max_risk": options.maxRisk, "per_score": robustness.thresholds.mapValues(\.value),
+            "max_risk": options.maxRisk, "per_score": robustness.thresholds.byName.mapValues(\.value),
             "default_score_criterion": robustness.choice.criterion,
         ] as [String: Any]
         let calibration = robustness.calibration
@@ -44,7 +44,7 @@ enum StudyMetrics {
             "thumbnail_copies": calibration.thumbnailCopies,
             "thumbnail_accuracy": calibration.thumbnailAccuracy ?? NSNull(),
         ]
-        metrics["verdict"] = ["rule": try json(robustness.rule), "unsure_aurc_held_out": robustness.unsureAURC,
+        metrics["verdict"] = ["rule": try json(robustness.rule), "unsure_aurc_held_out": robustness.unsureAURC.byName,
                               "calibration": calibrationMetrics] as [String: Any]
         let selective = robustness.testSelective
         metrics["test"] = [
@@ -52,16 +52,16 @@ enum StudyMetrics {
             "accuracy": selective.accuracy, "wrong": selective.wrong, "wrong_rejected": selective.wrongRejected,
             "right_rejected": selective.rightRejected, "accepted": selective.accepted, "total": selective.total,
             "correct_accepted_fraction": robustness.testShift.verdict.correctKept,
-            "verdict": robustness.testShift.json(), "aurc": robustness.riskCoverage.mapValues(\.aurc),
+            "verdict": robustness.testShift.json(), "aurc": robustness.riskCoverage.byName.mapValues(\.aurc),
         ] as [String: Any]
         var ood: [String: Any] = [:]
         for unknown in robustness.unknown {
-            let scores = unknown.metrics.mapValues { set in
+            let scores = unknown.metrics.byName.mapValues { set in
                 ["auroc": set.auroc, "fpr95": set.fpr95, "aupr_in": set.auprIn, "aupr_out": set.auprOut]
             }
             ood[unknown.name] = ["n": unknown.count, "rejected_fraction": unknown.rejectedFraction,
                                  "unknown_fraction": unknown.unknownFraction,
-                                 "rejected_fraction_by_score": unknown.rejectedFractionByScore,
+                                 "rejected_fraction_by_score": unknown.rejectedFractionByScore.byName,
                                  "scores": scores] as [String: Any]
         }
         metrics["ood"] = ood

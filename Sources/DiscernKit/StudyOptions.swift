@@ -15,6 +15,8 @@ public struct StudyOptions: Sendable {
     public var shifted: [String] = []
     public var backbone: BackboneKind = .efficientnetLite0
     public var weights: String?
+    /// Where weights are looked for when `weights` is nil (the CLI makes it from its environment).
+    public var weightsSearch = WeightsSearch()
     public var epochs = 20
     public var batchSize = 32
     public var learningRate = 0.001

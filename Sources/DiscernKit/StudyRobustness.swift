@@ -10,13 +10,13 @@ public struct RobustnessOutcome: Sendable {
     public struct UnknownSet: Sendable {
         public var name: String
         public var count: Int
-        public var scores: [String: [Double]]
+        public var scores: [OODScoreKind: [Double]]
         /// Test (in) vs this set (out), per score.
-        public var metrics: [String: OODMetricSet]
+        public var metrics: [OODScoreKind: OODMetricSet]
         /// Share not accepted by the verdict, and the share it calls unknown.
         public var rejectedFraction: Double
         public var unknownFraction: Double
-        public var rejectedFractionByScore: [String: Double]
+        public var rejectedFractionByScore: [OODScoreKind: Double]
         /// Test vs this set on the verdict's first score (the unknown question's, or the single score).
         public var verdictMetrics: OODMetricSet?
     }
@@ -24,21 +24,21 @@ public struct RobustnessOutcome: Sendable {
     /// The unknown question's score (or the single score).
     public var choice: Calibration.Choice
     /// Held-out AURC of each confidence score.
-    public var unsureAURC: [String: Double]
+    public var unsureAURC: [OODScoreKind: Double]
     /// Per score, calibrated on held-out and shifted held-out images.
-    public var thresholds: [String: OODThreshold]
+    public var thresholds: [OODScoreKind: OODThreshold]
     public var rule: VerdictRule
     public var calibration: CalibrationSummary
-    public var validationScores: [String: [Double]]
-    public var testScores: [String: [Double]]
-    public var trainScores: [String: [Double]]
+    public var validationScores: [OODScoreKind: [Double]]
+    public var testScores: [OODScoreKind: [Double]]
+    public var trainScores: [OODScoreKind: [Double]]
     public var testVerdicts: [Verdict]
     public var unknown: [UnknownSet]
     public var shifted: [ShiftReport]
     public var testSelective: SelectiveResult
     public var testShift: ShiftReport
-    public var riskCoverage: [String: RiskCoverageCurve]
-    public var testAcceptedByScore: [String: Double]
+    public var riskCoverage: [OODScoreKind: RiskCoverageCurve]
+    public var testAcceptedByScore: [OODScoreKind: Double]
 
     /// The threshold the unknown-image panels draw: the unknown question's (or the single score's).
     public var verdict: OODThreshold { rule.thresholds[0] }
@@ -60,11 +60,11 @@ public struct RobustnessOutcome: Sendable {
     /// The detector, per-score thresholds on held-out images and the verdict rule: all that the model file needs.
     struct Calibrated {
         var detector: OODDetector
-        var thresholds: [String: OODThreshold]
+        var thresholds: [OODScoreKind: OODThreshold]
         var choice: Calibration.Choice
-        var unsureAURC: [String: Double]
+        var unsureAURC: [OODScoreKind: Double]
         var rule: VerdictRule
-        var validationScores: [String: [Double]]
+        var validationScores: [OODScoreKind: [Double]]
         var summary: CalibrationSummary
     }
 
@@ -72,7 +72,7 @@ public struct RobustnessOutcome: Sendable {
     /// the held-out images together with their everyday shifted copies (`PhotoShift`); the unsure question also
     /// sees the thumbnail copies that the unknown question lets through. Nothing else is looked at.
     static func calibrate(train: EvaluatedSet, views: [Tensor], validation: EvaluatedSet?, copies: CalibrationCopies,
-                          head: LinearHead, options: StudyOptions) throws -> Calibrated {
+                          head: LinearParams, options: StudyOptions) throws -> Calibrated {
         let clean = try matrix(train.features.features)
         var reference = clean.values
         var referenceLabels = train.features.labels
@@ -87,8 +87,8 @@ public struct RobustnessOutcome: Sendable {
         let detector = try OODDetector.fit(trainLogits: matrix(train.logits), trainLabels: train.features.labels,
                                            trainFeatures: clean, reference: (referenceMatrix, referenceLabels),
                                            head: map)
-        for (score, why) in detector.unavailable.sorted(by: { $0.key < $1.key }) {
-            Study.log("score \(score) unavailable: \(why)")
+        for (score, why) in detector.unavailable.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
+            Study.log("score \(score.rawValue) unavailable: \(why)")
         }
         let heldOut = validation ?? train
         if validation == nil {
@@ -107,7 +107,7 @@ public struct RobustnessOutcome: Sendable {
         }
         let correct = zip(argmaxRows(pooledLogits), labels).map { $0 == $1 }
         let scores = try detector.allScores(logits: pooledLogits, features: pooledFeatures)
-        var thresholds: [String: OODThreshold] = [:]
+        var thresholds: [OODScoreKind: OODThreshold] = [:]
         for (score, values) in scores {
             thresholds[score] = try Calibration.calibrate(score: score, validationScores: values,
                                                           acceptFraction: options.acceptFraction,
@@ -116,7 +116,7 @@ public struct RobustnessOutcome: Sendable {
         let cleanCount = heldOut.features.count
         // Thumbnails: scored, but kept out of the per-score thresholds (they would stretch "a trained class" to cover
         // anything at 30 px); the unsure question below is calibrated on those the unknown question lets through.
-        var thumbnailScores: [String: [Double]] = [:]
+        var thumbnailScores: [OODScoreKind: [Double]] = [:]
         var thumbnailCorrect: [Bool] = []
         if let thumbnails = copies.thumbnails {
             let logits = try matrix(thumbnails.logits)
@@ -141,60 +141,62 @@ public struct RobustnessOutcome: Sendable {
 
         let rule: VerdictRule
         let choice: Calibration.Choice
-        let aurc: [String: Double]
+        let aurc: [OODScoreKind: Double]
         if let single = options.score {
             let calibrated = try pooled.threshold(single, option: "--score", question: nil)
             choice = try Calibration.chooseDefault(validationIn: scores, proxyOut: proxyScores)
-            rule = .singleScore(options.fixedThreshold.map { OODThreshold(score: single.rawValue, value: $0) }
+            rule = .singleScore(options.fixedThreshold.map { OODThreshold(score: single, value: $0) }
                                 ?? calibrated)
             aurc = [:]
             Study.log(String(format: "verdict: single score %@, threshold %.6g (%@)", single.rawValue,
                              rule.thresholds[0].value, options.fixedThreshold == nil ? "calibrated" : "fixed"))
         } else {
-            let candidates = scores.filter { pooled.answers($0.key, .unknown) }
+            let candidates = scores.filter { $0.key.question == .unknown }
             choice = try Calibration.chooseDefault(validationIn: candidates,
                                                    proxyOut: proxyScores.filter { candidates[$0.key] != nil })
-            let unknownScore = try options.unknownScore ?? OODScoreKind(name: choice.score)
+            let unknownScore = options.unknownScore ?? choice.score
             let unknown = try pooled.threshold(unknownScore, option: "--unknown-score", question: .unknown)
             let unknownValues = try pooled.values(unknownScore)
-            let thumbnailUnknown = thumbnailScores[unknownScore.rawValue] ?? []
+            let thumbnailUnknown = thumbnailScores[unknownScore] ?? []
             // "Unsure" is calibrated on what the unknown question lets through, as the verdict asks it second:
             // held-out images, their shifted copies and their thumbnails.
             let passing = unknownValues.indices.filter { unknown.accepts(unknownValues[$0]) }
             let passingThumbnails = thumbnailUnknown.indices.filter { unknown.accepts(thumbnailUnknown[$0]) }
             let passingCorrect = passing.map { correct[$0] } + passingThumbnails.map { thumbnailCorrect[$0] }
-            func passingScores(_ score: String) throws -> [Double] {
-                guard let values = scores[score] else { throw KitError.invalid("score \(score) was not computed") }
+            func passingScores(_ score: OODScoreKind) throws -> [Double] {
+                guard let values = scores[score] else {
+                    throw KitError.invalid("score \(score.rawValue) was not computed")
+                }
                 let thumbnailValues = thumbnailScores[score] ?? []
                 guard passingThumbnails.isEmpty || thumbnailValues.count == thumbnailCorrect.count else {
-                    throw KitError.invalid("score \(score) was not computed on the thumbnail copies")
+                    throw KitError.invalid("score \(score.rawValue) was not computed on the thumbnail copies")
                 }
                 return passing.map { values[$0] } + passingThumbnails.map { thumbnailValues[$0] }
             }
-            var confidence: [String: [Double]] = [:]
-            for score in scores.keys where pooled.answers(score, .unsure) {
+            var confidence: [OODScoreKind: [Double]] = [:]
+            for score in scores.keys where score.question == .unsure {
                 confidence[score] = try passingScores(score)
             }
             let chosen = try Selective.chooseScore(correct: passingCorrect, scores: confidence)
             aurc = chosen.aurc
-            let unsureScore = try options.unsureScore ?? OODScoreKind(name: chosen.score)
+            let unsureScore = options.unsureScore ?? chosen.score
             _ = try pooled.threshold(unsureScore, option: "--unsure-score", question: .unsure)
-            let unsureValues = try passingScores(unsureScore.rawValue)
+            let unsureValues = try passingScores(unsureScore)
             let unsure: OODThreshold
             if let typical = options.typicalFraction {
                 // Typical = an unknown score at least that of `typical` of the clean held-out photos.
                 let cut = try Calibration.threshold(inDistribution: Array(unknownValues.prefix(cleanCount)),
                                                     acceptFraction: typical)
                 let strata = try Selective.stratifiedThresholds(
-                    correct: passingCorrect, scores: unsureValues, typicality: try passingScores(unknownScore.rawValue),
+                    correct: passingCorrect, scores: unsureValues, typicality: try passingScores(unknownScore),
                     cut: cut, maxRisk: options.maxRisk)
-                unsure = OODThreshold(score: unsureScore.rawValue, value: strata.typical, targetRisk: options.maxRisk,
+                unsure = OODThreshold(score: unsureScore, value: strata.typical, targetRisk: options.maxRisk,
                                       atypicalBelow: strata.atypical == nil ? nil : cut,
                                       atypicalValue: strata.atypical)
             } else {
                 let value = try Selective.threshold(correct: passingCorrect, scores: unsureValues,
                                                     maxRisk: options.maxRisk)
-                unsure = OODThreshold(score: unsureScore.rawValue, value: value, targetRisk: options.maxRisk)
+                unsure = OODThreshold(score: unsureScore, value: value, targetRisk: options.maxRisk)
             }
             rule = .twoQuestions(unknown: unknown, unsure: unsure)
             Study.log(String(format: "unknown: %@ ≥ %.6g (accepts %.0f%% of %d held-out photos and %d shifted "
@@ -213,7 +215,7 @@ public struct RobustnessOutcome: Sendable {
     }
 
     /// Every score on the evaluated sets, the verdict on them and its trade-offs.
-    static func compute(_ evaluation: StudyEvaluation, views: [Tensor], head: LinearHead,
+    static func compute(_ evaluation: StudyEvaluation, views: [Tensor], head: LinearParams,
                         options: StudyOptions) throws -> RobustnessOutcome {
         let train = evaluation.train.images
         let calibrated = try calibrate(train: train, views: views, validation: evaluation.validation?.images,
@@ -221,12 +223,12 @@ public struct RobustnessOutcome: Sendable {
         let detector = calibrated.detector
         let thresholds = calibrated.thresholds
         let rule = calibrated.rule
-        func scores(_ set: EvaluatedSet) throws -> [String: [Double]] {
+        func scores(_ set: EvaluatedSet) throws -> [OODScoreKind: [Double]] {
             try detector.allScores(logits: matrix(set.logits), features: matrix(set.features.features))
         }
-        func threshold(_ score: String) throws -> OODThreshold {
+        func threshold(_ score: OODScoreKind) throws -> OODThreshold {
             guard let threshold = thresholds[score] else {
-                throw KitError.invalid("score \(score) has no calibrated threshold")
+                throw KitError.invalid("score \(score.rawValue) has no calibrated threshold")
             }
             return threshold
         }
@@ -235,8 +237,8 @@ public struct RobustnessOutcome: Sendable {
         let correct = evaluation.test.table.rows.map(\.correct)
         let testVerdicts = rule.verdicts(testScores, count: correct.count)
         let selective = try Selective.evaluate(correct: correct, accepted: testVerdicts.map(\.isAccepted))
-        var riskCoverage: [String: RiskCoverageCurve] = [:]
-        var accepted: [String: Double] = [:]
+        var riskCoverage: [OODScoreKind: RiskCoverageCurve] = [:]
+        var accepted: [OODScoreKind: Double] = [:]
         for (score, values) in testScores {
             riskCoverage[score] = try Selective.riskCoverage(correct: correct, scores: values)
             accepted[score] = 1 - OODMetrics.rejectionRate(scores: values, threshold: try threshold(score).value)
@@ -247,11 +249,11 @@ public struct RobustnessOutcome: Sendable {
         var unknown: [UnknownSet] = []
         for set in evaluation.unknown {
             let setScores = try scores(set)
-            var metrics: [String: OODMetricSet] = [:]
-            var rejected: [String: Double] = [:]
+            var metrics: [OODScoreKind: OODMetricSet] = [:]
+            var rejected: [OODScoreKind: Double] = [:]
             for (score, values) in setScores {
                 guard let inScores = testScores[score] else {
-                    throw KitError.invalid("score \(score) was not computed on the test set")
+                    throw KitError.invalid("score \(score.rawValue) was not computed on the test set")
                 }
                 metrics[score] = try OODMetrics.evaluate(inScores: inScores, outScores: values)
                 rejected[score] = OODMetrics.rejectionRate(scores: values, threshold: try threshold(score).value)
@@ -266,7 +268,7 @@ public struct RobustnessOutcome: Sendable {
             unknown.append(result)
             Study.log(String(format: "%@: %d images, %.1f%% rejected (%.1f%% as unknown); AUROC of %@ %.4f", set.name,
                              set.features.count, 100 * result.rejectedFraction, 100 * result.unknownFraction,
-                             verdictScore, metrics[verdictScore]?.auroc ?? .nan))
+                             verdictScore.rawValue, metrics[verdictScore]?.auroc ?? .nan))
         }
         let shifted = try evaluation.shifted.map { set in
             let report = try ShiftReport.make(name: set.name, correct: set.table.rows.map(\.correct),
@@ -291,40 +293,30 @@ public struct RobustnessOutcome: Sendable {
 
 /// The pooled held-out scores and their thresholds, looked up by a score the user may have named.
 struct CalibrationScores {
-    let scores: [String: [Double]]
-    let thresholds: [String: OODThreshold]
-
-    /// Whether `score` is one of the library's scores and answers `question`.
-    func answers(_ score: String, _ question: Question) -> Bool {
-        OODScoreKind(rawValue: score)?.question == question
-    }
+    let scores: [OODScoreKind: [Double]]
+    let thresholds: [OODScoreKind: OODThreshold]
 
     func values(_ score: OODScoreKind) throws -> [Double] {
-        guard let values = scores[score.rawValue] else { throw unavailable(score, "--score") }
+        guard let values = scores[score] else { throw unavailable(score, "--score") }
         return values
     }
 
     /// The calibrated threshold of `score`; an error when it is not available or answers the other question.
     func threshold(_ score: OODScoreKind, option: String, question: Question?) throws -> OODThreshold {
-        guard let threshold = thresholds[score.rawValue], scores[score.rawValue] != nil else {
+        guard let threshold = thresholds[score], scores[score] != nil else {
             throw unavailable(score, option)
         }
         if let question, score.question != question {
-            let names = scores.keys.filter { answers($0, question) }
+            let names = OODScoreKind.allCases.filter { scores[$0] != nil && $0.question == question }
             throw KitError.invalid("\(option) \(score.rawValue): answers the other question (choose from "
-                                   + "\(Self.ordered(names).joined(separator: ", ")))")
+                                   + "\(names.map(\.rawValue).joined(separator: ", ")))")
         }
         return threshold
     }
 
     private func unavailable(_ score: OODScoreKind, _ option: String) -> KitError {
-        let names = scores.keys.sorted().joined(separator: ", ")
+        let names = scores.keys.map(\.rawValue).sorted().joined(separator: ", ")
         return .invalid("\(option) \(score.rawValue): not available (choose from \(names))")
-    }
-
-    /// Score names in the library's order.
-    static func ordered(_ names: some Collection<String>) -> [String] {
-        OODScoreKind.allCases.map(\.rawValue).filter(names.contains)
     }
 }
 

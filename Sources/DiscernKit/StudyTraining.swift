@@ -15,7 +15,7 @@ struct ModelRecipe {
     /// Set when `--fine-tune` unfroze blocks after the head training.
     let fineTune: FineTuneSettings?
 
-    func modelFile(head: LinearHead, classes: [String]) -> ModelFile {
+    func modelFile(head: LinearParams, classes: [String]) -> ModelFile {
         let training = ModelMetadata.TrainingSettings(
             config: options.trainingConfig, augmentViews: options.augmentViews, trainImages: trainCount,
             validationImages: validationCount, weightsFile: URL(fileURLWithPath: weightsFile).lastPathComponent,
@@ -45,7 +45,7 @@ extension StudyOptions {
 struct TrainedNetwork {
     let extractor: FeatureExtractor
     let recipe: ModelRecipe
-    let head: LinearHead
+    let head: LinearParams
     let history: TrainingHistory
     /// Nil after fine-tuning: its entries describe the ImageNet network.
     let cache: FeatureCacheFile?
@@ -53,31 +53,29 @@ struct TrainedNetwork {
     let views: [Tensor]
 }
 
-/// The trained network with the clean training features and the unknown question's reference views.
+/// The trained network with what the evaluation needs besides: the clean training features and the unknown
+/// question's reference views.
 struct TrainedHead {
-    let extractor: FeatureExtractor
-    let recipe: ModelRecipe
-    let head: LinearHead
-    let history: TrainingHistory
-    let cache: FeatureCacheFile?
-    /// Augmented views of the training images: with the clean features they are the unknown question's reference.
-    let views: [Tensor]
+    let network: TrainedNetwork
+    /// With the clean features the unknown question's reference: the network's cached augmented views, or two
+    /// views extracted for the reference alone when it has none (fresh augmentation, or fine-tuned).
+    let referenceViews: [Tensor]
     /// Clean (test-transform) features of the training images.
     let trainFeatures: FeatureSet
     let checkpoints: [String]
     let seconds: Double
 
-    var weightsFile: String { recipe.weightsFile }
+    var weightsFile: String { network.recipe.weightsFile }
 
     /// Logits of already extracted features.
     func evaluate(_ features: FeatureSet, name: String) throws -> EvaluatedSet {
-        EvaluatedSet(name: name, features: features, logits: try head.logits(features.features))
+        EvaluatedSet(name: name, features: features, logits: try network.head.logits(features.features))
     }
 
     /// Test-transform features (cached as "eval-<name>") and logits of `samples`.
     func evaluate(_ samples: [ImageFolder.Sample], name: String) throws -> EvaluatedSet {
-        let features = try extractor.extract(samples, augment: false, title: "features (\(name))", cache: cache,
-                                             name: "eval-\(name)", weights: weightsFile)
+        let features = try network.extractor.extract(samples, augment: false, title: "features (\(name))",
+                                                     cache: network.cache, name: "eval-\(name)", weights: weightsFile)
         return try evaluate(features, name: name)
     }
 }
@@ -95,7 +93,8 @@ extension Study {
     /// then fine-tunes when asked, and extracts the clean training features.
     func trainHead(_ data: StudyData, out: OutputFolder) throws -> TrainedHead {
         let start = Date()
-        let (backbone, stateDict, weightsFile) = try BackboneWeights.load(options.backbone, path: options.weights)
+        let (backbone, stateDict, weightsFile) = try BackboneWeights.load(options.backbone, path: options.weights,
+                                                                          search: options.weightsSearch)
         let extractor = try makeExtractor(backbone)
         if let notice = extractor.session.notice { Study.log(notice) }
         let viewsNote = options.augmentViews > 0
@@ -103,7 +102,8 @@ extension Study {
             : "fresh augmentation every epoch"
         Study.log("backbone \(backbone.kind.rawValue) (\(URL(fileURLWithPath: weightsFile).lastPathComponent)), "
                   + "\(backbone.featureCount) features, " + viewsNote)
-        let initialHead = LinearHead(features: backbone.featureCount, classes: data.classes.count, seed: options.seed)
+        let initialHead = LinearParams(inFeatures: backbone.featureCount, outFeatures: data.classes.count,
+                                       seed: options.seed)
         let trainer = HeadTrainer(head: initialHead, config: options.trainingConfig)
         var cache = FeatureCacheFile(dir: try out.folder("cache"))
         if !options.featureFiles.isEmpty {
@@ -182,8 +182,7 @@ extension Study {
                                               name: "train-view\(view)", weights: network.recipe.weightsFile).features
             }
             : network.views
-        return TrainedHead(extractor: network.extractor, recipe: network.recipe, head: network.head,
-                           history: network.history, cache: network.cache, views: referenceViews,
-                           trainFeatures: clean, checkpoints: checkpoints, seconds: Date().timeIntervalSince(start))
+        return TrainedHead(network: network, referenceViews: referenceViews, trainFeatures: clean,
+                           checkpoints: checkpoints, seconds: Date().timeIntervalSince(start))
     }
 }

@@ -33,19 +33,21 @@ public enum Benchmark {
         guard batch >= 1, iterations >= 1 else {
             throw EngineError.invalid("bench: batch and iterations must be at least 1 (got \(batch), \(iterations))")
         }
-        let b = try Backbone.build(kind, weights: nil, seed: 1)
-        let session = try InferenceSession(graph: b.graph, batchSize: batch, options: options)
-        let s = b.inputSize
-        var rng = SplitMix64.backbone(seed: 9)
-        let x = Tensor(
-            shape: [batch, 3, s, s], data: (0..<(batch * 3 * s * s)).map { _ in rng.nextUnitFloat() * 4 - 2 })
-        _ = try session.run(x)
-        var times: [Double] = [], cpu = Double.infinity
+        let backbone = try Backbone.build(kind, weights: nil, seed: 1)
+        let session = try InferenceSession(graph: backbone.graph, batchSize: batch, options: options)
+        let size = backbone.inputSize
+        var random = SplitMix64.backbone(seed: 9)
+        let input = Tensor(shape: [batch, 3, size, size],
+                           data: (0..<(batch * 3 * size * size)).map { _ in random.nextUnitFloat() * 4 - 2 })
+        _ = try session.run(input)
+        var times: [Double] = []
+        var cpu = Double.infinity
         for _ in 0..<iterations {
-            let t0 = DispatchTime.now().uptimeNanoseconds, c0 = cpuMilliseconds()
-            _ = try session.run(x)
-            times.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6 / Double(batch))
-            cpu = min(cpu, (cpuMilliseconds() - c0) / Double(batch))
+            let start = DispatchTime.now().uptimeNanoseconds
+            let cpuStart = cpuMilliseconds()
+            _ = try session.run(input)
+            times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6 / Double(batch))
+            cpu = min(cpu, (cpuMilliseconds() - cpuStart) / Double(batch))
         }
         times.sort()
         return Result(kind: kind, batch: batch, precision: session.precision, msPerImage: times[times.count / 2],
@@ -53,8 +55,8 @@ public enum Benchmark {
     }
 
     static func cpuMilliseconds() -> Double {
-        var t = timespec()
-        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t)
-        return Double(t.tv_sec) * 1000 + Double(t.tv_nsec) / 1e6
+        var time = timespec()
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &time)
+        return Double(time.tv_sec) * 1000 + Double(time.tv_nsec) / 1e6
     }
 }

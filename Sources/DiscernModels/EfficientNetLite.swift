@@ -82,19 +82,19 @@ enum EfficientNetLite {
                      in inChannels: Int, out: Int, kernel: Int, stride: Int, groups: Int = 1,
                      activation: Bool) throws -> (node: Int, size: Int) {
         let pad = samePadding(size: size, kernel: kernel, stride: stride)
-        var y = try builder.conv(conv, input, in: inChannels, out: out, kernel: kernel, stride: stride,
+        var branch = try builder.conv(conv, input, in: inChannels, out: out, kernel: kernel, stride: stride,
                                  pad: (pad.lo, pad.lo, pad.hi, pad.hi), groups: groups)
-        y = try builder.batchNorm(bn, y, channels: out, eps: eps)
-        if activation { y = builder.add(.relu6, [y]) }
-        return (y, pad.out)
+        branch = try builder.batchNorm(bn, branch, channels: out, eps: eps)
+        if activation { branch = builder.add(.relu6, [branch]) }
+        return (branch, pad.out)
     }
 
     /// The graph (input -> pooled features) for a square input of side `inputSize`, and the feature count.
     static func build(_ scaling: Scaling, _ builder: ModelBuilder, inputSize: Int) throws -> (Graph, Int) {
         let root = ModulePath.root
-        var x = builder.input()
+        var node = builder.input()
         var size = inputSize
-        (x, size) = try unit(builder, x, size: size, conv: root.child("_conv_stem"), bn: root.child("_bn0"),
+        (node, size) = try unit(builder, node, size: size, conv: root.child("_conv_stem"), bn: root.child("_bn0"),
                              in: 3, out: stemChannels, kernel: 3, stride: 2, activation: true)
         var blockIndex = 0
         var channels = stemChannels
@@ -104,31 +104,31 @@ enum EfficientNetLite {
                 let stride = repeatIndex == 0 ? stage.stride : 1
                 let block = root.child("_blocks").child(blockIndex)
                 let mid = inChannels * stage.expansion
-                var y = x
+                var branch = node
                 var side = size
                 if stage.expansion != 1 {
-                    (y, side) = try unit(builder, y, size: side, conv: block.child("_expand_conv"),
+                    (branch, side) = try unit(builder, branch, size: side, conv: block.child("_expand_conv"),
                                          bn: block.child("_bn0"), in: inChannels, out: mid, kernel: 1, stride: 1,
                                          activation: true)
                 }
-                (y, side) = try unit(builder, y, size: side, conv: block.child("_depthwise_conv"),
+                (branch, side) = try unit(builder, branch, size: side, conv: block.child("_depthwise_conv"),
                                      bn: block.child("_bn1"), in: mid, out: mid, kernel: stage.kernel, stride: stride,
                                      groups: mid, activation: true)
-                (y, side) = try unit(builder, y, size: side, conv: block.child("_project_conv"),
+                (branch, side) = try unit(builder, branch, size: side, conv: block.child("_project_conv"),
                                      bn: block.child("_bn2"), in: mid, out: stage.outputChannels, kernel: 1,
                                      stride: 1, activation: false)
-                if stride == 1 && inChannels == stage.outputChannels { y = builder.add(.add, [y, x]) }
-                builder.name(y, block)
-                x = y
+                if stride == 1 && inChannels == stage.outputChannels { branch = builder.add(.add, [branch, node]) }
+                builder.name(branch, block)
+                node = branch
                 size = side
                 blockIndex += 1
                 channels = stage.outputChannels
             }
         }
-        (x, size) = try unit(builder, x, size: size, conv: root.child("_conv_head"), bn: root.child("_bn1"),
+        (node, size) = try unit(builder, node, size: size, conv: root.child("_conv_head"), bn: root.child("_bn1"),
                              in: channels, out: headChannels, kernel: 1, stride: 1, activation: true)
-        x = builder.add(.globalAvgPool, [x], names: ["_avg_pooling"])
-        x = builder.add(.flatten, [x], names: ["flatten"])
+        node = builder.add(.globalAvgPool, [node], names: ["_avg_pooling"])
+        node = builder.add(.flatten, [node], names: ["flatten"])
         return (builder.graph, headChannels)
     }
 }

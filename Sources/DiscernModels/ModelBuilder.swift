@@ -65,7 +65,7 @@ final class ModelBuilder {
         } catch WeightsError.shapeMismatch(_, _, let actual) where actual.count == 2 && actual[1] == features {
             weight = try store.take(path.key("weight"), shape: actual)
         }
-        return LinearParams(weight: weight, bias: try store.take(path.key("bias"), shape: [weight.shape[0]]))
+        return try LinearParams(weight: weight, bias: try store.take(path.key("bias"), shape: [weight.shape[0]]))
     }
 
     /// Throws when the weights hold keys no layer asked for (weights of another architecture).

@@ -34,11 +34,11 @@ enum ResNet {
     /// Returns the graph (input -> flattened features) and the feature count.
     static func build(_ spec: Spec, _ builder: ModelBuilder) throws -> (Graph, Int) {
         let root = ModulePath.root
-        var x = builder.input()
-        x = try convBN(builder, x, conv: root.child("conv1"), bn: root.child("bn1"),
+        var node = builder.input()
+        node = try convBN(builder, node, conv: root.child("conv1"), bn: root.child("bn1"),
                        in: 3, out: spec.widths[0], kernel: 7, stride: 2)
-        x = builder.add(.relu, [x], names: ["relu"])
-        x = builder.add(.maxPool(PoolParams(kernel: 3, stride: 2, padding: 1)), [x], names: ["maxpool"])
+        node = builder.add(.relu, [node], names: ["relu"])
+        node = builder.add(.maxPool(PoolParams(kernel: 3, stride: 2, padding: 1)), [node], names: ["maxpool"])
         let expansion = spec.bottleneck ? 4 : 1
         var inplanes = spec.widths[0]
         for (layerIndex, (blocks, planes)) in zip(spec.layers, spec.widths).enumerated() {
@@ -47,38 +47,38 @@ enum ResNet {
                 let block = layer.child(blockIndex)
                 let stride = (blockIndex == 0 && layerIndex > 0) ? 2 : 1
                 let out = planes * expansion
-                var y: Int
+                var branch: Int
                 if spec.bottleneck {
-                    y = try convBN(builder, x, conv: block.child("conv1"), bn: block.child("bn1"),
+                    branch = try convBN(builder, node, conv: block.child("conv1"), bn: block.child("bn1"),
                                    in: inplanes, out: planes, kernel: 1, stride: 1)
-                    y = builder.add(.relu, [y])
-                    y = try convBN(builder, y, conv: block.child("conv2"), bn: block.child("bn2"),
+                    branch = builder.add(.relu, [branch])
+                    branch = try convBN(builder, branch, conv: block.child("conv2"), bn: block.child("bn2"),
                                    in: planes, out: planes, kernel: 3, stride: stride)
-                    y = builder.add(.relu, [y])
-                    y = try convBN(builder, y, conv: block.child("conv3"), bn: block.child("bn3"),
+                    branch = builder.add(.relu, [branch])
+                    branch = try convBN(builder, branch, conv: block.child("conv3"), bn: block.child("bn3"),
                                    in: planes, out: out, kernel: 1, stride: 1)
                 } else {
-                    y = try convBN(builder, x, conv: block.child("conv1"), bn: block.child("bn1"),
+                    branch = try convBN(builder, node, conv: block.child("conv1"), bn: block.child("bn1"),
                                    in: inplanes, out: planes, kernel: 3, stride: stride)
-                    y = builder.add(.relu, [y])
-                    y = try convBN(builder, y, conv: block.child("conv2"), bn: block.child("bn2"),
+                    branch = builder.add(.relu, [branch])
+                    branch = try convBN(builder, branch, conv: block.child("conv2"), bn: block.child("bn2"),
                                    in: planes, out: out, kernel: 3, stride: 1)
                 }
-                var identity = x
+                var identity = node
                 if stride != 1 || inplanes != out {
                     let downsample = block.child("downsample")
-                    identity = try convBN(builder, x, conv: downsample.child(0), bn: downsample.child(1),
+                    identity = try convBN(builder, node, conv: downsample.child(0), bn: downsample.child(1),
                                           in: inplanes, out: out, kernel: 1, stride: stride)
                 }
-                let sum = builder.add(.add, [y, identity])
+                let sum = builder.add(.add, [branch, identity])
                 var names = [block.name]
                 if blockIndex == blocks - 1 { names.append(layer.name) }
-                x = builder.add(.relu, [sum], names: names)
+                node = builder.add(.relu, [sum], names: names)
                 inplanes = out
             }
         }
-        x = builder.add(.globalAvgPool, [x], names: ["avgpool"])
-        x = builder.add(.flatten, [x], names: ["flatten"])
+        node = builder.add(.globalAvgPool, [node], names: ["avgpool"])
+        node = builder.add(.flatten, [node], names: ["flatten"])
         return (builder.graph, inplanes)
     }
 }

@@ -7,7 +7,7 @@ public struct ReActScore: OODScore, Codable {
     public let clip: Double
     public let percentileUsed: Double
 
-    public var name: String { OODScoreKind.react.rawValue }
+    public var kind: OODScoreKind { .react }
     public var needsFeatures: Bool { true }
 
     public static func fit(features: Matrix, head: LinearMap, percentile p: Double = 90) throws -> ReActScore {
@@ -45,7 +45,7 @@ public struct ActivationShapingScore: OODScore, Codable {
     public let method: Method
     public let percentileUsed: Double
 
-    public var name: String { method == .scale ? OODScoreKind.scale.rawValue : OODScoreKind.ash.rawValue }
+    public var kind: OODScoreKind { method == .scale ? .scale : .ash }
     public var needsFeatures: Bool { true }
 
     public init(head: LinearMap, method: Method, percentile p: Double = 85) throws {
@@ -93,7 +93,7 @@ public struct GENScore: OODScore, Codable {
         self.gamma = gamma
         self.topM = topM
     }
-    public var name: String { OODScoreKind.gen.rawValue }
+    public var kind: OODScoreKind { .gen }
 
     public func score(logits: Matrix, features: Matrix?) throws -> [Double] {
         try checkLogits(logits, classes: nil)

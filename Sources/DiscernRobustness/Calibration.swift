@@ -2,7 +2,7 @@ import Foundation
 
 /// A threshold together with the score it belongs to, as stored in the model file.
 public struct OODThreshold: Codable, Equatable, Sendable {
-    public let score: String
+    public let score: OODScoreKind
     public let value: Double
     /// The accepted fraction of validation images it was calibrated for; nil for a fixed threshold.
     public let targetAcceptance: Double?
@@ -15,7 +15,7 @@ public struct OODThreshold: Codable, Equatable, Sendable {
     public let atypicalValue: Double?
 
     public init(
-        score: String, value: Double, targetAcceptance: Double? = nil, targetRisk: Double? = nil,
+        score: OODScoreKind, value: Double, targetAcceptance: Double? = nil, targetRisk: Double? = nil,
         atypicalBelow: Double? = nil, atypicalValue: Double? = nil
     ) {
         self.score = score
@@ -89,7 +89,7 @@ public enum Calibration {
 
     /// Calibrated threshold for `score`; with `confidence` the conservative (tolerance) version above.
     public static func calibrate(
-        score: String, validationScores: [Double], acceptFraction: Double = 0.95,
+        score: OODScoreKind, validationScores: [Double], acceptFraction: Double = 0.95,
         confidence: Double? = nil
     ) throws -> OODThreshold {
         let v =
@@ -102,31 +102,35 @@ public enum Calibration {
 
     /// The outcome of choosing the default score.
     public struct Choice: Codable, Sendable {
-        public let score: String
+        public let score: OODScoreKind
         /// Per candidate: metrics of validation-in vs the proxy-out set.
-        public let table: [String: OODMetricSet]
+        public let table: [OODScoreKind: OODMetricSet]
         public let criterion: String
     }
 
     /// Chooses the default score: highest AUROC of held-out in-distribution validation scores vs a proxy
     /// outlier set (true unknowns are not available at calibration time); ties → lower FPR95 → the
     /// earlier score in `OODScoreKind.allCases`. Candidates are the keys present in both dictionaries.
-    public static func chooseDefault(validationIn: [String: [Double]], proxyOut: [String: [Double]]) throws -> Choice {
-        var table: [String: OODMetricSet] = [:]
-        let order = OODScoreKind.allCases.map(\.rawValue)
-        let names = validationIn.keys.filter { proxyOut[$0] != nil }
-            .sorted { (order.firstIndex(of: $0) ?? order.count, $0) < (order.firstIndex(of: $1) ?? order.count, $1) }
-        guard !names.isEmpty else {
+    public static func chooseDefault(validationIn: [OODScoreKind: [Double]], proxyOut: [OODScoreKind: [Double]])
+        throws -> Choice
+    {
+        var table: [OODScoreKind: OODMetricSet] = [:]
+        var best: (score: OODScoreKind, metrics: OODMetricSet)?
+        for score in OODScoreKind.allCases {
+            guard let inScores = validationIn[score], let outScores = proxyOut[score] else { continue }
+            let metrics = try OODMetrics.evaluate(inScores: inScores, outScores: outScores)
+            table[score] = metrics
+            if let leader = best?.metrics,
+               !(metrics.auroc > leader.auroc || (metrics.auroc == leader.auroc && metrics.fpr95 < leader.fpr95)) {
+                continue
+            }
+            best = (score, metrics)
+        }
+        guard let best else {
             throw RobustnessError.invalidArgument("no score has both validation and proxy values")
         }
-        for n in names { table[n] = try OODMetrics.evaluate(inScores: validationIn[n]!, outScores: proxyOut[n]!) }
-        var best = names[0]
-        for n in names.dropFirst() {
-            let a = table[n]!, b = table[best]!
-            if a.auroc > b.auroc || (a.auroc == b.auroc && a.fpr95 < b.fpr95) { best = n }
-        }
         return Choice(
-            score: best, table: table,
+            score: best.score, table: table,
             criterion: "highest AUROC of validation (in) vs proxy outliers, then lowest FPR95")
     }
 }
@@ -144,13 +148,15 @@ extension OODDetector {
         let kinds = (candidates ?? available()).filter {
             available(withFeatures: validationFeatures != nil && proxyFeatures != nil).contains($0)
         }
-        var vin: [String: [Double]] = [:], pout: [String: [Double]] = [:]
-        for k in kinds {
-            vin[k.rawValue] = try scores(k, logits: validationLogits, features: validationFeatures)
-            pout[k.rawValue] = try scores(k, logits: proxyLogits, features: proxyFeatures)
+        var validationScores: [OODScoreKind: [Double]] = [:]
+        var proxyScores: [OODScoreKind: [Double]] = [:]
+        for kind in kinds {
+            validationScores[kind] = try scores(kind, logits: validationLogits, features: validationFeatures)
+            proxyScores[kind] = try scores(kind, logits: proxyLogits, features: proxyFeatures)
         }
-        let choice = try Calibration.chooseDefault(validationIn: vin, proxyOut: pout)
-        return (choice, try Calibration.calibrate(score: choice.score, validationScores: vin[choice.score]!,
+        let choice = try Calibration.chooseDefault(validationIn: validationScores, proxyOut: proxyScores)
+        return (choice, try Calibration.calibrate(score: choice.score,
+                                                   validationScores: validationScores[choice.score] ?? [],
                                                    acceptFraction: acceptFraction, confidence: confidence))
     }
 }

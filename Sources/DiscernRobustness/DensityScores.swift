@@ -16,7 +16,7 @@ public struct LogitDensityScore: OODScore, Codable {
         try (0..<trainLogits.cols).map { try GaussianKDE(trainLogits.column($0), bandwidth: bandwidth) }
     }
 
-    public var name: String { (seedVariant ? OODScoreKind.densitySeed : OODScoreKind.density).rawValue }
+    public var kind: OODScoreKind { seedVariant ? .densitySeed : .density }
 
     public func score(logits: Matrix, features: Matrix?) throws -> [Double] {
         try checkLogits(logits, classes: kdes.count)
@@ -34,7 +34,7 @@ public struct LogitDensityScore: OODScore, Codable {
 public struct ClassDensityScore: OODScore, Codable {
     public let kdes: [GaussianKDE]
     public init(kdes: [GaussianKDE]) { self.kdes = kdes }
-    public var name: String { OODScoreKind.classDensity.rawValue }
+    public var kind: OODScoreKind { .classDensity }
 
     public static func fit(trainLogits: Matrix, labels: [Int], bandwidth: GaussianKDE.Bandwidth = .scott) throws
         -> ClassDensityScore
@@ -64,7 +64,7 @@ public struct ClassDensityScore: OODScore, Codable {
 public struct JointDensityScore: OODScore, Codable {
     public let kde: GaussianKDE
     public init(kde: GaussianKDE) { self.kde = kde }
-    public var name: String { OODScoreKind.jointDensity.rawValue }
+    public var kind: OODScoreKind { .jointDensity }
     public func score(logits: Matrix, features: Matrix?) throws -> [Double] {
         try checkLogits(logits, classes: kde.dimension)
         return try kde.logEvaluate(logits).map { exp($0) }

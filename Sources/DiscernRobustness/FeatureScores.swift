@@ -12,7 +12,7 @@ public struct MahalanobisScore: OODScore, Codable {
     let whitenedMeans: Matrix
     public let ridge: Double
 
-    public var name: String { OODScoreKind.mahalanobis.rawValue }
+    public var kind: OODScoreKind { .mahalanobis }
     public var needsFeatures: Bool { true }
 
     public static func fit(features: Matrix, labels: [Int], classes: Int, ridge: Double = 1e-6) throws
@@ -86,7 +86,7 @@ public struct KNNScore: OODScore, Codable {
     /// Normalised training features, row-major n × dimension.
     public let bank: [Float]
 
-    public var name: String { OODScoreKind.knn.rawValue }
+    public var kind: OODScoreKind { .knn }
     public var needsFeatures: Bool { true }
     public var count: Int { bank.count / Swift.max(dimension, 1) }
 

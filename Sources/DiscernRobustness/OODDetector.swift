@@ -56,8 +56,8 @@ public struct OODDetector: Codable, Sendable {
     public let react: ReActScore?
     /// Rows of the reference the feature scores were fitted on (training features, plus augmented views).
     public let referenceCount: Int?
-    /// Why a score could not be fitted (e.g. a singular covariance), by score name.
-    public let unavailable: [String: String]
+    /// Why a score could not be fitted (e.g. a singular covariance), by score.
+    public let unavailable: [OODScoreKind: String]
 
     /// Fits all scores. `density` must succeed; the others are left out (with the reason in
     /// `unavailable`) when their statistics are degenerate, and the feature scores need `trainFeatures`.
@@ -75,10 +75,10 @@ public struct OODDetector: Codable, Sendable {
             throw RobustnessError.shapeMismatch(
                 what: "training features", expected: "\(trainLogits.rows) rows", actual: "\(f.rows)")
         }
-        var why: [String: String] = [:]
+        var why: [OODScoreKind: String] = [:]
         func attempt<T>(_ kind: OODScoreKind, _ body: () throws -> T) -> T? {
             do { return try body() } catch {
-                why[kind.rawValue] = "\(error)"
+                why[kind] = "\(error)"
                 return nil
             }
         }
@@ -117,10 +117,10 @@ public struct OODDetector: Codable, Sendable {
                 }
             }
         } else {
-            for k in OODScoreKind.allCases where k.needsFeatures { why[k.rawValue] = "no training features" }
+            for k in OODScoreKind.allCases where k.needsFeatures { why[k] = "no training features" }
         }
         if map == nil && ref != nil {
-            for k in [OODScoreKind.vim, .react, .scale, .ash] { why[k.rawValue] = "no head given" }
+            for k in [OODScoreKind.vim, .react, .scale, .ash] { why[k] = "no head given" }
         }
         return OODDetector(
             configuration: configuration, classCount: trainLogits.cols, featureCount: trainFeatures?.cols,
@@ -155,7 +155,7 @@ public struct OODDetector: Codable, Sendable {
         }
         guard let found = s else {
             throw RobustnessError.invalidArgument(
-                "score '\(kind.rawValue)' is not available: \(unavailable[kind.rawValue] ?? "not fitted")")
+                "score '\(kind.rawValue)' is not available: \(unavailable[kind] ?? "not fitted")")
         }
         return found
     }
@@ -169,11 +169,11 @@ public struct OODDetector: Codable, Sendable {
         try scorer(kind).score(logits: logits, features: features)
     }
 
-    /// Every available score by name; feature scores are skipped when `features` is nil.
-    public func allScores(logits: Matrix, features: Matrix? = nil) throws -> [String: [Double]] {
-        var out: [String: [Double]] = [:]
-        for k in available(withFeatures: features != nil) {
-            out[k.rawValue] = try scores(k, logits: logits, features: features)
+    /// Every available score; feature scores are skipped when `features` is nil.
+    public func allScores(logits: Matrix, features: Matrix? = nil) throws -> [OODScoreKind: [Double]] {
+        var out: [OODScoreKind: [Double]] = [:]
+        for kind in available(withFeatures: features != nil) {
+            out[kind] = try scores(kind, logits: logits, features: features)
         }
         return out
     }

@@ -8,6 +8,7 @@ extension OODDetector {
         var configuration: Configuration
         var classCount: Int
         var featureCount: Int?
+        /// By score name; a name this version does not know is dropped on reading.
         var unavailable: [String: String]
         var kdeBandwidths: [String: GaussianKDE.Bandwidth]
         var mahalanobisRidge: Double?
@@ -48,7 +49,8 @@ extension OODDetector {
             arrays["vim.basis"] = vim.basis
         }
         let meta = Meta(configuration: configuration, classCount: classCount, featureCount: featureCount,
-                        unavailable: unavailable, kdeBandwidths: bandwidths, mahalanobisRidge: mahalanobis?.ridge,
+                        unavailable: Dictionary(uniqueKeysWithValues: unavailable.map { ($0.key.rawValue, $0.value) }),
+                        kdeBandwidths: bandwidths, mahalanobisRidge: mahalanobis?.ridge,
                         knnK: knn?.k, vimAlpha: vim?.alpha, reactClip: react?.clip,
                         reactPercentile: react?.percentileUsed, referenceCount: referenceCount)
         return (arrays, String(decoding: try JSONEncoder().encode(meta), as: UTF8.self))
@@ -123,6 +125,9 @@ extension OODDetector {
             configuration: meta.configuration, classCount: meta.classCount, featureCount: meta.featureCount,
             density: LogitDensityScore(kdes: densities), classDensity: classDensity,
             jointDensity: try kde("joint-density").map(JointDensityScore.init), mahalanobis: mahalanobis, knn: knn,
-            head: head, vim: vim, react: react, referenceCount: meta.referenceCount, unavailable: meta.unavailable)
+            head: head, vim: vim, react: react, referenceCount: meta.referenceCount,
+            unavailable: Dictionary(uniqueKeysWithValues: meta.unavailable.compactMap { name, why in
+                OODScoreKind(rawValue: name).map { ($0, why) }
+            }))
     }
 }

@@ -1,7 +1,9 @@
 import Foundation
 
 /// The scores this library knows, by their user-facing names.
-public enum OODScoreKind: String, CaseIterable, Codable, Sendable {
+/// Codable as its name, and as a JSON object's key in a dictionary (`CodingKeyRepresentable`), so model files and
+/// JSON output spell scores as they always did.
+public enum OODScoreKind: String, CaseIterable, Codable, CodingKeyRepresentable, Sendable {
     case density, densitySeed = "density-seed", classDensity = "class-density", jointDensity = "joint-density"
     case msp, maxlogit, energy, gen, mahalanobis, knn, vim, react, scale, ash = "ash-s"
 
@@ -26,13 +28,15 @@ public enum OODScoreKind: String, CaseIterable, Codable, Sendable {
 /// An out-of-distribution score: one value per sample, higher = more in-distribution.
 /// `logits` is n × classes; `features` (n × D penultimate features) only for scores that need them.
 public protocol OODScore: Sendable {
-    var name: String { get }
+    var kind: OODScoreKind { get }
     var needsFeatures: Bool { get }
     func score(logits: Matrix, features: Matrix?) throws -> [Double]
 }
 
 extension OODScore {
     public var needsFeatures: Bool { false }
+    /// The score's name in messages.
+    var name: String { kind.rawValue }
 
     func checkLogits(_ logits: Matrix, classes: Int?) throws {
         guard logits.cols > 0 else { throw RobustnessError.empty(what: "\(name) logits (no classes)") }
@@ -44,7 +48,7 @@ extension OODScore {
     }
 
     func requireFeatures(_ features: Matrix?, rows: Int, dim: Int) throws -> Matrix {
-        guard let f = features else { throw RobustnessError.missingFeatures(score: name) }
+        guard let f = features else { throw RobustnessError.missingFeatures(score: kind) }
         guard f.rows == rows, f.cols == dim else {
             throw RobustnessError.shapeMismatch(
                 what: "\(name) features", expected: "\(rows)x\(dim)", actual: "\(f.rows)x\(f.cols)")
@@ -57,7 +61,7 @@ extension OODScore {
 /// Maximum softmax probability (Hendrycks & Gimpel 2017).
 public struct MSPScore: OODScore {
     public init() {}
-    public var name: String { OODScoreKind.msp.rawValue }
+    public var kind: OODScoreKind { .msp }
     public func score(logits: Matrix, features: Matrix?) throws -> [Double] {
         try checkLogits(logits, classes: nil)
         return (0..<logits.rows).map { r in
@@ -70,7 +74,7 @@ public struct MSPScore: OODScore {
 /// Largest logit (Hendrycks et al. 2022).
 public struct MaxLogitScore: OODScore {
     public init() {}
-    public var name: String { OODScoreKind.maxlogit.rawValue }
+    public var kind: OODScoreKind { .maxlogit }
     public func score(logits: Matrix, features: Matrix?) throws -> [Double] {
         try checkLogits(logits, classes: nil)
         return (0..<logits.rows).map { logits.row($0).max() ?? 0 }
@@ -80,7 +84,7 @@ public struct MaxLogitScore: OODScore {
 /// Negative free energy = logsumexp of the logits, temperature 1 (Liu et al. 2020).
 public struct EnergyScore: OODScore {
     public init() {}
-    public var name: String { OODScoreKind.energy.rawValue }
+    public var kind: OODScoreKind { .energy }
     public func score(logits: Matrix, features: Matrix?) throws -> [Double] {
         try checkLogits(logits, classes: nil)
         return (0..<logits.rows).map { logSumExp(logits.row($0)) }

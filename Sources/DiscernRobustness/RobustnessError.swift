@@ -6,7 +6,7 @@ public enum RobustnessError: Error, CustomStringConvertible, Equatable {
     case singularCovariance(what: String)
     case invalidArgument(String)
     case unknownScore(String)
-    case missingFeatures(score: String)
+    case missingFeatures(score: OODScoreKind)
     case malformedModel(String)
 
     public var description: String {
@@ -18,7 +18,8 @@ public enum RobustnessError: Error, CustomStringConvertible, Equatable {
         case .invalidArgument(let m): return m
         case .unknownScore(let n):
             return "unknown OOD score '\(n)' (known: \(OODScoreKind.allCases.map(\.rawValue).joined(separator: ", ")))"
-        case .missingFeatures(let s): return "score '\(s)' needs penultimate features, none were given"
+        case .missingFeatures(let score):
+            return "score '\(score.rawValue)' needs penultimate features, none were given"
         case .malformedModel(let m): return "malformed OOD model: \(m)"
         }
     }

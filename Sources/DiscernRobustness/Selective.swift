@@ -96,22 +96,22 @@ extension Selective {
 
     /// The confidence score for the "unsure" question: the lowest area under the risk–coverage curve on
     /// labelled held-out images (it ranks wrong answers last best); ties → the earlier in `OODScoreKind.allCases`.
-    public static func chooseScore(correct: [Bool], scores: [String: [Double]]) throws -> (
-        score: String, aurc: [String: Double]
+    public static func chooseScore(correct: [Bool], scores: [OODScoreKind: [Double]]) throws -> (
+        score: OODScoreKind, aurc: [OODScoreKind: Double]
     ) {
-        let order = OODScoreKind.allCases.map(\.rawValue)
-        let names = scores.keys.sorted {
-            (order.firstIndex(of: $0) ?? order.count, $0) < (order.firstIndex(of: $1) ?? order.count, $1)
+        var aurc: [OODScoreKind: Double] = [:]
+        var best: (score: OODScoreKind, aurc: Double)?
+        for score in OODScoreKind.allCases {
+            guard let values = scores[score] else { continue }
+            let area = try riskCoverage(correct: correct, scores: values).aurc
+            aurc[score] = area
+            if let leader = best, !(area < leader.aurc - 1e-15) { continue }
+            best = (score, area)
         }
-        guard let first = names.first else {
+        guard let best else {
             throw RobustnessError.invalidArgument("no confidence score to choose from")
         }
-        var aurc: [String: Double] = [:], best = first
-        for n in names {
-            aurc[n] = try riskCoverage(correct: correct, scores: scores[n]!).aurc
-            if aurc[n]! < aurc[best]! - 1e-15 { best = n }
-        }
-        return (best, aurc)
+        return (best.score, aurc)
     }
 }
 

@@ -10,16 +10,18 @@ public enum Question: String, Codable, Sendable {
 
 /// One score's value against its threshold: why a verdict came out as it did.
 public struct Evidence: Codable, Equatable, Sendable {
-    public let score: String
+    public let score: OODScoreKind
     public let value: Double
     public let threshold: Double
     public var passes: Bool { Calibration.accepts(value, threshold: threshold) }
-    public init(score: String, value: Double, threshold: Double) {
+    public init(score: OODScoreKind, value: Double, threshold: Double) {
         self.score = score
         self.value = value
         self.threshold = threshold
     }
-    var comparison: String { String(format: "%@ %.4g %@ %.4g", score, value, passes ? "≥" : "<", threshold) }
+    var comparison: String {
+        String(format: "%@ %.4g %@ %.4g", score.rawValue, value, passes ? "≥" : "<", threshold)
+    }
 }
 
 /// The verdict without its evidence: what `predict --json` and the server write.
@@ -67,31 +69,32 @@ public enum VerdictRule: Codable, Equatable, Sendable {
         }
     }
 
-    /// Each question's evidence for one image given its scores by name (nil for a question the rule does not ask).
+    /// Each question's evidence for one image given its scores (nil for a question the rule does not ask).
     /// The unsure threshold may depend on the unknown score (`OODThreshold.value(typicality:)`).
-    public func evidence(_ scores: [String: Double]) -> (unknown: Evidence?, unsure: Evidence?) {
-        func evidence(_ t: OODThreshold, _ value: Double) -> Evidence {
-            Evidence(score: t.score, value: scores[t.score] ?? .nan, threshold: value)
+    public func evidence(_ scores: [OODScoreKind: Double]) -> (unknown: Evidence?, unsure: Evidence?) {
+        func evidence(_ threshold: OODThreshold, _ value: Double) -> Evidence {
+            Evidence(score: threshold.score, value: scores[threshold.score] ?? .nan, threshold: value)
         }
         switch self {
-        case let .twoQuestions(u, s):
-            return (evidence(u, u.value), evidence(s, s.value(typicality: scores[u.score])))
-        case let .singleScore(t):
-            let e = evidence(t, t.value)
-            return (try? OODScoreKind(name: t.score))?.question == .unknown ? (e, nil) : (nil, e)
+        case let .twoQuestions(unknown, unsure):
+            return (evidence(unknown, unknown.value),
+                    evidence(unsure, unsure.value(typicality: scores[unknown.score])))
+        case let .singleScore(threshold):
+            let single = evidence(threshold, threshold.value)
+            return threshold.score.question == .unknown ? (single, nil) : (nil, single)
         }
     }
 
-    /// The verdict for one image given its scores by name (a missing score counts as failing).
-    public func verdict(_ scores: [String: Double]) -> Verdict {
-        let (eu, es) = evidence(scores)
-        if let eu, !eu.passes { return .unknown(eu) }
-        if let es, !es.passes { return .unsure(es) }
+    /// The verdict for one image given its scores (a missing score counts as failing).
+    public func verdict(_ scores: [OODScoreKind: Double]) -> Verdict {
+        let (unknownEvidence, unsureEvidence) = evidence(scores)
+        if let unknownEvidence, !unknownEvidence.passes { return .unknown(unknownEvidence) }
+        if let unsureEvidence, !unsureEvidence.passes { return .unsure(unsureEvidence) }
         return .accept
     }
 
-    /// Verdicts of many images; `scores` maps a score name to one value per image.
-    public func verdicts(_ scores: [String: [Double]], count: Int) -> [Verdict] {
+    /// Verdicts of many images; `scores` maps a score to one value per image.
+    public func verdicts(_ scores: [OODScoreKind: [Double]], count: Int) -> [Verdict] {
         (0..<count).map { i in verdict(scores.compactMapValues { $0.indices.contains(i) ? $0[i] : nil }) }
     }
 }

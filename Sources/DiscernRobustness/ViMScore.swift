@@ -12,7 +12,7 @@ public struct ViMScore: OODScore, Codable {
     public let basis: Matrix
     public let alpha: Double
 
-    public var name: String { OODScoreKind.vim.rawValue }
+    public var kind: OODScoreKind { .vim }
     public var needsFeatures: Bool { true }
     public var dimension: Int { origin.count }
 

@@ -76,8 +76,8 @@ public actor PredictionBatcher {
     }
 
     private func cancel(_ id: UInt64) {
-        guard let i = queue.firstIndex(where: { $0.id == id }) else { return }  // already running: let it finish
-        queue.remove(at: i).continuation.resume(throwing: CancellationError())
+        guard let position = queue.firstIndex(where: { $0.id == id }) else { return }  // running: let it finish
+        queue.remove(at: position).continuation.resume(throwing: CancellationError())
     }
 
     private var queuedImages: Int { queue.reduce(0) { $0 + $1.images.count } }

@@ -39,8 +39,8 @@ enum Multipart {
         var pos: Int
         if body.starts(with: dash) {
             pos = dash.count
-        } else if let i = find(delimiter, in: body, from: 0) {
-            pos = i + delimiter.count
+        } else if let start = find(delimiter, in: body, from: 0) {
+            pos = start + delimiter.count
         } else {
             throw ServerError.badRequest("multipart body has no boundary line")
         }
@@ -111,8 +111,8 @@ enum Multipart {
                 rest = rest.dropFirst()
                 if rest.first == "\"" {
                     rest = rest.dropFirst()
-                    while let c = rest.first, c != "\"" {
-                        if c == "\\", rest.count > 1 { rest = rest.dropFirst() }
+                    while let character = rest.first, character != "\"" {
+                        if character == "\\", rest.count > 1 { rest = rest.dropFirst() }
                         val.append(rest.first!)
                         rest = rest.dropFirst()
                     }
@@ -135,10 +135,10 @@ enum Multipart {
     static func find(_ needle: [UInt8], in hay: [UInt8], from: Int, to: Int? = nil) -> Int? {
         let end = (to ?? hay.count) - needle.count
         guard let first = needle.first, from <= end else { return nil }
-        return hay.withUnsafeBufferPointer { h -> Int? in
+        return hay.withUnsafeBufferPointer { bytes -> Int? in
             var i = from
             while i <= end {
-                if h[i] == first, needle.indices.allSatisfy({ h[i + $0] == needle[$0] }) { return i }
+                if bytes[i] == first, needle.indices.allSatisfy({ bytes[i + $0] == needle[$0] }) { return i }
                 i += 1
             }
             return nil
@@ -148,8 +148,7 @@ enum Multipart {
 
 private extension StringProtocol {
     func trimmingCharacters(in set: String) -> String {
-        let s = Substring(self)
-        let trimmedStart = s.drop { set.contains($0) }
+        let trimmedStart = Substring(self).drop { set.contains($0) }
         var end = trimmedStart.endIndex
         while end > trimmedStart.startIndex, set.contains(trimmedStart[trimmedStart.index(before: end)]) {
             end = trimmedStart.index(before: end)

@@ -44,7 +44,7 @@ public final class ServerMetrics: Sendable {
         if seconds > 0 { Gauge(label: "discern_images_per_second", factory: factory).record(Double(images) / seconds) }
         for prediction in predictions {
             Counter(label: "discern_verdicts_total",
-                    dimensions: [("verdict", prediction.verdict.rawValue), ("reason", prediction.score)],
+                    dimensions: [("verdict", prediction.verdict.rawValue), ("reason", prediction.score.rawValue)],
                     factory: factory).increment()
         }
     }

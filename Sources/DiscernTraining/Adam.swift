@@ -64,15 +64,13 @@ public struct Adam: Sendable {
     }
 
     /// One step on a linear head.
-    public mutating func update(_ head: inout LinearHead, weightGradient: Tensor, biasGradient: Tensor) {
-        head.update { weight, bias in
-            var arrays = [weight, bias]
-            // Drop the references so the update happens in place.
-            weight = []
-            bias = []
-            update(&arrays, gradients: [weightGradient.data, biasGradient.data])
-            weight = arrays[0]
-            bias = arrays[1]
-        }
+    public mutating func update(_ head: inout LinearParams, weightGradient: Tensor, biasGradient: Tensor) {
+        var arrays = [head.weight.data, head.bias.data]
+        // Drop the head's references so the update happens in place.
+        head.weight.data = []
+        head.bias.data = []
+        update(&arrays, gradients: [weightGradient.data, biasGradient.data])
+        head.weight.data = arrays[0]
+        head.bias.data = arrays[1]
     }
 }

@@ -13,29 +13,32 @@ public enum CrossEntropy {
         guard logits.rank == 2, logits.shape[0] == labels.count else {
             throw TrainingError.shape("logits \(logits.shape) do not match \(labels.count) labels")
         }
-        let n = labels.count, c = logits.shape[1]
-        guard n > 0 else { throw TrainingError.empty("cross-entropy of an empty batch") }
-        for (i, y) in labels.enumerated() where y < 0 || y >= c {
-            throw TrainingError.label(index: i, value: y, classes: c)
+        let count = labels.count
+        let classes = logits.shape[1]
+        guard count > 0 else { throw TrainingError.empty("cross-entropy of an empty batch") }
+        for (index, label) in labels.enumerated() where label < 0 || label >= classes {
+            throw TrainingError.label(index: index, value: label, classes: classes)
         }
-        var p = logits.data
+        var probabilities = logits.data
         var total: Double = 0
-        for i in 0..<n {
-            let row = i * c
-            var m = -Float.infinity
-            for k in 0..<c { m = max(m, p[row + k]) }
-            var s: Double = 0
-            for k in 0..<c { s += exp(Double(p[row + k] - m)) }
-            total += log(s) + Double(m) - Double(p[row + labels[i]])   // logsumexp − logit of the label
-            for k in 0..<c { p[row + k] = Float(exp(Double(p[row + k] - m)) / s) }
+        for i in 0..<count {
+            let row = i * classes
+            var largest = -Float.infinity
+            for k in 0..<classes { largest = max(largest, probabilities[row + k]) }
+            var sum: Double = 0
+            for k in 0..<classes { sum += exp(Double(probabilities[row + k] - largest)) }
+            // logsumexp − logit of the label
+            total += log(sum) + Double(largest) - Double(probabilities[row + labels[i]])
+            for k in 0..<classes { probabilities[row + k] = Float(exp(Double(probabilities[row + k] - largest)) / sum) }
         }
-        var g = p
-        let inv = 1 / Float(n)
-        for i in 0..<n {
-            for k in 0..<c { g[i * c + k] *= inv }
-            g[i * c + labels[i]] -= inv
+        // d(mean loss)/d(logits) = (softmax − one-hot) / count.
+        var gradient = probabilities
+        let share = 1 / Float(count)
+        for i in 0..<count {
+            for k in 0..<classes { gradient[i * classes + k] *= share }
+            gradient[i * classes + labels[i]] -= share
         }
-        return Result(loss: Float(total / Double(n)), logitGradient: Tensor(shape: logits.shape, data: g),
-                      probabilities: Tensor(shape: logits.shape, data: p))
+        return Result(loss: Float(total / Double(count)), logitGradient: Tensor(shape: logits.shape, data: gradient),
+                      probabilities: Tensor(shape: logits.shape, data: probabilities))
     }
 }

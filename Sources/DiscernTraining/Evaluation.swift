@@ -4,10 +4,12 @@ public enum Evaluation {
     /// Index of the largest value per row of [n, classes] (first one on ties, like torch.argmax on CPU).
     public static func argmax(_ logits: Tensor) -> [Int] {
         precondition(logits.rank == 2, "argmax: expected [n, classes]")
-        let c = logits.shape[1]
-        return (0..<logits.shape[0]).map { i in
+        let classes = logits.shape[1]
+        return (0..<logits.shape[0]).map { row in
             var best = 0
-            for k in 1..<max(c, 1) where logits.data[i * c + k] > logits.data[i * c + best] { best = k }
+            for k in 1..<max(classes, 1) where logits.data[row * classes + k] > logits.data[row * classes + best] {
+                best = k
+            }
             return best
         }
     }
@@ -29,13 +31,17 @@ public struct ConfusionMatrix: Sendable, Codable, Equatable {
         guard labels.count == predicted.count else {
             throw TrainingError.shape("\(labels.count) labels but \(predicted.count) predictions")
         }
-        let c = classes.count
-        counts = Array(repeating: Array(repeating: 0, count: c), count: c)
+        let classCount = classes.count
+        counts = Array(repeating: Array(repeating: 0, count: classCount), count: classCount)
         self.classes = classes
-        for (i, (t, p)) in zip(labels, predicted).enumerated() {
-            guard (0..<c).contains(t) else { throw TrainingError.label(index: i, value: t, classes: c) }
-            guard (0..<c).contains(p) else { throw TrainingError.label(index: i, value: p, classes: c) }
-            counts[t][p] += 1
+        for (index, (label, guess)) in zip(labels, predicted).enumerated() {
+            guard (0..<classCount).contains(label) else {
+                throw TrainingError.label(index: index, value: label, classes: classCount)
+            }
+            guard (0..<classCount).contains(guess) else {
+                throw TrainingError.label(index: index, value: guess, classes: classCount)
+            }
+            counts[label][guess] += 1
         }
     }
 
@@ -44,8 +50,8 @@ public struct ConfusionMatrix: Sendable, Codable, Equatable {
 
     /// TP / (TP + FP); NaN when the class was never predicted (sklearn warns and reports 0; NaN keeps it visible).
     public func precision(_ k: Int) -> Double {
-        let col = counts.map { $0[k] }.reduce(0, +)
-        return col == 0 ? .nan : Double(counts[k][k]) / Double(col)
+        let column = counts.map { $0[k] }.reduce(0, +)
+        return column == 0 ? .nan : Double(counts[k][k]) / Double(column)
     }
 
     /// TP / (TP + FN); NaN when the class has no samples.
@@ -55,8 +61,9 @@ public struct ConfusionMatrix: Sendable, Codable, Equatable {
     }
 
     public func f1(_ k: Int) -> Double {
-        let p = precision(k), r = recall(k)
-        return p + r == 0 ? 0 : 2 * p * r / (p + r)
+        let precision = precision(k)
+        let recall = recall(k)
+        return precision + recall == 0 ? 0 : 2 * precision * recall / (precision + recall)
     }
 
     public var support: [Int] { counts.map { $0.reduce(0, +) } }

@@ -6,10 +6,10 @@ import DiscernEngine
 /// a learning rate per layer group (the head is the last group).
 public final class FineTuner {
     public private(set) var trainable: TrainableGraph
-    public private(set) var head: LinearHead
+    public private(set) var head: LinearParams
     private var optimizer: Adam
 
-    public init(trainable: TrainableGraph, head: LinearHead, beta1: Double = 0.9, beta2: Double = 0.999,
+    public init(trainable: TrainableGraph, head: LinearParams, beta1: Double = 0.9, beta2: Double = 0.999,
                 eps: Double = 1e-8, weightDecay: Double = 0) {
         self.trainable = trainable
         self.head = head
@@ -38,11 +38,10 @@ public final class FineTuner {
         let features = try executor.forward(input, recordForBackward: true, parameters: ids).output
         let logits = try head.logits(features)
         let ce = try CrossEntropy.evaluate(logits: logits, labels: labels)
-        let headGradient = try Ops.linearBackward(ce.logitGradient, input: features,
-                                                  LinearParams(weight: head.weight, bias: head.bias))
+        let headGradient = try Ops.linearBackward(ce.logitGradient, input: features, head)
         let back = try executor.backward(outputGradient: headGradient.input, parameters: ids)
         return Pass(loss: ce.loss, logits: logits, parameters: back.parameters, headWeight: headGradient.weight,
-                    headBias: headGradient.bias ?? Tensor(zeros: [head.classes]))
+                    headBias: headGradient.bias)
     }
 
     /// Forward, loss, backward and one Adam step on `input` (the trainable graph's input, e.g. the
@@ -59,8 +58,8 @@ public final class FineTuner {
         gradients += [result.headWeight.data, result.headBias.data]
         groups += [trainable.groupCount, trainable.groupCount]
         optimizer.update(&values, gradients: gradients, learningRates: groups.map { learningRates[$0] })
-        head = try LinearHead(weight: Tensor(shape: head.weight.shape, data: values[values.count - 2]),
-                              bias: Tensor(shape: head.bias.shape, data: values[values.count - 1]))
+        head = try LinearParams(weight: Tensor(shape: head.weight.shape, data: values[values.count - 2]),
+                                bias: Tensor(shape: head.bias.shape, data: values[values.count - 1]))
         try trainable.apply(Array(values.dropLast(2)))
         let correct = zip(Evaluation.argmax(result.logits), labels).filter { $0 == $1 }.count
         return (result.loss, correct)

@@ -4,7 +4,7 @@ import DiscernEngine
 /// Trains a linear head with Adam on cross-entropy. The batches of each epoch come from the
 /// caller (fresh augmentation per epoch) or from a `FeatureCache` (augmented views computed once).
 public final class HeadTrainer {
-    public private(set) var head: LinearHead
+    public private(set) var head: LinearParams
     public let config: TrainingConfig
     public private(set) var history = TrainingHistory()
     public var onProgress: ((TrainingProgress) -> Void)?
@@ -12,7 +12,7 @@ public final class HeadTrainer {
     public var onCheckpoint: ((Checkpoint) throws -> Void)?
     private var optimizer: Adam
 
-    public init(head: LinearHead, config: TrainingConfig = TrainingConfig()) {
+    public init(head: LinearParams, config: TrainingConfig = TrainingConfig()) {
         self.head = head
         self.config = config
         optimizer = Adam(learningRate: config.learningRate, beta1: config.beta1, beta2: config.beta2,

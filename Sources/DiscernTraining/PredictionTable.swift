@@ -28,17 +28,17 @@ public struct PredictionTable: Sendable, Equatable {
         guard paths.count == labels.count, labels.count == logits.shape[0] else {
             throw TrainingError.shape("\(paths.count) paths, \(labels.count) labels, \(logits.shape[0]) logit rows")
         }
-        let c = classes.count
-        for (index, label) in labels.enumerated() where !(0..<c).contains(label) {
-            throw TrainingError.label(index: index, value: label, classes: c)
+        let classCount = classes.count
+        for (index, label) in labels.enumerated() where !(0..<classCount).contains(label) {
+            throw TrainingError.label(index: index, value: label, classes: classCount)
         }
         let probabilities = Softmax.probabilities(logits)
         let predicted = Evaluation.argmax(logits)
         self.classes = classes
         rows = labels.indices.map { i in
             PredictionRow(path: paths[i], trueLabel: labels[i], predicted: predicted[i],
-                          probabilities: Array(probabilities.data[i * c ..< (i + 1) * c]),
-                          logits: Array(logits.data[i * c ..< (i + 1) * c]))
+                          probabilities: Array(probabilities.data[i * classCount ..< (i + 1) * classCount]),
+                          logits: Array(logits.data[i * classCount ..< (i + 1) * classCount]))
         }
     }
 
@@ -72,11 +72,11 @@ public struct PredictionTable: Sendable, Equatable {
     }
 
     /// RFC 4180 quoting, plus a leading quote mark neutralising spreadsheet formulas.
-    static func csvField(_ s: String) -> String {
-        var v = s
-        if let f = v.first, "=+-@".contains(f), Double(v) == nil { v = "'" + v }
-        guard v.contains(where: { ",\"\n\r".contains($0) }) else { return v }
-        return "\"" + v.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    static func csvField(_ text: String) -> String {
+        var field = text
+        if let first = field.first, "=+-@".contains(first), Double(field) == nil { field = "'" + field }
+        guard field.contains(where: { ",\"\n\r".contains($0) }) else { return field }
+        return "\"" + field.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
 
     struct JSONRow: Encodable {

@@ -50,17 +50,17 @@ extension TrainingHistory {
     }
 }
 
-extension LinearHead {
+extension LinearParams {
     /// The head's tensors under PyTorch-style names ("<prefix>.weight", "<prefix>.bias") for a model file.
     public func namedTensors(prefix: String = "head") -> [String: Tensor] {
         ["\(prefix).weight": weight, "\(prefix).bias": bias]
     }
 
     /// Reads a head back from `namedTensors`; a missing or misshaped tensor is a readable error.
-    public init(namedTensors t: [String: Tensor], prefix: String = "head") throws {
-        guard let w = t["\(prefix).weight"], let b = t["\(prefix).bias"] else {
+    public init(namedTensors tensors: [String: Tensor], prefix: String = "head") throws {
+        guard let weight = tensors["\(prefix).weight"], let bias = tensors["\(prefix).bias"] else {
             throw TrainingError.shape("model has no \(prefix).weight / \(prefix).bias tensors")
         }
-        try self.init(weight: w, bias: b)
+        try self.init(weight: weight, bias: bias)
     }
 }

@@ -92,7 +92,7 @@ public struct TrainableGraph: Sendable {
                 op = .batchNorm(params)
             case .linear(var params):
                 params.weight.data = take()
-                if params.bias != nil { params.bias!.data = take() }
+                params.bias.data = take()
                 op = .linear(params)
             default: continue
             }

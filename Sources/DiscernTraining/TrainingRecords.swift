@@ -76,5 +76,5 @@ public struct Checkpoint: Sendable {
     public let reason: Reason
     public let epoch: Int
     public let accuracy: Double
-    public let head: LinearHead
+    public let head: LinearParams
 }

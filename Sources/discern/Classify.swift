@@ -7,10 +7,7 @@ struct Classify: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "ImageNet top-k of images with a pretrained backbone.")
     @Argument(help: "Image files.")
     var images: [String]
-    @Option(help: "Backbone: \(BackboneKind.choices) (default: efficientnet-lite0).", transform: BackboneKind.parse)
-    var backbone: BackboneKind = .efficientnetLite0
-    @Option(help: "Weight file (default: the known file in ~/.cache/discern/weights).")
-    var weights: String?
+    @OptionGroup var network: BackboneOptions
     @Option(help: "How many classes to show.")
     var top = 5
     @Flag(help: "JSON output.")
@@ -22,13 +19,12 @@ struct Classify: ParsableCommand {
     }
 
     func run() throws {
-        let (results, failures) = try ImageNetClassifier.classify(images, backbone: backbone, weights: weights,
-                                                                  top: top)
-        for failure in failures { FileHandle.standardError.write(Data("discern: \(failure)\n".utf8)) }
+        let (results, failures) = try ImageNetClassifier.classify(
+            images, backbone: network.backbone, weights: network.weights, search: ProcessEnvironment.weightsSearch,
+            top: top)
+        for failure in failures { Output.warn(failure) }
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            print(String(decoding: try encoder.encode(results), as: UTF8.self))
+            try Output.printJSON(results)
         } else {
             for result in results {
                 print(result.path)

@@ -1,4 +1,5 @@
 import ArgumentParser
+import DiscernEngine
 import DiscernKit
 
 @main
@@ -8,4 +9,10 @@ struct Discern: AsyncParsableCommand {
         abstract: "Train an image classifier that knows when it does not know, and shows why it decided.",
         subcommands: [Run.self, Train.self, Evaluate.self, Predict.self, Merge.self, Features.self, Explain.self,
                       Classify.self, Bench.self, Serve.self])
+
+    /// The process-wide settings the environment gives, applied once before any subcommand runs.
+    static func main() async {
+        InferenceOptions.coreBudget = ProcessEnvironment.coreBudget
+        await main(nil)
+    }
 }

@@ -6,8 +6,7 @@ struct Evaluate: ParsableCommand {
         Evaluate a model file on labelled image folders, photos from elsewhere (--shifted) and other things \
         (--unknown).
         """)
-    @Option(help: "Model file written by `discern train` or `discern run`.")
-    var model: String
+    @OptionGroup var model: ModelOption
     @Option(help: "A root with training_set/ and/or test_set/, or one image folder.")
     var data: String
     @Option(help: """
@@ -27,7 +26,7 @@ struct Evaluate: ParsableCommand {
     var cache: String?
 
     func run() throws {
-        let result = try ModelEvaluation.run(modelPath: model, data: data, unknown: unknown, shifted: shifted,
+        let result = try ModelEvaluation.run(modelPath: model.path, data: data, unknown: unknown, shifted: shifted,
                                              out: out, force: force, cache: cache, progress: TerminalProgress())
         for set in result.sets {
             print(set.shift?.line

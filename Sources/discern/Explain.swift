@@ -7,8 +7,7 @@ struct Explain: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: """
         Explain predictions: CAM overlays (PNG), maps (.npy), guided backprop and guided Grad-CAM, attention areas.
         """)
-    @Option(help: "Model file.")
-    var model: String
+    @OptionGroup var model: ModelOption
     @Argument(help: "Image files.")
     var images: [String]
     @Option(help: "CAM method: \(CAMMethod.choices) (default: gradcam).", transform: CAMMethod.parse)
@@ -30,7 +29,7 @@ struct Explain: ParsableCommand {
     }
 
     func run() throws {
-        let service = try DiscernModelService.load(path: model)
+        let service = try model.load()
         var failed = false
         for path in images {
             do {
@@ -41,7 +40,7 @@ struct Explain: ParsableCommand {
                              explanation.method.rawValue, explanation.className, explanation.layer,
                              explanation.attentionArea))
             } catch {
-                FileHandle.standardError.write(Data("discern: \(error)\n".utf8))
+                Output.warn("\(error)")
                 failed = true
             }
         }

@@ -46,10 +46,7 @@ enum UnfrozenBlocks: ExpressibleByArgument, Equatable, Sendable {
 struct TrainingOptions: ParsableArguments {
     @Option(help: "Root holding training_set/ and test_set/ image folders (one sub-folder per class).")
     var data: String
-    @Option(help: "Backbone: \(BackboneKind.choices) (default: efficientnet-lite0).", transform: BackboneKind.parse)
-    var backbone: BackboneKind = .efficientnetLite0
-    @Option(help: "ImageNet weights (.pth or .safetensors, torchvision/timm names); default: ~/.cache/discern/weights.")
-    var weights: String?
+    @OptionGroup var network: BackboneOptions
     @Option(help: "Epochs.")
     var epochs = 20
     @Option(help: "Batch size.")
@@ -164,37 +161,41 @@ struct TrainingOptions: ParsableArguments {
         throw ValidationError("\(option) \(score.rawValue) answers the other question: use one of "
                               + OODScoreKind.choices(for: question))
     }
+}
 
-    func studyOptions() -> StudyOptions {
-        var options = StudyOptions(data: data)
-        options.backbone = backbone
-        options.weights = weights
-        options.epochs = epochs
-        options.batchSize = batchSize
-        options.learningRate = lr
-        options.augmentViews = augmentViews
-        options.seed = seed
-        options.out = out
-        options.force = force
-        options.resume = resume
-        options.precision = precision
-        options.validationFraction = validationFraction
-        options.acceptFraction = accept
-        options.calibrationConfidence = confidence > 0 ? confidence : nil
-        options.fixedThreshold = threshold
-        options.score = score
-        options.unknownScore = unknownScore
-        options.unsureScore = unsureScore
-        options.checkpointAccuracy = checkpointAccuracy
-        options.fastDecode = fastDecode
-        options.maxRisk = maxRisk
-        options.shiftCopies = shiftCopies
-        options.thumbnailCopies = thumbnailCopies
-        options.typicalFraction = typical > 0 ? typical : nil
-        options.fineTune = fineTune
-        options.unfreezeBlocks = unfreeze.count
-        options.fineTuneEpochs = fineTuneEpochs
-        options.fineTuneLearningRate = fineTuneLr
-        return options
+extension StudyOptions {
+    /// The study's options as `run`, `train` and `features` were told them; weights are looked for where the
+    /// environment says.
+    init(_ training: TrainingOptions) {
+        self.init(data: training.data)
+        backbone = training.network.backbone
+        weights = training.network.weights
+        weightsSearch = ProcessEnvironment.weightsSearch
+        epochs = training.epochs
+        batchSize = training.batchSize
+        learningRate = training.lr
+        augmentViews = training.augmentViews
+        seed = training.seed
+        out = training.out
+        force = training.force
+        resume = training.resume
+        precision = training.precision
+        validationFraction = training.validationFraction
+        acceptFraction = training.accept
+        calibrationConfidence = training.confidence > 0 ? training.confidence : nil
+        fixedThreshold = training.threshold
+        score = training.score
+        unknownScore = training.unknownScore
+        unsureScore = training.unsureScore
+        checkpointAccuracy = training.checkpointAccuracy
+        fastDecode = training.fastDecode
+        maxRisk = training.maxRisk
+        shiftCopies = training.shiftCopies
+        thumbnailCopies = training.thumbnailCopies
+        typicalFraction = training.typical > 0 ? training.typical : nil
+        fineTune = training.fineTune
+        unfreezeBlocks = training.unfreeze.count
+        fineTuneEpochs = training.fineTuneEpochs
+        fineTuneLearningRate = training.fineTuneLr
     }
 }

@@ -15,8 +15,7 @@ struct Predict: ParsableCommand {
             --shard I/N (default: JOB_COMPLETION_INDEX/JOB_COMPLETIONS of a Kubernetes Indexed Job) scores the paths \
             whose number in the input stream is I modulo N.
             """)
-    @Option(help: "Model file.")
-    var model: String
+    @OptionGroup var model: ModelOption
     @Argument(help: "Image files (JPEG or PNG) or folders of them.")
     var images: [String] = []
     @Option(help: "Also read image paths, one per line, from this file ('-' = standard input).")
@@ -51,26 +50,23 @@ struct Predict: ParsableCommand {
     }
 
     func run() throws {
-        let service = try DiscernModelService.load(path: model, batchSize: batchSize)
-        let shard = try Shard.resolve(self.shard)
+        let service = try model.load(batchSize: batchSize)
+        let shard = try ProcessEnvironment.shard(self.shard)
         let paths = try PathStream(arguments: images, listFile: pathsFrom, shard: shard)
         if let jsonl { return try stream(paths, service: service, to: jsonl, shard: shard) }
         // A bad image is reported on its own line; the others are still predicted.
         let (results, failures) = try service.predictFiles(paths.map(\.path), score: score, threshold: threshold)
-        for failure in failures { FileHandle.standardError.write(Data("discern: \(failure)\n".utf8)) }
+        for failure in failures { Output.warn(failure) }
         if let folder = explain {
             for result in results {
                 let explanation = try service.explainFile(result.path, method: .gradcam, layer: nil, className: nil,
                                                           out: folder)
                 let area = String(format: "%.3f", explanation.attentionArea)
-                FileHandle.standardError.write(Data(
-                    "discern: \(result.path): explained '\(explanation.className)', attention area \(area)\n".utf8))
+                Output.warn("\(result.path): explained '\(explanation.className)', attention area \(area)")
             }
         }
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            print(String(decoding: try encoder.encode(results), as: UTF8.self))
+            try Output.printJSON(results)
         } else {
             print(PredictionTableText.render(results, classes: service.info.classes))
         }
@@ -81,19 +77,19 @@ struct Predict: ParsableCommand {
     func stream(_ paths: PathStream, service: DiscernModelService, to out: String, shard: Shard) throws {
         let lines = try ScoreLines(path: out, resume: resume)
         let done = lines.done
-        let summary = try BatchScoring(service: service).run(paths, skip: { done.contains($0) }, score: score?.rawValue,
+        let summary = try BatchScoring(service: service).run(paths, skip: { done.contains($0) }, score: score,
                                                                threshold: threshold) { outcome in
             switch outcome {
             case let .scored(index, prediction):
                 try lines.write(prediction, index: index)
             case let .failed(index, path, reason):
-                FileHandle.standardError.write(Data("discern: \(reason)\n".utf8))
+                Output.warn(reason)
                 try lines.write(failure: reason, path: path, index: index)
             }
         }
-        FileHandle.standardError.write(Data(String(
-            format: "discern: shard %@: %d images scored, %d failed, %d already in %@ (%.1f images/s)\n",
-            shard.description, summary.scored, summary.failed, summary.skipped, out, summary.imagesPerSecond).utf8))
+        Output.warn(String(format: "shard %@: %d images scored, %d failed, %d already in %@ (%.1f images/s)",
+                           shard.description, summary.scored, summary.failed, summary.skipped, out,
+                           summary.imagesPerSecond))
     }
 }
 

@@ -25,7 +25,7 @@ final class ProgressBar: ProgressTask, @unchecked Sendable {
         self.title = title
         self.total = max(total, 0)
         self.unit = unit
-        terminal = isatty(STDERR_FILENO) != 0 && ProcessInfo.processInfo.environment["TERM"] != "dumb"
+        terminal = ProcessEnvironment.drawsProgress
     }
 
     func advance(_ count: Int, note: String) {

@@ -34,7 +34,7 @@ struct Run: ParsableCommand {
     }
 
     func run() throws {
-        var options = training.studyOptions()
+        var options = StudyOptions(training)
         options.unknown = unknown
         options.shifted = shifted
         options.camMethod = camMethod
@@ -58,7 +58,7 @@ struct Train: ParsableCommand {
     var features: [String] = []
 
     func run() throws {
-        var options = training.studyOptions()
+        var options = StudyOptions(training)
         options.explain = false
         options.featureFiles = features
         let path = try Study(options: options, progress: TerminalProgress()).train()
@@ -88,8 +88,8 @@ struct Features: ParsableCommand {
     }
 
     func run() throws {
-        let shard = try Shard.resolve(self.shard)
-        let study = Study(options: training.studyOptions(), progress: TerminalProgress())
+        let shard = try ProcessEnvironment.shard(self.shard)
+        let study = Study(options: StudyOptions(training), progress: TerminalProgress())
         let rows = try study.extractFeatures(shard: shard, to: training.out)
         print("features: \(training.out) (shard \(shard), \(rows) rows)")
     }

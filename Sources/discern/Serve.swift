@@ -9,7 +9,7 @@ struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Serve predictions, verdicts and heatmaps over HTTP (API + web page).")
 
-    @Option(help: "Model file written by `discern train`/`discern run`.") var model: String
+    @OptionGroup var model: ModelOption
     @Option(help: "Address to bind.") var host = "127.0.0.1"
     @Option(help: "Port to listen on (0: one the kernel picks; the log line \"listening\" names it).") var port = 8080
     @Option(help: "Most images in one forward pass.") var maxBatch = 32
@@ -35,8 +35,8 @@ struct Serve: AsyncParsableCommand {
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         // A wrong path fails at once; the slow part (building the network, the warm-up pass) runs after the
         // listener is up, so a cluster sees the pod alive but not yet ready.
-        guard FileManager.default.isReadableFile(atPath: model) else {
-            throw ValidationError("--model \(model): no readable file there")
+        guard FileManager.default.isReadableFile(atPath: model.path) else {
+            throw ValidationError("--model \(model.path): no readable file there")
         }
         var config = ServerConfig()
         config.host = host
@@ -47,9 +47,9 @@ struct Serve: AsyncParsableCommand {
         config.requestTimeoutSeconds = timeout
         config.examplesDirectory = examples
         config.modelName = modelName
-        let (path, batchSize) = (model, maxBatch)
+        let (model, batchSize) = (model, maxBatch)
         try await DiscernServer.run(config: config, logger: logger) {
-            let service = try DiscernModelService.load(path: path, batchSize: batchSize)
+            let service = try model.load(batchSize: batchSize)
             try service.warmUp()
             return service
         }

@@ -54,7 +54,7 @@ final class ExecutorLiteTests: XCTestCase {
         h = g.add(.relu6, [h], names: ["_head_act"])
         h = g.add(.globalAvgPool, [h])
         h = g.add(.flatten, [h])
-        g.add(.linear(LinearParams(weight: try w("_fc.weight"), bias: try w("_fc.bias"))), [h], names: ["_fc"])
+        g.add(.linear(try LinearParams(weight: try w("_fc.weight"), bias: try w("_fc.bias"))), [h], names: ["_fc"])
         return g
     }
 

@@ -47,7 +47,7 @@ final class ExecutorTests: XCTestCase {
         h = try block(&g, h, "layer2.0", stride: 2, downsample: true, extra: ["layer2"])
         h = g.add(.globalAvgPool, [h], names: ["avgpool"])
         h = g.add(.flatten, [h])
-        g.add(.linear(LinearParams(weight: try w("fc.weight"), bias: try w("fc.bias"))), [h], names: ["fc"])
+        g.add(.linear(try LinearParams(weight: try w("fc.weight"), bias: try w("fc.bias"))), [h], names: ["fc"])
         return g
     }
 

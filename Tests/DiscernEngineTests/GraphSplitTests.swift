@@ -34,7 +34,7 @@ final class GraphSplitTests: XCTestCase {
             h = g.add(.relu, [g.add(.add, [y, skip])], names: [p, String(p.prefix(6))])
         }
         h = g.add(.flatten, [g.add(.globalAvgPool, [h], names: ["avgpool"])])
-        g.add(.linear(LinearParams(weight: try f.t("w.fc.weight"), bias: try f.t("w.fc.bias"))), [h], names: ["fc"])
+        g.add(.linear(try LinearParams(weight: try f.t("w.fc.weight"), bias: try f.t("w.fc.bias"))), [h], names: ["fc"])
         return g
     }
 
@@ -67,7 +67,7 @@ final class GraphSplitTests: XCTestCase {
         h = g.add(try conv("_conv_head", 5, 1), [h], names: ["_conv_head"])
         h = g.add(.relu6, [g.add(try bn(f, "_bn1"), [h])], names: ["_head_act"])
         h = g.add(.flatten, [g.add(.globalAvgPool, [h])])
-        g.add(.linear(LinearParams(weight: try f.t("w._fc.weight"), bias: try f.t("w._fc.bias"))), [h], names: ["_fc"])
+        g.add(.linear(try LinearParams(weight: try f.t("w._fc.weight"), bias: try f.t("w._fc.bias"))), [h], names: ["_fc"])
         return g
     }
 

@@ -70,7 +70,7 @@ final class CAMFastPathTests: XCTestCase {
         let bb = try Backbone.build(.resnet18, weights: nil, seed: 7)
         // Deterministic inputs and head (no RNG: the test must not depend on luck).
         let x = Tensor(shape: [2, 3, 64, 64], data: (0..<(2 * 3 * 64 * 64)).map { 2 * Float(sin(Double($0) * 0.37)) })
-        let head = LinearParams(weight: Tensor(shape: [3, bb.featureCount], data: (0..<(3 * bb.featureCount)).map {
+        let head = try LinearParams(weight: Tensor(shape: [3, bb.featureCount], data: (0..<(3 * bb.featureCount)).map {
             0.1 * Float(cos(Double($0) * 1.13)) }), bias: Tensor(zeros: [3]))
         let ex = try CAMExplainer(backbone: bb, head: head)
         XCTAssertEqual(ex.splitPath?.cut, bb.graph.nodes[try bb.graph.node(named: "layer4.1")].inputs[0])

@@ -34,6 +34,6 @@ enum TinyResNet {
         }
         x = g.add(.globalAvgPool, [x], names: ["avgpool"])
         g.add(.flatten, [x], names: ["flatten"])
-        return (g, LinearParams(weight: try w("fc.weight"), bias: try w("fc.bias")))
+        return (g, try LinearParams(weight: try w("fc.weight"), bias: try w("fc.bias")))
     }
 }

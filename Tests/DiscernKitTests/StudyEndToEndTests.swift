@@ -111,7 +111,8 @@ final class StudyEndToEndTests: XCTestCase {
         XCTAssertEqual(cli.status, 0, cli.err)
         let written = try Data(contentsOf: out.appendingPathComponent("metrics.json"))
         let metrics = try JSONSerialization.jsonObject(with: written) as! [String: Any]
-        let thresholds = try DiscernModelService.load(path: model).model.metadata.thresholds
+        let stored = try DiscernModelService.load(path: model).model.metadata.thresholds
+        let thresholds = Dictionary(uniqueKeysWithValues: stored.map { ($0.key.rawValue, $0.value) })
         let fm = FileManager.default
         func predictions(_ files: [String]) throws -> [[String: Any]] {
             let r = try TestPaths.run(["predict", "--model", model, "--json"] + files)

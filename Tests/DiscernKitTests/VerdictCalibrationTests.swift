@@ -28,8 +28,11 @@ final class VerdictCalibrationTests: XCTestCase {
         XCTAssertEqual([u.score, s.score], [u2.score, s2.score])
         XCTAssertEqual(u.value, u2.value, accuracy: 1e-6 * abs(u.value))
         XCTAssertEqual(s.value, s2.value, accuracy: 1e-6 * abs(s.value))
-        XCTAssertEqual(plain.metadata.thresholds.keys.sorted(), evaluated.metadata.thresholds.keys.sorted())
-        for (k, v) in plain.metadata.thresholds { XCTAssertEqual(evaluated.metadata.thresholds[k]!, v, accuracy: 1e-6 * abs(v) + 1e-12, k) }
+        XCTAssertEqual(plain.metadata.thresholds.keys.map(\.rawValue).sorted(),
+                       evaluated.metadata.thresholds.keys.map(\.rawValue).sorted())
+        for (k, v) in plain.metadata.thresholds {
+            XCTAssertEqual(evaluated.metadata.thresholds[k]!, v, accuracy: 1e-6 * abs(v) + 1e-12, k.rawValue)
+        }
         let (a, _) = try plain.detector!.exportArrays(), (b, _) = try evaluated.detector!.exportArrays()
         XCTAssertEqual(a.keys.sorted(), b.keys.sorted())
         for (k, m) in a { XCTAssertEqual(m.values.count, b[k]!.values.count, k) }
@@ -41,17 +44,17 @@ final class VerdictCalibrationTests: XCTestCase {
     }
 
     func testRuleAsksUnknownFirstThenUnsure() {
-        let rule = VerdictRule.twoQuestions(unknown: OODThreshold(score: "knn", value: 0.5),
-                                            unsure: OODThreshold(score: "msp", value: 0.9, targetRisk: 0.01))
-        XCTAssertEqual(rule.verdict(["knn": 0.7, "msp": 0.95]), .accept)
-        XCTAssertEqual(rule.verdict(["knn": 0.2, "msp": 0.99]), .unknown(Evidence(score: "knn", value: 0.2, threshold: 0.5)))
-        XCTAssertEqual(rule.verdict(["knn": 0.6, "msp": 0.6]), .unsure(Evidence(score: "msp", value: 0.6, threshold: 0.9)))
-        XCTAssertEqual(rule.verdict(["msp": 0.99]).kind, .unknown, "a missing score fails its question")
-        XCTAssertEqual(rule.verdict(["knn": 0.6, "msp": 0.6]).reason,
+        let rule = VerdictRule.twoQuestions(unknown: OODThreshold(score: .knn, value: 0.5),
+                                            unsure: OODThreshold(score: .msp, value: 0.9, targetRisk: 0.01))
+        XCTAssertEqual(rule.verdict([.knn: 0.7, .msp: 0.95]), .accept)
+        XCTAssertEqual(rule.verdict([.knn: 0.2, .msp: 0.99]), .unknown(Evidence(score: .knn, value: 0.2, threshold: 0.5)))
+        XCTAssertEqual(rule.verdict([.knn: 0.6, .msp: 0.6]), .unsure(Evidence(score: .msp, value: 0.6, threshold: 0.9)))
+        XCTAssertEqual(rule.verdict([.msp: 0.99]).kind, .unknown, "a missing score fails its question")
+        XCTAssertEqual(rule.verdict([.knn: 0.6, .msp: 0.6]).reason,
                        "a trained class, but the answer is likely wrong (msp 0.6 < 0.9)")
         // The study's single score: a rejection is filed under the question the score answers.
-        XCTAssertEqual(VerdictRule.singleScore(OODThreshold(score: "density", value: 0.04)).verdict(["density": 0.01]).kind, .unsure)
-        XCTAssertEqual(VerdictRule.singleScore(OODThreshold(score: "vim", value: 1)).verdict(["vim": 0]).kind, .unknown)
-        XCTAssertEqual(VerdictRule.singleScore(OODThreshold(score: "density", value: 0.04)).verdict(["density": 0.04]), .accept)
+        XCTAssertEqual(VerdictRule.singleScore(OODThreshold(score: .density, value: 0.04)).verdict([.density: 0.01]).kind, .unsure)
+        XCTAssertEqual(VerdictRule.singleScore(OODThreshold(score: .vim, value: 1)).verdict([.vim: 0]).kind, .unknown)
+        XCTAssertEqual(VerdictRule.singleScore(OODThreshold(score: .density, value: 0.04)).verdict([.density: 0.04]), .accept)
     }
 }

@@ -27,7 +27,7 @@ enum Fixtures {
         let n = f.shape[0], k = p.inFeatures, m = p.outFeatures
         var out = [Float](repeating: 0, count: n * m)
         for i in 0..<n { for o in 0..<m {
-            var s = p.bias?.data[o] ?? 0
+            var s = p.bias.data[o]
             for j in 0..<k { s += f.data[i * k + j] * p.weight.data[o * k + j] }
             out[i * m + o] = s
         } }

@@ -26,7 +26,7 @@ final class MetricsTests: XCTestCase {
 
     func testCalibratedThresholdAcceptsTheTargetFraction() throws {
         let s = (0..<200).map { Double(($0 * 37) % 200) }      // distinct values 0..199
-        let t = try Calibration.calibrate(score: "knn", validationScores: s)
+        let t = try Calibration.calibrate(score: .knn, validationScores: s)
         XCTAssertEqual(t.value, 10)                              // 190 of 200 are ≥ 10
         XCTAssertEqual(OODMetrics.rejectionRate(scores: s, threshold: t.value), 0.05)
         XCTAssertTrue(t.accepts(10))
@@ -46,7 +46,7 @@ final class MetricsTests: XCTestCase {
             XCTAssertEqual(
                 try Calibration.threshold(inDistribution: scores, acceptFraction: t, confidence: conf), Double(n - k))
         }
-        let th = try Calibration.calibrate(score: "knn", validationScores: (0..<200).map(Double.init), confidence: 0.9)
+        let th = try Calibration.calibrate(score: .knn, validationScores: (0..<200).map(Double.init), confidence: 0.9)
         XCTAssertEqual(th.value, 5)                                        // 195 of 200 accepted (vs 190 without)
         XCTAssertThrowsError(try Calibration.threshold(inDistribution: [1, 2], acceptFraction: 0.9, confidence: 1))
     }
@@ -68,13 +68,14 @@ final class MetricsTests: XCTestCase {
     }
 
     func testDefaultScoreChoiceUsesProxyAUROC() throws {
-        let valIn = ["msp": [0.9, 0.8, 0.7, 0.95], "knn": [0.9, 0.8, 0.7, 0.95], "energy": [1.0, 2, 3, 4]]
-        let proxy = ["msp": [0.85, 0.5], "knn": [0.1, 0.2], "energy": [0.0, 0.5]]
+        let valIn: [OODScoreKind: [Double]] = [.msp: [0.9, 0.8, 0.7, 0.95], .knn: [0.9, 0.8, 0.7, 0.95],
+                                               .energy: [1.0, 2, 3, 4]]
+        let proxy: [OODScoreKind: [Double]] = [.msp: [0.85, 0.5], .knn: [0.1, 0.2], .energy: [0.0, 0.5]]
         let choice = try Calibration.chooseDefault(validationIn: valIn, proxyOut: proxy)
-        XCTAssertEqual(choice.table["msp"]!.auroc, 0.75)   // 6 of 8 (in, out) pairs ordered
-        XCTAssertEqual(choice.table["knn"]!.auroc, 1)
-        XCTAssertEqual(choice.score, "energy")  // ties with knn at AUROC 1 and FPR95 0 → earlier in allCases
-        XCTAssertThrowsError(try Calibration.chooseDefault(validationIn: valIn, proxyOut: ["x": [1]]))
+        XCTAssertEqual(choice.table[.msp]!.auroc, 0.75)   // 6 of 8 (in, out) pairs ordered
+        XCTAssertEqual(choice.table[.knn]!.auroc, 1)
+        XCTAssertEqual(choice.score, .energy)  // ties with knn at AUROC 1 and FPR95 0 → earlier in allCases
+        XCTAssertThrowsError(try Calibration.chooseDefault(validationIn: valIn, proxyOut: [.vim: [1]]))
     }
 
     func testInvalidInputsThrow() {

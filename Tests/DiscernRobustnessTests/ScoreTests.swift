@@ -50,7 +50,7 @@ final class ScoreTests: XCTestCase {
         XCTAssertEqual(back.configuration, det.configuration)
         let a = try det.allScores(logits: d.queryLogits, features: d.queryFeatures)
         let b = try back.allScores(logits: d.queryLogits, features: d.queryFeatures)
-        XCTAssertEqual(a.keys.sorted(), ScoreTests.headless.map(\.rawValue).sorted())
+        XCTAssertEqual(a.keys.map(\.rawValue).sorted(), ScoreTests.headless.map(\.rawValue).sorted())
         for (k, v) in a { assertClose(b[k]!, v, rel: 1e-12, abs: 1e-300, "round trip \(k)") }
     }
 
@@ -98,7 +98,7 @@ final class ScoreTests: XCTestCase {
         let labels = l0.map { $0 > 0 ? 0 : 1 }
         let det = try OODDetector.fit(trainLogits: logits, trainLabels: labels)
         XCTAssertNil(det.jointDensity)
-        XCTAssertNotNil(det.unavailable["joint-density"])
+        XCTAssertNotNil(det.unavailable[.jointDensity])
         XCTAssertFalse(det.available().contains(.jointDensity))
         XCTAssertThrowsError(try det.scores(.jointDensity, logits: logits))
     }
@@ -137,16 +137,16 @@ extension ScoreTests {
             validationFeatures: d.queryFeatures.selectingRows(inRows),
             proxyLogits: d.queryLogits.selectingRows(outRows), proxyFeatures: d.queryFeatures.selectingRows(outRows),
             candidates: ScoreTests.nine)
-        var best = (name: "", auroc: -1.0)
+        var best = (kind: OODScoreKind.density, auroc: -1.0)
         for k in ScoreTests.nine {
             let ref = d.fx.get("score.\(k.rawValue)")
             let a = try OODMetrics.auroc(labels: isIn, scores: ref)
-            XCTAssertEqual(choice.table[k.rawValue]!.auroc, a, accuracy: 1e-9, k.rawValue)
-            if a > best.auroc + 1e-12 { best = (k.rawValue, a) }
+            XCTAssertEqual(choice.table[k]!.auroc, a, accuracy: 1e-9, k.rawValue)
+            if a > best.auroc + 1e-12 { best = (k, a) }
         }
-        XCTAssertEqual(choice.score, best.name)
-        XCTAssertEqual(thr.score, best.name)
-        let ref = inRows.map { d.fx.get("score.\(best.name)")[$0] }
+        XCTAssertEqual(choice.score, best.kind)
+        XCTAssertEqual(thr.score, best.kind)
+        let ref = inRows.map { d.fx.get("score.\(best.kind.rawValue)")[$0] }
         let kth = ref.sorted(by: >)[Int((0.95 * Double(inRows.count)).rounded(.up)) - 1]     // 86th of 90
         XCTAssertEqual(thr.value, kth, accuracy: 1e-5 * abs(kth))
     }

@@ -22,14 +22,14 @@ final class StratifiedRiskTests: XCTestCase {
     }
 
     func testAtypicalImagesMeetTheirOwnThreshold() {
-        let unsure = OODThreshold(score: "msp", value: 0.6, targetRisk: 0.01, atypicalBelow: 0.5, atypicalValue: 0.9)
-        let rule = VerdictRule.twoQuestions(unknown: OODThreshold(score: "knn", value: 0.3), unsure: unsure)
-        XCTAssertEqual(rule.verdict(["knn": 0.7, "msp": 0.7]), .accept, "typical: the looser threshold")
+        let unsure = OODThreshold(score: .msp, value: 0.6, targetRisk: 0.01, atypicalBelow: 0.5, atypicalValue: 0.9)
+        let rule = VerdictRule.twoQuestions(unknown: OODThreshold(score: .knn, value: 0.3), unsure: unsure)
+        XCTAssertEqual(rule.verdict([.knn: 0.7, .msp: 0.7]), .accept, "typical: the looser threshold")
         XCTAssertEqual(
-            rule.verdict(["knn": 0.4, "msp": 0.7]), .unsure(Evidence(score: "msp", value: 0.7, threshold: 0.9)))
-        XCTAssertEqual(rule.verdict(["knn": 0.4, "msp": 0.95]), .accept)
-        XCTAssertEqual(rule.verdict(["knn": 0.2, "msp": 0.95]).kind, .unknown)
-        XCTAssertEqual(OODThreshold(score: "msp", value: 0.6).value(typicality: 0), 0.6, "one stratum")
+            rule.verdict([.knn: 0.4, .msp: 0.7]), .unsure(Evidence(score: .msp, value: 0.7, threshold: 0.9)))
+        XCTAssertEqual(rule.verdict([.knn: 0.4, .msp: 0.95]), .accept)
+        XCTAssertEqual(rule.verdict([.knn: 0.2, .msp: 0.95]).kind, .unknown)
+        XCTAssertEqual(OODThreshold(score: .msp, value: 0.6).value(typicality: 0), 0.6, "one stratum")
         XCTAssertThrowsError(
             try Selective.stratifiedThresholds(
                 correct: [true], scores: [1, 2], typicality: [1, 2], cut: 0,

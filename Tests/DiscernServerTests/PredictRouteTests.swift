@@ -36,7 +36,7 @@ final class PredictRouteTests: XCTestCase {
             let p = try decode(PredictResponse.self, b).predictions
             XCTAssertEqual(p, [ServiceTestDouble.expected("flower", path: "upload")!])
             XCTAssertEqual(p.first?.verdict, .unknown)
-            XCTAssertEqual(p.first?.unknown, Evidence(score: "knn", value: 0.2, threshold: 0.5))
+            XCTAssertEqual(p.first?.unknown, Evidence(score: .knn, value: 0.2, threshold: 0.5))
         }
     }
 

@@ -29,7 +29,7 @@ final class RouteTests: XCTestCase {
             let info = try decode(ModelInfo.self, r)
             XCTAssertEqual(info.classes, ["cat", "dog"])
             XCTAssertEqual(info.backbone, "test-double")
-            XCTAssertEqual(info.score, "knn")
+            XCTAssertEqual(info.score, .knn)
             XCTAssertEqual(info.threshold, 0.5)
             XCTAssertEqual(info.metrics, ["auroc": 0.99])
         }

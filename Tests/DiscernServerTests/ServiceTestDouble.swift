@@ -9,8 +9,8 @@ import Foundation
 /// unsupported -> 415; bomb -> 413 (too many pixels); slow -> waits (for the timeout test);
 /// explode -> a non-client error (500).
 final class ServiceTestDouble: PredictionService, @unchecked Sendable {
-    static let unknown = OODThreshold(score: "knn", value: 0.5), unsure = OODThreshold(score: "msp", value: 0.55, targetRisk: 0.01)
-    let info = ModelInfo(classes: ["cat", "dog"], backbone: "test-double", score: "knn", threshold: 0.5,
+    static let unknown = OODThreshold(score: .knn, value: 0.5), unsure = OODThreshold(score: .msp, value: 0.55, targetRisk: 0.01)
+    let info = ModelInfo(classes: ["cat", "dog"], backbone: "test-double", score: .knn, threshold: 0.5,
                          unknown: ServiceTestDouble.unknown, unsure: ServiceTestDouble.unsure, metrics: ["auroc": 0.99])
     private let lock = NSLock()
     private var _batchSizes: [Int] = []
@@ -27,12 +27,12 @@ final class ServiceTestDouble: PredictionService, @unchecked Sendable {
         guard let k = ["cat": 0, "dog": 1, "flower": 0][word] else { return nil }
         let p = word == "flower" ? 0.6 : 0.9
         let knn = word == "flower" ? 0.2 : 0.8
-        let u = Evidence(score: "knn", value: knn, threshold: 0.5), s = Evidence(score: "msp", value: p, threshold: 0.55)
+        let u = Evidence(score: .knn, value: knn, threshold: 0.5), s = Evidence(score: .msp, value: p, threshold: 0.55)
         let verdict: Verdict = knn >= 0.5 ? .accept : .unknown(u)
         return Prediction(path: path, label: classes[k],
                           scores: [classes[k]: p, classes[1 - k]: 1 - p], logits: k == 0 ? [2, -1] : [-1, 2],
-                          ood: ["knn": knn, "msp": p], verdict: verdict.kind, reason: verdict.reason,
-                          score: verdict.isAccepted ? "msp" : "knn", threshold: verdict.isAccepted ? 0.55 : 0.5, unknown: u, unsure: s)
+                          ood: [.knn: knn, .msp: p], verdict: verdict.kind, reason: verdict.reason,
+                          score: verdict.isAccepted ? .msp : .knn, threshold: verdict.isAccepted ? 0.55 : 0.5, unknown: u, unsure: s)
     }
 
     private func check(_ image: ImageInput) async throws -> String {

@@ -25,7 +25,7 @@ final class AdamCrossEntropyTests: XCTestCase {
                     labels: idx.map { labels[$0] })
             }
         }
-        func head() throws -> LinearHead { try LinearHead(weight: t["w0"]!, bias: t["b0"]!) }
+        func head() throws -> LinearParams { try LinearParams(weight: t["w0"]!, bias: t["b0"]!) }
     }
 
     func testFirstStepLogitsLossAndGradients() throws {
@@ -98,7 +98,7 @@ final class AdamCrossEntropyTests: XCTestCase {
 
     func testHeadInitFollowsNNLinearBounds() {
         let f = 400
-        let head = LinearHead(features: f, classes: 5, seed: 3)
+        let head = LinearParams(inFeatures: f, outFeatures: 5, seed: 3)
         let bound = 1 / Float(f).squareRoot()
         let w = head.weight.data
         XCTAssertTrue(w.allSatisfy { abs($0) <= bound } && head.bias.data.allSatisfy { abs($0) <= bound })
@@ -107,13 +107,13 @@ final class AdamCrossEntropyTests: XCTestCase {
         let variance = w.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Float(w.count)
         XCTAssertEqual(mean, 0, accuracy: 0.1 * bound)
         XCTAssertEqual(variance, bound * bound / 3, accuracy: 0.1 * bound * bound / 3)
-        XCTAssertEqual(head, LinearHead(features: f, classes: 5, seed: 3), "same seed, same head")
-        XCTAssertNotEqual(head, LinearHead(features: f, classes: 5, seed: 4))
+        XCTAssertEqual(head, LinearParams(inFeatures: f, outFeatures: 5, seed: 3), "same seed, same head")
+        XCTAssertNotEqual(head, LinearParams(inFeatures: f, outFeatures: 5, seed: 4))
     }
 
     func testHeadRejectsWrongShapes() throws {
-        XCTAssertThrowsError(try LinearHead(weight: Tensor(zeros: [2, 3]), bias: Tensor(zeros: [3])))
-        let head = LinearHead(features: 3, classes: 2, seed: 0)
+        XCTAssertThrowsError(try LinearParams(weight: Tensor(zeros: [2, 3]), bias: Tensor(zeros: [3])))
+        let head = LinearParams(inFeatures: 3, outFeatures: 2, seed: 0)
         XCTAssertThrowsError(try head.logits(Tensor(zeros: [4, 5])))
     }
 }

@@ -119,8 +119,8 @@ final class SummaryTests: XCTestCase {
     }
 
     func testHeadRoundTripsThroughNamedTensors() throws {
-        let h = LinearHead(features: 4, classes: 3, seed: 2)
-        XCTAssertEqual(try LinearHead(namedTensors: h.namedTensors()), h)
-        XCTAssertThrowsError(try LinearHead(namedTensors: ["head.weight": h.weight]))
+        let h = LinearParams(inFeatures: 4, outFeatures: 3, seed: 2)
+        XCTAssertEqual(try LinearParams(namedTensors: h.namedTensors()), h)
+        XCTAssertThrowsError(try LinearParams(namedTensors: ["head.weight": h.weight]))
     }
 }

@@ -46,7 +46,7 @@ final class FineTuneLite0Tests: XCTestCase {
         let trainable = try TrainableGraph(graph: split.tail, from: split.firstTrainable,
                                            groupStarts: split.groupStarts)
         XCTAssertEqual(trainable.groupCount, 3, "_blocks.14, _blocks.15, _conv_head/_bn1")
-        let head = try LinearHead(weight: try XCTUnwrap(ref.tensors["w._fc.weight"]),
+        let head = try LinearParams(weight: try XCTUnwrap(ref.tensors["w._fc.weight"]),
                                   bias: try XCTUnwrap(ref.tensors["w._fc.bias"]))
         let tuner = FineTuner(trainable: trainable, head: head)
         let rates = try XCTUnwrap(ref.tensors["lr"]).data.map(Double.init)

@@ -40,7 +40,7 @@ final class FineTuneSmallTests: XCTestCase {
 
         let trainable = try TrainableGraph(graph: g, from: dw, groupStarts: [dw, top])
         XCTAssertEqual(trainable.nodes.count, 6, "dw, dw_bn, pw, pw_bn, top, top_bn")
-        let head = try LinearHead(weight: try w("fc.weight"), bias: try w("fc.bias"))
+        let head = try LinearParams(weight: try w("fc.weight"), bias: try w("fc.bias"))
         let tuner = FineTuner(trainable: trainable, head: head)
         let x = try XCTUnwrap(f.tensors["x"]), labels = try XCTUnwrap(f.tensors["labels"]).data.map { Int($0) }
         let rates = try XCTUnwrap(f.tensors["lr"]).data.map(Double.init)

@@ -36,7 +36,7 @@ final class TrainerTests: XCTestCase {
         cfg.learningRate = 0.05
         cfg.checkpointThreshold = 0.9
         let trainer = HeadTrainer(
-            head: try LinearHead(weight: Tensor(shape: [2, 2], data: [1, 0, -1, 0]), bias: Tensor(zeros: [2])),
+            head: try LinearParams(weight: Tensor(shape: [2, 2], data: [1, 0, -1, 0]), bias: Tensor(zeros: [2])),
             config: cfg)  // starts with every answer wrong
         var got: [(Checkpoint.Reason, Int)] = [], progress = 0
         trainer.onCheckpoint = { got.append(($0.reason, $0.epoch)) }
@@ -64,7 +64,7 @@ final class TrainerTests: XCTestCase {
     }
 
     func testEmptyEpochIsAnError() {
-        let trainer = HeadTrainer(head: LinearHead(features: 2, classes: 2, seed: 1))
+        let trainer = HeadTrainer(head: LinearParams(inFeatures: 2, outFeatures: 2, seed: 1))
         XCTAssertThrowsError(try trainer.train { _ in [FeatureBatch]() })
     }
 }

@@ -34,7 +34,7 @@ enum RobustnessReport {
                 + "\(Int(options.acceptFraction * 100))% of them" + confidence
             let chosenByUser = options.score != nil || options.unknownScore != nil
             section.keyValues([
-                ("first score of the verdict", used),
+                ("first score of the verdict", used.rawValue),
                 ("threshold", String(format: "%.6g", robustness.verdict.value)
                     + (options.fixedThreshold == nil ? calibrated : " (fixed)")),
                 ("why this score", chosenByUser ? "chosen by the user" : robustness.choice.criterion),
@@ -44,13 +44,13 @@ enum RobustnessReport {
                     + "\(selective.rightRejected) right ones lost"),
             ])
             // Metrics table: every score against every unknown set.
-            let names = OODScoreKind.allCases.map(\.rawValue).filter { robustness.testScores[$0] != nil }
+            let names = OODScoreKind.allCases.filter { robustness.testScores[$0] != nil }
             for unknown in robustness.unknown {
                 section.subheading("Test images (in) vs '\(unknown.name)' (out, \(unknown.count) images)")
                 let rows = names.compactMap { name -> [String]? in
                     guard let metrics = unknown.metrics[name] else { return nil }
-                    return [name == used ? "\(name) (verdict)" : name, fixed(metrics.auroc), fixed(metrics.fpr95),
-                            fixed(metrics.auprIn), fixed(metrics.auprOut),
+                    return [name == used ? "\(name.rawValue) (verdict)" : name.rawValue, fixed(metrics.auroc),
+                            fixed(metrics.fpr95), fixed(metrics.auprIn), fixed(metrics.auprOut),
                             percent(unknown.rejectedFractionByScore[name] ?? 0),
                             percent(robustness.testAcceptedByScore[name] ?? 0),
                             fixed(robustness.riskCoverage[name]?.aurc ?? .nan)]
@@ -65,14 +65,14 @@ enum RobustnessReport {
                         return nil
                     }
                     let auroc = String(format: "%.3f", unknown.metrics[name]?.auroc ?? 0)
-                    return Series(name: "\(name) (\(auroc))", x: roc.fpr, y: roc.tpr)
+                    return Series(name: "\(name.rawValue) (\(auroc))", x: roc.fpr, y: roc.tpr)
                 }
                 section.figure(svg: LineChart.roc(title: "ROC: test vs \(unknown.name)", curves: curves).svg(),
                                caption: "Positive = in-distribution (test images); each score's AUROC in the legend.")
             }
             let riskCoverage = names.compactMap { name -> Series? in
                 guard let curve = robustness.riskCoverage[name] else { return nil }
-                return Series(name: "\(name) (AURC \(String(format: "%.4f", curve.aurc)))", x: curve.coverage,
+                return Series(name: "\(name.rawValue) (AURC \(String(format: "%.4f", curve.aurc)))", x: curve.coverage,
                               y: curve.risk)
             }
             section.figure(svg: LineChart.riskCoverage(title: "Risk–coverage on the test set",
@@ -98,19 +98,19 @@ enum RobustnessReport {
                     points.append(.init(x: Double(row.max() ?? 0), y: scores[image], group: group))
                 }
             }
-            add(outcome.train.images, robustness.trainScores["density"], 0)
-            add(outcome.test.images, robustness.testScores["density"], 1)
+            add(outcome.train.images, robustness.trainScores[.density], 0)
+            add(outcome.test.images, robustness.testScores[.density], 1)
             for (index, unknown) in outcome.unknown.enumerated() {
                 groups.append(unknown.name)
-                add(unknown, robustness.unknown[index].scores["density"], 2 + index)
+                add(unknown, robustness.unknown[index].scores[.density], 2 + index)
             }
             let style = ChartStyle(title: "Study's density score vs the winning logit", xLabel: "max logit",
                                    yLabel: "density score")
             var scatter = ScatterChart(style: style, groups: groups, points: points)
             scatter.radius = 2.5
-            if used == "density" {
+            if used == .density {
                 scatter.horizontalLines = [(robustness.verdict.value, "threshold")]
-            } else if let threshold = robustness.thresholds["density"] {
+            } else if let threshold = robustness.thresholds[.density] {
                 scatter.horizontalLines = [(threshold.value, "density's calibrated threshold")]
             }
             section.figure(svg: scatter.svg(),
@@ -118,7 +118,8 @@ enum RobustnessReport {
             // Histograms of the verdict score for test and unknown sets.
             var verdictGroups: [(name: String, values: [Double])] = [("test", robustness.testScores[used] ?? [])]
             for unknown in robustness.unknown { verdictGroups.append((unknown.name, unknown.scores[used] ?? [])) }
-            var histogram = HistogramChart(style: ChartStyle(title: "Verdict score '\(used)'", xLabel: used,
+            var histogram = HistogramChart(style: ChartStyle(title: "Verdict score '\(used.rawValue)'",
+                                                             xLabel: used.rawValue,
                                                              yLabel: "density of images"),
                                            groups: verdictGroups)
             histogram.thresholds = [(robustness.verdict.value, "threshold")]
@@ -175,9 +176,11 @@ enum RobustnessReport {
                 let cells = shown.compactMap { image -> ImageCell? in
                     guard let bytes = Thumbnails.jpeg(unknown.features.paths[image]) else { return nil }
                     let logits = row(unknown.logits, image).map { String(format: "%.2f", $0) }
-                    let density = scores["density"]?[image] ?? .nan
+                    let density = scores[.density]?[image] ?? .nan
                     let verdictValue = scores[used]?[image] ?? .nan
-                    let verdictScore = used == "density" ? "" : String(format: " / %@ %.4g", used, verdictValue)
+                    let verdictScore = used == .density
+                        ? ""
+                        : String(format: " / %@ %.4g", used.rawValue, verdictValue)
                     let verdict = verdicts[image]
                     return ImageCell(bytes: bytes, mimeType: "image/jpeg",
                                      caption: Captions.softmax(row(probabilities, image), classes: outcome.classes),

@@ -85,14 +85,14 @@ enum StudyReport {
     static func training(_ report: inout HTMLReport, _ outcome: StudyOutcome) {
         report.section("Training") { section in
             let iterations = outcome.history.iterations
-            let x = iterations.map { Double($0.iteration) }
+            let iterationNumbers = iterations.map { Double($0.iteration) }
             var loss = ChartStyle(title: "Loss per iteration", xLabel: "iteration", yLabel: "cross-entropy")
             loss.legend = false
             var accuracy = ChartStyle(title: "Running accuracy per iteration", xLabel: "iteration",
                                       yLabel: "accuracy")
             accuracy.legend = false
-            let lossSeries = Series(name: "loss", x: x, y: iterations.map { Double($0.loss) })
-            let accuracySeries = Series(name: "running accuracy", x: x, y: iterations.map(\.runningAccuracy))
+            let lossSeries = Series(name: "loss", x: iterationNumbers, y: iterations.map { Double($0.loss) })
+            let accuracySeries = Series(name: "running accuracy", x: iterationNumbers, y: iterations.map(\.runningAccuracy))
             section.figureRow([
                 (LineChart(style: loss, series: [lossSeries]).svg(), "Training loss (per batch)"),
                 (LineChart(style: accuracy, series: [accuracySeries]).svg(),

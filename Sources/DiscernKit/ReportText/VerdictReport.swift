@@ -11,14 +11,15 @@ enum VerdictReport {
         switch rule {
         case let .twoQuestions(unknown, unsure):
             let atypical = unsure.atypicalValue.map { value in
-                String(format: "; %@ ≥ %.6g where %@ < %.6g", unsure.score, value, unknown.score,
+                String(format: "; %@ ≥ %.6g where %@ < %.6g", unsure.score.rawValue, value, unknown.score.rawValue,
                        unsure.atypicalBelow ?? .nan)
             } ?? ""
-            return [("is it any of my classes? (unknown)", String(format: "%@ ≥ %.6g", unknown.score, unknown.value)),
+            return [("is it any of my classes? (unknown)",
+                     String(format: "%@ ≥ %.6g", unknown.score.rawValue, unknown.value)),
                     ("is my answer likely right? (unsure)",
-                     String(format: "%@ ≥ %.6g", unsure.score, unsure.value) + atypical)]
+                     String(format: "%@ ≥ %.6g", unsure.score.rawValue, unsure.value) + atypical)]
         case let .singleScore(threshold):
-            let rule = String(format: "%@ ≥ %.6g", threshold.score, threshold.value)
+            let rule = String(format: "%@ ≥ %.6g", threshold.score.rawValue, threshold.value)
             return [("single-score rule (the study's)", rule)]
         }
     }
@@ -75,7 +76,7 @@ enum VerdictReport {
     /// of each unknown set rejected — each score at its own calibrated threshold.
     static func chart(_ shift: ShiftReport, _ robustness: RobustnessOutcome) -> BarChart {
         let scored = OODScoreKind.allCases.compactMap { kind in
-            shift.byScore[kind.rawValue].map { (name: kind.rawValue, tradeoff: $0) }
+            shift.byScore[kind].map { (kind: kind, tradeoff: $0) }
         }
         var style = ChartStyle(title: "Trade-off on '\(shift.name)': the verdict and each score alone", xLabel: "",
                                yLabel: "share")
@@ -87,10 +88,11 @@ enum VerdictReport {
             ("errors flagged", [shift.verdict.errorsFlagged] + scored.map(\.tradeoff.errorsFlagged)),
         ]
         for unknown in robustness.unknown {
-            let byScore = scored.map { unknown.rejectedFractionByScore[$0.name] ?? .nan }
+            let byScore = scored.map { unknown.rejectedFractionByScore[$0.kind] ?? .nan }
             series.append(("'\(unknown.name)' rejected", [unknown.rejectedFraction] + byScore))
         }
-        var chart = BarChart(style: style, categories: ["VERDICT"] + scored.map(\.name), series: series)
+        var chart = BarChart(style: style, categories: ["VERDICT"] + scored.map(\.kind.rawValue),
+                             series: series)
         chart.valueLabels = false
         return chart
     }

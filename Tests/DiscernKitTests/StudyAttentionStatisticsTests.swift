@@ -1,11 +1,14 @@
+import Foundation
 import XCTest
-@testable import DiscernExplain
+@testable import DiscernKit
+import DiscernEngine
 import DiscernRobustness
+import DiscernWeights
 
 /// Mann–Whitney U and medians against scipy 1.10 / numpy (tools/make_explain_stats_fixture.py).
 final class StatsTests: XCTestCase {
     func testMannWhitneyMatchesScipy() throws {
-        let f = try Fixture("mannwhitney")
+        let f = try StatisticsFixture("mannwhitney")
         let cases = f.meta("cases")
         XCTAssertGreaterThan(cases, 0)
         for i in 0..<cases {
@@ -43,4 +46,25 @@ final class AttentionAnalysisTests: XCTestCase {
         XCTAssertNil(none.apparentVsUnderstandable)
         XCTAssertTrue(none.verdict.hasPrefix("Not testable"), none.verdict)
     }
+}
+
+/// The scipy/numpy reference of the attention statistics, Tests/Fixtures/explain/mannwhitney.safetensors (made by
+/// tools/make_explain_stats_fixture.py).
+private struct StatisticsFixture {
+    let name: String
+    let file: SafeTensors.File
+    init(_ name: String) throws {
+        self.name = name
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../Fixtures/explain/\(name).safetensors").standardized
+        file = try SafeTensors.read(url)
+    }
+    func t(_ key: String) throws -> Tensor {
+        guard let value = file.tensors[key] else {
+            throw KitError.invalid(
+                "fixture \(name) lacks \(key): regenerate it with tools/make_explain_stats_fixture.py")
+        }
+        return value
+    }
+    func meta(_ key: String) -> Int { Int(file.metadata[key] ?? "") ?? 0 }
 }

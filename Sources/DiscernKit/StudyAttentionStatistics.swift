@@ -1,5 +1,9 @@
 import DiscernRobustness
 
+// The attention-vs-error statistics of the study: whether errors the network made confidently looked at
+// larger areas than the errors it was unsure about. They belong to the study, not to the CAM library, which
+// only makes the maps (AttentionArea turns one map into the area these statistics compare).
+
 /// The study's claim, measured: do "apparent" misclassifications (high score yet wrong) have larger
 /// attention areas than "understandable" ones (low score)? Groups, medians, Mann–Whitney U p-values,
 /// and a plain statement of what so few errors can support.
@@ -19,7 +23,8 @@ public struct AttentionAnalysis: Codable, Sendable, Equatable {
         public let medianArea: Double?
         public let areas: [Double]
     }
-    /// A Mann–Whitney test: the U statistic of the first group, its p-value, and whether it is exact.
+    /// A Mann–Whitney test: the U statistic of the first group, its p-value, and whether it is exact (the
+    /// statistics' own symbols, also the keys of metrics.json).
     public struct Comparison: Codable, Sendable, Equatable {
         public let u: Double
         public let p: Double
@@ -79,12 +84,23 @@ public struct AttentionAnalysis: Codable, Sendable, Equatable {
                 "Cannot support or refute the claim: with \(sizes) no outcome could reach p < 0.05 (smallest possible"
                     + " p ≈ \(String(format: "%.2g", minP)))."
         }
-        let p = String(format: "%.3g", comparison.p)
+        let pValue = String(format: "%.3g", comparison.p)
         if comparison.p < 0.05 {
-            return
-                "Areas differ (Mann–Whitney p = \(p), \(sizes)); a small-sample result, read it as a hint, not a law."
+            return "Areas differ (Mann–Whitney p = \(pValue), \(sizes)); a small-sample result, read it as a hint, "
+                + "not a law."
         }
-        return "No detectable difference (Mann–Whitney p = \(p), \(sizes)); with so few errors, absence of evidence "
+        return "No detectable difference (Mann–Whitney p = \(pValue), \(sizes)); with so few errors, absence of evidence "
             + "is weak evidence."
+    }
+}
+
+/// Small summaries used by the attention-area analysis.
+enum Stats {
+    /// numpy.median: the mean of the middle two for even counts; nil when empty.
+    static func median(_ values: [Double]) -> Double? {
+        guard !values.isEmpty else { return nil }
+        let sorted = values.sorted()
+        let middle = sorted.count / 2
+        return sorted.count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
     }
 }

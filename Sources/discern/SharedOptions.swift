@@ -1,0 +1,35 @@
+import ArgumentParser
+import DiscernKit
+import DiscernModels
+import Foundation
+
+/// `--backbone` and `--weights`: which ImageNet network, from which file (run, train, features, classify).
+struct BackboneOptions: ParsableArguments {
+    @Option(help: "Backbone: \(BackboneKind.choices) (default: efficientnet-lite0).", transform: BackboneKind.parse)
+    var backbone: BackboneKind = .efficientnetLite0
+    @Option(help: "ImageNet weights (.pth or .safetensors, torchvision/timm names); default: ~/.cache/discern/weights.")
+    var weights: String?
+}
+
+/// `--model`: a model file written by `discern train` or `discern run` (evaluate, explain, predict, serve).
+struct ModelOption: ParsableArguments {
+    @Option(name: .customLong("model"), help: "Model file written by `discern train` or `discern run`.")
+    var path: String
+
+    func load(batchSize: Int = 32) throws -> DiscernModelService {
+        try DiscernModelService.load(path: path, batchSize: batchSize)
+    }
+}
+
+/// What every subcommand writes besides its result.
+enum Output {
+    /// One line on standard error, after the program's name.
+    static func warn(_ line: String) { FileHandle.standardError.write(Data("discern: \(line)\n".utf8)) }
+
+    /// `value` as indented JSON with sorted keys on standard output.
+    static func printJSON<Value: Encodable>(_ value: Value) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        print(String(decoding: try encoder.encode(value), as: UTF8.self))
+    }
+}
