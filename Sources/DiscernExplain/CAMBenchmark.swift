@@ -17,13 +17,13 @@ public enum CAMBenchmark {
     /// Median over `repeats` runs of a forward and of a full `explain` (forward + backward to the layer + map).
     public static func measure(_ explainer: CAMExplainer, input x: Tensor, repeats: Int = 3) throws -> Timing {
         func median(_ body: () throws -> Void) rethrows -> Double {
-            var t = [Double]()
+            var seconds = [Double]()
             for _ in 0..<max(1, repeats) {
-                let s = DispatchTime.now().uptimeNanoseconds
+                let start = DispatchTime.now().uptimeNanoseconds
                 try body()
-                t.append(Double(DispatchTime.now().uptimeNanoseconds - s) / 1e9)
+                seconds.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
             }
-            return t.sorted()[t.count / 2]
+            return seconds.sorted()[seconds.count / 2]
         }
         _ = try explainer.explain(x)   // warm-up
         let fwd = try median { _ = try explainer.executor.forward(x) }

@@ -10,12 +10,15 @@ public enum CAMTarget: Sendable, Equatable {
 
     /// Resolves a class by name (exact, then case-insensitive) or by a decimal index.
     public static func named(_ name: String, classes: [String]) throws -> CAMTarget {
-        if let i = classes.firstIndex(of: name) ?? classes.firstIndex(where: { $0.lowercased() == name.lowercased() }) {
-            return .index(i)
+        let lowercased = name.lowercased()
+        if let found = classes.firstIndex(of: name) ?? classes.firstIndex(where: { $0.lowercased() == lowercased }) {
+            return .index(found)
         }
-        if let i = Int(name) {
-            guard i >= 0, i < classes.count else { throw ExplainError.classOutOfRange(i, classes: classes.count) }
-            return .index(i)
+        if let index = Int(name) {
+            guard index >= 0, index < classes.count else {
+                throw ExplainError.classOutOfRange(index, classes: classes.count)
+            }
+            return .index(index)
         }
         throw ExplainError.unknownClass(name, available: classes)
     }
@@ -198,25 +201,26 @@ public final class CAMExplainer {
     }
 
     func resolve(_ target: CAMTarget, _ logits: Tensor) throws -> [Int] {
-        let n = logits.shape[0]
-        let m = logits.shape[1]
+        let images = logits.shape[0]
+        let classCount = logits.shape[1]
         let classes: [Int]
         switch target {
         case .predicted:
-            classes = (0..<n).map { i in
+            classes = (0..<images).map { image in
+                let row = image * classCount
                 var best = 0
-                for j in 1..<max(m, 1) where logits.data[i * m + j] > logits.data[i * m + best] { best = j }
+                for j in 1..<max(classCount, 1) where logits.data[row + j] > logits.data[row + best] { best = j }
                 return best
             }
-        case .index(let target): classes = Array(repeating: target, count: n)
+        case .index(let target): classes = Array(repeating: target, count: images)
         case .indices(let targets):
-            guard targets.count == n else {
-                throw ExplainError.invalid("\(targets.count) target classes for \(n) images")
+            guard targets.count == images else {
+                throw ExplainError.invalid("\(targets.count) target classes for \(images) images")
             }
             classes = targets
         }
-        for target in classes where target < 0 || target >= m {
-            throw ExplainError.classOutOfRange(target, classes: m)
+        for target in classes where target < 0 || target >= classCount {
+            throw ExplainError.classOutOfRange(target, classes: classCount)
         }
         return classes
     }

@@ -23,12 +23,12 @@ public enum CAMMethod: String, CaseIterable, Sendable {
 
     /// Accepts the CLI spelling and a few common aliases ("gradcampp", "grad-cam").
     public init?(name: String) {
-        let k = name.lowercased().replacingOccurrences(of: "-", with: "").replacingOccurrences(of: "_", with: "")
-        switch k {
+        let spelling = name.lowercased().replacingOccurrences(of: "-", with: "").replacingOccurrences(of: "_", with: "")
+        switch spelling {
         case "gradcampp", "gradcamplusplus": self = .gradcamPlusPlus
         default:
-            guard let m = CAMMethod(rawValue: k) else { return nil }
-            self = m
+            guard let method = CAMMethod(rawValue: spelling) else { return nil }
+            self = method
         }
     }
 }

@@ -29,21 +29,21 @@ final class CAMSplitPath {
     }
 
     func prefix(_ x: Tensor) throws -> Tensor {
-        let n = x.shape[0]
-        if n <= Self.maxBatch { return try session.run(x) }
-        let per = x.count / n
+        let images = x.shape[0]
+        if images <= Self.maxBatch { return try session.run(x) }
+        let valuesPerImage = x.count / images
         var parts: [Tensor] = []
         var start = 0
-        while start < n {
-            let b = min(Self.maxBatch, n - start)
-            let chunk = Tensor(
-                shape: [b] + Array(x.shape.dropFirst()), data: Array(x.data[(start * per)..<((start + b) * per)]))
+        while start < images {
+            let size = min(Self.maxBatch, images - start)
+            let values = x.data[(start * valuesPerImage)..<((start + size) * valuesPerImage)]
+            let chunk = Tensor(shape: [size] + Array(x.shape.dropFirst()), data: Array(values))
             parts.append(try session.run(chunk))
-            start += b
+            start += size
         }
         var data: [Float] = []
         data.reserveCapacity(parts.reduce(0) { $0 + $1.count })
-        for p in parts { data.append(contentsOf: p.data) }
-        return Tensor(shape: [n] + Array(parts[0].shape.dropFirst()), data: data)
+        for part in parts { data.append(contentsOf: part.data) }
+        return Tensor(shape: [images] + Array(parts[0].shape.dropFirst()), data: data)
     }
 }

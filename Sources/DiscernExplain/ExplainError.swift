@@ -8,12 +8,13 @@ public enum ExplainError: Error, CustomStringConvertible, Equatable {
 
     public var description: String {
         switch self {
-        case let .badShape(what, s): return "\(what): expected a 4-D [N,C,H,W] tensor, got shape \(s)"
-        case let .invalid(m): return m
-        case let .classOutOfRange(i, n): return "class index \(i) is out of range (the head has \(n) classes)"
-        case let .unknownClass(name, avail):
-            return "unknown class '\(name)' (classes: \(avail.joined(separator: ", ")))"
-        case let .write(p, r): return "\(p): cannot write (\(r))"
+        case let .badShape(what, shape): return "\(what): expected a 4-D [N,C,H,W] tensor, got shape \(shape)"
+        case let .invalid(message): return message
+        case let .classOutOfRange(index, count):
+            return "class index \(index) is out of range (the head has \(count) classes)"
+        case let .unknownClass(name, available):
+            return "unknown class '\(name)' (classes: \(available.joined(separator: ", ")))"
+        case let .write(path, reason): return "\(path): cannot write (\(reason))"
         }
     }
 }

@@ -54,7 +54,7 @@ extension BenchRunner {
                 prefixTimes.append(afterPrefix.timeIntervalSince(start) * 1000)
             }
         }
-        func median(_ v: [Double]) -> Double { v.sorted()[v.count / 2] }
+        func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
         let log = KernelLog.shared
         return FineTuneLine(backbone: kind.rawValue, batch: batch, blocks: blocks, msPerStep: median(total),
                             bestMsPerStep: total.min() ?? 0, prefixMsPerStep: median(prefixTimes),

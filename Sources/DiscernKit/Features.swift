@@ -76,7 +76,7 @@ public final class FeatureExtractor: @unchecked Sendable {
                                                                    fastDecode: fastDecode)
         let loader = try BatchLoader(samples: samples, transform: transform(kind), options: options)
         let list = batches ?? Array(0 ..< loader.batchCount())
-        func size(_ b: Int) -> Int { min((b + 1) * batchSize, samples.count) - b * batchSize }
+        func size(_ batch: Int) -> Int { min((batch + 1) * batchSize, samples.count) - batch * batchSize }
         let task = progress.start(title, total: list.map(size).reduce(0, +))
         var data = [Float]()
         data.reserveCapacity(samples.count * backbone.featureCount)

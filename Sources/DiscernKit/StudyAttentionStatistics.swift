@@ -89,8 +89,8 @@ public struct AttentionAnalysis: Codable, Sendable, Equatable {
             return "Areas differ (Mann–Whitney p = \(pValue), \(sizes)); a small-sample result, read it as a hint, "
                 + "not a law."
         }
-        return "No detectable difference (Mann–Whitney p = \(pValue), \(sizes)); with so few errors, absence of evidence "
-            + "is weak evidence."
+        return "No detectable difference (Mann–Whitney p = \(pValue), \(sizes)); with so few errors, absence of "
+            + "evidence is weak evidence."
     }
 }
 

@@ -25,20 +25,20 @@ public struct BarChart: Sendable {
         for (seriesIndex, one) in series.enumerated() {
             let color = Palette.color(seriesIndex)
             frame.add("<g class=\"bars\" data-name=\"\(Markup.escape(one.name))\" fill=\"\(color)\">")
-            for (categoryIndex, v) in one.values.prefix(categories.count).enumerated() where v.isFinite {
+            for (categoryIndex, value) in one.values.prefix(categories.count).enumerated() where value.isFinite {
                 let left = Double(categoryIndex) + (1 - groupWidth) / 2 + Double(seriesIndex) * barWidth
                 let x0 = frame.x(left)
                 let x1 = frame.x(left + barWidth)
                 let y0 = frame.y(max(min(0, yDomain.upperBound), yDomain.lowerBound))
-                let y1 = frame.y(min(max(v, yDomain.lowerBound), yDomain.upperBound))
+                let y1 = frame.y(min(max(value, yDomain.lowerBound), yDomain.upperBound))
                 frame.add(
                     "<rect x=\"\(ChartFrame.coord(x0))\" y=\"\(ChartFrame.coord(min(y0, y1)))\""
                         + " width=\"\(ChartFrame.coord(x1 - x0 - 1))\" height=\"\(ChartFrame.coord(abs(y0 - y1)))\""
-                        + " data-value=\"\(Markup.number(v, digits: 4))\"/>"
+                        + " data-value=\"\(Markup.number(value, digits: 4))\"/>"
                 )
                 frame.occupy(x0: x0, y0: min(y0, y1) - 14, x1: x1, y1: max(y0, y1))
                 if valueLabels {
-                    frame.text(Markup.number(v), x: (x0 + x1) / 2, y: min(y0, y1) - 4, size: 10, color: "#333")
+                    frame.text(Markup.number(value), x: (x0 + x1) / 2, y: min(y0, y1) - 4, size: 10, color: "#333")
                 }
             }
             frame.add("</g>")
@@ -66,28 +66,31 @@ public struct ConfusionHeatmap: Sendable {
 
     /// White → dark blue.
     static func shade(_ fraction: Double) -> (fill: String, text: String) {
-        let t = max(0, min(1, fraction.isFinite ? fraction : 0))
+        let share = max(0, min(1, fraction.isFinite ? fraction : 0))
         let from = (247.0, 251.0, 255.0)
         let to = (8.0, 48.0, 107.0)
-        let red = from.0 + (to.0 - from.0) * t
-        let green = from.1 + (to.1 - from.1) * t
-        let blue = from.2 + (to.2 - from.2) * t
+        let red = from.0 + (to.0 - from.0) * share
+        let green = from.1 + (to.1 - from.1) * share
+        let blue = from.2 + (to.2 - from.2) * share
         let fill = String(format: "#%02x%02x%02x", Int(red.rounded()), Int(green.rounded()), Int(blue.rounded()))
-        return (fill, t > 0.5 ? "#ffffff" : "#111111")
+        return (fill, share > 0.5 ? "#ffffff" : "#111111")
     }
 
     public func svg() -> String {
-        let n = classes.count
+        let classCount = classes.count
         let labelW = min(160, Double(classes.map(\.count).max() ?? 4) * 7 + 24)
         let left = labelW + 28
         let top = 76.0
-        let w = max(left + Double(n) * cell + 20, 320)
-        let h = top + Double(n) * cell + 40
+        let width = max(left + Double(classCount) * cell + 20, 320)
+        let height = top + Double(classCount) * cell + 40
         var svg =
-            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(ChartFrame.coord(w))\""
-                + " height=\"\(ChartFrame.coord(h))\" viewBox=\"0 0 \(ChartFrame.coord(w)) \(ChartFrame.coord(h))\""
-                + " font-family=\"Helvetica, Arial, sans-serif\" role=\"img\" aria-label=\"\(Markup.escape(title))\">\n"
-        svg += "<title>\(Markup.escape(title))</title>\n<rect width=\"100%\" height=\"100%\" fill=\"#ffffff\"/>\n"
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(ChartFrame.coord(width))\""
+                + " height=\"\(ChartFrame.coord(height))\""
+                + " viewBox=\"0 0 \(ChartFrame.coord(width)) \(ChartFrame.coord(height))\""
+                + " font-family=\"Helvetica, Arial, sans-serif\" role=\"img\""
+                + " aria-label=\"\(Markup.escape(title))\">\n"
+        svg += "<title>\(Markup.escape(title))</title>\n"
+            + "<rect width=\"100%\" height=\"100%\" fill=\"#ffffff\"/>\n"
         func text(
             _ content: String, _ x: Double, _ y: Double, anchor: String = "middle", size: Int = 12,
             color: String = "#222", extra: String = ""
@@ -96,18 +99,18 @@ public struct ConfusionHeatmap: Sendable {
                 "<text x=\"\(ChartFrame.coord(x))\" y=\"\(ChartFrame.coord(y))\" text-anchor=\"\(anchor)\""
                     + " font-size=\"\(size)\" fill=\"\(color)\"\(extra)>\(Markup.escape(content))</text>\n"
         }
-        text(title, w / 2, 22, size: 15, extra: " font-weight=\"600\"")
-        text("Predicted", left + Double(n) * cell / 2, top - 24, size: 12, extra: " font-weight=\"600\"")
-        let midY = top + Double(n) * cell / 2
+        text(title, width / 2, 22, size: 15, extra: " font-weight=\"600\"")
+        text("Predicted", left + Double(classCount) * cell / 2, top - 24, size: 12, extra: " font-weight=\"600\"")
+        let midY = top + Double(classCount) * cell / 2
         text(
             "True", 14, midY, size: 12,
             extra: " font-weight=\"600\" transform=\"rotate(-90 14 \(ChartFrame.coord(midY)))\"")
         for (j, name) in classes.enumerated() { text(name, left + (Double(j) + 0.5) * cell, top - 6, size: 11) }
-        for (i, row) in counts.prefix(n).enumerated() {
+        for (i, row) in counts.prefix(classCount).enumerated() {
             let total = row.reduce(0, +)
             text(classes[i], left - 8, top + (Double(i) + 0.5) * cell + 4, anchor: "end", size: 11)
-            for (j, v) in row.prefix(n).enumerated() {
-                let frac = total > 0 ? Double(v) / Double(total) : 0
+            for (j, count) in row.prefix(classCount).enumerated() {
+                let frac = total > 0 ? Double(count) / Double(total) : 0
                 let (fill, ink) = Self.shade(frac)
                 let x = left + Double(j) * cell
                 let y = top + Double(i) * cell
@@ -115,11 +118,12 @@ public struct ConfusionHeatmap: Sendable {
                     "<rect class=\"cell\" data-row=\"\(i)\" data-col=\"\(j)\" x=\"\(ChartFrame.coord(x))\""
                         + " y=\"\(ChartFrame.coord(y))\" width=\"\(ChartFrame.coord(cell))\""
                         + " height=\"\(ChartFrame.coord(cell))\" fill=\"\(fill)\" stroke=\"#ffffff\"/>\n"
-                text("\(v)", x + cell / 2, y + cell / 2, size: 14, color: ink, extra: " font-weight=\"600\"")
+                text("\(count)", x + cell / 2, y + cell / 2, size: 14, color: ink, extra: " font-weight=\"600\"")
                 text(Markup.percent(frac), x + cell / 2, y + cell / 2 + 16, size: 10, color: ink)
             }
         }
-        text("shade, % = share of the true class", left + Double(n) * cell / 2, h - 14, size: 10, color: "#666")
+        text("shade, % = share of the true class", left + Double(classCount) * cell / 2, height - 14, size: 10,
+             color: "#666")
         return svg + "</svg>"
     }
 }

@@ -4,7 +4,9 @@ import DiscernEngine
 public enum ReportError: Error, CustomStringConvertible {
     case write(path: String, reason: String)
     public var description: String {
-        switch self { case let .write(p, r): return "\(p): \(r)" }
+        switch self {
+        case let .write(path, reason): return "\(path): \(reason)"
+        }
     }
 }
 

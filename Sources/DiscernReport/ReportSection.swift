@@ -46,10 +46,10 @@ public struct ReportSection: Sendable {
     /// A table; cells that parse as numbers are right-aligned.
     public mutating func table(headers: [String], rows: [[String]], caption: String? = nil) {
         html += "<table>"
-        if let c = caption { html += "<caption>\(Markup.escape(c))</caption>" }
+        if let caption { html += "<caption>\(Markup.escape(caption))</caption>" }
         html += "<thead><tr>" + headers.map { "<th>\(Markup.escape($0))</th>" }.joined() + "</tr></thead><tbody>\n"
-        for r in rows {
-            html += "<tr>" + r.map { cell in
+        for row in rows {
+            html += "<tr>" + row.map { cell in
                 let numeric = Double(cell.trimmingCharacters(in: CharacterSet(charactersIn: "%"))) != nil
                 return numeric ? "<td class=\"num\">\(Markup.escape(cell))</td>" : "<td>\(Markup.escape(cell))</td>"
             }.joined() + "</tr>\n"
@@ -85,14 +85,16 @@ public struct ReportSection: Sendable {
         }
         html +=
             "<figure><div class=\"grid\" style=\"grid-template-columns:repeat(\(max(columns, 1)),minmax(0,1fr))\">\n"
-        for c in cells {
-            let cls = c.marker.map { " \($0.rawValue)" } ?? ""
-            let mark = c.marker.map { "<span class=\"mark\">\($0 == .accept ? "✓ accept" : "✗ reject")</span> " } ?? ""
-            let src = "data:\(Markup.escape(c.mimeType));base64,\(Data(c.bytes).base64EncodedString())"
+        for cell in cells {
+            let markerClass = cell.marker.map { " \($0.rawValue)" } ?? ""
+            let mark = cell.marker.map { marker in
+                "<span class=\"mark\">\(marker == .accept ? "✓ accept" : "✗ reject")</span> "
+            } ?? ""
+            let src = "data:\(Markup.escape(cell.mimeType));base64,\(Data(cell.bytes).base64EncodedString())"
             html +=
-                "<figure class=\"cell\(cls)\"><img src=\"\(src)\""
-                    + " alt=\"\(Markup.escape(c.caption))\"/><figcaption>\(mark)\(Markup.escape(c.caption))"
-            if let d = c.detail { html += "<span class=\"detail\">\(Markup.escape(d))</span>" }
+                "<figure class=\"cell\(markerClass)\"><img src=\"\(src)\""
+                    + " alt=\"\(Markup.escape(cell.caption))\"/><figcaption>\(mark)\(Markup.escape(cell.caption))"
+            if let detail = cell.detail { html += "<span class=\"detail\">\(Markup.escape(detail))</span>" }
             html += "</figcaption></figure>\n"
         }
         html += "</div>"

@@ -26,13 +26,13 @@ public struct OODThreshold: Codable, Equatable, Sendable {
         self.atypicalValue = atypicalValue
     }
 
-    public func accepts(_ s: Double) -> Bool { Calibration.accepts(s, threshold: value) }
+    public func accepts(_ score: Double) -> Bool { Calibration.accepts(score, threshold: value) }
 
     /// The threshold that applies to an image whose unknown-question score is `typicality` (NaN or nil counts as
     /// atypical when there are strata).
     public func value(typicality: Double?) -> Double {
         guard let cut = atypicalBelow, let strict = atypicalValue else { return value }
-        if let t = typicality, t >= cut { return value }
+        if let typicality, typicality >= cut { return value }
         return strict
     }
 }
@@ -92,12 +92,12 @@ public enum Calibration {
         score: OODScoreKind, validationScores: [Double], acceptFraction: Double = 0.95,
         confidence: Double? = nil
     ) throws -> OODThreshold {
-        let v =
+        let value =
             try confidence.map {
                 try threshold(inDistribution: validationScores, acceptFraction: acceptFraction, confidence: $0)
             }
             ?? threshold(inDistribution: validationScores, acceptFraction: acceptFraction)
-        return OODThreshold(score: score, value: v, targetAcceptance: acceptFraction)
+        return OODThreshold(score: score, value: value, targetAcceptance: acceptFraction)
     }
 
     /// The outcome of choosing the default score.

@@ -30,14 +30,14 @@ public struct OODDetector: Codable, Sendable {
             case bandwidth, knnK, mahalanobisRidge, reactPercentile, shapingPercentile, vimPrincipal
         }
         public init(from decoder: Decoder) throws {
-            let c = try decoder.container(keyedBy: CodingKeys.self)
+            let container = try decoder.container(keyedBy: CodingKeys.self)
             self.init(
-                bandwidth: try c.decode(GaussianKDE.Bandwidth.self, forKey: .bandwidth),
-                knnK: try c.decode(Int.self, forKey: .knnK),
-                mahalanobisRidge: try c.decode(Double.self, forKey: .mahalanobisRidge),
-                reactPercentile: try c.decodeIfPresent(Double.self, forKey: .reactPercentile) ?? 90,
-                shapingPercentile: try c.decodeIfPresent(Double.self, forKey: .shapingPercentile) ?? 85,
-                vimPrincipal: try c.decodeIfPresent(Int.self, forKey: .vimPrincipal))
+                bandwidth: try container.decode(GaussianKDE.Bandwidth.self, forKey: .bandwidth),
+                knnK: try container.decode(Int.self, forKey: .knnK),
+                mahalanobisRidge: try container.decode(Double.self, forKey: .mahalanobisRidge),
+                reactPercentile: try container.decodeIfPresent(Double.self, forKey: .reactPercentile) ?? 90,
+                shapingPercentile: try container.decodeIfPresent(Double.self, forKey: .shapingPercentile) ?? 85,
+                vimPrincipal: try container.decodeIfPresent(Int.self, forKey: .vimPrincipal))
         }
     }
 
@@ -71,9 +71,9 @@ public struct OODDetector: Codable, Sendable {
         guard trainLogits.rows > 0, trainLogits.cols > 0 else { throw RobustnessError.empty(what: "training logits") }
         try trainLogits.checkFinite("training logits")
         _ = try groupRows(labels: trainLabels, classes: trainLogits.cols, rows: trainLogits.rows)
-        if let f = trainFeatures, f.rows != trainLogits.rows {
+        if let trainFeatures, trainFeatures.rows != trainLogits.rows {
             throw RobustnessError.shapeMismatch(
-                what: "training features", expected: "\(trainLogits.rows) rows", actual: "\(f.rows)")
+                what: "training features", expected: "\(trainLogits.rows) rows", actual: "\(trainFeatures.rows)")
         }
         var why: [OODScoreKind: String] = [:]
         func attempt<T>(_ kind: OODScoreKind, _ body: () throws -> T) -> T? {
@@ -82,78 +82,86 @@ public struct OODDetector: Codable, Sendable {
                 return nil
             }
         }
-        let bw = configuration.bandwidth
-        let density = LogitDensityScore(kdes: try LogitDensityScore.fitKDEs(trainLogits: trainLogits, bandwidth: bw))
-        let cd = attempt(.classDensity) {
-            try ClassDensityScore.fit(trainLogits: trainLogits, labels: trainLabels, bandwidth: bw)
+        let bandwidth = configuration.bandwidth
+        let density = LogitDensityScore(
+            kdes: try LogitDensityScore.fitKDEs(trainLogits: trainLogits, bandwidth: bandwidth))
+        let classDensity = attempt(.classDensity) {
+            try ClassDensityScore.fit(trainLogits: trainLogits, labels: trainLabels, bandwidth: bandwidth)
         }
-        let jd = attempt(.jointDensity) { JointDensityScore(kde: try GaussianKDE(dataset: trainLogits, bandwidth: bw)) }
-        var maha: MahalanobisScore?, knn: KNNScore?, vim: ViMScore?, react: ReActScore?, map: LinearMap?
-        let ref = reference ?? trainFeatures.map { ($0, trainLabels) }
-        if let ref {
-            let f = ref.0, labels = ref.1
-            if let r = reference, r.features.cols != trainFeatures?.cols ?? r.features.cols {
+        let jointDensity = attempt(.jointDensity) {
+            JointDensityScore(kde: try GaussianKDE(dataset: trainLogits, bandwidth: bandwidth))
+        }
+        var mahalanobis: MahalanobisScore?
+        var knn: KNNScore?
+        var vim: ViMScore?
+        var react: ReActScore?
+        var map: LinearMap?
+        let fitted = reference ?? trainFeatures.map { ($0, trainLabels) }
+        if let fitted {
+            let features = fitted.0
+            let labels = fitted.1
+            if let given = reference, given.features.cols != trainFeatures?.cols ?? given.features.cols {
                 throw RobustnessError.shapeMismatch(
                     what: "reference features", expected: "\(trainFeatures?.cols ?? 0) columns",
-                    actual: "\(r.features.cols)")
+                    actual: "\(given.features.cols)")
             }
-            maha = attempt(.mahalanobis) {
-                try MahalanobisScore.fit(
-                    features: f, labels: labels, classes: trainLogits.cols, ridge: configuration.mahalanobisRidge)
+            mahalanobis = attempt(.mahalanobis) {
+                try MahalanobisScore.fit(features: features, labels: labels, classes: trainLogits.cols,
+                                         ridge: configuration.mahalanobisRidge)
             }
-            knn = attempt(.knn) { try KNNScore.fit(features: f, k: configuration.knnK) }
-            if let h = head {
-                if h.features == f.cols && h.classes == trainLogits.cols {
-                    map = h
+            knn = attempt(.knn) { try KNNScore.fit(features: features, k: configuration.knnK) }
+            if let head {
+                if head.features == features.cols && head.classes == trainLogits.cols {
+                    map = head
                     vim = attempt(.vim) {
-                        try ViMScore.fit(features: f, head: h, principal: configuration.vimPrincipal)
+                        try ViMScore.fit(features: features, head: head, principal: configuration.vimPrincipal)
                     }
                     react = attempt(.react) {
-                        try ReActScore.fit(features: f, head: h, percentile: configuration.reactPercentile)
+                        try ReActScore.fit(features: features, head: head, percentile: configuration.reactPercentile)
                     }
                 } else {
-                    throw RobustnessError.shapeMismatch(
-                        what: "head", expected: "\(trainLogits.cols)x\(f.cols)", actual: "\(h.classes)x\(h.features)")
+                    throw RobustnessError.shapeMismatch(what: "head", expected: "\(trainLogits.cols)x\(features.cols)",
+                                                        actual: "\(head.classes)x\(head.features)")
                 }
             }
         } else {
-            for k in OODScoreKind.allCases where k.needsFeatures { why[k] = "no training features" }
+            for kind in OODScoreKind.allCases where kind.needsFeatures { why[kind] = "no training features" }
         }
-        if map == nil && ref != nil {
-            for k in [OODScoreKind.vim, .react, .scale, .ash] { why[k] = "no head given" }
+        if map == nil && fitted != nil {
+            for kind in [OODScoreKind.vim, .react, .scale, .ash] { why[kind] = "no head given" }
         }
         return OODDetector(
             configuration: configuration, classCount: trainLogits.cols, featureCount: trainFeatures?.cols,
-            density: density, classDensity: cd, jointDensity: jd, mahalanobis: maha, knn: knn,
-            head: map, vim: vim, react: react, referenceCount: ref?.features.rows, unavailable: why)
+            density: density, classDensity: classDensity, jointDensity: jointDensity, mahalanobis: mahalanobis,
+            knn: knn, head: map, vim: vim, react: react, referenceCount: fitted?.features.rows, unavailable: why)
     }
 
     /// The scorer for `kind`, or a readable error if it was not fitted.
     public func scorer(_ kind: OODScoreKind) throws -> OODScore {
-        let s: OODScore?
+        let candidate: OODScore?
         switch kind {
-        case .density: s = density
-        case .densitySeed: s = LogitDensityScore(kdes: density.kdes, seedVariant: true)
-        case .classDensity: s = classDensity
-        case .jointDensity: s = jointDensity
-        case .msp: s = MSPScore()
-        case .maxlogit: s = MaxLogitScore()
-        case .energy: s = EnergyScore()
-        case .mahalanobis: s = mahalanobis
-        case .knn: s = knn
-        case .gen: s = GENScore()
-        case .vim: s = vim
-        case .react: s = react
+        case .density: candidate = density
+        case .densitySeed: candidate = LogitDensityScore(kdes: density.kdes, seedVariant: true)
+        case .classDensity: candidate = classDensity
+        case .jointDensity: candidate = jointDensity
+        case .msp: candidate = MSPScore()
+        case .maxlogit: candidate = MaxLogitScore()
+        case .energy: candidate = EnergyScore()
+        case .mahalanobis: candidate = mahalanobis
+        case .knn: candidate = knn
+        case .gen: candidate = GENScore()
+        case .vim: candidate = vim
+        case .react: candidate = react
         case .scale:
-            s = try head.map {
+            candidate = try head.map {
                 try ActivationShapingScore(head: $0, method: .scale, percentile: configuration.shapingPercentile)
             }
         case .ash:
-            s = try head.map {
+            candidate = try head.map {
                 try ActivationShapingScore(head: $0, method: .ashS, percentile: configuration.shapingPercentile)
             }
         }
-        guard let found = s else {
+        guard let found = candidate else {
             throw RobustnessError.invalidArgument(
                 "score '\(kind.rawValue)' is not available: \(unavailable[kind] ?? "not fitted")")
         }

@@ -90,12 +90,12 @@ extension OODDetector {
             mahalanobis = MahalanobisScore(means: means, cholesky: factor,
                                            whitenedMeans: forwardSubstituteRows(factor, means), ridge: ridge)
         }
-        if let k = meta.knnK {
+        if let neighbours = meta.knnK {
             let bank = try need("knn.bank")
-            guard k >= 1, k <= bank.rows else {
-                throw RobustnessError.malformedModel("knn k = \(k) with \(bank.rows) training features")
+            guard neighbours >= 1, neighbours <= bank.rows else {
+                throw RobustnessError.malformedModel("knn k = \(neighbours) with \(bank.rows) training features")
             }
-            knn = KNNScore(k: k, dimension: bank.cols, bank: bank.values.map(Float.init))
+            knn = KNNScore(k: neighbours, dimension: bank.cols, bank: bank.values.map(Float.init))
         }
         var head: LinearMap?
         var vim: ViMScore?

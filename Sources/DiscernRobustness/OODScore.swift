@@ -20,8 +20,8 @@ public enum OODScoreKind: String, CaseIterable, Codable, CodingKeyRepresentable,
     public var question: Question { needsFeatures ? .unknown : .unsure }
 
     public init(name: String) throws {
-        guard let k = OODScoreKind(rawValue: name) else { throw RobustnessError.unknownScore(name) }
-        self = k
+        guard let kind = OODScoreKind(rawValue: name) else { throw RobustnessError.unknownScore(name) }
+        self = kind
     }
 }
 
@@ -40,21 +40,21 @@ extension OODScore {
 
     func checkLogits(_ logits: Matrix, classes: Int?) throws {
         guard logits.cols > 0 else { throw RobustnessError.empty(what: "\(name) logits (no classes)") }
-        if let c = classes, logits.cols != c {
+        if let classes, logits.cols != classes {
             throw RobustnessError.shapeMismatch(
-                what: "\(name) logits", expected: "\(c) columns", actual: "\(logits.cols)")
+                what: "\(name) logits", expected: "\(classes) columns", actual: "\(logits.cols)")
         }
         try logits.checkFinite("\(name) logits")
     }
 
     func requireFeatures(_ features: Matrix?, rows: Int, dim: Int) throws -> Matrix {
-        guard let f = features else { throw RobustnessError.missingFeatures(score: kind) }
-        guard f.rows == rows, f.cols == dim else {
+        guard let features else { throw RobustnessError.missingFeatures(score: kind) }
+        guard features.rows == rows, features.cols == dim else {
             throw RobustnessError.shapeMismatch(
-                what: "\(name) features", expected: "\(rows)x\(dim)", actual: "\(f.rows)x\(f.cols)")
+                what: "\(name) features", expected: "\(rows)x\(dim)", actual: "\(features.rows)x\(features.cols)")
         }
-        try f.checkFinite("\(name) features")
-        return f
+        try features.checkFinite("\(name) features")
+        return features
     }
 }
 

@@ -11,16 +11,18 @@ public enum RobustnessError: Error, CustomStringConvertible, Equatable {
 
     public var description: String {
         switch self {
-        case .empty(let w): return "\(w) is empty"
-        case .shapeMismatch(let w, let e, let a): return "\(w): expected \(e), got \(a)"
-        case .notFinite(let w): return "\(w) contains NaN or infinite values"
-        case .singularCovariance(let w): return "\(w): covariance matrix is not positive definite (degenerate data)"
-        case .invalidArgument(let m): return m
-        case .unknownScore(let n):
-            return "unknown OOD score '\(n)' (known: \(OODScoreKind.allCases.map(\.rawValue).joined(separator: ", ")))"
+        case .empty(let what): return "\(what) is empty"
+        case .shapeMismatch(let what, let expected, let actual): return "\(what): expected \(expected), got \(actual)"
+        case .notFinite(let what): return "\(what) contains NaN or infinite values"
+        case .singularCovariance(let what):
+            return "\(what): covariance matrix is not positive definite (degenerate data)"
+        case .invalidArgument(let message): return message
+        case .unknownScore(let name):
+            let known = OODScoreKind.allCases.map(\.rawValue).joined(separator: ", ")
+            return "unknown OOD score '\(name)' (known: \(known))"
         case .missingFeatures(let score):
             return "score '\(score.rawValue)' needs penultimate features, none were given"
-        case .malformedModel(let m): return "malformed OOD model: \(m)"
+        case .malformedModel(let message): return "malformed OOD model: \(message)"
         }
     }
 }

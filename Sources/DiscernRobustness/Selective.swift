@@ -135,7 +135,7 @@ extension Selective {
                 ? nil
                 : try threshold(correct: rows.map { correct[$0] }, scores: rows.map { scores[$0] }, maxRisk: maxRisk)
         }
-        let t = try stratum(typical) ?? .infinity
-        return (t, try stratum(atypical).map { Swift.max($0, t) })
+        let typicalThreshold = try stratum(typical) ?? .infinity
+        return (typicalThreshold, try stratum(atypical).map { Swift.max($0, typicalThreshold) })
     }
 }

@@ -49,8 +49,8 @@ public enum Verdict: Equatable, Sendable {
     public var reason: String {
         switch self {
         case .accept: return "a trained class, and the answer is confident"
-        case let .unknown(e): return "not any trained class (\(e.comparison))"
-        case let .unsure(e): return "a trained class, but the answer is likely wrong (\(e.comparison))"
+        case let .unknown(evidence): return "not any trained class (\(evidence.comparison))"
+        case let .unsure(evidence): return "a trained class, but the answer is likely wrong (\(evidence.comparison))"
         }
     }
 }
@@ -64,8 +64,8 @@ public enum VerdictRule: Codable, Equatable, Sendable {
 
     public var thresholds: [OODThreshold] {
         switch self {
-        case let .twoQuestions(u, s): return [u, s]
-        case let .singleScore(t): return [t]
+        case let .twoQuestions(unknown, unsure): return [unknown, unsure]
+        case let .singleScore(threshold): return [threshold]
         }
     }
 

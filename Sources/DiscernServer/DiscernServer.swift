@@ -226,8 +226,8 @@ struct Handlers: Sendable {
         guard parts.count <= maxImages else {
             throw ServerError.badRequest("at most \(maxImages) image(s) per request")
         }
-        return parts.enumerated().map { i, p in
-            ImageInput(name: p.filename.flatMap { $0.isEmpty ? nil : $0 } ?? "image\(i + 1)", bytes: p.body)
+        return parts.enumerated().map { index, part in
+            ImageInput(name: part.filename.flatMap { $0.isEmpty ? nil : $0 } ?? "image\(index + 1)", bytes: part.body)
         }
     }
 }

@@ -91,10 +91,12 @@ public struct PredictionTable: Sendable, Equatable {
         enc.nonConformingFloatEncodingStrategy = .convertToString(
             positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         return try enc.encode(
-            rows.map { r in
+            rows.map { row in
                 JSONRow(
-                    path: r.path, true: classes[r.trueLabel], predicted: classes[r.predicted], correct: r.correct,
-                    scores: Dictionary(zip(classes, r.probabilities), uniquingKeysWith: { a, _ in a }), logits: r.logits
+                    path: row.path, true: classes[row.trueLabel], predicted: classes[row.predicted],
+                    correct: row.correct,
+                    scores: Dictionary(zip(classes, row.probabilities), uniquingKeysWith: { first, _ in first }),
+                    logits: row.logits
                 )
             })
     }

@@ -19,17 +19,20 @@ public struct ClassificationSummary: Sendable, Codable, Equatable {
 
     public init(_ table: PredictionTable) throws {
         guard !table.rows.isEmpty else { throw TrainingError.empty("no evaluated images to summarise") }
-        let cm = try table.confusion()
-        func opt(_ v: Double) -> Double? { v.isNaN ? nil : v }
+        let matrix = try table.confusion()
+        func defined(_ value: Double) -> Double? { value.isNaN ? nil : value }
         images = table.rows.count
         accuracy = table.accuracy
         classes = table.classes.indices.map { k in
             PerClass(
-                name: table.classes[k], precision: opt(cm.precision(k)), recall: opt(cm.recall(k)),
-                f1: opt(cm.precision(k)).flatMap { _ in opt(cm.recall(k)).map { _ in cm.f1(k) } },
-                support: cm.support[k])
+                name: table.classes[k], precision: defined(matrix.precision(k)),
+                recall: defined(matrix.recall(k)),
+                f1: defined(matrix.precision(k)).flatMap { _ in
+                    defined(matrix.recall(k)).map { _ in matrix.f1(k) }
+                },
+                support: matrix.support[k])
         }
-        confusion = cm.counts
+        confusion = matrix.counts
         errors = Dictionary(
             uniqueKeysWithValues: ErrorBucket.allCases.map { ($0.rawValue, table.errors(in: $0).count) })
     }

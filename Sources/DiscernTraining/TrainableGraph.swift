@@ -35,10 +35,10 @@ public struct TrainableGraph: Sendable {
     /// (weight, bias) of one parameter node; BatchNorm's as rank-1 tensors.
     static func parameters(_ op: Op) -> (weight: Tensor, bias: Tensor?) {
         switch op {
-        case .conv2d(let p): return (p.weight, p.bias)
+        case .conv2d(let params): return (params.weight, params.bias)
         case .batchNorm(let p):
             return (Tensor(shape: [p.gamma.count], data: p.gamma), Tensor(shape: [p.beta.count], data: p.beta))
-        case .linear(let p): return (p.weight, p.bias)
+        case .linear(let params): return (params.weight, params.bias)
         default: preconditionFailure("TrainableGraph: node without parameters")
         }
     }

@@ -8,9 +8,9 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable {
 
     public var description: String {
         switch self {
-        case let .shape(m): return m
-        case let .label(i, v, c): return "label \(v) of sample \(i) is outside 0..<\(c)"
-        case let .empty(m): return m
+        case let .shape(message): return message
+        case let .label(index, value, classes): return "label \(value) of sample \(index) is outside 0..<\(classes)"
+        case let .empty(message): return message
         }
     }
 }

@@ -80,8 +80,8 @@ public final class BatchLoader: @unchecked Sendable {
     /// Images per second delivered in the current (or last finished) epoch, wall clock.
     public var imagesPerSecond: Double {
         lock.withLock {
-            let t = epochSeconds > 0 ? epochSeconds : Date().timeIntervalSince(epochStart)
-            return t > 0 ? Double(epochImages) / t : 0
+            let seconds = epochSeconds > 0 ? epochSeconds : Date().timeIntervalSince(epochStart)
+            return seconds > 0 ? Double(epochImages) / seconds : 0
         }
     }
 

@@ -73,12 +73,12 @@ public struct ImageFolder: Sendable {
     }
 
     static func imageFiles(under dir: URL) -> [String] {
-        guard let e = FileManager.default.enumerator(at: dir, includingPropertiesForKeys: [.isRegularFileKey],
-                                                     options: [.skipsHiddenFiles]) else { return [] }
+        guard let files = FileManager.default.enumerator(at: dir, includingPropertiesForKeys: [.isRegularFileKey],
+                                                         options: [.skipsHiddenFiles]) else { return [] }
         var out: [String] = []
-        for case let url as URL in e {
+        for case let url as URL in files {
             if url.lastPathComponent == "__MACOSX" {
-                e.skipDescendants()
+                files.skipDescendants()
                 continue
             }
             guard imageExtensions.contains(url.pathExtension.lowercased()),
@@ -92,11 +92,11 @@ public struct ImageFolder: Sendable {
 
     /// Drops samples that are not readable images, recording one `SkippedImage` each; checks run in parallel.
     public mutating func verify(full: Bool, maxPixels: Int = ImageCodec.defaultMaxPixels) {
-        let n = samples.count
-        var reasons = [String?](repeating: nil, count: n)
+        let count = samples.count
+        var reasons = [String?](repeating: nil, count: count)
         let all = samples
         reasons.withUnsafeMutableBufferPointer { out in
-            parallelForEach(n) { i in
+            parallelForEach(count) { i in
                 do {
                     if full { _ = try ImageCodec.decodeFile(all[i].path, maxPixels: maxPixels) }
                     else { _ = try ImageCodec.probeFile(all[i].path, maxPixels: maxPixels) }
@@ -106,9 +106,9 @@ public struct ImageFolder: Sendable {
             }
         }
         var kept: [Sample] = []
-        for i in 0..<n {
-            if let r = reasons[i] {
-                skipped.append(SkippedImage(path: all[i].path, reason: r))
+        for i in 0..<count {
+            if let reason = reasons[i] {
+                skipped.append(SkippedImage(path: all[i].path, reason: reason))
             } else {
                 kept.append(all[i])
             }

@@ -21,24 +21,25 @@ final class Prefetcher: IteratorProtocol {
         let order = loader.order(epoch: epoch)
         lastBatch = batches.last
         loader.epochStarted()
-        let limit = max(loader.options.prefetch, 1), st = state
+        let limit = max(loader.options.prefetch, 1)
+        let shared = state
         DispatchQueue.global(qos: .userInitiated).async {
-            for b in batches {
-                st.cond.lock()
-                while st.ready.count >= limit && !st.cancelled { st.cond.wait() }
-                let stop = st.cancelled
-                st.cond.unlock()
+            for index in batches {
+                shared.cond.lock()
+                while shared.ready.count >= limit && !shared.cancelled { shared.cond.wait() }
+                let stop = shared.cancelled
+                shared.cond.unlock()
                 if stop { break }
-                let r = Result { try loader.makeBatch(epoch: epoch, index: b, order: order) }
-                st.cond.lock()
-                st.ready.append(r)
-                st.cond.broadcast()
-                st.cond.unlock()
+                let batch = Result { try loader.makeBatch(epoch: epoch, index: index, order: order) }
+                shared.cond.lock()
+                shared.ready.append(batch)
+                shared.cond.broadcast()
+                shared.cond.unlock()
             }
-            st.cond.lock()
-            st.producerDone = true
-            st.cond.broadcast()
-            st.cond.unlock()
+            shared.cond.lock()
+            shared.producerDone = true
+            shared.cond.broadcast()
+            shared.cond.unlock()
         }
     }
 
@@ -60,10 +61,10 @@ final class Prefetcher: IteratorProtocol {
             state.cond.unlock()
             return nil
         }
-        let r = state.ready.removeFirst()
+        let next = state.ready.removeFirst()
         state.cond.broadcast()
         state.cond.unlock()
-        switch r {
+        switch next {
         case let .success(batch):
             loader.delivered(batch.labels.count, last: batch.index == lastBatch)
             return batch

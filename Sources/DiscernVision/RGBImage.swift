@@ -36,15 +36,16 @@ public enum VisionError: Error, CustomStringConvertible, Equatable {
 
     public var description: String {
         switch self {
-        case let .emptyFile(f): return "\(f): empty file (0 bytes)"
-        case let .unreadable(f, r): return "\(f): cannot read file (\(r))"
-        case let .notAnImage(f): return "\(f): not a JPEG or PNG image"
-        case let .truncated(f, d): return "\(f): truncated image (\(d))"
-        case let .corrupt(f, d): return "\(f): corrupt image (\(d))"
-        case let .tooManyPixels(f, w, h, l):
-            return "\(f): too many pixels (\(w)x\(h) = \(w * h) > limit \(l)), refused as a possible decompression bomb"
-        case let .encodeFailed(m): return "image encoding failed: \(m)"
-        case let .invalidArgument(m): return m
+        case let .emptyFile(file): return "\(file): empty file (0 bytes)"
+        case let .unreadable(file, reason): return "\(file): cannot read file (\(reason))"
+        case let .notAnImage(file): return "\(file): not a JPEG or PNG image"
+        case let .truncated(file, detail): return "\(file): truncated image (\(detail))"
+        case let .corrupt(file, detail): return "\(file): corrupt image (\(detail))"
+        case let .tooManyPixels(file, width, height, limit):
+            return "\(file): too many pixels (\(width)x\(height) = \(width * height) > limit \(limit)), refused as a "
+                + "possible decompression bomb"
+        case let .encodeFailed(message): return "image encoding failed: \(message)"
+        case let .invalidArgument(message): return message
         }
     }
 }

@@ -38,16 +38,16 @@ public enum VisionBenchmark {
                 batchSize: batchSize, seed: seed, shuffle: false, prefetch: 2,
                 fastDecode: fastDecode, fastDecodeSize: size))
         let start = Date()
-        var n = 0
+        var images = 0
         var checksum: Float = 0
         for batch in loader.epoch(0) {
-            n += batch.labels.count
+            images += batch.labels.count
             checksum += batch.images.data.first ?? 0   // touch the data, as a consumer would
         }
         let seconds = Date().timeIntervalSince(start)
-        if let f = loader.failure { throw VisionError.invalidArgument("benchmark failed: \(f)") }
+        if let failure = loader.failure { throw VisionError.invalidArgument("benchmark failed: \(failure)") }
         _ = checksum
-        return Result(mode: mode, images: n, seconds: seconds, skipped: loader.skipped.count)
+        return Result(mode: mode, images: images, seconds: seconds, skipped: loader.skipped.count)
     }
 
     public static func imagesPerSecond(paths: [String], mode: Mode) throws -> Double {

@@ -4,17 +4,19 @@
 extension PickleVM {
     static let maxRank = 32
 
-    func int(_ v: PyValue, _ what: String) throws -> Int {
-        guard case let .int(i) = v else { throw malformed("\(what) should be an int, found \(v.kindName)") }
-        return i
+    func int(_ value: PyValue, _ what: String) throws -> Int {
+        guard case let .int(number) = value else {
+            throw malformed("\(what) should be an int, found \(value.kindName)")
+        }
+        return number
     }
 
-    func ints(_ v: PyValue, _ what: String) throws -> [Int] {
+    func ints(_ value: PyValue, _ what: String) throws -> [Int] {
         let items: [PyValue]
-        switch v {
-        case let .tuple(t): items = t.items
-        case let .list(l): items = l.items
-        default: throw malformed("\(what) should be a tuple of ints, found \(v.kindName)")
+        switch value {
+        case let .tuple(tuple): items = tuple.items
+        case let .list(list): items = list.items
+        default: throw malformed("\(what) should be a tuple of ints, found \(value.kindName)")
         }
         guard items.count <= PickleVM.maxRank else { throw malformed("\(what) has \(items.count) dimensions") }
         return try items.map { try int($0, what) }

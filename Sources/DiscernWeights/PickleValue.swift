@@ -17,7 +17,7 @@ enum PyValue {
 
     /// Nesting depth through tuples; lists and dicts are references and count as 1 (see PickleVM.depthLimit).
     var depth: Int {
-        if case let .tuple(t) = self { return t.depth }
+        if case let .tuple(tuple) = self { return tuple.depth }
         return 1
     }
 
@@ -32,7 +32,7 @@ enum PyValue {
         case .tuple: return "tuple"
         case .list: return "list"
         case .dict: return "dict"
-        case let .global(g): return "'\(g.name)'"
+        case let .global(global): return "'\(global.name)'"
         case .storage: return "storage"
         case .tensor: return "tensor"
         }
@@ -59,12 +59,12 @@ final class PyDict {
     private var stringIndex: [String: Int] = [:]
 
     func set(_ key: PyValue, _ value: PyValue) {
-        if case let .string(s) = key {
-            if let i = stringIndex[s] {
-                pairs[i].value = value
+        if case let .string(text) = key {
+            if let index = stringIndex[text] {
+                pairs[index].value = value
                 return
             }
-            stringIndex[s] = pairs.count
+            stringIndex[text] = pairs.count
         }
         pairs.append((key, value))
     }
@@ -110,8 +110,8 @@ enum AllowedGlobal {
         case ("torch._utils", "_rebuild_parameter_with_state"): self = .rebuildParameterWithState
         case ("torch", "UntypedStorage"): self = .storageType(.uint8)  // zip files of torch >= 2 (numel in bytes)
         case ("torch", _):
-            guard let d = StorageDType(rawValue: name) else { return nil }
-            self = .storageType(d)
+            guard let dtype = StorageDType(rawValue: name) else { return nil }
+            self = .storageType(dtype)
         default: return nil
         }
     }
@@ -123,7 +123,7 @@ enum AllowedGlobal {
         case .rebuildTensor: return "torch._utils._rebuild_tensor"
         case .rebuildParameter: return "torch._utils._rebuild_parameter"
         case .rebuildParameterWithState: return "torch._utils._rebuild_parameter_with_state"
-        case let .storageType(d): return "torch.\(d.rawValue)"
+        case let .storageType(dtype): return "torch.\(dtype.rawValue)"
         }
     }
 }

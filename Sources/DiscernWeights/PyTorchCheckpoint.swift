@@ -40,10 +40,10 @@ public enum PyTorchCheckpoint {
             throw WeightsError.malformed(
                 file: name, reason: "checkpoint holds a \(root.kindName), not a dict of tensors")
         }
-        func tensors(_ d: PyDict) -> [(String, TensorRef)] {
-            d.pairs.compactMap { p in
-                guard case let .string(k) = p.key, case let .tensor(t) = p.value else { return nil }
-                return (k, t)
+        func tensors(_ dict: PyDict) -> [(String, TensorRef)] {
+            dict.pairs.compactMap { pair in
+                guard case let .string(key) = pair.key, case let .tensor(tensor) = pair.value else { return nil }
+                return (key, tensor)
             }
         }
         for key in ["state_dict", "model"] {
@@ -54,9 +54,9 @@ public enum PyTorchCheckpoint {
         }
         let found = tensors(top)
         guard !found.isEmpty else {
-            let keys = top.pairs.prefix(8).map { p -> String in
-                if case let .string(s) = p.key { return s.count > 40 ? String(s.prefix(40)) + "…" : s }
-                return p.key.kindName
+            let keys = top.pairs.prefix(8).map { pair -> String in
+                if case let .string(key) = pair.key { return key.count > 40 ? String(key.prefix(40)) + "…" : key }
+                return pair.key.kindName
             }
             throw WeightsError.malformed(
                 file: name, reason: "no tensors found (top-level keys: \(keys.joined(separator: ", ")))")
@@ -70,11 +70,11 @@ public enum PyTorchCheckpoint {
         var out: [String: Tensor] = [:]
         out.reserveCapacity(refs.count)
         for (key, ref) in refs {
-            guard let t = StorageDecode.tensor(ref, root: try storage(ref.storage.key)) else {
+            guard let tensor = StorageDecode.tensor(ref, root: try storage(ref.storage.key)) else {
                 throw WeightsError.malformed(
                     file: name, reason: "tensor '\(key)' reaches past the bytes of storage '\(ref.storage.key)'")
             }
-            out[key] = t
+            out[key] = tensor
         }
         return out
     }
@@ -87,10 +87,12 @@ enum PyTorchLegacy {
     static let magic: [UInt8] = [0x6C, 0xFC, 0x9C, 0x46, 0xF9, 0x20, 0x6A, 0xA8, 0x50, 0x19]
 
     static func decode(_ raw: UnsafeRawBufferPointer, name: String) throws -> [String: Tensor] {
-        func bad(_ r: String) -> WeightsError { .malformed(file: name, reason: r) }
+        func bad(_ reason: String) -> WeightsError { .malformed(file: name, reason: reason) }
         let vm = PickleVM(bytes: raw, file: name, fileSize: raw.count)
         var (value, pos) = try vm.run(from: 0)
-        guard case let .bigInt(m) = value, m == magic else { throw bad("a pickle without PyTorch's magic number") }
+        guard case let .bigInt(number) = value, number == magic else {
+            throw bad("a pickle without PyTorch's magic number")
+        }
         (value, pos) = try vm.run(from: pos)
         guard case let .int(proto) = value, proto == 1001 else { throw bad("unknown legacy protocol version") }
         (value, pos) = try vm.run(from: pos)
@@ -104,15 +106,15 @@ enum PyTorchLegacy {
 
         var ranges: [String: Range<Int>] = [:]
         var at = dataStart
-        for k in keys.items {
-            guard case let .string(key) = k, let decl = vm.storages[key] else {
+        for item in keys.items {
+            guard case let .string(key) = item, let decl = vm.storages[key] else {
                 throw bad("storage key list names an undeclared storage")
             }
             guard ranges[key] == nil else { throw bad("storage '\(key)' is listed twice") }
             guard raw.count - at >= 8 else { throw bad("file ends before storage '\(key)'") }
-            let n = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: at, as: UInt64.self))
-            guard n == UInt64(decl.count) else {
-                throw bad("storage '\(key)' holds \(n) elements, the pickle declared \(decl.count)")
+            let elements = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: at, as: UInt64.self))
+            guard elements == UInt64(decl.count) else {
+                throw bad("storage '\(key)' holds \(elements) elements, the pickle declared \(decl.count)")
             }
             let bytes = decl.count * decl.dtype.size  // no overflow: the unpickler bounded it by the file size
             guard bytes <= raw.count - at - 8 else {
@@ -123,8 +125,8 @@ enum PyTorchLegacy {
             at += 8 + bytes
         }
         return try PyTorchCheckpoint.materialise(refs, name: name) { key in
-            guard let r = ranges[key] else { throw bad("storage '\(key)' is missing from the storage list") }
-            return UnsafeRawBufferPointer(rebasing: raw[r])
+            guard let range = ranges[key] else { throw bad("storage '\(key)' is missing from the storage list") }
+            return UnsafeRawBufferPointer(rebasing: raw[range])
         }
     }
 }

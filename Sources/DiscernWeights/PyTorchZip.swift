@@ -34,8 +34,8 @@ enum PyTorchZip {
     }
 
     private static func open(_ url: URL, fileSize size: Int, name: String) throws -> [String: Tensor] {
-        func bad(_ r: String) -> WeightsError { .malformed(file: name, reason: r) }
-        func refused(_ r: String) -> WeightsError { .refused(file: name, reason: r) }
+        func bad(_ reason: String) -> WeightsError { .malformed(file: name, reason: reason) }
+        func refused(_ reason: String) -> WeightsError { .refused(file: name, reason: reason) }
         let archive: Archive
         do { archive = try Archive(url: url, accessMode: .read) } catch {
             throw bad("unreadable zip archive (\(error))")
@@ -53,26 +53,27 @@ enum PyTorchZip {
             if nestedSuffixes.contains(where: { lower.hasSuffix($0) }) {
                 throw refused("zip entry '\(path)' is a nested archive")
             }
-            let c = entry.compressedSize, u = entry.uncompressedSize
-            guard c <= fileSize else {
-                throw refused("zip entry '\(path)' claims \(c) bytes, more than the file (\(fileSize))")
+            let compressed = entry.compressedSize
+            let uncompressed = entry.uncompressedSize
+            guard compressed <= fileSize else {
+                throw refused("zip entry '\(path)' claims \(compressed) bytes, more than the file (\(fileSize))")
             }
             if entry.isCompressed {
-                let (cap, overflow) = c.multipliedReportingOverflow(by: ratioLimit)
-                guard u <= max(smallEntry, overflow ? .max : cap) else {
-                    throw refused(
-                        "zip entry '\(path)' claims \(u) bytes from \(c) compressed (over \(ratioLimit)x: a zip bomb?)")
+                let (cap, overflow) = compressed.multipliedReportingOverflow(by: ratioLimit)
+                guard uncompressed <= max(smallEntry, overflow ? .max : cap) else {
+                    throw refused("zip entry '\(path)' claims \(uncompressed) bytes from \(compressed) compressed "
+                                  + "(over \(ratioLimit)x: a zip bomb?)")
                 }
             } else {
-                guard u == c, u <= fileSize else {
-                    throw refused("zip entry '\(path)' claims \(u) bytes, more than the file (\(fileSize))")
+                guard uncompressed == compressed, uncompressed <= fileSize else {
+                    throw refused("zip entry '\(path)' claims \(uncompressed) bytes, more than the file (\(fileSize))")
                 }
             }
-            compressedTotal += c
+            compressedTotal += compressed
             guard compressedTotal <= fileSize else {
                 throw refused("zip entries overlap (their sizes add up past the file)")
             }
-            uncompressedTotal += u
+            uncompressedTotal += uncompressed
             guard uncompressedTotal <= 2 * fileSize + (64 << 20) else {
                 throw refused(
                     "zip entries claim \(uncompressedTotal) bytes in all, far more than the file (\(fileSize))")
@@ -103,10 +104,10 @@ enum PyTorchZip {
         var storages: [String: Data] = [:]
         for (_, ref) in refs where storages[ref.storage.key] == nil {
             let key = ref.storage.key
-            guard !key.contains("/"), let e = entries[prefix + "data/" + key] else {
+            guard !key.contains("/"), let entry = entries[prefix + "data/" + key] else {
                 throw bad("storage '\(key)' has no data/\(key) record")
             }
-            storages[key] = try extract(archive, e, name: name)
+            storages[key] = try extract(archive, entry, name: name)
         }
         // Pointers into `storages` stay valid: the dictionary is not mutated while they are used.
         return try materialiseAll(refs, storages, name: name)
@@ -117,12 +118,12 @@ enum PyTorchZip {
     {
         var out: [String: Tensor] = [:]
         for (key, ref) in refs {
-            let t = storages[ref.storage.key]!.withUnsafeBytes { StorageDecode.tensor(ref, root: $0) }
-            guard let t else {
+            let decoded = storages[ref.storage.key]!.withUnsafeBytes { StorageDecode.tensor(ref, root: $0) }
+            guard let tensor = decoded else {
                 throw WeightsError.malformed(
                     file: name, reason: "tensor '\(key)' reaches past the bytes of storage '\(ref.storage.key)'")
             }
-            out[key] = t
+            out[key] = tensor
         }
         return out
     }

@@ -26,48 +26,53 @@ public enum SafeTensors {
     }
 
     public static func decode(_ bytes: Data, name: String) throws -> File {
-        func bad(_ r: String) -> WeightsError { .malformed(file: name, reason: r) }
+        func bad(_ reason: String) -> WeightsError { .malformed(file: name, reason: reason) }
         guard bytes.count >= 8 else { throw bad("shorter than the 8-byte header length") }
-        let n = bytes.prefix(8).withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) }
-        guard n <= UInt64(maxHeader), n <= UInt64(bytes.count - 8) else {
-            throw bad("header length \(n) exceeds the file")
+        let length = bytes.prefix(8).withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) }
+        guard length <= UInt64(maxHeader), length <= UInt64(bytes.count - 8) else {
+            throw bad("header length \(length) exceeds the file")
         }
-        let headerData = bytes.subdata(in: bytes.startIndex + 8..<bytes.startIndex + 8 + Int(n))
+        let headerLength = Int(length)
+        let headerData = bytes.subdata(in: bytes.startIndex + 8..<bytes.startIndex + 8 + headerLength)
         guard let json = try? JSONSerialization.jsonObject(with: headerData) as? [String: Any] else {
             throw bad("header is not a JSON object")
         }
-        let body = bytes.startIndex + 8 + Int(n)
-        let bodyCount = bytes.count - 8 - Int(n)
+        let body = bytes.startIndex + 8 + headerLength
+        let bodyCount = bytes.count - 8 - headerLength
         var tensors: [String: Tensor] = [:]
         var metadata: [String: String] = [:]
         var ranges: [(Int, Int, String)] = []
         for (key, value) in json {
             if key == "__metadata__" {
-                guard let m = value as? [String: String] else { throw bad("__metadata__ must map strings to strings") }
-                metadata = m
+                guard let strings = value as? [String: String] else {
+                    throw bad("__metadata__ must map strings to strings")
+                }
+                metadata = strings
                 continue
             }
             guard let info = value as? [String: Any], let dtype = info["dtype"] as? String,
                   let shapeAny = info["shape"] as? [Any], let offAny = info["data_offsets"] as? [Any], offAny.count == 2
             else { throw bad("entry '\(key)' lacks dtype, shape or data_offsets") }
-            let shape = try shapeAny.map { v -> Int in
-                guard let i = (v as? NSNumber)?.intValue, i >= 0, i < 1 << 31 else {
-                    throw bad("'\(key)': bad dimension \(v)")
+            let shape = try shapeAny.map { item -> Int in
+                guard let dimension = (item as? NSNumber)?.intValue, dimension >= 0, dimension < 1 << 31 else {
+                    throw bad("'\(key)': bad dimension \(item)")
                 }
-                return i
+                return dimension
             }
-            let offs = try offAny.map { v -> Int in
-                guard let i = (v as? NSNumber)?.int64Value, i >= 0, i <= Int64(bodyCount) else {
-                    throw bad("'\(key)': data offset \(v) is past the end of the file")
+            let offs = try offAny.map { item -> Int in
+                guard let offset = (item as? NSNumber)?.int64Value, offset >= 0, offset <= Int64(bodyCount) else {
+                    throw bad("'\(key)': data offset \(item) is past the end of the file")
                 }
-                return Int(i)
+                return Int(offset)
             }
             guard offs[0] <= offs[1] else { throw bad("'\(key)': data offsets are reversed") }
             var count = 1
-            for d in shape {
-                let (m, o) = count.multipliedReportingOverflow(by: d)
-                guard !o, m <= bodyCount else { throw bad("'\(key)': shape \(shape) is larger than the file") }
-                count = m
+            for dimension in shape {
+                let (product, overflow) = count.multipliedReportingOverflow(by: dimension)
+                guard !overflow, product <= bodyCount else {
+                    throw bad("'\(key)': shape \(shape) is larger than the file")
+                }
+                count = product
             }
             guard let width = dtypeWidth[dtype] else { throw bad("'\(key)': unsupported dtype \(dtype)") }
             guard offs[1] - offs[0] == count * width else {
@@ -94,8 +99,8 @@ public enum SafeTensors {
     /// One loop per dtype (the switch stays out of the per-element path).
     static func convert(_ raw: UnsafeRawBufferPointer, dtype: String, count: Int) -> [Float] {
         var out = [Float](repeating: 0, count: count)
-        out.withUnsafeMutableBufferPointer { o in
-            func fill(_ load: (Int) -> Float) { for i in 0..<count { o[i] = load(i) } }
+        out.withUnsafeMutableBufferPointer { values in
+            func fill(_ load: (Int) -> Float) { for i in 0..<count { values[i] = load(i) } }
             switch dtype {
             case "F32":
                 fill {
@@ -136,17 +141,17 @@ public enum SafeTensors {
         if !file.metadata.isEmpty { header["__metadata__"] = file.metadata }
         var offset = 0
         let keys = file.tensors.keys.sorted()
-        for k in keys {
-            let t = file.tensors[k]!
-            header[k] = ["dtype": "F32", "shape": t.shape, "data_offsets": [offset, offset + 4 * t.count]]
-            offset += 4 * t.count
+        for key in keys {
+            let tensor = file.tensors[key]!
+            header[key] = ["dtype": "F32", "shape": tensor.shape, "data_offsets": [offset, offset + 4 * tensor.count]]
+            offset += 4 * tensor.count
         }
-        var h = try JSONSerialization.data(withJSONObject: header, options: [.sortedKeys])
-        while h.count % 8 != 0 { h.append(0x20) }  // pad so the data is aligned
-        var out = Data(capacity: 8 + h.count + offset)
-        withUnsafeBytes(of: UInt64(h.count).littleEndian) { out.append(contentsOf: $0) }
-        out.append(h)
-        for k in keys { file.tensors[k]!.data.withUnsafeBytes { out.append(contentsOf: $0) } }
+        var headerJSON = try JSONSerialization.data(withJSONObject: header, options: [.sortedKeys])
+        while headerJSON.count % 8 != 0 { headerJSON.append(0x20) }  // pad so the data is aligned
+        var out = Data(capacity: 8 + headerJSON.count + offset)
+        withUnsafeBytes(of: UInt64(headerJSON.count).littleEndian) { out.append(contentsOf: $0) }
+        out.append(headerJSON)
+        for key in keys { file.tensors[key]!.data.withUnsafeBytes { out.append(contentsOf: $0) } }
         try AtomicFile.write(out, to: url)
     }
 }

@@ -17,11 +17,12 @@ extension SafeTensors {
     /// The F64 entries of a file already validated by `decode`, as Doubles.
     public static func decodeF64(_ bytes: Data, name: String) throws -> [String: DoubleArray] {
         _ = try decode(bytes, name: name)   // validates offsets, sizes and overlaps
-        let n = Int(bytes.prefix(8).withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) })
-        let header =
-            try JSONSerialization.jsonObject(with: bytes.subdata(in: bytes.startIndex + 8..<bytes.startIndex + 8 + n))
-            as? [String: Any] ?? [:]
-        let body = bytes.startIndex + 8 + n
+        let headerLength = Int(bytes.prefix(8).withUnsafeBytes {
+            UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self))
+        })
+        let headerBytes = bytes.subdata(in: bytes.startIndex + 8..<bytes.startIndex + 8 + headerLength)
+        let header = try JSONSerialization.jsonObject(with: headerBytes) as? [String: Any] ?? [:]
+        let body = bytes.startIndex + 8 + headerLength
         var out: [String: DoubleArray] = [:]
         for (key, value) in header {
             guard let info = value as? [String: Any], info["dtype"] as? String == "F64",
@@ -51,11 +52,11 @@ extension SafeTensors {
             header[k] = ["dtype": isDouble ? "F64" : "F32", "shape": shape, "data_offsets": [offset, offset + bytes]]
             offset += bytes
         }
-        var h = try JSONSerialization.data(withJSONObject: header, options: [.sortedKeys])
-        while h.count % 8 != 0 { h.append(0x20) }
-        var out = Data(capacity: 8 + h.count + offset)
-        withUnsafeBytes(of: UInt64(h.count).littleEndian) { out.append(contentsOf: $0) }
-        out.append(h)
+        var headerJSON = try JSONSerialization.data(withJSONObject: header, options: [.sortedKeys])
+        while headerJSON.count % 8 != 0 { headerJSON.append(0x20) }
+        var out = Data(capacity: 8 + headerJSON.count + offset)
+        withUnsafeBytes(of: UInt64(headerJSON.count).littleEndian) { out.append(contentsOf: $0) }
+        out.append(headerJSON)
         for (k, isDouble) in parts {
             if isDouble { doubles[k]!.values.withUnsafeBytes { out.append(contentsOf: $0) } }
             else { file.tensors[k]!.data.withUnsafeBytes { out.append(contentsOf: $0) } }

@@ -27,7 +27,8 @@ public enum WeightFile {
     /// safetensors starts with a u64 header length followed by a JSON object.
     static func looksLikeSafeTensors(_ data: Data) -> Bool {
         guard data.count >= 9 else { return false }
-        let n = data.prefix(8).withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) }
-        return n >= 2 && n <= UInt64(data.count - 8) && data[data.startIndex + 8] == UInt8(ascii: "{")
+        let headerLength = data.prefix(8).withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) }
+        return headerLength >= 2 && headerLength <= UInt64(data.count - 8)
+            && data[data.startIndex + 8] == UInt8(ascii: "{")
     }
 }

@@ -7,11 +7,11 @@ public final class WeightStore {
     private var used = Set<String>()
 
     public init(_ tensors: [String: Tensor]) {
-        var t = tensors
-        if !t.isEmpty, t.keys.allSatisfy({ $0.hasPrefix("module.") }) {
-            t = Dictionary(uniqueKeysWithValues: t.map { (String($0.key.dropFirst(7)), $0.value) })
+        var named = tensors
+        if !named.isEmpty, named.keys.allSatisfy({ $0.hasPrefix("module.") }) {
+            named = Dictionary(uniqueKeysWithValues: named.map { (String($0.key.dropFirst(7)), $0.value) })
         }
-        self.tensors = t.filter { !$0.key.hasSuffix("num_batches_tracked") }
+        self.tensors = named.filter { !$0.key.hasSuffix("num_batches_tracked") }
     }
 
     public var keys: [String] { tensors.keys.sorted() }
@@ -21,15 +21,18 @@ public final class WeightStore {
 
     /// The tensor at `key`, which must have `shape`.
     public func take(_ key: String, shape: [Int]) throws -> Tensor {
-        guard let t = tensors[key] else { throw WeightsError.missingKey(key) }
-        guard t.shape == shape else { throw WeightsError.shapeMismatch(key: key, expected: shape, actual: t.shape) }
+        guard let tensor = tensors[key] else { throw WeightsError.missingKey(key) }
+        guard tensor.shape == shape else {
+            throw WeightsError.shapeMismatch(key: key, expected: shape, actual: tensor.shape)
+        }
         used.insert(key)
-        return t
+        return tensor
     }
 
     /// Throws if any key was never taken (weights for another architecture, say).
     public func finish(ignoring prefixes: [String] = []) throws {
-        let left = tensors.keys.filter { k in !used.contains(k) && !prefixes.contains { k.hasPrefix($0) } }.sorted()
+        let left = tensors.keys.filter { key in !used.contains(key) && !prefixes.contains { key.hasPrefix($0) } }
+            .sorted()
         if !left.isEmpty { throw WeightsError.unexpectedKeys(left) }
     }
 }

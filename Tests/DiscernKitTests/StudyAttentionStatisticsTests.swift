@@ -1,19 +1,26 @@
 import Foundation
 import XCTest
 @testable import DiscernKit
-import DiscernEngine
 import DiscernRobustness
 import DiscernWeights
 
 /// Mann–Whitney U and medians against scipy 1.10 / numpy (tools/make_explain_stats_fixture.py).
 final class StatsTests: XCTestCase {
     func testMannWhitneyMatchesScipy() throws {
-        let f = try StatisticsFixture("mannwhitney")
-        let cases = f.meta("cases")
+        // The fixture of the explain tests: Tests/Fixtures/explain/mannwhitney.safetensors.
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../Fixtures/explain/mannwhitney.safetensors").standardized
+        let file = try SafeTensors.read(url)
+        func values(_ key: String) throws -> [Double] {
+            try XCTUnwrap(file.tensors[key], "mannwhitney lacks \(key): run tools/make_explain_stats_fixture.py")
+                .data.map(Double.init)
+        }
+        let cases = Int(file.metadata["cases"] ?? "") ?? 0
         XCTAssertGreaterThan(cases, 0)
         for i in 0..<cases {
-            let x = try f.t("\(i).x.f64").data.map(Double.init), y = try f.t("\(i).y.f64").data.map(Double.init)
-            let e = try f.t("\(i).result.f64").data.map(Double.init)
+            let x = try values("\(i).x.f64")
+            let y = try values("\(i).y.f64")
+            let e = try values("\(i).result.f64")
             let r = try MannWhitney.test(x, y)
             XCTAssertEqual(r.u1, e[0], accuracy: 1e-9, "case \(i) U")
             XCTAssertEqual(r.pValue, e[1], accuracy: 1e-6, "case \(i) p")
@@ -48,23 +55,3 @@ final class AttentionAnalysisTests: XCTestCase {
     }
 }
 
-/// The scipy/numpy reference of the attention statistics, Tests/Fixtures/explain/mannwhitney.safetensors (made by
-/// tools/make_explain_stats_fixture.py).
-private struct StatisticsFixture {
-    let name: String
-    let file: SafeTensors.File
-    init(_ name: String) throws {
-        self.name = name
-        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-            .appendingPathComponent("../Fixtures/explain/\(name).safetensors").standardized
-        file = try SafeTensors.read(url)
-    }
-    func t(_ key: String) throws -> Tensor {
-        guard let value = file.tensors[key] else {
-            throw KitError.invalid(
-                "fixture \(name) lacks \(key): regenerate it with tools/make_explain_stats_fixture.py")
-        }
-        return value
-    }
-    func meta(_ key: String) -> Int { Int(file.metadata[key] ?? "") ?? 0 }
-}

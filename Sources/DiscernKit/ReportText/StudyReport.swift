@@ -92,7 +92,8 @@ enum StudyReport {
                                       yLabel: "accuracy")
             accuracy.legend = false
             let lossSeries = Series(name: "loss", x: iterationNumbers, y: iterations.map { Double($0.loss) })
-            let accuracySeries = Series(name: "running accuracy", x: iterationNumbers, y: iterations.map(\.runningAccuracy))
+            let accuracySeries = Series(name: "running accuracy", x: iterationNumbers,
+                                        y: iterations.map(\.runningAccuracy))
             section.figureRow([
                 (LineChart(style: loss, series: [lossSeries]).svg(), "Training loss (per batch)"),
                 (LineChart(style: accuracy, series: [accuracySeries]).svg(),
