@@ -48,8 +48,9 @@ public struct AttentionAnalysis: Codable, Sendable, Equatable {
         func group(_ members: [Sample]) -> Group {
             Group(count: members.count, medianArea: Stats.median(members.map(\.area)), areas: members.map(\.area))
         }
-        let apparentErrors = errors.filter { split != nil && $0.score >= split! }
-        let understandableErrors = errors.filter { split == nil || $0.score < split! }
+        // Without a split (no errors) every error counts as understandable, as does a score below the split.
+        let apparentErrors = split.map { cut in errors.filter { $0.score >= cut } } ?? []
+        let understandableErrors = split.map { cut in errors.filter { $0.score < cut } } ?? errors
         self.threshold = threshold
         self.scoreSplit = split
         correct = group(samples.filter(\.correct))
@@ -98,9 +99,6 @@ public struct AttentionAnalysis: Codable, Sendable, Equatable {
 enum Stats {
     /// numpy.median: the mean of the middle two for even counts; nil when empty.
     static func median(_ values: [Double]) -> Double? {
-        guard !values.isEmpty else { return nil }
-        let sorted = values.sorted()
-        let middle = sorted.count / 2
-        return sorted.count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
+        values.isEmpty ? nil : MannWhitney.median(values)
     }
 }
