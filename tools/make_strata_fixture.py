@@ -1,5 +1,6 @@
 #!/usr/bin/python3
-"""Reference for the verdict's stratified "unsure" threshold (Selective.stratifiedThresholds), numpy alone.
+"""Reference for the verdict's stratified "unsure" thresholds (Selective.stratifiedThresholds and
+Selective.resolutionThresholds), numpy alone.
 
 Run with /usr/bin/python3 from the repository root; writes Tests/Fixtures/robustness/strata.safetensors.
 Samples are split by a typicality score at a cut (the plain lower quantile of the clean scores: the k-th largest,
@@ -43,6 +44,18 @@ for fraction in [0.9, 0.95]:
         a = max(risk_threshold(confidence[~typical], correct[~typical], risk), t)
         out[f"typical.{fraction}.{risk}"] = [t]
         out[f"atypical.{fraction}.{risk}"] = [a]
+# Low-resolution stratum (Selective.resolutionThresholds): a third of the samples low-resolution, wrong more often
+# at every confidence; the low-resolution threshold is never below the full-size one; all low-resolution = pooled.
+low = rng.uniform(0, 1, n) < 1 / 3
+p_right_low = np.minimum(np.where(low, 0.7, 0.9) + 0.3 * confidence ** 2, 1)
+correct_low = rng.uniform(0, 1, n) < p_right_low
+out["low_resolution"] = low.astype(float)
+out["correct_resolution"] = correct_low.astype(float)
+for risk in [0.01, 0.05, 0.1]:
+    t = risk_threshold(confidence[~low], correct_low[~low], risk)
+    out[f"resolution.normal.{risk}"] = [t]
+    out[f"resolution.low.{risk}"] = [max(risk_threshold(confidence[low], correct_low[low], risk), t)]
+    out[f"resolution.all.{risk}"] = [risk_threshold(confidence, correct_low, risk)]
 save(os.path.join(OUT, "strata.safetensors"), {k + ".f64": np.asarray(v, dtype=np.float64) for k, v in out.items()},
      {"source": "numpy " + np.__version__})
 print("wrote strata.safetensors")

@@ -19,7 +19,7 @@ public final class BatchScoring: @unchecked Sendable {
     }
 
     enum Decoded: Sendable {
-        case tensor(Tensor)
+        case tensor(Tensor, PixelSize)
         case failed(String)
     }
 
@@ -29,6 +29,8 @@ public final class BatchScoring: @unchecked Sendable {
         var rows: [Int?]
         var failures: [Int: String]
         var tensor: Tensor?
+        /// The decoded size of each good image, in the tensor's order.
+        var sourceSizes: [PixelSize]
     }
 
     let service: DiscernModelService
@@ -101,8 +103,8 @@ public final class BatchScoring: @unchecked Sendable {
         var predictions: [Prediction] = []
         if let features {
             let names = batch.items.indices.filter { batch.rows[$0] != nil }.map { batch.items[$0].path }
-            predictions = try service.predictions(features: try features.value(), names: names, score: score,
-                                                  threshold: threshold)
+            predictions = try service.predictions(features: try features.value(), names: names,
+                                                  sourceSizes: batch.sourceSizes, score: score, threshold: threshold)
         }
         for (position, item) in batch.items.enumerated() {
             if let row = batch.rows[position] {
@@ -126,7 +128,7 @@ public final class BatchScoring: @unchecked Sendable {
                 let path = items[position].path
                 do {
                     let image = try ImageCodec.decodeFile(path, maxPixels: service.maxPixels)
-                    buffer[position] = .tensor(service.tensor(image))
+                    buffer[position] = .tensor(service.tensor(image), PixelSize(image))
                 } catch {
                     let reason = "\(error)"
                     buffer[position] = .failed(reason.hasPrefix(path) ? reason : "\(path): \(reason)")
@@ -136,11 +138,13 @@ public final class BatchScoring: @unchecked Sendable {
         var rows: [Int?] = []
         var failures: [Int: String] = [:]
         var good: [Tensor] = []
+        var sizes: [PixelSize] = []
         for (position, result) in decoded.enumerated() {
             switch result {
-            case let .tensor(tensor)?:
+            case let .tensor(tensor, size)?:
                 rows.append(good.count)
                 good.append(tensor)
+                sizes.append(size)
             case let .failed(reason)?:
                 rows.append(nil)
                 failures[position] = reason
@@ -150,7 +154,7 @@ public final class BatchScoring: @unchecked Sendable {
             }
         }
         return Prepared(items: items, rows: rows, failures: failures,
-                        tensor: good.isEmpty ? nil : Tensor.concatBatch(good))
+                        tensor: good.isEmpty ? nil : Tensor.concatBatch(good), sourceSizes: sizes)
     }
 }
 

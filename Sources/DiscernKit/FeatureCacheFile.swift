@@ -33,9 +33,14 @@ struct FeatureCacheFile {
               let paths = try? JSONDecoder().decode([String].self, from: Data(pathsJSON.utf8)),
               let skippedJSON = file.metadata["skipped"],
               let skipped = try? JSONDecoder().decode([[String]].self, from: Data(skippedJSON.utf8)),
-              paths.count == labels.count, features.rank == 2, features.shape[0] == paths.count else { return nil }
+              // Files written before the decoded sizes were kept have no "sizes": extracted again.
+              let sizesJSON = file.metadata["sizes"],
+              let sizes = try? JSONDecoder().decode([PixelSize].self, from: Data(sizesJSON.utf8)),
+              paths.count == labels.count, sizes.count == paths.count, features.rank == 2,
+              features.shape[0] == paths.count else { return nil }
         return FeatureSet(features: features, labels: labels.data.map { Int($0) }, paths: paths,
-                          skipped: skipped.filter { $0.count == 2 }.map { SkippedImage(path: $0[0], reason: $0[1]) })
+                          skipped: skipped.filter { $0.count == 2 }.map { SkippedImage(path: $0[0], reason: $0[1]) },
+                          sourceSizes: sizes)
     }
 
     func save(_ set: FeatureSet, name: String, key: String) throws {
@@ -43,7 +48,8 @@ struct FeatureCacheFile {
         let skipped = try JSONEncoder().encode(set.skipped.map { [$0.path, $0.reason] })
         let metadata = ["key": key,
                         "paths": String(decoding: try JSONEncoder().encode(set.paths), as: UTF8.self),
-                        "skipped": String(decoding: skipped, as: UTF8.self)]
+                        "skipped": String(decoding: skipped, as: UTF8.self),
+                        "sizes": String(decoding: try JSONEncoder().encode(set.sourceSizes), as: UTF8.self)]
         let labels = Tensor(shape: [set.labels.count], data: set.labels.map(Float.init))
         let file = SafeTensors.File(tensors: ["features": set.features, "labels": labels], metadata: metadata)
         try SafeTensors.write(file, to: url(name))

@@ -18,6 +18,8 @@ struct FeatureShardPart: Codable {
     var positions: [Int]
     var paths: [String]
     var skipped: [[String]]
+    /// Each row's decoded image size.
+    var sizes: [PixelSize]
 }
 
 extension Study {
@@ -70,7 +72,7 @@ extension Study {
                 tensors[job.name + ".labels"] = Tensor(shape: [set.labels.count], data: set.labels.map(Float.init))
             }
             let part = FeatureShardPart(key: key, positions: positions, paths: set.paths,
-                                        skipped: set.skipped.map { [$0.path, $0.reason] })
+                                        skipped: set.skipped.map { [$0.path, $0.reason] }, sizes: set.sourceSizes)
             metadata[job.name] = String(decoding: try JSONEncoder().encode(part), as: UTF8.self)
             for skipped in set.skipped { Study.log(skipped.description) }
             rows += set.count
@@ -84,7 +86,8 @@ extension Study {
 
 /// The files of `discern features` joined back into whole extractions, for `train --features`.
 enum FeatureShardFile {
-    static let format = "discern-features-1"
+    // 2: each row's decoded image size.
+    static let format = "discern-features-2"
 
     /// Extraction name → (cache key, features in the one-process order). Every shard 0..<N must be there once.
     /// `batchSize` must be the one the shards were made with: it decides which images share a batch.
@@ -98,6 +101,10 @@ enum FeatureShardFile {
                 contents = try SafeTensors.read(URL(fileURLWithPath: file))
             } catch {
                 throw KitError.unreadable(file, "\(error)")
+            }
+            if let written = contents.metadata["format"], written.hasPrefix("discern-features-"), written != format {
+                throw KitError.badData(file, "was written by another version of discern features (\(written), "
+                                       + "this one reads \(format)): extract the shards again")
             }
             guard contents.metadata["format"] == format, let shardText = contents.metadata["shard"],
                   let shard = try? Shard(parsing: shardText)
@@ -124,7 +131,8 @@ enum FeatureShardFile {
                 let features = contents.tensors[name + ".features"] ?? empty
                 let labels = contents.tensors[name + ".labels"] ?? empty
                 guard features.rank == 2, features.shape == [part.positions.count, width],
-                      labels.count == part.positions.count, part.paths.count == part.positions.count
+                      labels.count == part.positions.count, part.paths.count == part.positions.count,
+                      part.sizes.count == part.positions.count
                 else { throw KitError.badData(file, "extraction '\(name)' is damaged") }
                 parts[name, default: []].append((part, features, labels, file))
             }
@@ -154,6 +162,7 @@ enum FeatureShardFile {
             data.reserveCapacity(rows.count * width)
             var labels: [Int] = []
             var paths: [String] = []
+            var sizes: [PixelSize] = []
             for (index, row) in rows.enumerated() {
                 if index > 0 && rows[index - 1].position == row.position {
                     throw KitError.badData(pieces[row.piece].file,
@@ -163,11 +172,12 @@ enum FeatureShardFile {
                 data += piece.features.data[row.row * width ..< (row.row + 1) * width]
                 labels.append(Int(piece.labels.data[row.row]))
                 paths.append(piece.part.paths[row.row])
+                sizes.append(piece.part.sizes[row.row])
             }
             let skipped = pieces.flatMap(\.part.skipped).filter { $0.count == 2 }.sorted { $0[0] < $1[0] }
                 .map { SkippedImage(path: $0[0], reason: $0[1]) }
             joined[name] = (key, FeatureSet(features: Tensor(shape: [rows.count, width], data: data), labels: labels,
-                                            paths: paths, skipped: skipped))
+                                            paths: paths, skipped: skipped, sourceSizes: sizes))
         }
         return joined
     }

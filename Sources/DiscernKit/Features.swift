@@ -9,7 +9,10 @@ public struct FeatureSet: Sendable {
     public var labels: [Int]
     public var paths: [String]
     public var skipped: [SkippedImage]
+    /// Each image's decoded size (before any transform), for the low-resolution verdict.
+    public var sourceSizes: [PixelSize]
     public var count: Int { labels.count }
+    public var shortSides: [Int] { sourceSizes.map(\.shortSide) }
 }
 
 /// Which transform a feature extraction applies before the backbone.
@@ -80,13 +83,14 @@ public final class FeatureExtractor: @unchecked Sendable {
         let task = progress.start(title, total: list.map(size).reduce(0, +))
         var data = [Float]()
         data.reserveCapacity(samples.count * backbone.featureCount)
-        var labels: [Int] = [], paths: [String] = [], positions: [Int] = []
+        var labels: [Int] = [], paths: [String] = [], positions: [Int] = [], sizes: [PixelSize] = []
         for batch in loader.epoch(view, batches: list) {
             if batch.labels.count > 0 {
                 data.append(contentsOf: try session.run(batch.images).data)
                 labels += batch.labels
                 paths += batch.paths
                 positions += batch.positions
+                sizes += batch.sourceSizes
             }
             // Count the images the batch was meant to hold, skipped ones included.
             task.advance(size(batch.index))
@@ -94,7 +98,7 @@ public final class FeatureExtractor: @unchecked Sendable {
         if let failure = loader.failure { throw KitError.invalid("\(title): \(failure)") }
         task.finish()
         let set = FeatureSet(features: Tensor(shape: [labels.count, backbone.featureCount], data: data),
-                             labels: labels, paths: paths, skipped: loader.skipped)
+                             labels: labels, paths: paths, skipped: loader.skipped, sourceSizes: sizes)
         return (set, positions)
     }
 }

@@ -110,10 +110,11 @@ public enum ModelEvaluation {
             var selective: SelectiveResult?
             var shift: ShiftReport?
             if model.detector != nil {
-                let verdicts = rule.verdicts(scored.scores, count: correct.count)
+                let sides = scored.features.shortSides
+                let verdicts = rule.verdicts(scored.scores, count: correct.count, shortSides: sides)
                 selective = try Selective.evaluate(correct: correct, accepted: verdicts.map(\.isAccepted))
-                shift = try ShiftReport.make(name: name, correct: correct, scores: scored.scores, rule: rule,
-                                             thresholds: storedThresholds)
+                shift = try ShiftReport.make(name: name, correct: correct, scores: scored.scores, shortSides: sides,
+                                             rule: rule, thresholds: storedThresholds)
             }
             results.append(SetResult(name: name, summary: summary, selective: selective, shift: shift))
             var setMetrics: [String: Any] = ["accuracy": summary.accuracy, "images": summary.images,
@@ -130,7 +131,8 @@ public enum ModelEvaluation {
             let scored = try score(name, try labelled(folder).samples)
             let predicted = argmaxRows(try Matrix(scored.logits))
             let correct = zip(predicted, scored.features.labels).map { $0 == $1 }
-            let report = try ShiftReport.make(name: name, correct: correct, scores: scored.scores, rule: rule,
+            let report = try ShiftReport.make(name: name, correct: correct, scores: scored.scores,
+                                              shortSides: scored.features.shortSides, rule: rule,
                                               thresholds: storedThresholds)
             shiftReports.append(report)
             shiftJSON[name] = report.json()
@@ -140,7 +142,8 @@ public enum ModelEvaluation {
         for folder in unknown {
             let name = URL(fileURLWithPath: folder).lastPathComponent
             let scored = try score(name, try StudyData.looseImages(folder))
-            let verdicts = rule.verdicts(scored.scores, count: scored.features.count)
+            let verdicts = rule.verdicts(scored.scores, count: scored.features.count,
+                                         shortSides: scored.features.shortSides)
             var shares: [VerdictKind: Double] = [:]
             for kind in VerdictKind.allCases {
                 shares[kind] = Double(verdicts.filter { $0.kind == kind }.count) / Double(max(verdicts.count, 1))

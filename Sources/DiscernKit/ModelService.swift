@@ -95,13 +95,16 @@ public final class DiscernModelService: PredictionService, @unchecked Sendable {
         throws -> [Prediction] {
         guard !images.isEmpty else { return [] }
         let (logits, features) = try forward(images)
-        return try predictions(logits: logits, features: features, names: names, score: score, threshold: threshold)
+        return try predictions(logits: logits, features: features, names: names, sourceSizes: images.map(PixelSize.init),
+                               score: score, threshold: threshold)
     }
 
-    /// Predictions for a batch already decoded and made into the test-time tensor ([n, 3, s, s], n ≤ batchSize).
-    public func predict(batch x: Tensor, names: [String], score: OODScoreKind? = nil, threshold: Double? = nil) throws
-        -> [Prediction] {
-        try predictions(features: try features(batch: x), names: names, score: score, threshold: threshold)
+    /// Predictions for a batch already decoded and made into the test-time tensor ([n, 3, s, s], n ≤ batchSize);
+    /// `sourceSizes` are the images' decoded sizes (nil: not known, no low-resolution threshold).
+    public func predict(batch x: Tensor, names: [String], sourceSizes: [PixelSize]?, score: OODScoreKind? = nil,
+                        threshold: Double? = nil) throws -> [Prediction] {
+        try predictions(features: try features(batch: x), names: names, sourceSizes: sourceSizes, score: score,
+                        threshold: threshold)
     }
 
     /// The backbone's penultimate features of a test-time batch ([n, 3, s, s], n ≤ batchSize).
@@ -117,20 +120,22 @@ public final class DiscernModelService: PredictionService, @unchecked Sendable {
 
     /// Predictions from `features(batch:)`: the head runs one row at a time (BLAS may add a row's products in
     /// another order depending on how many rows share the call), so no number depends on the batch.
-    public func predictions(features: Tensor, names: [String], score: OODScoreKind? = nil,
+    public func predictions(features: Tensor, names: [String], sourceSizes: [PixelSize]?, score: OODScoreKind? = nil,
                             threshold: Double? = nil) throws -> [Prediction] {
         let width = features.shape[1]
         let rows = try (0 ..< features.shape[0]).map { row in
             let values = Array(features.data[row * width ..< (row + 1) * width])
             return try model.head.logits(Tensor(shape: [1, width], data: values))
         }
-        return try predictions(logits: Tensor.concatBatch(rows), features: features, names: names, score: score,
-                               threshold: threshold)
+        return try predictions(logits: Tensor.concatBatch(rows), features: features, names: names,
+                               sourceSizes: sourceSizes, score: score, threshold: threshold)
     }
 
-    func predictions(logits: Tensor, features: Tensor, names: [String], score: OODScoreKind?, threshold: Double?)
-        throws
-        -> [Prediction] {
+    func predictions(logits: Tensor, features: Tensor, names: [String], sourceSizes: [PixelSize]?,
+                     score: OODScoreKind?, threshold: Double?) throws -> [Prediction] {
+        guard sourceSizes == nil || sourceSizes?.count == names.count else {
+            throw KitError.invalid("\(sourceSizes?.count ?? 0) image sizes for \(names.count) images")
+        }
         let probabilities = Softmax.probabilities(logits)
         let classCount = logits.shape[1]
         let classes = model.metadata.classes
@@ -153,8 +158,9 @@ public final class DiscernModelService: PredictionService, @unchecked Sendable {
             let rowProbabilities = Array(probabilities.data[rowRange])
             let best = rowProbabilities.indices.max { rowProbabilities[$0] < rowProbabilities[$1] } ?? 0
             let ood = scores.mapValues { $0[row] }
-            let verdict = used.verdict(ood)
-            let (unknown, unsure) = used.evidence(ood)
+            let size = sourceSizes?[row]
+            let verdict = used.verdict(ood, shortSide: size?.shortSide)
+            let (unknown, unsure) = used.evidence(ood, shortSide: size?.shortSide)
             let deciding: Evidence
             switch verdict {
             case let .unknown(evidence), let .unsure(evidence):
@@ -169,7 +175,7 @@ public final class DiscernModelService: PredictionService, @unchecked Sendable {
             return Prediction(path: names[row], label: classes[best], scores: classScores,
                               logits: logits.data[rowRange].map(Double.init), ood: ood, verdict: verdict.kind,
                               reason: verdict.reason, score: deciding.score, threshold: deciding.threshold,
-                              unknown: unknown, unsure: unsure)
+                              unknown: unknown, unsure: unsure, sourceSize: size)
         }
     }
 

@@ -1,5 +1,6 @@
 import DiscernExplain
 import DiscernRobustness
+import DiscernVision
 
 /// What the CLI's `predict`/`explain` and the HTTP server share: one loaded model answering
 /// batched prediction and explanation requests. `DiscernModelService` (Kit) is the real one.
@@ -31,9 +32,11 @@ public struct Prediction: Codable, Sendable, Equatable {
     /// Each question's score, value and threshold (nil under the single-score rule for the question it does not ask).
     public var unknown: Evidence?
     public var unsure: Evidence?
+    /// The image's size as decoded (what the low-resolution threshold looks at); nil when not known.
+    public var sourceSize: PixelSize?
     public init(path: String, label: String, scores: [String: Double], logits: [Double], ood: [OODScoreKind: Double],
                 verdict: VerdictKind, reason: String, score: OODScoreKind, threshold: Double, unknown: Evidence? = nil,
-                unsure: Evidence? = nil) {
+                unsure: Evidence? = nil, sourceSize: PixelSize? = nil) {
         self.path = path
         self.label = label
         self.scores = scores
@@ -45,6 +48,7 @@ public struct Prediction: Codable, Sendable, Equatable {
         self.threshold = threshold
         self.unknown = unknown
         self.unsure = unsure
+        self.sourceSize = sourceSize
     }
 }
 

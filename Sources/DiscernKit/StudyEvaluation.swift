@@ -66,7 +66,8 @@ extension Study {
                                                       weights: trained.weightsFile)
             }
             let features = FeatureSet(features: Tensor.concatBatch(sets.map(\.features)),
-                                      labels: sets.flatMap(\.labels), paths: sets.flatMap(\.paths), skipped: [])
+                                      labels: sets.flatMap(\.labels), paths: sets.flatMap(\.paths), skipped: [],
+                                      sourceSizes: sets.flatMap(\.sourceSizes))
             return try trained.evaluate(features, name: "\(what) validation")
         }
         return CalibrationCopies(

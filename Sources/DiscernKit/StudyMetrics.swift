@@ -43,6 +43,8 @@ enum StudyMetrics {
             "shifted_accuracy": calibration.shiftedAccuracy ?? NSNull(),
             "thumbnail_copies": calibration.thumbnailCopies,
             "thumbnail_accuracy": calibration.thumbnailAccuracy ?? NSNull(),
+            "low_resolution_below": calibration.lowResolutionBelow,
+            "low_resolution_images": calibration.lowResolutionImages,
         ]
         metrics["verdict"] = ["rule": try json(robustness.rule), "unsure_aurc_held_out": robustness.unsureAURC.byName,
                               "calibration": calibrationMetrics] as [String: Any]

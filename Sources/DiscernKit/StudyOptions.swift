@@ -35,9 +35,14 @@ public struct StudyOptions: Sendable {
     public var maxRisk = 0.01
     /// Shifted copies (`PhotoShift`) made of every held-out image to calibrate both questions; 0 = clean images only.
     public var shiftCopies = 3
-    /// Thumbnail copies (`PhotoShift.Kind.thumbnail`, 24–40 px) of every held-out image: only the "unsure" question
-    /// is calibrated on them, so that low-resolution errors count in its risk; 0 = none.
-    public var thumbnailCopies = 0
+    /// Thumbnail copies (`PhotoShift.Kind.thumbnail`, 24–40 px) of every held-out image: the "unsure" threshold of
+    /// low-resolution photos is calibrated on them (with any held-out photo that small); 0 = none.
+    public var thumbnailCopies = 3
+    /// Photos whose decoded shorter side is below this many pixels get their own unsure threshold; nil = half the
+    /// backbone's input size, 0 = one threshold for every size (the thumbnail copies then count in it).
+    public var lowResolutionBelow: Int?
+    /// `lowResolutionBelow` with its default filled in.
+    public var lowResolutionCut: Int { lowResolutionBelow ?? backbone.inputSize / 2 }
     /// The unsure risk is held separately on typical images (an unknown score at least that of this share of the
     /// clean held-out photos) and on the rest (shifted copies and thumbnails, mostly); nil = one pooled threshold.
     public var typicalFraction: Double?

@@ -55,6 +55,11 @@ public struct RobustnessOutcome: Sendable {
         /// Thumbnail copies, seen by the unsure question only.
         public var thumbnailCopies: Int
         public var thumbnailAccuracy: Double?
+        /// Photos with a shorter side below this many pixels have their own unsure threshold (0: one for all sizes),
+        /// calibrated on `lowResolutionImages` images (thumbnail copies and held-out photos that small, among those
+        /// the unknown question lets through).
+        public var lowResolutionBelow: Int
+        public var lowResolutionImages: Int
     }
 
     /// The detector, per-score thresholds on held-out images and the verdict rule: all that the model file needs.
@@ -126,11 +131,15 @@ public struct RobustnessOutcome: Sendable {
         func share(_ flags: some Collection<Bool>) -> Double? {
             flags.isEmpty ? nil : Double(flags.filter { $0 }.count) / Double(flags.count)
         }
-        let summary = CalibrationSummary(
+        var summary = CalibrationSummary(
             heldOut: cleanCount, shiftedCopies: labels.count - cleanCount, reference: referenceLabels.count,
             heldOutAccuracy: share(correct.prefix(cleanCount)) ?? 0,
             shiftedAccuracy: share(correct.dropFirst(cleanCount)),
-            thumbnailCopies: thumbnailCorrect.count, thumbnailAccuracy: share(thumbnailCorrect))
+            thumbnailCopies: thumbnailCorrect.count, thumbnailAccuracy: share(thumbnailCorrect),
+            lowResolutionBelow: 0, lowResolutionImages: 0)
+        // A shifted copy keeps its photo's decoded size; a thumbnail copy is low-resolution whatever its photo's.
+        let pooledShortSides = heldOut.features.shortSides + (copies.shifted?.features.shortSides ?? [])
+        let lowResolutionBelow = options.lowResolutionCut
         // Proxy outliers (feature columns permuted independently) stand in for unknowns when choosing the unknown
         // score.
         let proxyFeatures = ProxyOutliers.permutedColumns(try matrix(heldOut.features.features),
@@ -163,6 +172,9 @@ public struct RobustnessOutcome: Sendable {
             let passing = unknownValues.indices.filter { unknown.accepts(unknownValues[$0]) }
             let passingThumbnails = thumbnailUnknown.indices.filter { unknown.accepts(thumbnailUnknown[$0]) }
             let passingCorrect = passing.map { correct[$0] } + passingThumbnails.map { thumbnailCorrect[$0] }
+            let passingLowResolution =
+                passing.map { lowResolutionBelow > 0 && pooledShortSides[$0] < lowResolutionBelow }
+                + passingThumbnails.map { _ in lowResolutionBelow > 0 }
             func passingScores(_ score: OODScoreKind) throws -> [Double] {
                 guard let values = scores[score] else {
                     throw KitError.invalid("score \(score.rawValue) was not computed")
@@ -182,29 +194,57 @@ public struct RobustnessOutcome: Sendable {
             let unsureScore = options.unsureScore ?? chosen.score
             _ = try pooled.threshold(unsureScore, option: "--unsure-score", question: .unsure)
             let unsureValues = try passingScores(unsureScore)
-            let unsure: OODThreshold
-            if let typical = options.typicalFraction {
+            // Low-resolution photos (thumbnail copies among them) are held to a threshold of their own.
+            let strata = try Selective.resolutionThresholds(correct: passingCorrect, scores: unsureValues,
+                                                            lowResolution: passingLowResolution,
+                                                            maxRisk: options.maxRisk)
+            let normal = passingCorrect.indices.filter { !passingLowResolution[$0] }
+            var unsure = OODThreshold(score: unsureScore, value: strata.normal, targetRisk: options.maxRisk)
+            if let typical = options.typicalFraction, !normal.isEmpty {
                 // Typical = an unknown score at least that of `typical` of the clean held-out photos.
                 let cut = try Calibration.threshold(inDistribution: Array(unknownValues.prefix(cleanCount)),
                                                     acceptFraction: typical)
-                let strata = try Selective.stratifiedThresholds(
-                    correct: passingCorrect, scores: unsureValues, typicality: try passingScores(unknownScore),
-                    cut: cut, maxRisk: options.maxRisk)
-                unsure = OODThreshold(score: unsureScore, value: strata.typical, targetRisk: options.maxRisk,
-                                      atypicalBelow: strata.atypical == nil ? nil : cut,
-                                      atypicalValue: strata.atypical)
-            } else {
-                let value = try Selective.threshold(correct: passingCorrect, scores: unsureValues,
-                                                    maxRisk: options.maxRisk)
-                unsure = OODThreshold(score: unsureScore, value: value, targetRisk: options.maxRisk)
+                func pick<Element>(_ values: [Element]) -> [Element] { normal.map { values[$0] } }
+                let typicalStrata = try Selective.stratifiedThresholds(
+                    correct: pick(passingCorrect), scores: pick(unsureValues),
+                    typicality: pick(try passingScores(unknownScore)), cut: cut, maxRisk: options.maxRisk)
+                unsure = OODThreshold(score: unsureScore, value: typicalStrata.typical, targetRisk: options.maxRisk,
+                                      atypicalBelow: typicalStrata.atypical == nil ? nil : cut,
+                                      atypicalValue: typicalStrata.atypical)
+            }
+            if let low = strata.lowResolution {
+                // Never looser than any threshold of full-size photos.
+                unsure = OODThreshold(score: unsureScore, value: unsure.value, targetRisk: options.maxRisk,
+                                      atypicalBelow: unsure.atypicalBelow, atypicalValue: unsure.atypicalValue,
+                                      lowResolutionBelow: lowResolutionBelow,
+                                      lowResolutionValue: max(low, unsure.value, unsure.atypicalValue ?? low))
+            }
+            // No threshold reaches the risk: +inf ("unsure" on every such image), stored as the largest finite
+            // number because JSON (the model file, predict --json) has no infinity.
+            func finite(_ value: Double?) -> Double? {
+                value.map { $0 == .infinity ? .greatestFiniteMagnitude : $0 }
+            }
+            unsure = OODThreshold(score: unsureScore, value: finite(unsure.value) ?? 0, targetRisk: options.maxRisk,
+                                  atypicalBelow: unsure.atypicalBelow, atypicalValue: finite(unsure.atypicalValue),
+                                  lowResolutionBelow: unsure.lowResolutionBelow,
+                                  lowResolutionValue: finite(unsure.lowResolutionValue))
+            if strata.lowResolution != nil {
+                summary.lowResolutionBelow = lowResolutionBelow
+                summary.lowResolutionImages = passingCorrect.count - normal.count
             }
             rule = .twoQuestions(unknown: unknown, unsure: unsure)
             Study.log(String(format: "unknown: %@ ≥ %.6g (accepts %.0f%% of %d held-out photos and %d shifted "
                              + "copies); "
-                             + "unsure: %@ ≥ %.6g (at most %.1f%% errors among accepted ones, %d of %d thumbnail "
-                             + "copies among them)", unknownScore.rawValue, unknown.value, 100 * options.acceptFraction,
-                             cleanCount, summary.shiftedCopies, unsureScore.rawValue, unsure.value,
-                             100 * options.maxRisk, passingThumbnails.count, thumbnailCorrect.count))
+                             + "unsure: %@ ≥ %.6g (at most %.1f%% errors among %d accepted ones)",
+                             unknownScore.rawValue, unknown.value, 100 * options.acceptFraction, cleanCount,
+                             summary.shiftedCopies, unsureScore.rawValue, unsure.value, 100 * options.maxRisk,
+                             normal.count))
+            if let below = unsure.lowResolutionBelow, let strict = unsure.lowResolutionValue {
+                Study.log(String(format: "unsure on photos under %d px (the shorter side): %@ ≥ %.6g (at most %.1f%% "
+                                 + "errors among %d such images: %d of %d thumbnail copies, the rest held-out "
+                                 + "photos)", below, unsureScore.rawValue, strict, 100 * options.maxRisk,
+                                 summary.lowResolutionImages, passingThumbnails.count, thumbnailCorrect.count))
+            }
             if let cut = unsure.atypicalBelow, let strict = unsure.atypicalValue {
                 Study.log(String(format: "unsure on atypical images (%@ < %.6g): %@ ≥ %.6g", unknownScore.rawValue,
                                  cut, unsureScore.rawValue, strict))
@@ -235,7 +275,8 @@ public struct RobustnessOutcome: Sendable {
         let testScores = try scores(evaluation.test.images)
         let trainScores = try scores(train)
         let correct = evaluation.test.table.rows.map(\.correct)
-        let testVerdicts = rule.verdicts(testScores, count: correct.count)
+        let testSides = evaluation.test.images.features.shortSides
+        let testVerdicts = rule.verdicts(testScores, count: correct.count, shortSides: testSides)
         let selective = try Selective.evaluate(correct: correct, accepted: testVerdicts.map(\.isAccepted))
         var riskCoverage: [OODScoreKind: RiskCoverageCurve] = [:]
         var accepted: [OODScoreKind: Double] = [:]
@@ -244,6 +285,7 @@ public struct RobustnessOutcome: Sendable {
             accepted[score] = 1 - OODMetrics.rejectionRate(scores: values, threshold: try threshold(score).value)
         }
         let testShift = try ShiftReport.make(name: evaluation.test.name, correct: correct, scores: testScores,
+                                             shortSides: testSides,
                                              rule: rule, thresholds: thresholds)
         let verdictScore = rule.thresholds[0].score
         var unknown: [UnknownSet] = []
@@ -258,7 +300,7 @@ public struct RobustnessOutcome: Sendable {
                 metrics[score] = try OODMetrics.evaluate(inScores: inScores, outScores: values)
                 rejected[score] = OODMetrics.rejectionRate(scores: values, threshold: try threshold(score).value)
             }
-            let verdicts = rule.verdicts(setScores, count: set.features.count)
+            let verdicts = rule.verdicts(setScores, count: set.features.count, shortSides: set.features.shortSides)
             func share(_ kind: VerdictKind) -> Double {
                 Double(verdicts.filter { $0.kind == kind }.count) / Double(max(verdicts.count, 1))
             }
@@ -272,7 +314,9 @@ public struct RobustnessOutcome: Sendable {
         }
         let shifted = try evaluation.shifted.map { set in
             let report = try ShiftReport.make(name: set.name, correct: set.table.rows.map(\.correct),
-                                              scores: try scores(set.images), rule: rule, thresholds: thresholds)
+                                              scores: try scores(set.images),
+                                              shortSides: set.images.features.shortSides, rule: rule,
+                                              thresholds: thresholds)
             Study.log(report.line)
             return report
         }

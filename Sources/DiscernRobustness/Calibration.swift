@@ -13,10 +13,16 @@ public struct OODThreshold: Codable, Equatable, Sendable {
     /// Nil for one stratum (older model files, or a threshold of another kind).
     public let atypicalBelow: Double?
     public let atypicalValue: Double?
+    /// An "unsure" threshold of its own for low-resolution photos: an image whose decoded shorter side is below
+    /// `lowResolutionBelow` pixels (it was enlarged more than twofold to the input) is held to `lowResolutionValue`,
+    /// calibrated on such images. Nil in older model files and for thresholds of another kind.
+    public let lowResolutionBelow: Int?
+    public let lowResolutionValue: Double?
 
     public init(
         score: OODScoreKind, value: Double, targetAcceptance: Double? = nil, targetRisk: Double? = nil,
-        atypicalBelow: Double? = nil, atypicalValue: Double? = nil
+        atypicalBelow: Double? = nil, atypicalValue: Double? = nil, lowResolutionBelow: Int? = nil,
+        lowResolutionValue: Double? = nil
     ) {
         self.score = score
         self.value = value
@@ -24,13 +30,23 @@ public struct OODThreshold: Codable, Equatable, Sendable {
         self.targetRisk = targetRisk
         self.atypicalBelow = atypicalBelow
         self.atypicalValue = atypicalValue
+        self.lowResolutionBelow = lowResolutionBelow
+        self.lowResolutionValue = lowResolutionValue
+    }
+
+    /// Whether an image whose decoded shorter side is `shortSide` pixels falls under the low-resolution threshold
+    /// (an unknown size never does).
+    public func isLowResolution(shortSide: Int?) -> Bool {
+        guard let below = lowResolutionBelow, lowResolutionValue != nil, let shortSide else { return false }
+        return shortSide < below
     }
 
     public func accepts(_ score: Double) -> Bool { Calibration.accepts(score, threshold: value) }
 
     /// The threshold that applies to an image whose unknown-question score is `typicality` (NaN or nil counts as
-    /// atypical when there are strata).
-    public func value(typicality: Double?) -> Double {
+    /// atypical when there are strata) and whose decoded shorter side is `shortSide` pixels (nil: unknown).
+    public func value(typicality: Double?, shortSide: Int? = nil) -> Double {
+        if isLowResolution(shortSide: shortSide), let lowResolution = lowResolutionValue { return lowResolution }
         guard let cut = atypicalBelow, let strict = atypicalValue else { return value }
         if let typicality, typicality >= cut { return value }
         return strict

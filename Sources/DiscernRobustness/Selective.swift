@@ -138,4 +138,26 @@ extension Selective {
         let typicalThreshold = try stratum(typical) ?? .infinity
         return (typicalThreshold, try stratum(atypical).map { Swift.max($0, typicalThreshold) })
     }
+
+    /// The "unsure" threshold held to `maxRisk` on full-size and on low-resolution samples apart: a photo enlarged
+    /// many times to the input is wrong far more often at the same confidence, so pooled its errors would raise the
+    /// one threshold until good full-size photos were rejected. The low-resolution threshold is never looser than
+    /// the full-size one; nil when no sample is low-resolution. Each is `threshold(correct:scores:maxRisk:)` on its
+    /// stratum; when every sample is low-resolution (a dataset of small images) both are the low-resolution one.
+    public static func resolutionThresholds(correct: [Bool], scores: [Double], lowResolution: [Bool],
+                                            maxRisk: Double) throws -> (normal: Double, lowResolution: Double?) {
+        guard correct.count == scores.count, lowResolution.count == scores.count else {
+            throw RobustnessError.shapeMismatch(
+                what: "correctness, scores and low-resolution flags", expected: "\(scores.count) each",
+                actual: "\(correct.count), \(lowResolution.count)")
+        }
+        func stratum(_ rows: [Int]) throws -> Double? {
+            rows.isEmpty
+                ? nil
+                : try threshold(correct: rows.map { correct[$0] }, scores: rows.map { scores[$0] }, maxRisk: maxRisk)
+        }
+        let normal = try stratum(scores.indices.filter { !lowResolution[$0] })
+        let low = try stratum(scores.indices.filter { lowResolution[$0] })
+        return (normal ?? low ?? .infinity, low.map { Swift.max($0, normal ?? $0) })
+    }
 }

@@ -45,6 +45,8 @@ public final class BatchLoader: @unchecked Sendable {
         public let index: Int        // batch number within the epoch
         /// Each image's position in the epoch order (its sample index when not shuffled).
         public let positions: [Int]
+        /// Each image's size as decoded, before the transform.
+        public let sourceSizes: [PixelSize]
     }
 
     public let samples: [ImageFolder.Sample]
@@ -100,14 +102,14 @@ public final class BatchLoader: @unchecked Sendable {
     }
 
     /// Decodes, transforms and normalises sample `k` of the epoch order into `out` (3·H·W floats).
-    /// Returns the image size, or nil when the file was skipped.
-    func load(_ sample: ImageFolder.Sample, epoch: Int, position: Int) -> RGBImage? {
+    /// Returns the transformed image and the decoded one's size, or nil when the file was skipped.
+    func load(_ sample: ImageFolder.Sample, epoch: Int, position: Int) -> (image: RGBImage, source: PixelSize)? {
         if lock.withLock({ badPaths.contains(sample.path) }) { return nil }
         do {
             let minSize = options.fastDecode ? (options.fastDecodeSize, options.fastDecodeSize) : nil
             let img = try ImageCodec.decodeFile(sample.path, maxPixels: options.maxPixels, minSize: minSize)
             var rng = SplitMix64(seed: options.seed, UInt64(epoch), UInt64(position))
-            return transform(img, rng: &rng)
+            return (transform(img, rng: &rng), PixelSize(img))
         } catch {
             lock.withLock {
                 if badPaths.insert(sample.path).inserted {
@@ -121,15 +123,17 @@ public final class BatchLoader: @unchecked Sendable {
     /// Builds batch `b` of `epoch` in parallel (one image per task).
     public func makeBatch(epoch: Int, index b: Int, order: [Int]) throws -> Batch {
         let lo = b * options.batchSize, hi = min(lo + options.batchSize, order.count)
-        var images = [RGBImage?](repeating: nil, count: hi - lo)
-        images.withUnsafeMutableBufferPointer { out in
+        var loaded = [(image: RGBImage, source: PixelSize)?](repeating: nil, count: hi - lo)
+        loaded.withUnsafeMutableBufferPointer { out in
             parallelForEach(hi - lo) { k in
                 out[k] = self.load(self.samples[order[lo + k]], epoch: epoch, position: lo + k)
             }
         }
+        let images = loaded.map { $0?.image }
         let good = (0 ..< images.count).filter { images[$0] != nil }
         guard let first = good.first.map({ images[$0]! }) else {
-            return Batch(images: Tensor(zeros: [0, 3, 0, 0]), labels: [], paths: [], index: b, positions: [])
+            return Batch(images: Tensor(zeros: [0, 3, 0, 0]), labels: [], paths: [], index: b, positions: [],
+                         sourceSizes: [])
         }
         for k in good where images[k]!.width != first.width || images[k]!.height != first.height {
             throw VisionError.invalidArgument("batch images differ in size (\(first.width)x\(first.height) vs " +
@@ -137,17 +141,16 @@ public final class BatchLoader: @unchecked Sendable {
         }
         let per = 3 * first.width * first.height
         var data = [Float](repeating: 0, count: per * good.count)
-        let decoded = images
         data.withUnsafeMutableBufferPointer { buffer in
             let base = buffer.baseAddress!
             parallelForEach(good.count) { j in
-                toTensor(decoded[good[j]]!, mean: options.mean, std: options.std, into: base + j * per)
+                toTensor(images[good[j]]!, mean: options.mean, std: options.std, into: base + j * per)
             }
         }
         return Batch(
             images: Tensor(shape: [good.count, 3, first.height, first.width], data: data),
             labels: good.map { samples[order[lo + $0]].label }, paths: good.map { samples[order[lo + $0]].path },
-            index: b, positions: good.map { lo + $0 })
+            index: b, positions: good.map { lo + $0 }, sourceSizes: good.map { loaded[$0]!.source })
     }
 
     /// The batches of one epoch, produced on a background queue up to `prefetch` ahead.

@@ -90,8 +90,16 @@ struct TrainingOptions: ParsableArguments {
         0 = none.
         """)
     var shiftCopies = 3
-    @Option(help: "Thumbnail copies (24-40 px) of each held-out image, only for the unsure calibration; 0 = none.")
-    var thumbnailCopies = 0
+    @Option(help: """
+        Thumbnail copies (24-40 px) of each held-out image, for the unsure threshold of low-resolution photos; \
+        0 = none.
+        """)
+    var thumbnailCopies = 3
+    @Option(help: """
+        Photos whose shorter side is below this many pixels get their own unsure threshold, calibrated on the \
+        thumbnail copies (default: half the backbone's input size; 0 = one threshold for every size).
+        """)
+    var lowResolutionBelow: Int?
     @Option(help: """
         The unsure risk is held apart on images less typical than this share of clean held-out photos \
         (by the unknown score); 0 = one pooled threshold.
@@ -144,6 +152,7 @@ struct TrainingOptions: ParsableArguments {
         guard shiftCopies >= 0 else { throw ValidationError("--shift-copies must be 0 or more") }
         guard typical >= 0 && typical < 1 else { throw ValidationError("--typical must be in [0, 1)") }
         guard thumbnailCopies >= 0 else { throw ValidationError("--thumbnail-copies must be 0 or more") }
+        guard (lowResolutionBelow ?? 0) >= 0 else { throw ValidationError("--low-resolution-below must be 0 or more") }
         guard threshold == nil || score != nil else {
             throw ValidationError("--threshold needs --score (the single-score rule)")
         }
@@ -192,6 +201,7 @@ extension StudyOptions {
         maxRisk = training.maxRisk
         shiftCopies = training.shiftCopies
         thumbnailCopies = training.thumbnailCopies
+        lowResolutionBelow = training.lowResolutionBelow
         typicalFraction = training.typical > 0 ? training.typical : nil
         fineTune = training.fineTune
         unfreezeBlocks = training.unfreeze.count

@@ -28,6 +28,12 @@ final class VerdictCalibrationTests: XCTestCase {
         XCTAssertEqual([u.score, s.score], [u2.score, s2.score])
         XCTAssertEqual(u.value, u2.value, accuracy: 1e-6 * abs(u.value))
         XCTAssertEqual(s.value, s2.value, accuracy: 1e-6 * abs(s.value))
+        // The low-resolution threshold (whether this small subset's thumbnails give one or not) is the same too.
+        XCTAssertEqual(s.lowResolutionBelow, s2.lowResolutionBelow)
+        XCTAssertEqual(s.lowResolutionValue == nil, s2.lowResolutionValue == nil)
+        if let low = s.lowResolutionValue, let low2 = s2.lowResolutionValue {
+            XCTAssertEqual(low, low2, accuracy: 1e-6 * abs(low))
+        }
         XCTAssertEqual(plain.metadata.thresholds.keys.map(\.rawValue).sorted(),
                        evaluated.metadata.thresholds.keys.map(\.rawValue).sorted())
         for (k, v) in plain.metadata.thresholds {

@@ -172,7 +172,7 @@ enum RobustnessReport {
                 let note = count > shown.count ? " (the \(shown.count) with the most confident softmax shown)" : ""
                 section.subheading("'\(unknown.name)': \(count) images, "
                                    + "\(percent(robustness.unknown[index].rejectedFraction)) rejected" + note)
-                let verdicts = robustness.rule.verdicts(scores, count: count)
+                let verdicts = robustness.rule.verdicts(scores, count: count, shortSides: unknown.features.shortSides)
                 let cells = shown.compactMap { image -> ImageCell? in
                     guard let bytes = Thumbnails.jpeg(unknown.features.paths[image]) else { return nil }
                     let logits = row(unknown.logits, image).map { String(format: "%.2f", $0) }

@@ -14,10 +14,14 @@ enum VerdictReport {
                 String(format: "; %@ ≥ %.6g where %@ < %.6g", unsure.score.rawValue, value, unknown.score.rawValue,
                        unsure.atypicalBelow ?? .nan)
             } ?? ""
+            let lowResolution = unsure.lowResolutionValue.map { value in
+                String(format: "; %@ ≥ %.6g on photos under %d px (the shorter side)", unsure.score.rawValue, value,
+                       unsure.lowResolutionBelow ?? 0)
+            } ?? ""
             return [("is it any of my classes? (unknown)",
                      String(format: "%@ ≥ %.6g", unknown.score.rawValue, unknown.value)),
                     ("is my answer likely right? (unsure)",
-                     String(format: "%@ ≥ %.6g", unsure.score.rawValue, unsure.value) + atypical)]
+                     String(format: "%@ ≥ %.6g", unsure.score.rawValue, unsure.value) + atypical + lowResolution)]
         case let .singleScore(threshold):
             let rule = String(format: "%@ ≥ %.6g", threshold.score.rawValue, threshold.value)
             return [("single-score rule (the study's)", rule)]
@@ -32,9 +36,10 @@ enum VerdictReport {
                 + "score). UNSURE: it looks like a trained class but the answer is likely wrong (a confidence "
                 + "score). Otherwise ACCEPT. Both thresholds are set on the held-out training images together with "
                 + "shifted copies of them (recompressed, smaller, blurred, recoloured, cropped), so that photos of "
-                + "the same classes taken elsewhere are not called unknown; with --thumbnail-copies the unsure "
-                + "threshold also sees 24–40 px thumbnails of them, so that low-resolution errors count in its "
-                + "risk. No --unknown or --shifted folder is ever used for that.")
+                + "the same classes taken elsewhere are not called unknown. Low-resolution photos (shorter side "
+                + "under half the network's input) are wrong far more often at the same confidence, so they get an "
+                + "unsure threshold of their own, set on 24–40 px thumbnail copies of the held-out images. "
+                + "No --unknown or --shifted folder is ever used for that.")
             let calibration = robustness.calibration
             var rows = describe(robustness.rule)
             rows.append(("calibrated on", "\(calibration.heldOut) held-out images (accuracy "
@@ -42,6 +47,10 @@ enum VerdictReport {
                          + (calibration.shiftedAccuracy.map { " (accuracy \(percent($0)))" } ?? "")
                          + "; the unsure question also on \(calibration.thumbnailCopies) thumbnail copies"
                          + (calibration.thumbnailAccuracy.map { " (accuracy \(percent($0)))" } ?? "")
+                         + (calibration.lowResolutionBelow > 0
+                            ? "; \(calibration.lowResolutionImages) images under \(calibration.lowResolutionBelow) px "
+                              + "that the unknown question lets through (thumbnail copies and small held-out photos) "
+                              + "set the low-resolution threshold" : "")
                          + "; feature reference: \(calibration.reference) training features (clean and augmented "
                          + "views)"))
             rows.append(("targets", "unknown: at most \(percent(1 - options.acceptFraction)) of held-out photos "
