@@ -95,8 +95,8 @@ public final class DiscernModelService: PredictionService, @unchecked Sendable {
         throws -> [Prediction] {
         guard !images.isEmpty else { return [] }
         let (logits, features) = try forward(images)
-        return try predictions(logits: logits, features: features, names: names, sourceSizes: images.map(PixelSize.init),
-                               score: score, threshold: threshold)
+        return try predictions(logits: logits, features: features, names: names,
+                               sourceSizes: images.map(PixelSize.init), score: score, threshold: threshold)
     }
 
     /// Predictions for a batch already decoded and made into the test-time tensor ([n, 3, s, s], n ≤ batchSize);

@@ -221,13 +221,11 @@ public struct RobustnessOutcome: Sendable {
             }
             // No threshold reaches the risk: +inf ("unsure" on every such image), stored as the largest finite
             // number because JSON (the model file, predict --json) has no infinity.
-            func finite(_ value: Double?) -> Double? {
-                value.map { $0 == .infinity ? .greatestFiniteMagnitude : $0 }
-            }
-            unsure = OODThreshold(score: unsureScore, value: finite(unsure.value) ?? 0, targetRisk: options.maxRisk,
-                                  atypicalBelow: unsure.atypicalBelow, atypicalValue: finite(unsure.atypicalValue),
+            func finite(_ value: Double) -> Double { value == .infinity ? .greatestFiniteMagnitude : value }
+            unsure = OODThreshold(score: unsureScore, value: finite(unsure.value), targetRisk: options.maxRisk,
+                                  atypicalBelow: unsure.atypicalBelow, atypicalValue: unsure.atypicalValue.map(finite),
                                   lowResolutionBelow: unsure.lowResolutionBelow,
-                                  lowResolutionValue: finite(unsure.lowResolutionValue))
+                                  lowResolutionValue: unsure.lowResolutionValue.map(finite))
             if strata.lowResolution != nil {
                 summary.lowResolutionBelow = lowResolutionBelow
                 summary.lowResolutionImages = passingCorrect.count - normal.count
