@@ -131,12 +131,17 @@ extension Selective {
         let typical = typicality.indices.filter { typicality[$0] >= cut }
         let atypical = typicality.indices.filter { !(typicality[$0] >= cut) }
         func stratum(_ rows: [Int]) throws -> Double? {
-            rows.isEmpty
-                ? nil
-                : try threshold(correct: rows.map { correct[$0] }, scores: rows.map { scores[$0] }, maxRisk: maxRisk)
+            try threshold(rows, correct: correct, scores: scores, maxRisk: maxRisk)
         }
         let typicalThreshold = try stratum(typical) ?? .infinity
         return (typicalThreshold, try stratum(atypical).map { Swift.max($0, typicalThreshold) })
+    }
+
+    /// `threshold(correct:scores:maxRisk:)` on the samples `rows` alone; nil for none.
+    static func threshold(_ rows: [Int], correct: [Bool], scores: [Double], maxRisk: Double) throws -> Double? {
+        rows.isEmpty
+            ? nil
+            : try threshold(correct: rows.map { correct[$0] }, scores: rows.map { scores[$0] }, maxRisk: maxRisk)
     }
 
     /// The "unsure" threshold held to `maxRisk` on full-size and on low-resolution samples apart: a photo enlarged
@@ -152,9 +157,7 @@ extension Selective {
                 actual: "\(correct.count), \(lowResolution.count)")
         }
         func stratum(_ rows: [Int]) throws -> Double? {
-            rows.isEmpty
-                ? nil
-                : try threshold(correct: rows.map { correct[$0] }, scores: rows.map { scores[$0] }, maxRisk: maxRisk)
+            try threshold(rows, correct: correct, scores: scores, maxRisk: maxRisk)
         }
         let normal = try stratum(scores.indices.filter { !lowResolution[$0] })
         let low = try stratum(scores.indices.filter { lowResolution[$0] })

@@ -22,6 +22,7 @@ public struct Evidence: Codable, Equatable, Sendable {
         self.threshold = threshold
         self.lowResolution = lowResolution
     }
+
     enum CodingKeys: String, CodingKey { case score, value, threshold, lowResolution }
 
     /// Evidence written before there was a low-resolution threshold decodes with `lowResolution` false.

@@ -13,5 +13,4 @@ public struct PixelSize: Codable, Hashable, Sendable {
     public init(_ image: RGBImage) { self.init(width: image.width, height: image.height) }
 
     public var shortSide: Int { min(width, height) }
-    public var description: String { "\(width)×\(height) px" }
 }

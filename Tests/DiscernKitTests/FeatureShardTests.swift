@@ -51,6 +51,20 @@ final class FeatureShardTests: XCTestCase {
                                                                "--features"] + files)
         XCTAssertNotEqual(wrong.status, 0)
         XCTAssertTrue(wrong.err.contains("extracted with other options"), wrong.err)
+
+        // A shard written by an older version (format 1: no decoded image sizes) is refused by name.
+        let older = dir.appendingPathComponent("older-0.safetensors")
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: files[0]))
+        let format = Data("discern-features-2".utf8)
+        let at = try XCTUnwrap(bytes.range(of: format), "the shard names its format")
+        var olderBytes = bytes
+        olderBytes.replaceSubrange(at, with: Data("discern-features-1".utf8))
+        try olderBytes.write(to: older)
+        let stale = try TestPaths.run(["train"] + options + ["--out", dir.appendingPathComponent("o").path,
+                                                             "--features", older.path] + files.dropFirst())
+        XCTAssertNotEqual(stale.status, 0)
+        XCTAssertTrue(stale.err.contains("\(older.path): was written by another version of discern features"),
+                      stale.err)
     }
 }
 
