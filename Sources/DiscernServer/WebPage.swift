@@ -43,6 +43,8 @@ let info = null;
 fetch('/v1/model').then(r => r.json()).then(m => { info = m;
   $('model').textContent = `${m.backbone} · classes: ${m.classes.join(', ')} · ` + (m.unknown && m.unsure
     ? `unknown if ${m.unknown.score} < ${fmt(m.unknown.value)}, unsure if ${m.unsure.score} < ${fmt(m.unsure.value)}`
+      + (m.unsure.lowResolutionValue != null
+         ? ` (< ${fmt(m.unsure.lowResolutionValue)} for photos under ${m.unsure.lowResolutionBelow} px)` : '')
     : `verdict score: ${m.score} (threshold ${fmt(m.threshold)})`);
 }).catch(() => { $('model').textContent = 'model info unavailable'; });
 function fmt(x) { return Math.abs(x) >= 0.01 || x === 0 ? x.toFixed(3) : x.toExponential(2); }
