@@ -2,6 +2,7 @@ import Foundation
 import XCTest
 @testable import DiscernKit
 import DiscernModels
+import DiscernTestSupport
 
 /// The whole study on a small subset (48 training and 16 test images per class, 2 epochs):
 /// the model file round-trips, metrics.json has its keys, accuracy is far above chance.
@@ -94,6 +95,10 @@ final class StudyEndToEndTests: XCTestCase {
         XCTAssertEqual(resumed.test.table.rows.map(\.predicted), outcome.test.table.rows.map(\.predicted))
         XCTAssertEqual(resumed.train.features.features.data, outcome.train.features.features.data, "cached training features reused")
         for (a, b) in zip(resumed.test.logits.data, outcome.test.logits.data) { XCTAssertEqual(a, b, accuracy: 1e-4) }
+        // The cache keeps each image's decoded size, so the verdict (its small-photo threshold among it) is the same.
+        XCTAssertEqual(resumed.train.features.sourceSizes, outcome.train.features.sourceSizes)
+        XCTAssertEqual(resumed.robustness.rule, outcome.robustness.rule)
+        try checkSizesAgainstPIL(outcome.train.features)
         XCTAssertTrue(FileManager.default.fileExists(atPath: out.appendingPathComponent("metrics.json").path))
 
         // A second run into the same folder without --force or --resume is refused.
@@ -172,5 +177,19 @@ final class StudyEndToEndTests: XCTestCase {
             let pairs = Double(inPreds.count * outPreds.count)
             XCTAssertEqual(try XCTUnwrap(auroc[s]?["auroc"], s), wins / pairs, accuracy: 1e-9, s)
         }
+    }
+}
+
+/// The decoded sizes a feature extraction recorded equal PIL's `Image.open(path).size` (the first 8 images).
+func checkSizesAgainstPIL(_ set: FeatureSet, file: StaticString = #filePath, line: UInt = #line) throws {
+    let python = try TestEnvironment.python(importing: "PIL")
+    let paths = Array(set.paths.prefix(8))
+    let script = "import json, sys\nfrom PIL import Image\nprint(json.dumps([Image.open(p).size for p in sys.argv[1:]]))"
+    let run = try TestPaths.execute(URL(fileURLWithPath: python), ["-c", script] + paths)
+    guard run.status == 0 else { throw CommandFailure("PIL sizes failed: \(run.err.suffix(1000))") }
+    let sizes: [[Int]] = try JSONFile.parse(run.out)
+    XCTAssertEqual(sizes.count, paths.count, file: file, line: line)
+    for (size, recorded) in zip(sizes, set.sourceSizes) {
+        XCTAssertEqual(size, [recorded.width, recorded.height], file: file, line: line)
     }
 }
