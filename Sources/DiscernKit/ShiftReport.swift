@@ -46,7 +46,7 @@ public struct ShiftReport: Sendable {
         var lowResolution: (images: Int, below: Int)?
         if case let .twoQuestions(_, unsure) = rule, let below = unsure.lowResolutionBelow,
            unsure.lowResolutionValue != nil {
-            lowResolution = ((shortSides ?? []).filter { $0 < below }.count, below)
+            lowResolution = ((shortSides ?? []).filter { unsure.isLowResolution(shortSide: $0) }.count, below)
         }
         return ShiftReport(name: name, count: correct.count, accuracy: Double(right) / images,
                            errors: correct.count - right,

@@ -199,7 +199,8 @@ public struct RobustnessOutcome: Sendable {
                                                             lowResolution: passingLowResolution,
                                                             maxRisk: options.maxRisk)
             let normal = passingCorrect.indices.filter { !passingLowResolution[$0] }
-            var unsure = OODThreshold(score: unsureScore, value: strata.normal, targetRisk: options.maxRisk)
+            var value = strata.normal
+            var atypical: (below: Double, value: Double)?
             if let typical = options.typicalFraction, !normal.isEmpty {
                 // Typical = an unknown score at least that of `typical` of the clean held-out photos.
                 let cut = try Calibration.threshold(inDistribution: Array(unknownValues.prefix(cleanCount)),
@@ -208,24 +209,18 @@ public struct RobustnessOutcome: Sendable {
                 let typicalStrata = try Selective.stratifiedThresholds(
                     correct: pick(passingCorrect), scores: pick(unsureValues),
                     typicality: pick(try passingScores(unknownScore)), cut: cut, maxRisk: options.maxRisk)
-                unsure = OODThreshold(score: unsureScore, value: typicalStrata.typical, targetRisk: options.maxRisk,
-                                      atypicalBelow: typicalStrata.atypical == nil ? nil : cut,
-                                      atypicalValue: typicalStrata.atypical)
+                value = typicalStrata.typical
+                atypical = typicalStrata.atypical.map { (cut, $0) }
             }
-            if let low = strata.lowResolution {
-                // Never looser than any threshold of full-size photos.
-                unsure = OODThreshold(score: unsureScore, value: unsure.value, targetRisk: options.maxRisk,
-                                      atypicalBelow: unsure.atypicalBelow, atypicalValue: unsure.atypicalValue,
-                                      lowResolutionBelow: lowResolutionBelow,
-                                      lowResolutionValue: max(low, unsure.value, unsure.atypicalValue ?? low))
-            }
+            // Never looser than any threshold of full-size photos.
+            let lowResolutionValue = strata.lowResolution.map { max($0, value, atypical?.value ?? $0) }
             // No threshold reaches the risk: +inf ("unsure" on every such image), stored as the largest finite
             // number because JSON (the model file, predict --json) has no infinity.
             func finite(_ value: Double) -> Double { value == .infinity ? .greatestFiniteMagnitude : value }
-            unsure = OODThreshold(score: unsureScore, value: finite(unsure.value), targetRisk: options.maxRisk,
-                                  atypicalBelow: unsure.atypicalBelow, atypicalValue: unsure.atypicalValue.map(finite),
-                                  lowResolutionBelow: unsure.lowResolutionBelow,
-                                  lowResolutionValue: unsure.lowResolutionValue.map(finite))
+            let unsure = OODThreshold(score: unsureScore, value: finite(value), targetRisk: options.maxRisk,
+                                      atypicalBelow: atypical?.below, atypicalValue: atypical.map { finite($0.value) },
+                                      lowResolutionBelow: lowResolutionValue == nil ? nil : lowResolutionBelow,
+                                      lowResolutionValue: lowResolutionValue.map(finite))
             if strata.lowResolution != nil {
                 summary.lowResolutionBelow = lowResolutionBelow
                 summary.lowResolutionImages = passingCorrect.count - normal.count
