@@ -23,6 +23,7 @@ public enum SymmetricEigen {
         var workSize = 0.0, iworkSize: Int32 = 0
         let jobz: CChar = 86, uplo: CChar = 85          // "V", "U"
         var jz = jobz, ul = uplo
+        _ = BLASThreads.callingThreadOnly
         dsyevd_(&jz, &ul, &nn, &a, &nn, &w, &workSize, &lwork, &iworkSize, &liwork, &info)
         lwork = Int32(workSize)
         liwork = iworkSize

@@ -63,8 +63,7 @@ public struct ActivationShapingScore: OODScore, Codable {
         let d = x.cols, k = d - Int((Double(d) * percentileUsed / 100).rounded(.toNearestOrEven))
         for r in 0..<x.rows {
             let row = x.row(r), s1 = row.reduce(0, +)
-            let order = row.indices.sorted { row[$0] > row[$1] }
-            let top = order.prefix(Swift.max(k, 1))
+            let top = ActivationShapingScore.largest(row, count: Swift.max(k, 1))
             let s2 = top.reduce(0.0) { $0 + row[$1] }
             let factor = s2 > 0 ? exp(s1 / s2) : 1
             if method == .ashS {
@@ -75,6 +74,42 @@ public struct ActivationShapingScore: OODScore, Codable {
             }
         }
         return out
+    }
+
+    /// The indices of the `count` largest values, largest first, equal values in index order: the prefix of a
+    /// stable descending sort, found by selecting the cut value first and sorting only what is above it.
+    static func largest(_ row: [Double], count: Int) -> [Int] {
+        let count = Swift.min(count, row.count)
+        guard count > 0 else { return [] }
+        var values = row
+        let cut = selectDescending(&values, rank: count - 1)
+        var above: [Int] = [], equal: [Int] = []
+        above.reserveCapacity(count)
+        for (index, value) in row.enumerated() {
+            if value > cut { above.append(index) } else if value == cut { equal.append(index) }
+        }
+        above.sort { row[$0] > row[$1] || (row[$0] == row[$1] && $0 < $1) }
+        return above + equal.prefix(count - above.count)
+    }
+
+    /// The value at position `rank` (0-based) of `values` sorted descending (Hoare's quickselect; reorders values).
+    static func selectDescending(_ values: inout [Double], rank: Int) -> Double {
+        var low = 0, high = values.count - 1
+        while low < high {
+            let pivot = values[(low + high) / 2]
+            var i = low, j = high
+            while i <= j {
+                while values[i] > pivot { i += 1 }
+                while values[j] < pivot { j -= 1 }
+                if i <= j {
+                    values.swapAt(i, j)
+                    i += 1
+                    j -= 1
+                }
+            }
+            if rank <= j { high = j } else if rank >= i { low = i } else { return values[rank] }
+        }
+        return values[rank]
     }
 
     public func score(logits: Matrix, features: Matrix?) throws -> [Double] {

@@ -80,6 +80,10 @@ public struct MahalanobisScore: OODScore, Codable {
 /// to its k-th most similar L2-normalised training feature. Training features are kept in Float
 /// (they are the bulk of the model file). The similarities of a block of queries to the whole bank are one
 /// matrix product (the engine's BLAS); each row's k largest are then kept in a small heap, rows in parallel.
+/// BLAS sums a row's products in an order that depends on the other rows of the product (its tile at the edge
+/// of the block, its thread split), so the k-th similarity is then recomputed in one fixed order from every
+/// candidate BLAS's rounding could have put below it: an image gets the same score whichever batch, shard or
+/// machine core count it is scored with.
 public struct KNNScore: OODScore, Codable {
     public let k: Int
     public let dimension: Int
@@ -112,7 +116,8 @@ public struct KNNScore: OODScore, Codable {
         // Queries per product: large enough for BLAS to run at full speed, small enough that the
         // similarity block (block × n Floats) stays a few tens of MB.
         let block = Swift.max(1, Swift.min(m, (1 << 22) / Swift.max(n, 1)))
-        var sims = [Float](repeating: 0, count: block * n)
+        // Every product overwrites the rows it uses, so the block starts uninitialised.
+        var sims = [Float](unsafeUninitializedCapacity: block * n) { _, count in count = block * n }
         q.withUnsafeBufferPointer { qp in
             bank.withUnsafeBufferPointer { bp in
                 out.withUnsafeMutableBufferPointer { op in
@@ -125,7 +130,13 @@ public struct KNNScore: OODScore, Codable {
                                  b: bp.baseAddress!, ldb: d, c: S, ldc: n)
                             parallelChunks(rows, grain: 8) { r in
                                 var heap = TopK(k)
-                                for i in r { O[first + i] = Double(heap.kthLargest(S + i * n, n)) }
+                                for i in r {
+                                    let query = qp.baseAddress! + (first + i) * d, similarities = S + i * n
+                                    let roughKth = heap.kthLargest(similarities, n)
+                                    O[first + i] = KNNScore.kthLargestInFixedOrder(
+                                        query, bank: bp.baseAddress!, dimension: d, similarities: similarities,
+                                        count: n, k: k, above: roughKth - KNNScore.roundingWindow(dimension: d))
+                                }
                             }
                             lo += rows
                         }
@@ -134,6 +145,31 @@ public struct KNNScore: OODScore, Codable {
             }
         }
         return out
+    }
+
+    /// Twice the largest rounding error of a Float dot product of two unit vectors of `dimension` values, in
+    /// any summation order (γ_d = d·u/(1 − d·u), with slack for the vectors' own rounding): every training row
+    /// whose exact similarity is among the k largest has a BLAS similarity within this of the BLAS k-th largest.
+    static func roundingWindow(dimension: Int) -> Float {
+        let unitRoundoff = 0x1p-24, d = Double(dimension + 2)
+        return Float(2.2 * d * unitRoundoff / (1 - d * unitRoundoff))
+    }
+
+    /// The k-th largest similarity among the training rows whose BLAS similarity is at least `above`, each
+    /// recomputed as a Double sum of the Float products in index order.
+    static func kthLargestInFixedOrder(_ query: UnsafePointer<Float>, bank: UnsafePointer<Float>, dimension d: Int,
+                                       similarities: UnsafePointer<Float>, count n: Int, k: Int, above: Float)
+        -> Double
+    {
+        var candidates: [Double] = []
+        for j in 0..<n where similarities[j] >= above {
+            let row = bank + j * d
+            var sum = 0.0
+            for c in 0..<d { sum += Double(query[c]) * Double(row[c]) }
+            candidates.append(sum)
+        }
+        candidates.sort(by: >)
+        return candidates[k - 1]
     }
 
     /// Rows scaled to unit L2 norm (zero rows stay zero), as Float.

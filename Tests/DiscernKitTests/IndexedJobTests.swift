@@ -55,8 +55,10 @@ final class IndexedJobTests: XCTestCase {
         }
     }
 
-    func predict(_ f: Fixture, _ extra: [String], environment: [String: String] = [:]) throws -> (status: Int32, err: String) {
-        let r = try run(["predict", "--model", f.model, "--batch-size", "8"] + extra, environment: environment)
+    func predict(_ f: Fixture, _ extra: [String], batchSize: Int = 8, environment: [String: String] = [:]) throws
+        -> (status: Int32, err: String)
+    {
+        let r = try run(["predict", "--model", f.model, "--batch-size", "\(batchSize)"] + extra, environment: environment)
         return (r.status, r.err)
     }
 
@@ -116,13 +118,15 @@ final class IndexedJobTests: XCTestCase {
         }
         XCTAssertGreaterThan(Set(scored.compactMap { $0["label"] as? String }).count, 1, "a model that says one label")
 
-        // Three shards; the last takes its share from the Indexed Job's environment, as a pod would.
+        // Three shards; the last takes its share from the Indexed Job's environment, as a pod would. They batch
+        // differently from the one process (5 images, not 8): an image's scores must not depend on its batch.
         var shardFiles: [String] = []
         for i in 0 ..< 3 {
             let out = dir.appendingPathComponent("shard-\(i).jsonl").path
             shardFiles.append(out)
-            let r = i < 2 ? try predict(f, ["--paths-from", f.list.path, "--jsonl", out, "--shard", "\(i)/3"])
-                : try predict(f, ["--paths-from", f.list.path, "--jsonl", out],
+            let r = i < 2
+                ? try predict(f, ["--paths-from", f.list.path, "--jsonl", out, "--shard", "\(i)/3"], batchSize: 5)
+                : try predict(f, ["--paths-from", f.list.path, "--jsonl", out], batchSize: 5,
                               environment: ["JOB_COMPLETION_INDEX": "2", "JOB_COMPLETIONS": "3"])
             XCTAssertEqual(r.status, 0, r.err)
             let shard = try lines(URL(fileURLWithPath: out))
