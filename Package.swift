@@ -2,7 +2,8 @@
 import PackageDescription
 
 // Each library is one room; dependencies point down this list only.
-// Only DiscernEngine touches oneDNN/OpenBLAS, only DiscernVision touches libjpeg/libpng.
+// Only DiscernEngine touches oneDNN/OpenBLAS, only DiscernVision touches libjpeg/libpng and the pixel kernels,
+// only DiscernRobustness the dot-product kernels.
 // Every target: Swift 6 language mode, complete concurrency checking.
 let v6: [SwiftSetting] = [.swiftLanguageMode(.v6)]
 
@@ -27,13 +28,17 @@ let package = Package(
         .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS"),
         .systemLibrary(name: "CTurboJPEG", path: "Sources/CTurboJPEG", pkgConfig: "libturbojpeg"),
         .systemLibrary(name: "CPNG", path: "Sources/CPNG", pkgConfig: "libpng16"),
+        // Resize and normalization loops with a baseline and an AVX2 version, picked at run time (see its header).
+        .target(name: "CPixelKernels", path: "Sources/CPixelKernels"),
+        // Double dot products for the out-of-distribution scores, baseline and AVX2 (see its header).
+        .target(name: "CDotKernels", path: "Sources/CDotKernels"),
 
         .target(name: "DiscernEngine", dependencies: ["COneDNN", "COpenBLAS"], swiftSettings: v6),
         .target(name: "DiscernWeights", dependencies: ["DiscernEngine", .product(name: "ZIPFoundation", package: "ZIPFoundation")], swiftSettings: v6),
         .target(name: "DiscernModels", dependencies: ["DiscernEngine", "DiscernWeights"], swiftSettings: v6),
-        .target(name: "DiscernVision", dependencies: ["DiscernEngine", "CTurboJPEG", "CPNG"], swiftSettings: v6),
+        .target(name: "DiscernVision", dependencies: ["DiscernEngine", "CTurboJPEG", "CPNG", "CPixelKernels"], swiftSettings: v6),
         .target(name: "DiscernTraining", dependencies: ["DiscernEngine"], swiftSettings: v6),
-        .target(name: "DiscernRobustness", dependencies: ["DiscernEngine"], swiftSettings: v6),
+        .target(name: "DiscernRobustness", dependencies: ["DiscernEngine", "CDotKernels"], swiftSettings: v6),
         .target(name: "DiscernExplain", dependencies: ["DiscernEngine", "DiscernModels", "DiscernVision"], swiftSettings: v6),
         .target(name: "DiscernReport", dependencies: ["DiscernVision"], swiftSettings: v6),
         .target(name: "DiscernKit", dependencies: [

@@ -11,6 +11,10 @@ public struct ViMScore: OODScore, Codable {
     /// D × principal, orthonormal columns: the principal subspace.
     public let basis: Matrix
     public let alpha: Double
+    /// Pᵀ, one principal direction per row: the layout the projection's dot-product kernel reads.
+    private let directions: [Double]
+
+    private enum CodingKeys: String, CodingKey { case origin, basis, alpha }
 
     public var kind: OODScoreKind { .vim }
     public var needsFeatures: Bool { true }
@@ -57,6 +61,17 @@ public struct ViMScore: OODScore, Codable {
         self.origin = origin
         self.basis = basis
         self.alpha = alpha
+        let d = origin.count, k = basis.cols
+        var directions = [Double](repeating: 0, count: k * d)
+        for i in 0..<d { for j in 0..<k { directions[j * d + i] = basis.values[i * k + j] } }
+        self.directions = directions
+    }
+
+    public init(from decoder: Decoder) throws {
+        let values = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(origin: try values.decode([Double].self, forKey: .origin),
+                  basis: try values.decode(Matrix.self, forKey: .basis),
+                  alpha: try values.decode(Double.self, forKey: .alpha))
     }
 
     /// u = −pinv(W)·b; W (C × D, C ≤ D) has full row rank, so pinv(W) = Wᵀ(WWᵀ)⁻¹.
@@ -97,11 +112,9 @@ public struct ViMScore: OODScore, Codable {
     /// ‖(x − u) − P Pᵀ(x − u)‖ per row = sqrt(‖x − u‖² − ‖Pᵀ(x − u)‖²).
     func residualNorms(_ x: Matrix) -> [Double] {
         let z = ViMScore.shifted(x, by: origin), d = dimension, k = basis.cols
-        var pt = [Double](repeating: 0, count: k * d)          // Pᵀ, one principal direction per row
-        for i in 0..<d { for j in 0..<k { pt[j * d + i] = basis.values[i * k + j] } }
         var proj = [Double](repeating: 0, count: z.rows * k)
         z.values.withUnsafeBufferPointer { zp in
-            pt.withUnsafeBufferPointer { pp in
+            directions.withUnsafeBufferPointer { pp in
                 proj.withUnsafeMutableBufferPointer { op in
                     gemmABt(
                         zp.baseAddress!, lda: d, pp.baseAddress!, ldb: d, m: z.rows, n: k, k: d, op.baseAddress!, ldc: k

@@ -1,9 +1,10 @@
 import Foundation
+import CPixelKernels
 
 /// PIL's `Image.resize(size, BILINEAR)` (libImaging/Resample.c): separable triangle filter whose support grows
 /// with the shrink factor (antialiasing), double-precision weights normalised per output pixel, then 22-bit
 /// fixed point; horizontal pass first into an 8-bit intermediate, then vertical. Replicated step by step so
-/// results match PIL bit for bit.
+/// results match PIL bit for bit; the two passes' loops are C (CPixelKernels), with an AVX2 version.
 public enum Resample {
     static let precisionBits = 32 - 8 - 2
 
@@ -46,11 +47,6 @@ public enum Resample {
         return Coefficients(ksize: ksize, bounds: bounds, weights: weights)
     }
 
-    @inline(__always) static func clip8(_ v: Int32) -> UInt8 {
-        let s = v >> Int32(precisionBits)
-        return s < 0 ? 0 : (s > 255 ? 255 : UInt8(truncatingIfNeeded: s))
-    }
-
     /// Resizes to `width`×`height` (PIL bilinear, antialiased when shrinking).
     public static func resize(_ image: RGBImage, width: Int, height: Int) -> RGBImage {
         if width == image.width && height == image.height { return image }
@@ -72,35 +68,14 @@ public enum Resample {
 
     static func horizontal(_ image: RGBImage, rows: Range<Int>, coeffs: Coefficients, outWidth: Int) -> RGBImage {
         var out = [UInt8](repeating: 0, count: outWidth * rows.count * 3)
-        let ksize = coeffs.ksize, inW = image.width
-        let half = SIMD4<Int32>(repeating: Int32(1 << (precisionBits - 1)))
-        // One padding byte lets every pixel load 4 bytes (r, g, b + the next byte, whose lane is ignored).
-        var padded = [UInt8](repeating: 0, count: inW * 3 + 4)
-        image.pixels.withUnsafeBufferPointer { src in
-            out.withUnsafeMutableBufferPointer { dst in
-                padded.withUnsafeMutableBufferPointer { row in
-                    coeffs.weights.withUnsafeBufferPointer { kk in
-                        coeffs.bounds.withUnsafeBufferPointer { bounds in
-                            let raw = UnsafeRawPointer(row.baseAddress!)
-                            for (oy, y) in rows.enumerated() {
-                                row.baseAddress!.update(from: src.baseAddress! + y * inW * 3, count: inW * 3)
-                                let orow = dst.baseAddress! + oy * outWidth * 3
-                                for xx in 0 ..< outWidth {
-                                    let xmin = bounds[xx * 2], n = bounds[xx * 2 + 1]
-                                    let k = kk.baseAddress! + xx * ksize
-                                    var acc = half
-                                    for x in 0..<n {
-                                        let px = raw.loadUnaligned(
-                                            fromByteOffset: (xmin + x) * 3, as: SIMD4<UInt8>.self)
-                                        acc &+= SIMD4<Int32>(truncatingIfNeeded: px) &* k[x]
-                                    }
-                                    orow[xx * 3] = clip8(acc[0])
-                                    orow[xx * 3 + 1] = clip8(acc[1])
-                                    orow[xx * 3 + 2] = clip8(acc[2])
-                                }
-                            }
-                        }
-                    }
+        var scratch = [UInt8](repeating: 0, count: image.width * 3 + 3 * coeffs.ksize + 8)
+        image.pixels.withUnsafeBufferPointer { source in
+            out.withUnsafeMutableBufferPointer { destination in
+                scratch.withUnsafeMutableBufferPointer { row in
+                    discern_resample_horizontal(
+                        source.baseAddress! + rows.lowerBound * image.width * 3, image.width, rows.count,
+                        destination.baseAddress!, outWidth, coeffs.bounds, coeffs.weights, coeffs.ksize,
+                        Int32(precisionBits), row.baseAddress!)
                 }
             }
         }
@@ -108,29 +83,27 @@ public enum Resample {
     }
 
     static func vertical(_ image: RGBImage, coeffs: Coefficients, outHeight: Int) -> RGBImage {
-        let w3 = image.width * 3
-        var out = [UInt8](repeating: 0, count: w3 * outHeight)
-        let ksize = coeffs.ksize
-        let half = Int32(1 << (precisionBits - 1))
-        var acc = [Int32](repeating: 0, count: w3)
-        image.pixels.withUnsafeBufferPointer { src in
-            out.withUnsafeMutableBufferPointer { dst in
-                acc.withUnsafeMutableBufferPointer { a in
-                    for yy in 0 ..< outHeight {
-                        let ymin = coeffs.bounds[yy * 2], n = coeffs.bounds[yy * 2 + 1]
-                        for i in 0 ..< w3 { a[i] = half }
-                        // Row-wise accumulation: the same integer sums as PIL's per-pixel loop, cache friendly.
-                        for y in 0 ..< n {
-                            let w = coeffs.weights[yy * ksize + y]
-                            let row = src.baseAddress! + (ymin + y) * w3
-                            for i in 0 ..< w3 { a[i] &+= Int32(row[i]) &* w }
-                        }
-                        let orow = dst.baseAddress! + yy * w3
-                        for i in 0 ..< w3 { orow[i] = clip8(a[i]) }
-                    }
+        let rowBytes = image.width * 3
+        var out = [UInt8](repeating: 0, count: rowBytes * outHeight)
+        var accumulator = [Int32](repeating: 0, count: rowBytes)
+        image.pixels.withUnsafeBufferPointer { source in
+            out.withUnsafeMutableBufferPointer { destination in
+                accumulator.withUnsafeMutableBufferPointer { sums in
+                    discern_resample_vertical(
+                        source.baseAddress!, rowBytes, destination.baseAddress!, outHeight, coeffs.bounds,
+                        coeffs.weights, coeffs.ksize, Int32(precisionBits), sums.baseAddress!)
                 }
             }
         }
         return RGBImage(width: image.width, height: outHeight, pixels: out)
     }
+}
+
+/// Which versions of the resize and normalization loops run (CPixelKernels): AVX2 where the CPU has it.
+public enum PixelKernels {
+    /// 0 = baseline x86-64, 1 = AVX2.
+    public static var level: Int { Int(discern_pixel_kernels_level()) }
+
+    /// Keeps every later call at or below `level` (tests compare both versions with PIL).
+    public static func limit(to level: Int) { discern_pixel_kernels_limit(Int32(level)) }
 }

@@ -1,3 +1,4 @@
+import CPixelKernels
 import DiscernEngine
 
 /// torchvision `ToTensor` then `Normalize(mean, std)`: v = (p / 255 - mean[c]) / std[c] in float32, the same
@@ -11,12 +12,8 @@ public func toTensor(_ image: RGBImage, mean: [Float] = [0, 0, 0], std: [Float] 
 /// Same as `toTensor` into caller memory of 3·H·W floats (one slot of a batch).
 public func toTensor(_ image: RGBImage, mean: [Float], std: [Float], into out: UnsafeMutablePointer<Float>) {
     precondition(mean.count == 3 && std.count == 3, "toTensor: mean and std need 3 values")
-    let n = image.width * image.height
-    image.pixels.withUnsafeBufferPointer { src in
-        for c in 0 ..< 3 {
-            let m = mean[c], s = std[c]
-            let o = out + c * n
-            for i in 0 ..< n { o[i] = (Float(src[i * 3 + c]) / 255 - m) / s }
-        }
+    guard !image.pixels.isEmpty else { return }
+    image.pixels.withUnsafeBufferPointer { source in
+        discern_normalize_planar(source.baseAddress!, image.width * image.height, mean, std, out)
     }
 }

@@ -66,27 +66,43 @@ final class DetectorEdgeTests: XCTestCase {
         XCTAssertThrowsError(try Matrix(rows: 2, cols: 2, values: [1]))
     }
 
+    /// The dot-product kernels, baseline and AVX2: a plain product, the symmetric use through `scatter`, and a
+    /// row's result alone equal to the same row's anywhere in a larger product (edges, tiles, parallel chunks).
     func testBlockedDotKernelMatchesNaiveProduct() {
-        let m = 67, n = 61, k = 301                                     // ragged edges, parallel path (m·n·k > 2^20)
-        var rng = SplitMix64(state: 11)
-        let a = (0..<m * k).map { _ in Double(rng.next() % 2000) / 1000 - 1 }
-        let b = (0..<n * k).map { _ in Double(rng.next() % 2000) / 1000 - 1 }
-        var c = [Double](repeating: 0, count: m * n)
-        a.withUnsafeBufferPointer { ap in b.withUnsafeBufferPointer { bp in c.withUnsafeMutableBufferPointer { cp in
-            gemmABt(ap.baseAddress!, lda: k, bp.baseAddress!, ldb: k, m: m, n: n, k: k, cp.baseAddress!, ldc: n)
-        } } }
-        for i in 0..<m { for j in 0..<n {
-            var s = 0.0
-            for p in 0..<k { s += a[i * k + p] * b[j * k + p] }
-            XCTAssertEqual(c[i * n + j], s, accuracy: 1e-10)
-        } }
-        // Symmetric use (A = B) with the upper triangle only, through `scatter`, vs the plain formula.
-        let x = try! Matrix(rows: 1100, cols: 37, values: (0..<1100 * 37).map { _ in Double(rng.next() % 1000) / 100 })
-        let cov = sampleCovariance(x), mu = columnMeans(x)
-        for (i, j) in [(0, 0), (3, 30), (30, 3), (36, 36), (17, 2)] {
-            var s = 0.0
-            for r in 0..<1100 { s += (x[r, i] - mu[i]) * (x[r, j] - mu[j]) }
-            XCTAssertEqual(cov[i, j], s / 1099, accuracy: 1e-9)
+        defer { DotKernels.limit(to: 1) }
+        for level in [0, 1] {
+            DotKernels.limit(to: level)
+            let kernels = DotKernels.level == 1 ? "AVX2 kernels" : "baseline kernels (level \(level) asked)"
+            if level == 0 { XCTAssertEqual(DotKernels.level, 0) }
+            let m = 67, n = 61, k = 301                                 // ragged edges, parallel path (m·n·k > 2^20)
+            var rng = SplitMix64(state: 11)
+            let a = (0..<m * k).map { _ in Double(rng.next() % 2000) / 1000 - 1 }
+            let b = (0..<n * k).map { _ in Double(rng.next() % 2000) / 1000 - 1 }
+            var c = [Double](repeating: 0, count: m * n)
+            a.withUnsafeBufferPointer { ap in b.withUnsafeBufferPointer { bp in c.withUnsafeMutableBufferPointer { cp in
+                gemmABt(ap.baseAddress!, lda: k, bp.baseAddress!, ldb: k, m: m, n: n, k: k, cp.baseAddress!, ldc: n)
+            } } }
+            for i in 0..<m { for j in 0..<n {
+                var s = 0.0
+                for p in 0..<k { s += a[i * k + p] * b[j * k + p] }
+                XCTAssertEqual(c[i * n + j], s, accuracy: 1e-10, kernels)
+            } }
+            for i in [0, 1, 33, 66] {
+                var alone = [Double](repeating: 0, count: n)
+                a.withUnsafeBufferPointer { ap in b.withUnsafeBufferPointer { bp in alone.withUnsafeMutableBufferPointer {
+                    gemmABt(ap.baseAddress! + i * k, lda: k, bp.baseAddress!, ldb: k, m: 1, n: n, k: k, $0.baseAddress!,
+                            ldc: n)
+                } } }
+                XCTAssertEqual(alone, Array(c[i * n ..< (i + 1) * n]), "row \(i) alone and among others, \(kernels)")
+            }
+            // Symmetric use (A = B) with the upper triangle only, through `scatter`, vs the plain formula.
+            let x = try! Matrix(rows: 1100, cols: 37, values: (0..<1100 * 37).map { _ in Double(rng.next() % 1000) / 100 })
+            let cov = sampleCovariance(x), mu = columnMeans(x)
+            for (i, j) in [(0, 0), (3, 30), (30, 3), (36, 36), (17, 2)] {
+                var s = 0.0
+                for r in 0..<1100 { s += (x[r, i] - mu[i]) * (x[r, j] - mu[j]) }
+                XCTAssertEqual(cov[i, j], s / 1099, accuracy: 1e-9, kernels)
+            }
         }
     }
 

@@ -24,25 +24,41 @@ final class PhotoTransformTests: XCTestCase {
         }
     }
 
+    /// Runs `body` with the baseline pixel kernels, then with the AVX2 ones (CPixelKernels); both must match PIL.
+    func forEachPixelKernel(_ body: (String) throws -> Void) rethrows {
+        defer { PixelKernels.limit(to: 1) }
+        PixelKernels.limit(to: 0)
+        XCTAssertEqual(PixelKernels.level, 0)
+        try body("baseline kernels")
+        PixelKernels.limit(to: 1)
+        try body(PixelKernels.level == 1 ? "AVX2 kernels" : "baseline kernels (this CPU has no AVX2)")
+    }
+
     func testResize224() throws {
-        for (f, img) in try photoFixtures() {
-            let out = Resize(height: 224, width: 224).apply(img)
-            assertClose(
-                out.pixels.map(Float.init), f.tensors["resize224"]!.data, "Resize((224,224)) \(f.metadata["path"]!)")
+        let photos = try photoFixtures()
+        forEachPixelKernel { kernels in
+            for (f, img) in photos {
+                let out = Resize(height: 224, width: 224).apply(img)
+                assertClose(out.pixels.map(Float.init), f.tensors["resize224"]!.data,
+                            "Resize((224,224)) \(f.metadata["path"]!), \(kernels)")
+            }
         }
     }
 
     func testResizeShorterSideAndCenterCrop() throws {
         let f = try Fixtures.load("photo_0.safetensors")
         let img = try ImageCodec.decodeFile(try Fixtures.photo(f))
-        let r = Resize(shorter: 256).apply(img)
-        XCTAssertEqual("\(r.width),\(r.height)", f.metadata["resize256_size"])
-        assertClose(rows(r, step: 5), f.tensors["resize256"]!.data, "Resize(256)")
-        assertClose(rows(CenterCrop(224).apply(r), step: 4), f.tensors["center224"]!.data, "CenterCrop(224)")
-        let small = Resample.resize(img, width: 61, height: 50)
-        assertClose(
-            CenterCrop(height: 57, width: 80).apply(small).pixels.map(Float.init), f.tensors["center_pad"]!.data,
-            "CenterCrop with padding")
+        forEachPixelKernel { kernels in
+            let r = Resize(shorter: 256).apply(img)
+            XCTAssertEqual("\(r.width),\(r.height)", f.metadata["resize256_size"])
+            assertClose(rows(r, step: 5), f.tensors["resize256"]!.data, "Resize(256), \(kernels)")
+            assertClose(rows(CenterCrop(224).apply(r), step: 4), f.tensors["center224"]!.data,
+                        "CenterCrop(224), \(kernels)")
+            let small = Resample.resize(img, width: 61, height: 50)
+            assertClose(
+                CenterCrop(height: 57, width: 80).apply(small).pixels.map(Float.init), f.tensors["center_pad"]!.data,
+                "CenterCrop with padding, \(kernels)")
+        }
     }
 
     /// The study's training chain, step by step, each step fed torchvision's parameters and the reference
@@ -90,12 +106,14 @@ final class PhotoTransformTests: XCTestCase {
         let u8 = f.tensors["affine_rows2"]!          // [112, 224, 3]: rows 0,2,… of the affine output
         let want = f.tensors["normalized_rows0_16"]! // [3, 16, 224]: rows 0…15 of the same image, normalised
         let img = RGBImage(width: 224, height: 8, pixels: u8.data.prefix(8 * 224 * 3).map { UInt8($0) })
-        let t = toTensor(img, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225])
-        var maxErr: Float = 0
-        for c in 0 ..< 3 { for r in 0 ..< 8 { for x in 0 ..< 224 {
-            maxErr = max(maxErr, abs(t.data[(c * 8 + r) * 224 + x] - want.data[(c * 16 + 2 * r) * 224 + x]))
-        } } }
-        XCTAssertLessThanOrEqual(maxErr, 1e-6)
+        forEachPixelKernel { kernels in
+            let t = toTensor(img, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225])
+            var maxErr: Float = 0
+            for c in 0 ..< 3 { for r in 0 ..< 8 { for x in 0 ..< 224 {
+                maxErr = max(maxErr, abs(t.data[(c * 8 + r) * 224 + x] - want.data[(c * 16 + 2 * r) * 224 + x]))
+            } } }
+            XCTAssertLessThanOrEqual(maxErr, 1e-6, kernels)
+        }
     }
 
     func testRandomResizedCropFallbackMatchesTorchvision() throws {
