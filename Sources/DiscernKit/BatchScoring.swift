@@ -18,11 +18,6 @@ public final class BatchScoring: @unchecked Sendable {
         public var imagesPerSecond: Double { seconds > 0 ? Double(scored + failed) / seconds : 0 }
     }
 
-    enum Decoded: Sendable {
-        case tensor(Tensor, PixelSize)
-        case failed(String)
-    }
-
     /// A decoded batch: the good images as one tensor, and every item's place in it (nil when it failed).
     struct Prepared {
         var items: [PathStream.Item]
@@ -67,24 +62,27 @@ public final class BatchScoring: @unchecked Sendable {
         var summary = Summary()
         let start = Date()
         var lastReport = start
-        // While the backbone runs batch k+1 on the forward thread, this thread scores and emits batch k: the
-        // scores (kNN, Mahalanobis, ...) use one core, so overlapping them with the next forward keeps both busy.
+        // While the backbone runs batch k+1 on the forward thread, this thread scores and emits the batches
+        // before it: the scores (kNN, Mahalanobis, ...) use one core, so overlapping them with the next forward
+        // keeps both busy. Two batches are scored together: kNN's product repacks the whole training bank on
+        // every call, so twice the queries per call halve that cost per image.
         let forward = DispatchQueue(label: "discern.predict.forward")
-        var previous: (batch: Prepared, features: PendingFeatures?)?
-        defer { previous?.features?.waitForEnd() }
+        let scoredTogether = 2
+        var waiting: [(batch: Prepared, features: PendingFeatures?)] = []
+        defer { for entry in waiting { entry.features?.waitForEnd() } }
         while true {
             let batch = queue.take()
             let features = batch?.tensor.map { tensor in PendingFeatures(on: forward) { [service] in
                 try service.features(batch: tensor)
             } }
-            if let scored = previous {
-                previous = nil
+            if waiting.count == scoredTogether || (batch == nil && !waiting.isEmpty) {
+                let group = waiting
+                waiting = []
                 defer { features?.waitForEnd() }      // one forward at a time, also when emitting fails
-                try deliver(scored.batch, features: scored.features, score: score, threshold: threshold,
-                         summary: &summary, emit: emit)
+                try deliver(group, score: score, threshold: threshold, summary: &summary, emit: emit)
             }
             guard let batch else { break }
-            previous = (batch, features)
+            waiting.append((batch, features))
             if Date().timeIntervalSince(lastReport) >= 10 {
                 lastReport = Date()
                 let rate = Double(summary.scored + summary.failed) / lastReport.timeIntervalSince(start)
@@ -97,64 +95,86 @@ public final class BatchScoring: @unchecked Sendable {
         return summary
     }
 
-    /// Scores one decoded batch from its backbone features and hands every item's outcome to `emit`, in order.
-    private func deliver(_ batch: Prepared, features: PendingFeatures?, score: OODScoreKind?, threshold: Double?,
-                      summary: inout Summary, emit: (Outcome) throws -> Void) throws {
-        var predictions: [Prediction] = []
-        if let features {
-            let names = batch.items.indices.filter { batch.rows[$0] != nil }.map { batch.items[$0].path }
-            predictions = try service.predictions(features: try features.value(), names: names,
-                                                  sourceSizes: batch.sourceSizes, score: score, threshold: threshold)
+    /// Scores decoded batches from their backbone features in one call and hands every item's outcome to
+    /// `emit`, in order.
+    private func deliver(_ group: [(batch: Prepared, features: PendingFeatures?)], score: OODScoreKind?,
+                         threshold: Double?, summary: inout Summary, emit: (Outcome) throws -> Void) throws {
+        var tensors: [Tensor] = [], names: [String] = [], sizes: [PixelSize] = []
+        for (batch, features) in group {
+            guard let features else { continue }
+            tensors.append(try features.value())
+            names += batch.items.indices.filter { batch.rows[$0] != nil }.map { batch.items[$0].path }
+            sizes += batch.sourceSizes
         }
-        for (position, item) in batch.items.enumerated() {
-            if let row = batch.rows[position] {
-                try emit(.scored(index: item.index, predictions[row]))
-                summary.scored += 1
-            } else {
-                let reason = batch.failures[position] ?? "not scored"
-                try emit(.failed(index: item.index, path: item.path, reason: reason))
-                summary.failed += 1
+        let predictions = tensors.isEmpty ? [] : try service.predictions(
+            features: Tensor.concatBatch(tensors), names: names, sourceSizes: sizes, score: score,
+            threshold: threshold)
+        var first = 0       // the group's row of this batch's first good image
+        for (batch, _) in group {
+            for (position, item) in batch.items.enumerated() {
+                if let row = batch.rows[position] {
+                    try emit(.scored(index: item.index, predictions[first + row]))
+                    summary.scored += 1
+                } else {
+                    let reason = batch.failures[position] ?? "not scored"
+                    try emit(.failed(index: item.index, path: item.path, reason: reason))
+                    summary.failed += 1
+                }
             }
+            first += batch.sourceSizes.count
         }
     }
 
-    /// Decodes and resizes the items in parallel, one image per task.
+    /// Decodes and resizes the items in parallel, one image per task, each straight into its slot of the batch.
     func prepare(_ items: [PathStream.Item]) -> Prepared {
-        var decoded = [Decoded?](repeating: nil, count: items.count)
-        decoded.withUnsafeMutableBufferPointer { out in
-            // Each iteration writes only its own element: no two threads touch the same memory.
-            nonisolated(unsafe) let buffer = out
-            DispatchQueue.concurrentPerform(iterations: items.count) { position in
-                let path = items[position].path
-                do {
-                    let image = try ImageCodec.decodeFile(path, maxPixels: service.maxPixels)
-                    buffer[position] = .tensor(service.tensor(image), PixelSize(image))
-                } catch {
-                    let reason = "\(error)"
-                    buffer[position] = .failed(reason.hasPrefix(path) ? reason : "\(path): \(reason)")
+        let input = ModelInput(metadata: service.model.metadata)
+        let slot = 3 * input.size * input.size
+        var sizes = [PixelSize?](repeating: nil, count: items.count)
+        var reasons = [String?](repeating: nil, count: items.count)
+        let data = [Float](unsafeUninitializedCapacity: items.count * slot) { values, initialized in
+            nonisolated(unsafe) let values = values
+            sizes.withUnsafeMutableBufferPointer { sizeBuffer in
+                reasons.withUnsafeMutableBufferPointer { reasonBuffer in
+                    // Each iteration writes only its own slot and elements: no two threads touch the same memory.
+                    nonisolated(unsafe) let sizeOut = sizeBuffer, reasonOut = reasonBuffer
+                    DispatchQueue.concurrentPerform(iterations: items.count) { position in
+                        let path = items[position].path
+                        do {
+                            let image = try ImageCodec.decodeFile(path, maxPixels: service.maxPixels)
+                            input.write(image, into: values.baseAddress! + position * slot)
+                            sizeOut[position] = PixelSize(image)
+                        } catch {
+                            let reason = "\(error)"
+                            reasonOut[position] = reason.hasPrefix(path) ? reason : "\(path): \(reason)"
+                        }
+                    }
                 }
             }
+            // Failed images leave holes: move the good ones up so the batch holds only them, in order.
+            var good = 0
+            for position in items.indices where sizes[position] != nil {
+                if good != position {
+                    (values.baseAddress! + good * slot).update(from: values.baseAddress! + position * slot,
+                                                               count: slot)
+                }
+                good += 1
+            }
+            initialized = good * slot
         }
         var rows: [Int?] = []
         var failures: [Int: String] = [:]
-        var good: [Tensor] = []
-        var sizes: [PixelSize] = []
-        for (position, result) in decoded.enumerated() {
-            switch result {
-            case let .tensor(tensor, size)?:
-                rows.append(good.count)
-                good.append(tensor)
-                sizes.append(size)
-            case let .failed(reason)?:
+        var goodSizes: [PixelSize] = []
+        for position in items.indices {
+            if let size = sizes[position] {
+                rows.append(goodSizes.count)
+                goodSizes.append(size)
+            } else {
                 rows.append(nil)
-                failures[position] = reason
-            case nil:
-                rows.append(nil)
-                failures[position] = "\(items[position].path): not decoded"
+                failures[position] = reasons[position] ?? "\(items[position].path): not decoded"
             }
         }
-        return Prepared(items: items, rows: rows, failures: failures,
-                        tensor: good.isEmpty ? nil : Tensor.concatBatch(good), sourceSizes: sizes)
+        let tensor = goodSizes.isEmpty ? nil : Tensor(shape: [goodSizes.count, 3, input.size, input.size], data: data)
+        return Prepared(items: items, rows: rows, failures: failures, tensor: tensor, sourceSizes: goodSizes)
     }
 }
 

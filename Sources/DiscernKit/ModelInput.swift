@@ -32,6 +32,11 @@ public struct ModelInput: Sendable {
         return toTensor(resized, mean: mean, std: std).reshaped([1, 3, size, size])
     }
 
+    /// One decoded photo resized and normalized into caller memory of 3·size·size floats (one slot of a batch).
+    public func write(_ image: RGBImage, into slot: UnsafeMutablePointer<Float>) {
+        toTensor(Resize(height: size, width: size).apply(image), mean: mean, std: std, into: slot)
+    }
+
     /// Loader options that normalize every batch as this input does.
     public func loaderOptions(batchSize: Int, seed: UInt64 = 0, shuffle: Bool, prefetch: Int = 2,
                               fastDecode: Bool = false) -> BatchLoader.Options {
