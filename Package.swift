@@ -29,9 +29,11 @@ let package = Package(
         .systemLibrary(name: "CTurboJPEG", path: "Sources/CTurboJPEG", pkgConfig: "libturbojpeg"),
         .systemLibrary(name: "CPNG", path: "Sources/CPNG", pkgConfig: "libpng16"),
         // Resize and normalization loops with a baseline and an AVX2 version, picked at run time (see its header).
-        .target(name: "CPixelKernels", path: "Sources/CPixelKernels"),
+        // Which vector code this CPU runs (AVX2 with FMA or baseline), shared by the two kernel targets below.
+        .target(name: "CCPUFeatures", path: "Sources/CCPUFeatures"),
+        .target(name: "CPixelKernels", dependencies: ["CCPUFeatures"], path: "Sources/CPixelKernels"),
         // Double dot products for the out-of-distribution scores, baseline and AVX2 (see its header).
-        .target(name: "CDotKernels", path: "Sources/CDotKernels"),
+        .target(name: "CDotKernels", dependencies: ["CCPUFeatures"], path: "Sources/CDotKernels"),
 
         .target(name: "DiscernEngine", dependencies: ["COneDNN", "COpenBLAS"], swiftSettings: v6),
         .target(name: "DiscernWeights", dependencies: ["DiscernEngine", .product(name: "ZIPFoundation", package: "ZIPFoundation")], swiftSettings: v6),

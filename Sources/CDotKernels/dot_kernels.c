@@ -1,5 +1,7 @@
 #include "dot_kernels.h"
 
+#include "cpu_features.h"
+
 #if defined(__x86_64__)
 #include <immintrin.h>
 #define DISCERN_X86 1
@@ -7,20 +9,10 @@
 
 static int limit_level = 1;
 
-static int cpu_level(void) {
-#if DISCERN_X86
-    static int cached = -1;            /* a benign race: every thread computes the same value */
-    if (cached < 0) {
-        __builtin_cpu_init();
-        cached = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") ? 1 : 0;
-    }
-    return cached;
-#else
-    return 0;
-#endif
+int discern_dot_kernels_level(void) {
+    const int cpu = discern_cpu_vector_level();
+    return cpu < limit_level ? cpu : limit_level;
 }
-
-int discern_dot_kernels_level(void) { return cpu_level() < limit_level ? cpu_level() : limit_level; }
 void discern_dot_kernels_limit(int level) { limit_level = level; }
 
 /* Columns of b kept hot in cache while pairs of a's rows pass over them. */

@@ -1,5 +1,7 @@
 #include "pixel_kernels.h"
 
+#include "cpu_features.h"
+
 #include <string.h>
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -8,20 +10,10 @@
 
 static int limit_level = 1;
 
-static int cpu_level(void) {
-#if DISCERN_X86
-    static int cached = -1;            /* a benign race: every thread computes the same value */
-    if (cached < 0) {
-        __builtin_cpu_init();
-        cached = __builtin_cpu_supports("avx2") ? 1 : 0;
-    }
-    return cached;
-#else
-    return 0;
-#endif
+int discern_pixel_kernels_level(void) {
+    const int cpu = discern_cpu_vector_level();
+    return cpu < limit_level ? cpu : limit_level;
 }
-
-int discern_pixel_kernels_level(void) { return cpu_level() < limit_level ? cpu_level() : limit_level; }
 void discern_pixel_kernels_limit(int level) { limit_level = level; }
 
 static inline uint8_t clip8(int32_t value, int precision_bits) {

@@ -3,6 +3,7 @@ import DiscernEngine
 import DiscernModels
 import DiscernVision
 import DiscernExplain
+import DiscernRobustness
 
 /// `discern bench`: numbers printed for tools/bench/ to set beside onnxruntime and PIL.
 public enum BenchRunner {
@@ -19,9 +20,13 @@ public enum BenchRunner {
         public var isa: String
         public var kernels: [String]
         public var referenceFallbacks: Int
+        /// The vector code Discern's own C kernels run (CCPUFeatures): "avx2+fma" or "baseline".
+        public var cKernels = ["pixels": BenchRunner.vectorCode(PixelKernels.level),
+                               "dot_products": BenchRunner.vectorCode(DotKernels.level)]
         enum CodingKeys: String, CodingKey {
             case backbone, precision, batch, notice, isa, kernels
             case referenceFallbacks = "reference_fallbacks"
+            case cKernels = "c_kernels"
             case msPerImage = "ms_per_image"
             case bestMsPerImage = "best_ms_per_image"
             case bestCPUMsPerImage = "best_cpu_ms_per_image"
@@ -30,11 +35,15 @@ public enum BenchRunner {
             String(format: "%@ %@ batch %d: %.2f ms/img (median), best %.2f, best CPU %.2f", backbone, precision, batch,
                    msPerImage, bestMsPerImage, bestCPUMsPerImage) + (notice.map { " (\($0))" } ?? "")
                 + "\noneDNN ISA: \(isa)" + kernels.map { "\n  \($0)" }.joined()
+                + "\nDiscern's C kernels: pixels \(cKernels["pixels"] ?? "?"), dot products \(cKernels["dot_products"] ?? "?")"
                 + (referenceFallbacks > 0
                     ? "\n  \(referenceFallbacks) primitive(s) on reference code: see the warnings above"
                     : "")
         }
     }
+
+    /// The name of a CCPUFeatures level, as `bench` prints it.
+    static func vectorCode(_ level: Int) -> String { level >= 1 ? "avx2+fma" : "baseline" }
 
     public static func backbone(_ kind: BackboneKind, batch: Int, iterations: Int,
                                 options: InferenceOptions) throws -> Line {

@@ -21,6 +21,13 @@ final class BenchCommandTests: XCTestCase {
         let kernels = line["kernels"] as? [String] ?? []
         XCTAssertFalse(kernels.isEmpty)
         XCTAssertFalse(kernels.contains { $0.contains("avx512") }, "kernels under the cap: \(kernels)")
+        // Discern's own C kernels follow the CPU (oneDNN's cap is oneDNN's): AVX2 exactly when the kernel's
+        // /proc/cpuinfo lists both avx2 and fma.
+        let cpuinfo = try String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)
+        let flags = Set(cpuinfo.split(separator: "\n").first { $0.hasPrefix("flags") }?
+            .split(separator: " ").map(String.init) ?? [])
+        let expected = flags.contains("avx2") && flags.contains("fma") ? "avx2+fma" : "baseline"
+        XCTAssertEqual(line["c_kernels"] as? [String: String], ["pixels": expected, "dot_products": expected])
     }
 
     func testCAMCost() throws {

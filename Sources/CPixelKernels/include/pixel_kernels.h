@@ -10,7 +10,7 @@
    arithmetic for the resize; the same IEEE operations in the same order for the normalization). */
 
 /* 0 = baseline, 1 = AVX2. `discern_pixel_kernels_limit(0)` keeps every later call on the baseline versions
-   (tests run both); the AVX2 versions are used only when the CPU has AVX2. */
+   (tests run both); the AVX2 versions are used only when the CPU has AVX2 and FMA (CCPUFeatures). */
 int discern_pixel_kernels_level(void);
 void discern_pixel_kernels_limit(int level);
 
