@@ -99,7 +99,7 @@ public enum Resample {
     }
 }
 
-/// Which versions of the resize and normalization loops run (CPixelKernels): AVX2 where the CPU has it.
+/// Which versions of the resize and normalization loops run (CPixelKernels): AVX2 where the CPU has AVX2 and FMA.
 public enum PixelKernels {
     /// 0 = baseline x86-64, 1 = AVX2.
     public static var level: Int { Int(discern_pixel_kernels_level()) }
