@@ -127,18 +127,27 @@ void normalize_body(const uint8_t *pixels, ptrdiff_t count, const float *mean, c
     }
 }
 
-static void vertical_baseline(const uint8_t *a, ptrdiff_t b, uint8_t *c, ptrdiff_t d, const ptrdiff_t *e,
-                              const int32_t *f, ptrdiff_t g, int h, int32_t *i) { vertical_body(a, b, c, d, e, f, g, h, i); }
-static void normalize_baseline(const uint8_t *a, ptrdiff_t b, const float *c, const float *d, float *e) {
-    normalize_body(a, b, c, d, e);
+/* One copy of each loop per instruction set: the bodies above, inlined and compiled for that target. */
+static void vertical_baseline(const uint8_t *source, ptrdiff_t row_bytes, uint8_t *destination,
+                              ptrdiff_t out_height, const ptrdiff_t *bounds, const int32_t *weights, ptrdiff_t ksize,
+                              int precision_bits, int32_t *accumulator) {
+    vertical_body(source, row_bytes, destination, out_height, bounds, weights, ksize, precision_bits, accumulator);
+}
+static void normalize_baseline(const uint8_t *pixels, ptrdiff_t count, const float *mean, const float *std,
+                               float *out) {
+    normalize_body(pixels, count, mean, std, out);
 }
 #if DISCERN_X86
 __attribute__((target("avx2")))
-static void vertical_avx2(const uint8_t *a, ptrdiff_t b, uint8_t *c, ptrdiff_t d, const ptrdiff_t *e,
-                          const int32_t *f, ptrdiff_t g, int h, int32_t *i) { vertical_body(a, b, c, d, e, f, g, h, i); }
+static void vertical_avx2(const uint8_t *source, ptrdiff_t row_bytes, uint8_t *destination, ptrdiff_t out_height,
+                          const ptrdiff_t *bounds, const int32_t *weights, ptrdiff_t ksize, int precision_bits,
+                          int32_t *accumulator) {
+    vertical_body(source, row_bytes, destination, out_height, bounds, weights, ksize, precision_bits, accumulator);
+}
 __attribute__((target("avx2")))
-static void normalize_avx2(const uint8_t *a, ptrdiff_t b, const float *c, const float *d, float *e) {
-    normalize_body(a, b, c, d, e);
+static void normalize_avx2(const uint8_t *pixels, ptrdiff_t count, const float *mean, const float *std,
+                           float *out) {
+    normalize_body(pixels, count, mean, std, out);
 }
 #endif
 

@@ -118,6 +118,7 @@ public struct KNNScore: OODScore, Codable {
         let block = Swift.max(1, Swift.min(m, (1 << 22) / Swift.max(n, 1)))
         // Every product overwrites the rows it uses, so the block starts uninitialised.
         var sims = [Float](unsafeUninitializedCapacity: block * n) { _, count in count = block * n }
+        let window = KNNScore.roundingWindow(dimension: d)
         q.withUnsafeBufferPointer { qp in
             bank.withUnsafeBufferPointer { bp in
                 out.withUnsafeMutableBufferPointer { op in
@@ -135,7 +136,7 @@ public struct KNNScore: OODScore, Codable {
                                     let roughKth = heap.kthLargest(similarities, n)
                                     O[first + i] = KNNScore.kthLargestInFixedOrder(
                                         query, bank: bp.baseAddress!, dimension: d, similarities: similarities,
-                                        count: n, k: k, above: roughKth - KNNScore.roundingWindow(dimension: d))
+                                        count: n, k: k, above: roughKth - window)
                                 }
                             }
                             lo += rows
