@@ -28,8 +28,12 @@ extension Study {
         guard options.augmentViews > 0 else {
             throw KitError.invalid("feature shards need cached augmented views: --augment-views must be at least 1")
         }
-        var jobs = (0 ..< options.augmentViews).map {
+        var jobs = (0 ..< options.plainViews).map {
             FeatureJob(name: "train-view\($0)", samples: data.train, transform: .training, view: $0, seed: options.seed)
+        }
+        jobs += (0 ..< options.degradedViews).map {
+            FeatureJob(name: "train-degraded\($0)", samples: data.train, transform: .degraded, view: $0,
+                       seed: options.seed ^ Study.degradationSeed)
         }
         jobs.append(FeatureJob(name: "train", samples: data.train, transform: .evaluation, view: 0, seed: 0))
         if !data.validation.isEmpty {
@@ -82,6 +86,7 @@ extension Study {
     }
 
     static let shiftSeed: UInt64 = 0x5417F7
+    static let degradationSeed: UInt64 = 0xDE64AD
 }
 
 /// The files of `discern features` joined back into whole extractions, for `train --features`.

@@ -25,6 +25,8 @@ public enum FeatureView: String, Sendable {
     case shifted = "shifted"
     /// A `PhotoShift` thumbnail (24–40 px), then the Resize.
     case thumbnail = "thumbnail"
+    /// The study's training augmentation, then one or two `RandomPhotoDegradation`s on every image.
+    case degraded = "degraded"
 }
 
 /// Runs the frozen backbone over images: decoding and transforms on a prefetching loader overlap
@@ -55,7 +57,14 @@ public final class FeatureExtractor: @unchecked Sendable {
         case .training: return Compose.training(size: backbone.inputSize)
         case .shifted: return PhotoShift(size: backbone.inputSize)
         case .thumbnail: return PhotoShift(size: backbone.inputSize, kinds: [.thumbnail])
+        case .degraded: return Compose.training(size: backbone.inputSize, degradation: 1)
         }
+    }
+
+    /// Training images streamed through the loader (fresh every epoch): the study's augmentation, then a photo
+    /// degradation with `probability`.
+    public func streamedTraining(degradation probability: Double) -> any ImageTransform {
+        Compose.training(size: backbone.inputSize, degradation: probability)
     }
 
     /// Features of `samples` in their given order. `view` selects a fresh random augmentation

@@ -33,6 +33,8 @@ public struct ModelMetadata: Codable, Sendable {
         public var createdAt: String
         /// Present when blocks of the backbone were fine-tuned (their weights are in the file).
         public var fineTune: FineTuneSettings? = nil
+        /// `StudyOptions.degradation`; absent in files written before it existed (0, the study's augmentation).
+        public var degradation: Double? = nil
     }
 }
 

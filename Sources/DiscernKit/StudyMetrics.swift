@@ -14,14 +14,13 @@ enum StudyMetrics {
         metrics["timing"] = ["train_seconds": outcome.trainSeconds, "eval_seconds": outcome.evalSeconds,
                              "robustness_seconds": outcome.robustnessSeconds,
                              "explain_seconds": outcome.explainSeconds, "total_seconds": total]
-        let mode = options.augmentViews > 0
-            ? "cached \(options.augmentViews) augmented views"
-            : "fresh augmentation every epoch"
+        let mode = options.augmentationSummary
         metrics["training"] = [
             "backbone": options.backbone.rawValue,
             "weights": URL(fileURLWithPath: outcome.weightsFile).lastPathComponent,
             "epochs": options.epochs, "batch_size": options.batchSize, "learning_rate": options.learningRate,
-            "augment_views": options.augmentViews, "mode": mode, "seed": options.seed,
+            "augment_views": options.augmentViews, "degradation": options.degradation,
+            "degraded_views": options.degradedViews, "mode": mode, "seed": options.seed,
             "train_images": outcome.train.features.count,
             "validation_images": outcome.validation?.features.count ?? 0,
             "final_running_accuracy": outcome.history.epochs.last?.accuracy ?? 0,

@@ -22,6 +22,11 @@ public struct StudyOptions: Sendable {
     public var learningRate = 0.001
     /// Cached augmented views per training image; 0 = the study's fresh augmentation every epoch.
     public var augmentViews = 5
+    /// About this share of the training views carries a photo degradation (`RandomPhotoDegradation`: lower
+    /// resolution, JPEG, blur, colour) on top of the study's augmentation: `degradedViews` of the `augmentViews`
+    /// cached views, or this probability per streamed image (`augmentViews` 0, fine-tuning). 0 = the study's
+    /// augmentation alone.
+    public var degradation = 0.2
     public var seed: UInt64 = 0
     public var out: String = "runs/study"
     public var force = false
@@ -74,9 +79,33 @@ public struct StudyOptions: Sendable {
     /// After the head: unfreeze the last `unfreezeBlocks` blocks (nil = all) and train them with the head
     /// for `fineTuneEpochs` one-cycle epochs at peak rate `fineTuneLearningRate` (the head's; lr/100 earliest).
     public var fineTune = false
-    public var unfreezeBlocks: Int? = 3
-    public var fineTuneEpochs = 2
+    public var unfreezeBlocks: Int? = 6
+    public var fineTuneEpochs = 4
     public var fineTuneLearningRate = 0.001
 
     public init(data: String) { self.data = data }
+}
+
+extension StudyOptions {
+    /// How many of the `augmentViews` cached views carry a photo degradation (at least one view stays plain).
+    public var degradedViews: Int {
+        guard augmentViews > 1, degradation > 0 else { return 0 }
+        return min(augmentViews - 1, max(1, Int((Double(augmentViews) * degradation).rounded())))
+    }
+
+    /// The cached views with the study's augmentation alone: with the clean features, the verdict's references.
+    public var plainViews: Int { augmentViews - degradedViews }
+}
+
+extension StudyOptions {
+    /// How the head's training images are augmented, in words (log, report, metrics).
+    public var augmentationSummary: String {
+        if augmentViews > 0 {
+            return "\(augmentViews) cached augmented views per image"
+                + (degradedViews > 0 ? " (\(degradedViews) with a photo degradation)" : "")
+        }
+        return "fresh augmentation every epoch"
+            + (degradation > 0 ? String(format: ", %.0f%% with a photo degradation", degradation * 100)
+                               : " (the study's protocol)")
+    }
 }

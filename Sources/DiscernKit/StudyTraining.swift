@@ -19,7 +19,8 @@ struct ModelRecipe {
         let training = ModelMetadata.TrainingSettings(
             config: options.trainingConfig, augmentViews: options.augmentViews, trainImages: trainCount,
             validationImages: validationCount, weightsFile: URL(fileURLWithPath: weightsFile).lastPathComponent,
-            createdAt: ISO8601DateFormatter().string(from: Date()), fineTune: fineTune)
+            createdAt: ISO8601DateFormatter().string(from: Date()), fineTune: fineTune,
+            degradation: options.degradation)
         let metadata = ModelMetadata(backbone: backbone.kind.rawValue, classes: classes,
                                      mean: backbone.normalization.mean, std: backbone.normalization.std,
                                      imageSize: backbone.inputSize, training: training)
@@ -97,9 +98,7 @@ extension Study {
                                                                           search: options.weightsSearch)
         let extractor = try makeExtractor(backbone)
         if let notice = extractor.session.notice { Study.log(notice) }
-        let viewsNote = options.augmentViews > 0
-            ? "\(options.augmentViews) cached augmented views per image"
-            : "fresh augmentation every epoch"
+        let viewsNote = options.augmentationSummary
         Study.log("backbone \(backbone.kind.rawValue) (\(URL(fileURLWithPath: weightsFile).lastPathComponent)), "
                   + "\(backbone.featureCount) features, " + viewsNote)
         let initialHead = LinearParams(inFeatures: backbone.featureCount, outFeatures: data.classes.count,
@@ -143,21 +142,33 @@ extension Study {
         var views: [Tensor] = []
         if options.augmentViews > 0 {
             var labels: [Int] = []
-            for view in 0..<options.augmentViews {
+            for view in 0..<options.plainViews {
                 let features = try extractor.extract(data.train, augment: true, view: view, seed: options.seed,
                                                      title: "augmented view \(view + 1)/\(options.augmentViews)",
                                                      cache: cache, name: "train-view\(view)", weights: weightsFile)
                 views.append(features.features)
                 labels = features.labels
             }
-            let featureCache = try FeatureCache(views: views, labels: labels)
+            // Degraded views train the head only: the verdict's references stay the plain views, so a degraded
+            // photo of something else does not find training neighbours that look like it.
+            var degraded: [Tensor] = []
+            for view in 0..<options.degradedViews {
+                degraded.append(try extractor.extract(data.train, transform: .degraded, view: view,
+                                                      seed: options.seed ^ Study.degradationSeed,
+                                                      title: "augmented view \(options.plainViews + view + 1)/"
+                                                          + "\(options.augmentViews), degraded",
+                                                      cache: cache, name: "train-degraded\(view)",
+                                                      weights: weightsFile).features)
+            }
+            let featureCache = try FeatureCache(views: views + degraded, labels: labels)
             task = startProgress()
             history = try trainer.train(cache: featureCache)
         } else {
             task = startProgress()
             let loaderOptions = ModelInput(backbone: backbone).loaderOptions(
                 batchSize: options.batchSize, seed: options.seed, shuffle: true, fastDecode: options.fastDecode)
-            let loader = try BatchLoader(samples: data.train, transform: extractor.transform(augment: true),
+            let loader = try BatchLoader(samples: data.train,
+                                         transform: extractor.streamedTraining(degradation: options.degradation),
                                          options: loaderOptions)
             history = try trainer.train(batchesPerEpoch: loader.batchCount()) { epoch, step in
                 for batch in loader.epoch(epoch) where !batch.labels.isEmpty {

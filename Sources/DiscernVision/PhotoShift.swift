@@ -74,30 +74,42 @@ public struct PhotoShift: ImageTransform {
     }
 
     /// Separable Gaussian blur, as scipy.ndimage.gaussian_filter(truncate=3, mode="nearest") per channel.
+    /// Written over raw buffers with the clamped neighbour offsets precomputed: it runs on training views too.
     public static func gaussianBlur(_ image: RGBImage, sigma: Double) -> RGBImage {
         let r = max(1, Int(3 * sigma + 0.5))      // scipy.ndimage's radius for truncate = 3
         var k = (-r...r).map { exp(-Double($0 * $0) / (2 * sigma * sigma)) }
         let total = k.reduce(0, +)
         k = k.map { $0 / total }
         let w = image.width, h = image.height
+        // Pixel offsets of each tap, clamped at the edges ("nearest").
+        let columns = (0..<w).flatMap { x in (-r...r).map { min(max(x + $0, 0), w - 1) * 3 } }
+        let rows = (0..<h).flatMap { y in (-r...r).map { min(max(y + $0, 0), h - 1) * w * 3 } }
+        let taps = 2 * r + 1
         var tmp = [Double](repeating: 0, count: w * h * 3), out = [UInt8](repeating: 0, count: w * h * 3)
-        for y in 0..<h {
-            for x in 0..<w {
-                for c in 0..<3 {
-                    var s = 0.0
-                    for (i, kv) in k.enumerated() {
-                        s += kv * Double(image.pixels[(y * w + min(max(x + i - r, 0), w - 1)) * 3 + c])
+        image.pixels.withUnsafeBufferPointer { source in
+            tmp.withUnsafeMutableBufferPointer { tmp in
+                for y in 0..<h {
+                    let row = y * w * 3
+                    for x in 0..<w {
+                        for c in 0..<3 {
+                            var sum = 0.0
+                            for i in 0..<taps { sum += k[i] * Double(source[row + columns[x * taps + i] + c]) }
+                            tmp[row + x * 3 + c] = sum
+                        }
                     }
-                    tmp[(y * w + x) * 3 + c] = s
                 }
             }
         }
-        for y in 0..<h {
-            for x in 0..<w {
-                for c in 0..<3 {
-                    var s = 0.0
-                    for (i, kv) in k.enumerated() { s += kv * tmp[(min(max(y + i - r, 0), h - 1) * w + x) * 3 + c] }
-                    out[(y * w + x) * 3 + c] = UInt8(min(max(s.rounded(), 0), 255))
+        tmp.withUnsafeBufferPointer { tmp in
+            out.withUnsafeMutableBufferPointer { out in
+                for y in 0..<h {
+                    for x in 0..<w {
+                        for c in 0..<3 {
+                            var sum = 0.0
+                            for i in 0..<taps { sum += k[i] * tmp[rows[y * taps + i] + x * 3 + c] }
+                            out[(y * w + x) * 3 + c] = UInt8(min(max(sum.rounded(), 0), 255))
+                        }
+                    }
                 }
             }
         }
@@ -110,11 +122,19 @@ public struct PhotoShift: ImageTransform {
         _ image: RGBImage, gains: [Double], saturation: Double, brightness: Double, contrast: Double
     ) -> RGBImage {
         let n = image.width * image.height
+        let (g0, g1, g2) = (gains[0], gains[1], gains[2])
         var v = [Double](repeating: 0, count: n * 3)
-        for i in 0..<n {
-            let p = (0..<3).map { min(Double(image.pixels[i * 3 + $0]) * gains[$0], 255) }
-            let grey = 0.299 * p[0] + 0.587 * p[1] + 0.114 * p[2]
-            for c in 0..<3 { v[i * 3 + c] = min(max((grey + (p[c] - grey) * saturation) * brightness, 0), 255) }
+        image.pixels.withUnsafeBufferPointer { source in
+            v.withUnsafeMutableBufferPointer { v in
+                for i in 0..<n {
+                    let p0 = min(Double(source[i * 3]) * g0, 255), p1 = min(Double(source[i * 3 + 1]) * g1, 255)
+                    let p2 = min(Double(source[i * 3 + 2]) * g2, 255)
+                    let grey = 0.299 * p0 + 0.587 * p1 + 0.114 * p2
+                    v[i * 3] = min(max((grey + (p0 - grey) * saturation) * brightness, 0), 255)
+                    v[i * 3 + 1] = min(max((grey + (p1 - grey) * saturation) * brightness, 0), 255)
+                    v[i * 3 + 2] = min(max((grey + (p2 - grey) * saturation) * brightness, 0), 255)
+                }
+            }
         }
         var mean = 0.0
         for i in 0..<n { mean += 0.299 * v[i * 3] + 0.587 * v[i * 3 + 1] + 0.114 * v[i * 3 + 2] }

@@ -20,7 +20,7 @@ struct Classify: ParsableCommand {
 
     func run() throws {
         let (results, failures) = try ImageNetClassifier.classify(
-            images, backbone: network.backbone, weights: network.weights, search: ProcessEnvironment.weightsSearch,
+            images, backbone: network.backbone(), weights: network.weights, search: ProcessEnvironment.weightsSearch,
             top: top)
         for failure in failures { Output.warn(failure) }
         if json {

@@ -58,6 +58,11 @@ struct TrainingOptions: ParsableArguments {
         (the study's way, slower).
         """)
     var augmentViews = 5
+    @Option(help: """
+        Share of training views that also get one photo degradation (lower resolution, JPEG, blur or colour), for \
+        photos from elsewhere; 0 = the study's augmentation only.
+        """)
+    var degrade = 0.2
     @Option(help: "Seed for shuffling, augmentation, the split and the head's initialisation.")
     var seed: UInt64 = 0
     static let defaultOut = "runs/study"
@@ -128,11 +133,11 @@ struct TrainingOptions: ParsableArguments {
     var fastDecode = false
     @Flag(help: "After the head, train the last --unfreeze blocks too (fastai's fine_tune; BatchNorm stats frozen).")
     var fineTune = false
-    @Option(help: "Blocks --fine-tune unfreezes, counted from the last, or 'all' (default: 3).",
+    @Option(help: "Blocks --fine-tune unfreezes, counted from the last, or 'all' (default: 6).",
             transform: UnfrozenBlocks.parse)
-    var unfreeze: UnfrozenBlocks = .last(3)
+    var unfreeze: UnfrozenBlocks = .last(6)
     @Option(help: "One-cycle epochs of --fine-tune.")
-    var fineTuneEpochs = 2
+    var fineTuneEpochs = 4
     @Option(help: "Peak learning rate of --fine-tune (the head's; the earliest unfrozen block gets 1/100 of it).")
     var fineTuneLr = 0.001
 
@@ -143,6 +148,7 @@ struct TrainingOptions: ParsableArguments {
         guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1") }
         guard lr > 0 else { throw ValidationError("--lr must be positive") }
         guard augmentViews >= 0 else { throw ValidationError("--augment-views must be 0 or more") }
+        guard degrade >= 0 && degrade < 1 else { throw ValidationError("--degrade must be at least 0 and below 1") }
         guard validationFraction >= 0 && validationFraction < 0.9 else {
             throw ValidationError("--validation-fraction must be in [0, 0.9)")
         }
@@ -177,13 +183,14 @@ extension StudyOptions {
     /// environment says.
     init(_ training: TrainingOptions) {
         self.init(data: training.data)
-        backbone = training.network.backbone
+        backbone = training.network.backbone(fineTune: training.fineTune)
         weights = training.network.weights
         weightsSearch = ProcessEnvironment.weightsSearch
         epochs = training.epochs
         batchSize = training.batchSize
         learningRate = training.lr
         augmentViews = training.augmentViews
+        degradation = training.degrade
         seed = training.seed
         out = training.out
         force = training.force

@@ -5,10 +5,17 @@ import Foundation
 
 /// `--backbone` and `--weights`: which ImageNet network, from which file (run, train, features, classify).
 struct BackboneOptions: ParsableArguments {
-    @Option(help: "Backbone: \(BackboneKind.choices) (default: efficientnet-lite0).", transform: BackboneKind.parse)
-    var backbone: BackboneKind = .efficientnetLite0
+    @Option(name: .customLong("backbone"), help: """
+        Backbone: \(BackboneKind.choices) (default: efficientnet-lite0; with --fine-tune efficientnet-lite1).
+        """, transform: BackboneKind.parse)
+    var chosenBackbone: BackboneKind?
     @Option(help: "ImageNet weights (.pth or .safetensors, torchvision/timm names); default: ~/.cache/discern/weights.")
     var weights: String?
+
+    /// The network when --backbone is not given: the larger Lite1 when fine-tuning asks for accuracy and minutes.
+    func backbone(fineTune: Bool = false) -> BackboneKind {
+        chosenBackbone ?? (fineTune ? .efficientnetLite1 : .efficientnetLite0)
+    }
 }
 
 /// `--model`: a model file written by `discern train` or `discern run` (evaluate, explain, predict, serve).

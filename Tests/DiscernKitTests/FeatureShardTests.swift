@@ -16,6 +16,11 @@ final class FeatureShardTests: XCTestCase {
         let one = dir.appendingPathComponent("one")
         let whole = try TestPaths.run(["train"] + options + ["--out", one.path])
         XCTAssertEqual(whole.status, 0, whole.err)
+        // --degrade's default makes one of the two views a degraded one; the verdict's references are the training
+        // images and the plain view only.
+        XCTAssertTrue(whole.err.contains("2 cached augmented views per image (1 with a photo degradation)"), whole.err)
+        XCTAssertTrue(whole.err.contains("augmented view 2/2, degraded"), whole.err)
+        XCTAssertTrue(whole.err.contains("(the training images and 1 augmented views of each)"), whole.err)
 
         var files: [String] = [], reported = 0
         for i in 0 ..< 3 {
@@ -32,6 +37,8 @@ final class FeatureShardTests: XCTestCase {
         XCTAssertEqual(trained.status, 0, trained.err)
         XCTAssertTrue(trained.err.contains("from the --features files"), trained.err)
         XCTAssertFalse(trained.err.contains("augmented view 1/2 ("), "train extracted instead of using the files")
+        XCTAssertTrue(trained.err.contains("augmented view 2/2, degraded: 28 images from the --features files"),
+                      trained.err)
 
         let a = try ModelBytes(one.appendingPathComponent("model.safetensors"))
         let b = try ModelBytes(sharded.appendingPathComponent("model.safetensors"))

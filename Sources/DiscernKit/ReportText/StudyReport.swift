@@ -7,9 +7,7 @@ import DiscernReport
 enum StudyReport {
     static func build(_ outcome: StudyOutcome) throws -> HTMLReport {
         let options = outcome.options
-        let mode = options.augmentViews > 0
-            ? "\(options.augmentViews) cached augmented views per image"
-            : "fresh augmentation every epoch (the study's protocol)"
+        let mode = options.augmentationSummary
         let head = "linear head trained \(options.epochs) epochs with \(mode)"
         let backbone: String
         if options.fineTune {
@@ -46,9 +44,7 @@ enum StudyReport {
         let robustness = outcome.robustness
         report.section("Summary") { section in
             let weightsName = URL(fileURLWithPath: outcome.weightsFile).lastPathComponent
-            let views = options.augmentViews > 0
-                ? "\(options.augmentViews) cached augmented views"
-                : "fresh augmentation every epoch"
+            let views = options.augmentationSummary
             var rows: [(String, String)] = [
                 ("classes", outcome.classes.joined(separator: ", ")),
                 ("images", "\(outcome.train.features.count) training, \(outcome.validation?.features.count ?? 0) "
