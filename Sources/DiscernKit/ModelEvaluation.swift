@@ -71,7 +71,7 @@ public enum ModelEvaluation {
         func score(_ name: String, _ samples: [ImageFolder.Sample]) throws -> Scored {
             let features = try extractor.extract(samples, augment: false, title: "features (\(name))",
                                                  cache: featureCache, name: "evaluate-\(name)",
-                                                 weights: model.metadata.training.weightsFile ?? "model")
+                                                 weights: model.featureCacheIdentity)
             let logits = try model.head.logits(features.features)
             let scores = try model.detector?.allScores(logits: try Matrix(logits),
                                                        features: try Matrix(features.features)) ?? [:]

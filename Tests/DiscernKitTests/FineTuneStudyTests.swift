@@ -34,6 +34,18 @@ final class FineTuneStudyTests: XCTestCase {
         }
         XCTAssertEqual(outcome.history.epochs.count, 2, "one head epoch, then one fine-tuning epoch")
 
+        // `evaluate --cache` must not hand this model the features of the frozen network or of another fine-tuning.
+        var imagenetModel = model
+        imagenetModel.metadata.training.fineTune = nil
+        imagenetModel.backboneWeights = imagenet
+        XCTAssertEqual(imagenetModel.featureCacheIdentity, weights.lastPathComponent)
+        XCTAssertNotEqual(model.featureCacheIdentity, imagenetModel.featureCacheIdentity)
+        var other = model
+        var changed = other.backboneWeights["_conv_head.weight"]!
+        changed.data[0] += 1e-3
+        other.backboneWeights["_conv_head.weight"] = changed
+        XCTAssertNotEqual(model.featureCacheIdentity, other.featureCacheIdentity)
+
         // The served model gives the run's test logits; the ImageNet network with the same head does not.
         let service = try DiscernModelService.load(path: outcome.modelPath)
         let rows = outcome.test.table.rows
