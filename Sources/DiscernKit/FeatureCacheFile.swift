@@ -72,7 +72,7 @@ extension FeatureExtractor {
         if let shards = cache.shards {
             guard let joined = shards[name] else {
                 throw KitError.invalid("the --features files have no '\(name)' extraction: make them with the "
-                                       + "options given to train (--augment-views, --shift-copies, "
+                                       + "options given to train (--augment-views, --degrade, --shift-copies, "
                                        + "--validation-fraction)")
             }
             guard joined.key == key else {

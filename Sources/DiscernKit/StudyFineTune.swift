@@ -32,7 +32,8 @@ extension Study {
         let rates = OneCycle.discriminative(max: options.fineTuneLearningRate, groups: tuner.groupCount)
         let loaderOptions = ModelInput(backbone: backbone).loaderOptions(
             batchSize: options.batchSize, seed: options.seed ^ 0xF17E, shuffle: true, fastDecode: options.fastDecode)
-        let loader = try BatchLoader(samples: data.train, transform: network.extractor.streamedTraining(degradation: options.degradation),
+        let loader = try BatchLoader(samples: data.train,
+                                     transform: network.extractor.streamedTraining(degradation: options.degradation),
                                      options: loaderOptions)
         let perEpoch = loader.batchCount()
         let cycle = OneCycle(steps: options.fineTuneEpochs * perEpoch)

@@ -95,9 +95,7 @@ extension StudyOptions {
 
     /// The cached views with the study's augmentation alone: with the clean features, the verdict's references.
     public var plainViews: Int { augmentViews - degradedViews }
-}
 
-extension StudyOptions {
     /// How the head's training images are augmented, in words (log, report, metrics).
     public var augmentationSummary: String {
         if augmentViews > 0 {
