@@ -48,9 +48,6 @@ public final class FeatureExtractor: @unchecked Sendable {
         session = try InferenceSession(graph: backbone.graph, batchSize: batchSize, precision: precision)
     }
 
-    /// The test-time transform (Resize((s, s))) or the study's training augmentation.
-    public func transform(augment: Bool) -> any ImageTransform { transform(augment ? .training : .evaluation) }
-
     public func transform(_ view: FeatureView) -> any ImageTransform {
         switch view {
         case .evaluation: return ModelInput(backbone: backbone).evaluation

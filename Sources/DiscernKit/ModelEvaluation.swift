@@ -68,10 +68,12 @@ public enum ModelEvaluation {
         let rule = service.rule
         let thresholds = model.metadata.thresholds
         let featureCache = cache.map { FeatureCacheFile(dir: URL(fileURLWithPath: $0)) }
+        // Once, not per folder: for a fine-tuned model it hashes every backbone weight.
+        let cacheIdentity = model.featureCacheIdentity
         func score(_ name: String, _ samples: [ImageFolder.Sample]) throws -> Scored {
             let features = try extractor.extract(samples, augment: false, title: "features (\(name))",
                                                  cache: featureCache, name: "evaluate-\(name)",
-                                                 weights: model.featureCacheIdentity)
+                                                 weights: cacheIdentity)
             let logits = try model.head.logits(features.features)
             let scores = try model.detector?.allScores(logits: try Matrix(logits),
                                                        features: try Matrix(features.features)) ?? [:]

@@ -59,8 +59,8 @@ struct TrainingOptions: ParsableArguments {
         """)
     var augmentViews = 5
     @Option(help: """
-        Share of training views that also get one photo degradation (lower resolution, JPEG, blur or colour), for \
-        photos from elsewhere; 0 = the study's augmentation only.
+        Share of training views that also get a photo degradation (one or two of lower resolution, JPEG, blur, \
+        colour), for photos from elsewhere; 0 = the study's augmentation only.
         """)
     var degrade = 0.2
     @Option(help: "Seed for shuffling, augmentation, the split and the head's initialisation.")
