@@ -115,40 +115,6 @@ public enum Calibration {
             ?? threshold(inDistribution: validationScores, acceptFraction: acceptFraction)
         return OODThreshold(score: score, value: value, targetAcceptance: acceptFraction)
     }
-
-    /// The outcome of choosing the default score.
-    public struct Choice: Codable, Sendable {
-        public let score: OODScoreKind
-        /// Per candidate: metrics of validation-in vs the proxy-out set.
-        public let table: [OODScoreKind: OODMetricSet]
-        public let criterion: String
-    }
-
-    /// Chooses the default score: highest AUROC of held-out in-distribution validation scores vs a proxy
-    /// outlier set (true unknowns are not available at calibration time); ties → lower FPR95 → the
-    /// earlier score in `OODScoreKind.allCases`. Candidates are the keys present in both dictionaries.
-    public static func chooseDefault(validationIn: [OODScoreKind: [Double]], proxyOut: [OODScoreKind: [Double]])
-        throws -> Choice
-    {
-        var table: [OODScoreKind: OODMetricSet] = [:]
-        var best: (score: OODScoreKind, metrics: OODMetricSet)?
-        for score in OODScoreKind.allCases {
-            guard let inScores = validationIn[score], let outScores = proxyOut[score] else { continue }
-            let metrics = try OODMetrics.evaluate(inScores: inScores, outScores: outScores)
-            table[score] = metrics
-            if let leader = best?.metrics,
-               !(metrics.auroc > leader.auroc || (metrics.auroc == leader.auroc && metrics.fpr95 < leader.fpr95)) {
-                continue
-            }
-            best = (score, metrics)
-        }
-        guard let best else {
-            throw RobustnessError.invalidArgument("no score has both validation and proxy values")
-        }
-        return Choice(
-            score: best.score, table: table,
-            criterion: "highest AUROC of validation (in) vs proxy outliers, then lowest FPR95")
-    }
 }
 
 extension OODDetector {

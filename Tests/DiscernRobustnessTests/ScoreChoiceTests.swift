@@ -1,0 +1,80 @@
+import XCTest
+import DiscernEngine
+@testable import DiscernRobustness
+
+final class ScoreChoiceTests: XCTestCase {
+    /// knn separates permuted features perfectly but one left-out class badly; mahalanobis is good on both kinds.
+    /// AUROCs below are counted by hand: the share of (in, out) pairs with in > out.
+    func testChoiceTakesEachScoresWorstProxyKind() throws {
+        let inScores: [OODScoreKind: [Double]] = [.knn: [5, 6, 7, 8], .mahalanobis: [5, 6, 7, 8]]
+        let permuted = ProxyComparison(kind: "permuted", inScores: inScores,
+                                       outScores: [.knn: [0, 1], .mahalanobis: [4, 5.5]])  // 1 and 7/8
+        let classA = ProxyComparison(kind: "class", inScores: inScores,
+                                     outScores: [.knn: [7.5, 9], .mahalanobis: [1, 2]])  // 1/8 and 1
+        let classB = ProxyComparison(kind: "class", inScores: inScores,
+                                     outScores: [.knn: [6.5, 4], .mahalanobis: [6.5, 3]])  // 6/8 and 6/8
+        let choice = try Calibration.chooseDefault(comparisons: [permuted, classA, classB])
+        XCTAssertEqual(choice.byKind["permuted"]?[.knn]?.auroc, 1)
+        XCTAssertEqual(choice.byKind["class"]?[.knn]?.auroc, (1.0 / 8 + 6.0 / 8) / 2)    // mean over the kind
+        XCTAssertEqual(choice.byKind["class"]?[.mahalanobis]?.auroc, (1 + 6.0 / 8) / 2)
+        XCTAssertEqual(choice.table[.knn]?.auroc, 7.0 / 16)                              // its worst kind
+        XCTAssertEqual(choice.table[.mahalanobis]?.auroc, 7.0 / 8)
+        XCTAssertEqual(choice.score, .mahalanobis)
+        // With the permuted kind alone, knn's perfect separation wins, as the single-proxy rule always did.
+        XCTAssertEqual(try Calibration.chooseDefault(comparisons: [permuted]).score, .knn)
+        // A score missing from one comparison is not a candidate.
+        var partial = classB
+        partial.outScores[.mahalanobis] = nil
+        XCTAssertEqual(try Calibration.chooseDefault(comparisons: [permuted, classA, partial]).score, .knn)
+        XCTAssertThrowsError(try Calibration.chooseDefault(comparisons: []))
+    }
+
+    /// Three classes of features around different directions. Leaving a class out must score that class's
+    /// held-out rows against the other classes' reference only: kNN values equal a brute-force cosine search over
+    /// those reference rows, and the class itself is the outlier.
+    func testClassHeldOutComparisonsRefitTheReferenceWithoutTheClass() throws {
+        var rng = SplitMix64(state: 11)
+        func noise() -> Double { Double(rng.next() % 1000) / 1000 - 0.5 }
+        func sample(_ c: Int) -> [Double] { (0..<6).map { $0 == c || $0 == c + 3 ? 4 + noise() : noise() } }
+        let referenceLabels = (0..<60).map { $0 % 3 }
+        let reference = try Matrix(referenceLabels.map(sample))
+        let heldOutLabels = (0..<24).map { $0 % 3 }
+        let heldOut = try Matrix(heldOutLabels.map(sample))
+        let logits = try Matrix(rows: 24, cols: 3, values: (0..<72).map { _ in noise() })
+        let trainLogits = try Matrix(rows: 60, cols: 3, values: (0..<180).map { _ in noise() })
+        let detector = try OODDetector.fit(trainLogits: trainLogits, trainLabels: referenceLabels,
+                                           trainFeatures: reference, configuration: .init(knnK: 3))
+        let comparisons = try ClassHeldOutProxy.comparisons(
+            detector: detector, reference: (reference, referenceLabels), logits: logits, features: heldOut,
+            labels: heldOutLabels, scores: [.knn, .mahalanobis], maxClasses: 2)
+        XCTAssertEqual(comparisons.count, 2)                                   // classes 0 and 1 of 0, 1, 2
+        func unit(_ v: [Double]) -> [Double] {
+            let n = sqrt(v.reduce(0) { $0 + $1 * $1 })
+            return v.map { $0 / n }
+        }
+        for (comparison, left) in zip(comparisons, [0, 1]) {
+            let bank = referenceLabels.indices.filter { referenceLabels[$0] != left }.map { unit(reference.row($0)) }
+            func bruteForce(_ rows: [Int]) -> [Double] {
+                rows.map { r in
+                    let q = unit(heldOut.row(r))
+                    let similarities = bank.map { b in zip(q, b).reduce(0) { $0 + $1.0 * $1.1 } }
+                    return similarities.sorted(by: >)[2]                        // the 3rd nearest
+                }
+            }
+            let outRows = heldOutLabels.indices.filter { heldOutLabels[$0] == left }
+            let inRows = heldOutLabels.indices.filter { heldOutLabels[$0] != left }
+            let knnOut = try XCTUnwrap(comparison.outScores[.knn])
+            let knnIn = try XCTUnwrap(comparison.inScores[.knn])
+            for (value, expected) in zip(knnOut + knnIn, bruteForce(outRows) + bruteForce(inRows)) {
+                XCTAssertEqual(value, expected, accuracy: 1e-5)
+            }
+            XCTAssertEqual(knnOut.count, 8)
+            XCTAssertLessThan(knnOut.max()!, knnIn.min()!)                      // the left-out class is the outlier
+            let mahalanobisOut = try XCTUnwrap(comparison.outScores[.mahalanobis])
+            let mahalanobisIn = try XCTUnwrap(comparison.inScores[.mahalanobis])
+            XCTAssertLessThan(mahalanobisOut.max()!, mahalanobisIn.min()!)
+        }
+        // The full detector is untouched: it still knows every class.
+        XCTAssertEqual(detector.mahalanobis?.means.rows, 3)
+    }
+}
