@@ -23,18 +23,23 @@ struct FeatureShardPart: Codable {
 }
 
 extension Study {
+    /// The cached augmented views of the training images that train the head: the plain ones (the study's
+    /// augmentation), then those with a photo degradation on top. The names are the cache's.
+    func trainingViewJobs(_ samples: [ImageFolder.Sample]) -> [FeatureJob] {
+        (0 ..< options.plainViews).map {
+            FeatureJob(name: "train-view\($0)", samples: samples, transform: .training, view: $0, seed: options.seed)
+        } + (0 ..< options.degradedViews).map {
+            FeatureJob(name: "train-degraded\($0)", samples: samples, transform: .degraded, view: $0,
+                       seed: options.seed ^ Study.degradationSeed)
+        }
+    }
+
     /// Every extraction `train` makes, in its order and with its names and seeds (the names are the cache's).
     func featureJobs(_ data: StudyData) throws -> [FeatureJob] {
         guard options.augmentViews > 0 else {
             throw KitError.invalid("feature shards need cached augmented views: --augment-views must be at least 1")
         }
-        var jobs = (0 ..< options.plainViews).map {
-            FeatureJob(name: "train-view\($0)", samples: data.train, transform: .training, view: $0, seed: options.seed)
-        }
-        jobs += (0 ..< options.degradedViews).map {
-            FeatureJob(name: "train-degraded\($0)", samples: data.train, transform: .degraded, view: $0,
-                       seed: options.seed ^ Study.degradationSeed)
-        }
+        var jobs = trainingViewJobs(data.train)
         jobs.append(FeatureJob(name: "train", samples: data.train, transform: .evaluation, view: 0, seed: 0))
         if !data.validation.isEmpty {
             jobs.append(FeatureJob(name: "eval-validation", samples: data.validation, transform: .evaluation, view: 0,

@@ -142,23 +142,21 @@ extension Study {
         var views: [Tensor] = []
         if options.augmentViews > 0 {
             var labels: [Int] = []
-            for view in 0..<options.plainViews {
-                let features = try extractor.extract(data.train, augment: true, view: view, seed: options.seed,
-                                                     title: "augmented view \(view + 1)/\(options.augmentViews)",
-                                                     cache: cache, name: "train-view\(view)", weights: weightsFile)
-                views.append(features.features)
-                labels = features.labels
-            }
             // Degraded views train the head only: the verdict's references stay the plain views, so a degraded
             // photo of something else does not find training neighbours that look like it.
             var degraded: [Tensor] = []
-            for view in 0..<options.degradedViews {
-                degraded.append(try extractor.extract(data.train, transform: .degraded, view: view,
-                                                      seed: options.seed ^ Study.degradationSeed,
-                                                      title: "augmented view \(options.plainViews + view + 1)/"
-                                                          + "\(options.augmentViews), degraded",
-                                                      cache: cache, name: "train-degraded\(view)",
-                                                      weights: weightsFile).features)
+            for (index, job) in trainingViewJobs(data.train).enumerated() {
+                let title = "augmented view \(index + 1)/\(options.augmentViews)"
+                    + (job.transform == .degraded ? ", degraded" : "")
+                let features = try extractor.extract(job.samples, transform: job.transform, view: job.view,
+                                                     seed: job.seed, title: title, cache: cache, name: job.name,
+                                                     weights: weightsFile)
+                if job.transform == .degraded {
+                    degraded.append(features.features)
+                } else {
+                    views.append(features.features)
+                }
+                labels = features.labels
             }
             let featureCache = try FeatureCache(views: views + degraded, labels: labels)
             task = startProgress()
