@@ -17,6 +17,20 @@ enum RobustnessReport {
         unknownImages(&report, outcome, robustness)
     }
 
+    /// What the score was chosen on: each candidate's AUROC against every kind of proxy unknown, worst case first.
+    static func choiceTable(_ section: inout ReportSection, _ choice: Calibration.Choice, used: OODScoreKind) {
+        let kinds = choice.byKind.keys.sorted()
+        guard !choice.table.isEmpty, !kinds.isEmpty else { return }
+        let rows = choice.table.sorted { $0.value.auroc > $1.value.auroc }.map { score, worst in
+            [score == used ? "\(score.rawValue) (verdict)" : score.rawValue, fixed(worst.auroc)]
+                + kinds.map { kind in choice.byKind[kind]?[score].map { fixed($0.auroc) } ?? "–" }
+        }
+        section.table(headers: ["candidate", "worst-case AUROC"] + kinds.map { "AUROC: \($0)" }, rows: rows,
+                      caption: "Proxy unknowns made from the held-out photos alone (no --unknown folder is looked "
+                          + "at): feature columns permuted independently, and each class's photos scored against "
+                          + "a reference without that class (mean over the classes left out).")
+    }
+
     /// The verdict's first score, every score's separation of each unknown set, and the risk–coverage curves.
     static func scores(_ report: inout HTMLReport, _ outcome: StudyOutcome, _ robustness: RobustnessOutcome) {
         let options = outcome.options
@@ -43,6 +57,7 @@ enum RobustnessReport {
                     + "\(selective.wrongRejected) of \(selective.wrong) wrong predictions rejected, "
                     + "\(selective.rightRejected) right ones lost"),
             ])
+            choiceTable(&section, robustness.choice, used: used)
             // Metrics table: every score against every unknown set.
             let names = OODScoreKind.allCases.filter { robustness.testScores[$0] != nil }
             for unknown in robustness.unknown {
