@@ -30,12 +30,13 @@ public enum ClassHeldOutProxy {
         return try picked.map { c in
             let kept = reference.labels.indices.filter { reference.labels[$0] != c }
             let refitted = detector.refitted(reference: reference.features.selectingRows(kept),
-                                             labels: kept.map { reference.labels[$0] })
+                                             labels: kept.map { reference.labels[$0] }, only: Set(scores))
+            let available = Set(refitted.available())
             let inRows = labels.indices.filter { labels[$0] != c }
             let outRows = labels.indices.filter { labels[$0] == c }
             var inScores: [OODScoreKind: [Double]] = [:]
             var outScores: [OODScoreKind: [Double]] = [:]
-            for score in scores where refitted.available().contains(score) {
+            for score in scores where available.contains(score) {
                 inScores[score] = try refitted.scores(score, logits: logits.selectingRows(inRows),
                                                       features: features.selectingRows(inRows))
                 outScores[score] = try refitted.scores(score, logits: logits.selectingRows(outRows),
@@ -49,11 +50,15 @@ public enum ClassHeldOutProxy {
 extension OODDetector {
     /// This detector with the scores fitted on the feature reference (Mahalanobis, kNN, ViM, ReAct) fitted again
     /// on `reference`, which may lack classes: Mahalanobis then measures the distance to the classes present.
-    /// A score that cannot be fitted there is left out; the logit densities and the head are kept.
-    func refitted(reference features: Matrix, labels: [Int]) -> OODDetector {
+    /// A score that cannot be fitted there, or is not in `only`, is left out; the logit densities and the head are
+    /// kept.
+    func refitted(reference features: Matrix, labels: [Int], only: Set<OODScoreKind>) -> OODDetector {
         var why = unavailable
         func attempt<T>(_ kind: OODScoreKind, _ had: Bool, _ body: () throws -> T) -> T? {
-            guard had else { return nil }
+            guard had, only.contains(kind) else {
+                why[kind] = why[kind] ?? "not refitted"
+                return nil
+            }
             do { return try body() } catch {
                 why[kind] = "\(error)"
                 return nil
