@@ -14,12 +14,14 @@ From the shared test images (class sub-folders kept) it writes, OUTSIDE the repo
   colour/   colour shifts: per-channel gains, saturation, brightness, contrast
   crop/     random crops keeping 35-60% of each side
   mixed/    two of the above in a row
+  phone/    as phone cameras store portrait photos: the pixels turned a quarter and an EXIF orientation (6 or 8)
+            telling viewers to turn them back (a reader that ignores EXIF sees the photo sideways)
 
 and unknown proxies: `flowers-30px/`, the shared flower photos as 30x30 px thumbnails, and `flowers-lowres/`,
 down-scaled to 32-64 px and back up.
 These folders are for `discern evaluate --shifted/--unknown` only; nothing in a run reads them.
 
-  tools/make_shift_proxies.py [--data ../shared/datasets] [--out /tmp/discern-shift] [--seed 0]
+  tools/make_shift_proxies.py [--data ../shared/datasets] [--out /tmp/discern-shift] [--seed 0] [--kinds a,b]
 """
 import argparse, io, os, random
 from PIL import Image, ImageEnhance, ImageFilter
@@ -96,9 +98,24 @@ def mixed(img, rng):
 KINDS["mixed"] = mixed
 
 
+def phone(img, rng):
+    """The stored image and its EXIF block: orientation 6 shows the stored pixels turned clockwise, 8 anticlockwise."""
+    orientation = rng.choice([6, 8])
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    stored = img.transpose(Image.ROTATE_90 if orientation == 6 else Image.ROTATE_270)
+    return stored, exif.tobytes()
+
+
+KINDS["phone"] = phone
+
+
 def save(img, path):
+    exif = b""
+    if isinstance(img, tuple):
+        img, exif = img
     os.makedirs(os.path.dirname(path), exist_ok=True)
-    img.save(os.path.splitext(path)[0] + ".png" if img.width <= 64 else path, quality=95)
+    img.save(os.path.splitext(path)[0] + ".png" if img.width <= 64 else path, quality=95, exif=exif)
 
 
 def main():
@@ -107,12 +124,18 @@ def main():
     p.add_argument("--data", default=os.environ.get("DISCERN_DATASETS", root))
     p.add_argument("--out", default="/tmp/discern-shift")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--kinds", default=",".join(KINDS), help="comma-separated kinds to write (default: all)")
     a = p.parse_args()
+    unknown_kinds = set(a.kinds.split(",")) - set(KINDS)
+    if unknown_kinds:
+        raise SystemExit(f"--kinds: no such kind {', '.join(sorted(unknown_kinds))} (kinds: {', '.join(KINDS)})")
     repo = os.path.realpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
     if os.path.realpath(a.out).startswith(repo + os.sep):
         raise SystemExit(f"--out {a.out}: write the proxies outside the repository")
     test = os.path.join(a.data, "cats-and-dogs", "test_set")
     for kind, f in KINDS.items():
+        if kind not in a.kinds.split(","):
+            continue
         rng = random.Random(f"{a.seed}-{kind}")
         n = 0
         for cls in sorted(os.listdir(test)):
