@@ -69,7 +69,7 @@ public final class InferenceSession: @unchecked Sendable {
     public let batchSize: Int
     /// The precision actually used (bf16 falls back to fp32 where the CPU lacks AVX512-BF16/AMX).
     public let precision: Precision
-    /// Set when the requested precision was not available.
+    /// Set when the requested precision was not available, or is slower than fp32 on this CPU.
     public let notice: String?
 
     private let program: FusedProgram
@@ -85,7 +85,13 @@ public final class InferenceSession: @unchecked Sendable {
         try self.init(graph: graph, batchSize: batchSize, options: InferenceOptions(precision: precision))
     }
 
-    public init(graph: Graph, batchSize: Int, options: InferenceOptions) throws {
+    public convenience init(graph: Graph, batchSize: Int, options: InferenceOptions) throws {
+        try self.init(graph: graph, batchSize: batchSize, options: options, checkingBF16Speed: true)
+    }
+
+    /// `checkingBF16Speed`: whether a bf16 session times bf16 against fp32 here (`BF16Speed`) and says so when it
+    /// is no faster; off only for that measurement's own sessions.
+    init(graph: Graph, batchSize: Int, options: InferenceOptions, checkingBF16Speed: Bool) throws {
         guard batchSize >= 1 else {
             throw EngineError.invalid("InferenceSession: batch size must be at least 1, got \(batchSize)")
         }
@@ -95,6 +101,8 @@ public final class InferenceSession: @unchecked Sendable {
         if options.precision == .bf16 && !InferenceSession.bf16Supported {
             effective.precision = .fp32
             notice = "bf16 needs a CPU with AVX512-BF16 or AMX (this one: \(CPUKernels.isaName)); running in fp32"
+        } else if options.precision == .bf16 && checkingBF16Speed {
+            notice = BF16Speed.slowNotice
         } else {
             notice = nil
         }

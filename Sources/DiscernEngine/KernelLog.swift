@@ -20,6 +20,7 @@ public final class KernelLog: @unchecked Sendable {
 
     /// Records `pd`'s implementation; warns on stderr the first time a hot op falls back to `ref:`.
     func record(_ pd: dnnl_primitive_desc_t) {
+        if Thread.current.threadDictionary[KernelLog.unrecordedKey] != nil { return }
         let impl = KernelLog.implementation(pd)
         let kind = KernelLog.kind(pd)
         lock.lock()
@@ -36,6 +37,16 @@ public final class KernelLog: @unchecked Sendable {
         }
         lock.unlock()
         if let message { FileHandle.standardError.write(Data(message.utf8)) }
+    }
+
+    private static let unrecordedKey = "discern.KernelLog.unrecorded"
+
+    /// Runs `body` without recording the primitives it creates on this thread: `BF16Speed`'s own small
+    /// measurement must not show in the implementation mix that `discern bench` prints.
+    static func unrecorded<T>(_ body: () throws -> T) rethrows -> T {
+        Thread.current.threadDictionary[unrecordedKey] = true
+        defer { Thread.current.threadDictionary[unrecordedKey] = nil }
+        return try body()
     }
 
     static func implementation(_ pd: dnnl_primitive_desc_t) -> String {

@@ -72,7 +72,9 @@ struct TrainingOptions: ParsableArguments {
     var force = false
     @Flag(help: "Continue an interrupted run in --out: finished feature extractions are reused, the rest is done.")
     var resume = false
-    @Option(help: "Inference precision for the frozen backbone: \(Precision.choices) (default: fp32).",
+    @Option(help: ArgumentHelp(stringLiteral: "Inference precision for the frozen backbone: \(Precision.choices) (default: fp32). "
+                + "bf16 needs AVX512-BF16 and is faster only on some such CPUs: it is timed here, and a notice says "
+                + "when it is not."),
             transform: Precision.parse)
     var precision: Precision = .fp32
     @Option(help: "Share of training images held out to calibrate the verdict.")

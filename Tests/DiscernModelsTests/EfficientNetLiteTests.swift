@@ -44,7 +44,7 @@ final class EfficientNetLiteTests: XCTestCase {
     }
 
     /// bf16 (AVX512-BF16 CPUs): same top-1 as PyTorch's fp32 on the photos, logits close.
-    /// Elsewhere the session must fall back to fp32 and say so.
+    /// Elsewhere the session must fall back to fp32 and say so, and it says when bf16 is measured slower here.
     func testLite0BF16AgreesWithPyTorchTop1() throws {
         let b = try Backbone.build(.efficientnetLite0, weights: WeightStore(try Self.weights()))
         let session = try InferenceSession(graph: b.graph, batchSize: 4, precision: .bf16)
@@ -54,6 +54,11 @@ final class EfficientNetLiteTests: XCTestCase {
             throw XCTSkip("CPU without bf16: fallback checked")
         }
         XCTAssertEqual(session.precision, .bf16)
+        // Having the instructions does not make bf16 faster (Intel without AMX): the session says so when it is not.
+        let speed = try XCTUnwrap(BF16Speed.measurement, "a CPU with native bf16 must get a bf16/fp32 timing")
+        XCTAssertGreaterThan(speed.fp32Milliseconds, 0)
+        XCTAssertGreaterThan(speed.bf16Milliseconds, 0)
+        XCTAssertEqual(session.notice != nil, !speed.bf16IsFaster, "notice: \(session.notice ?? "none")")
         let names = ["lite0_cat1", "lite0_cat2", "lite0_dog1", "lite0_dog2"]
         let files = try names.map { try Fixtures.load($0 + ".safetensors") }
         let logits = Fixtures.linear(

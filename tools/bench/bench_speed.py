@@ -97,11 +97,16 @@ def cpu_flags():
 
 
 def cpu_name():
+    """The model name plus family and model numbers: a VM often reports only "Intel(R) Xeon(R) Processor"."""
+    fields = {}
     with open("/proc/cpuinfo") as f:
         for line in f:
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    return platform.processor() or "unknown CPU"
+            if ":" in line:
+                key, value = (part.strip() for part in line.split(":", 1))
+                fields.setdefault(key, value)
+    if "model name" not in fields:
+        return platform.processor() or "unknown CPU"
+    return "%s (family %s model %s)" % (fields["model name"], fields.get("cpu family", "?"), fields.get("model", "?"))
 
 
 def isa_groups(requested):
@@ -178,6 +183,7 @@ def main():
     best_peer = {row: float("inf") for row in rows}
     best_discern = {row: float("inf") for row in rows}
     kernels = {}
+    notices = {}
     for _ in range(a.rounds):
         for row in rows:
             cap, precision, backbone, batch = row
@@ -186,6 +192,8 @@ def main():
             line = time_discern(a.discern, backbone, batch, iterations, precision, a.threads, cap)
             best_discern[row] = min(best_discern[row], line["best_ms_per_image"])
             kernels[(cap, backbone)] = (line["isa"], line["kernels"])
+            if line.get("notice"):
+                notices[(line["isa"], precision)] = line["notice"]
 
     print("CPU: %s, %d threads on each side; onnxruntime %s (native ISA, default optimizations) on a plain "
           "torch.onnx.export; wall ms/image, fastest of %d alternating rounds" %
@@ -199,6 +207,8 @@ def main():
                                                             best_peer[row], best_discern[row] / best_peer[row]))
     for (cap, backbone), (isa, mix) in sorted(kernels.items()):
         print("kernels %s %s: %s" % (isa, backbone, "; ".join(m for m in mix if not m.startswith("reorder"))))
+    for (isa, precision), notice in sorted(notices.items()):
+        print("notice %s %s: %s" % (isa, precision, notice))
 
 
 if __name__ == "__main__":
