@@ -2,8 +2,8 @@ import Foundation
 
 /// Whether bf16 actually runs faster than fp32 on this CPU, timed once per process when bf16 is asked for.
 /// Having AVX512-BF16 is not enough: on AMD Zen 4 oneDNN's bf16 kernels take about half fp32's time, but on Intel
-/// Xeons without AMX (Sapphire/Emerald Rapids in a VM that hides AMX) its dot-product instruction issues at half the
-/// rate of the two fp32 FMA units and ResNet50 in bf16 took 1.7x fp32's time. Only a measurement here can tell.
+/// Xeons without AMX (an Emerald Rapids VM that hides AMX) ResNet50 in bf16 took 1.9x fp32's time. Only a
+/// measurement here can tell.
 public enum BF16Speed {
     /// Best-of-several time of one small block (1x1 and 3x3 convolutions, 256 channels, 28x28) in each precision.
     public struct Measurement: Sendable {
