@@ -18,6 +18,7 @@ final class BenchCommandTests: XCTestCase {
         let best = try value(line, "best_ms_per_image", as: Double.self)
         XCTAssertGreaterThan(best, 0)
         XCTAssertLessThanOrEqual(best, ms + 1e-9, "the best round is not slower than the median")
+        XCTAssertGreaterThan(try value(line, "cpu_ms_per_image", as: Double.self), 0, "CPU time over the timed runs")
         let kernels = line["kernels"] as? [String] ?? []
         XCTAssertFalse(kernels.isEmpty)
         XCTAssertFalse(kernels.contains { $0.contains("avx512") }, "kernels under the cap: \(kernels)")
