@@ -21,8 +21,9 @@ extension Study {
     /// layer groups, BatchNorm statistics frozen. Augmented images stream through the prefetching
     /// loader; the frozen prefix runs on the fused inference session, the rest on the autograd executor.
     /// The network returned has the fine-tuned backbone weights, extractor and head, and no feature cache
-    /// (its entries describe the ImageNet network) nor cached views.
-    func fineTune(_ network: TrainedNetwork, data: StudyData) throws -> TrainedNetwork {
+    /// (its entries describe the ImageNet network) nor cached views. After every epoch the state is saved to
+    /// `checkpoint`; with `--resume` a checkpoint of the same run continues after its last finished epoch.
+    func fineTune(_ network: TrainedNetwork, data: StudyData, checkpoint: URL) throws -> TrainedNetwork {
         let backbone = network.extractor.backbone
         let split = try backbone.fineTuneSplit(unfreezing: options.unfreezeBlocks)
         let prefix = try split.prefix.map { try InferenceSession(graph: $0, batchSize: options.batchSize) }
@@ -41,10 +42,26 @@ extension Study {
         Study.log("fine-tuning \(blocks) of \(backbone.kind.rawValue): \(trainable.arrays.values.count) arrays, "
                   + "\(options.fineTuneEpochs) one-cycle epochs, learning rates "
                   + rates.map { String(format: "%.1e", $0) }.joined(separator: " … "))
-        let task = progress.start("fine-tuning", total: options.fineTuneEpochs * perEpoch, unit: "batch")
+        let identity = FineTuneCheckpoint.identity(options: options, backbone: backbone.kind.rawValue,
+                                                   trainPaths: data.train.map(\.path), batchesPerEpoch: perEpoch)
         var history = network.history
-        var step = 0
-        for epoch in 0..<options.fineTuneEpochs {
+        var firstEpoch = 0
+        if options.resume {
+            let (saved, reason) = FineTuneCheckpoint.load(checkpoint, identity: identity)
+            if let saved, saved.epochsDone <= options.fineTuneEpochs {
+                try tuner.restore(saved.snapshot)
+                history = saved.history
+                firstEpoch = saved.epochsDone
+                Study.log("fine-tuning resumes after epoch \(firstEpoch) of \(options.fineTuneEpochs) from "
+                          + checkpoint.path)
+            } else if let reason {
+                Study.log("fine-tuning starts over: \(checkpoint.path) is not used (\(reason))")
+            }
+        }
+        let task = progress.start("fine-tuning", total: (options.fineTuneEpochs - firstEpoch) * perEpoch,
+                                  unit: "batch")
+        var step = firstEpoch * perEpoch
+        for epoch in firstEpoch..<options.fineTuneEpochs {
             let start = Date()
             var correct = 0
             var seen = 0
@@ -68,7 +85,9 @@ extension Study {
             history.epochs.append(EpochSummary(
                 epoch: history.epochs.count, samples: seen, meanLoss: lossSum / Double(seen),
                 accuracy: Double(correct) / Double(seen), seconds: Date().timeIntervalSince(start),
-                checkpointed: false))
+                checkpointed: true))
+            try FineTuneCheckpoint(epochsDone: epoch + 1, snapshot: tuner.snapshot, history: history,
+                                   identity: identity).save(to: checkpoint)
         }
         task.finish(note: String(format: "final running accuracy %.3f", history.epochs.last?.accuracy ?? 0))
 

@@ -177,7 +177,10 @@ extension Study {
         task.finish(note: String(format: "final running accuracy %.3f", history.epochs.last?.accuracy ?? 0))
         let headTrained = TrainedNetwork(extractor: extractor, recipe: recipe, head: trainer.head, history: history,
                                          cache: cache, views: views)
-        let network = options.fineTune ? try fineTune(headTrained, data: data) : headTrained
+        let network = options.fineTune
+            ? try fineTune(headTrained, data: data, checkpoint: checkpointFolder.appendingPathComponent(
+                FineTuneCheckpoint.fileName))
+            : headTrained
         // Clean (test-transform) training features: for the KDEs, the train accuracy and the feature scores.
         let clean = try network.extractor.extract(data.train, augment: false, title: "features (train)",
                                                   cache: network.cache, name: "train",

@@ -63,6 +63,28 @@ public struct Adam: Sendable {
         }
     }
 
+    /// What a resumed run needs to continue exactly where it stopped: the step count and both moments.
+    public struct State: Sendable, Equatable {
+        public var step: Int
+        public var firstMoments: [[Float]]
+        public var secondMoments: [[Float]]
+        public init(step: Int, firstMoments: [[Float]], secondMoments: [[Float]]) {
+            self.step = step
+            self.firstMoments = firstMoments
+            self.secondMoments = secondMoments
+        }
+    }
+
+    public var state: State {
+        get { State(step: step, firstMoments: firstMoments, secondMoments: secondMoments) }
+        set {
+            precondition(newValue.firstMoments.count == newValue.secondMoments.count, "Adam: moments differ in count")
+            step = newValue.step
+            firstMoments = newValue.firstMoments
+            secondMoments = newValue.secondMoments
+        }
+    }
+
     /// One step on a linear head.
     public mutating func update(_ head: inout LinearParams, weightGradient: Tensor, biasGradient: Tensor) {
         var arrays = [head.weight.data, head.bias.data]

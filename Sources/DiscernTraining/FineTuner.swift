@@ -65,6 +65,44 @@ public final class FineTuner {
         return (result.loss, correct)
     }
 
+    /// Everything that changes while fine-tuning: the trainable arrays (in `trainable.arrays` order), the head and
+    /// Adam's state. Restoring it continues training exactly as if it had not stopped.
+    public struct Snapshot: Sendable {
+        public var arrays: [[Float]]
+        public var head: LinearParams
+        public var optimizer: Adam.State
+        public init(arrays: [[Float]], head: LinearParams, optimizer: Adam.State) {
+            self.arrays = arrays
+            self.head = head
+            self.optimizer = optimizer
+        }
+    }
+
+    public var snapshot: Snapshot {
+        Snapshot(arrays: trainable.arrays.values, head: head, optimizer: optimizer.state)
+    }
+
+    /// Restores a snapshot of the same network; throws when its arrays or moments do not fit this one.
+    public func restore(_ snapshot: Snapshot) throws {
+        let sizes = trainable.arrays.values.map(\.count)
+        guard snapshot.arrays.map(\.count) == sizes else {
+            throw TrainingError.shape("snapshot of \(snapshot.arrays.count) arrays does not fit the \(sizes.count) "
+                                      + "trainable arrays of this network")
+        }
+        guard snapshot.head.weight.shape == head.weight.shape, snapshot.head.bias.shape == head.bias.shape else {
+            throw TrainingError.shape("snapshot head \(snapshot.head.weight.shape) is not \(head.weight.shape)")
+        }
+        let momentSizes = sizes + [head.weight.count, head.bias.count]
+        let moments = snapshot.optimizer
+        guard moments.step == 0 || (moments.firstMoments.map(\.count) == momentSizes
+                                    && moments.secondMoments.map(\.count) == momentSizes) else {
+            throw TrainingError.shape("snapshot's Adam moments do not fit this network's parameters")
+        }
+        try trainable.apply(snapshot.arrays)
+        head = snapshot.head
+        optimizer.state = moments
+    }
+
     /// Parameter gradients of the loss on one batch by state-dict key (the head's as `head.weight`,
     /// `head.bias`), without updating anything.
     public func gradients(_ input: Tensor, labels: [Int]) throws -> [String: Tensor] {

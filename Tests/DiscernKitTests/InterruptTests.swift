@@ -1,5 +1,7 @@
 import Foundation
 import XCTest
+@testable import DiscernKit
+import DiscernWeights
 
 /// A run killed in the middle loses nothing finished: `--resume` picks up the cached extractions and completes;
 /// an output folder that cannot be written is refused before any work starts.
@@ -41,6 +43,52 @@ final class InterruptTests: XCTestCase {
         XCTAssertTrue(skipped.contains { $0.hasSuffix("broken.jpg") } && skipped.contains { $0.hasSuffix("text.jpg") }, "\(skipped)")
         let report = try String(contentsOf: out.appendingPathComponent("report.html"), encoding: .utf8)
         XCTAssertTrue(report.contains("Skipped images") && report.contains("broken.jpg"))
+    }
+
+    /// `--fine-tune` killed after a finished epoch: `--resume` continues after it (not from the start) and ends
+    /// with the same network as a run that was never stopped.
+    func testKilledFineTuneResumesAfterItsLastEpoch() throws {
+        let weights = try TestPaths.liteWeights
+        let (data, _) = try TestPaths.subset(perClass: 32, testPerClass: 8, unknown: 0)
+        let root = try TestPaths.temporaryDirectory("killed-finetune")
+        func args(_ out: URL) -> [String] {
+            ["run", "--data", data.path, "--out", out.path, "--epochs", "1", "--augment-views", "1", "--no-explain",
+             "--shift-copies", "0", "--backbone", "efficientnet-lite0", "--weights", weights.path, "--fine-tune",
+             "--unfreeze", "1", "--fine-tune-epochs", "4"]
+        }
+        let whole = root.appendingPathComponent("whole"), killed = root.appendingPathComponent("killed")
+        let reference = try TestPaths.run(args(whole))
+        XCTAssertEqual(reference.status, 0, reference.err)
+
+        let p = Process()
+        p.executableURL = try TestPaths.binary
+        p.arguments = args(killed)
+        p.standardError = FileHandle.nullDevice; p.standardOutput = FileHandle.nullDevice
+        try p.run()
+        let checkpoint = killed.appendingPathComponent("checkpoints/fine-tune.safetensors").path
+        let deadline = Date().addingTimeInterval(300)
+        while !FileManager.default.fileExists(atPath: checkpoint) && p.isRunning && Date() < deadline { usleep(5_000) }
+        XCTAssertTrue(p.isRunning, "the run ended before it could be interrupted")
+        kill(p.processIdentifier, SIGKILL)
+        p.waitUntilExit()
+
+        let resumed = try TestPaths.run(args(killed) + ["--resume"])
+        XCTAssertEqual(resumed.status, 0, resumed.err)
+        let said = resumed.err.range(of: #"fine-tuning resumes after epoch [123] of 4"#, options: .regularExpression)
+        XCTAssertNotNil(said, "the finished epochs are not trained again: \(resumed.err)")
+        let a = try ModelFile.load(whole.appendingPathComponent("model.safetensors"))
+        let b = try ModelFile.load(killed.appendingPathComponent("model.safetensors"))
+        XCTAssertEqual(Set(a.backboneWeights.keys), Set(b.backboneWeights.keys))
+        var worst: Float = 0
+        for (key, tensor) in a.backboneWeights {
+            for (x, y) in zip(tensor.data, b.backboneWeights[key]?.data ?? []) { worst = max(worst, abs(x - y)) }
+        }
+        for (x, y) in zip(a.head.weight.data + a.head.bias.data, b.head.weight.data + b.head.bias.data) {
+            worst = max(worst, abs(x - y))
+        }
+        XCTAssertLessThan(worst, 1e-5, "resumed weights differ from the uninterrupted run's by \(worst)")
+        XCTAssertNotEqual(a.backboneWeights["_conv_head.weight"]?.data,
+                          try PyTorchCheckpoint.load(weights)["_conv_head.weight"]?.data, "fine-tuning changed it")
     }
 
     func testUnwritableOutputIsRefusedUpFront() throws {
