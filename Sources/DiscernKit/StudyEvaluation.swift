@@ -63,7 +63,7 @@ extension Study {
                 try trained.network.extractor.extract(data.validation, transform: view, view: copy, seed: seed,
                                                       title: "\(what) held-out copies \(copy + 1)/\(count)",
                                                       cache: trained.network.cache, name: "\(name)\(copy)",
-                                                      weights: trained.weightsFile)
+                                                      weights: trained.cacheIdentity)
             }
             let features = FeatureSet(features: Tensor.concatBatch(sets.map(\.features)),
                                       labels: sets.flatMap(\.labels), paths: sets.flatMap(\.paths), skipped: [],

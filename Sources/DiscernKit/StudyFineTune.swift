@@ -20,8 +20,8 @@ extension Study {
     /// with the head for `fineTuneEpochs` one-cycle epochs, discriminative rates lr/100 … lr over the
     /// layer groups, BatchNorm statistics frozen. Augmented images stream through the prefetching
     /// loader; the frozen prefix runs on the fused inference session, the rest on the autograd executor.
-    /// The network returned has the fine-tuned backbone weights, extractor and head, and no feature cache
-    /// (its entries describe the ImageNet network) nor cached views. After every epoch the state is saved to
+    /// The network returned has the fine-tuned backbone weights, extractor and head, a feature cache of its own
+    /// (`cache/tuned/`, keyed by its weights), and no cached views. After every epoch the state is saved to
     /// `checkpoint`; with `--resume` a checkpoint of the same run continues after its last finished epoch.
     func fineTune(_ network: TrainedNetwork, data: StudyData, checkpoint: URL) throws -> TrainedNetwork {
         let backbone = network.extractor.backbone
@@ -106,7 +106,14 @@ extension Study {
         let recipe = ModelRecipe(backbone: tuned, stateDict: weights, weightsFile: network.recipe.weightsFile,
                                  options: options, trainCount: network.recipe.trainCount,
                                  validationCount: network.recipe.validationCount, fineTune: settings)
+        // The tuned network's extractions go to their own folder of the cache, keyed by its weights: the frozen
+        // network's entries stay for the head training of a resumed run.
+        let tunedCache = network.cache.map {
+            FeatureCacheFile(dir: $0.dir.appendingPathComponent("tuned", isDirectory: true))
+        }
         return TrainedNetwork(extractor: try makeExtractor(tuned), recipe: recipe, head: tuner.head,
-                              history: history, cache: nil, views: [])
+                              history: history, cache: tunedCache,
+                              cacheIdentity: ModelFile.tunedIdentity(file: network.recipe.weightsFile, weights: weights),
+                              views: [])
     }
 }

@@ -48,8 +48,11 @@ struct TrainedNetwork {
     let recipe: ModelRecipe
     let head: LinearParams
     let history: TrainingHistory
-    /// Nil after fine-tuning: its entries describe the ImageNet network.
     let cache: FeatureCacheFile?
+    /// The backbone as the cache keys its extractions: the ImageNet weights file, and after fine-tuning a hash of
+    /// every tuned weight too, so the frozen network's entries are never read for the tuned one (and a resumed
+    /// fine-tuned run reuses its own).
+    let cacheIdentity: String
     /// Augmented views of the training images (empty after fine-tuning, which makes them stale).
     let views: [Tensor]
 }
@@ -67,6 +70,7 @@ struct TrainedHead {
     let seconds: Double
 
     var weightsFile: String { network.recipe.weightsFile }
+    var cacheIdentity: String { network.cacheIdentity }
 
     /// Logits of already extracted features.
     func evaluate(_ features: FeatureSet, name: String) throws -> EvaluatedSet {
@@ -76,7 +80,7 @@ struct TrainedHead {
     /// Test-transform features (cached as "eval-<name>") and logits of `samples`.
     func evaluate(_ samples: [ImageFolder.Sample], name: String) throws -> EvaluatedSet {
         let features = try network.extractor.extract(samples, augment: false, title: "features (\(name))",
-                                                     cache: network.cache, name: "eval-\(name)", weights: weightsFile)
+                                                     cache: network.cache, name: "eval-\(name)", weights: cacheIdentity)
         return try evaluate(features, name: name)
     }
 }
@@ -176,7 +180,7 @@ extension Study {
         }
         task.finish(note: String(format: "final running accuracy %.3f", history.epochs.last?.accuracy ?? 0))
         let headTrained = TrainedNetwork(extractor: extractor, recipe: recipe, head: trainer.head, history: history,
-                                         cache: cache, views: views)
+                                         cache: cache, cacheIdentity: recipe.weightsFile, views: views)
         let network = options.fineTune
             ? try fineTune(headTrained, data: data, checkpoint: checkpointFolder.appendingPathComponent(
                 FineTuneCheckpoint.fileName))
@@ -184,14 +188,14 @@ extension Study {
         // Clean (test-transform) training features: for the KDEs, the train accuracy and the feature scores.
         let clean = try network.extractor.extract(data.train, augment: false, title: "features (train)",
                                                   cache: network.cache, name: "train",
-                                                  weights: network.recipe.weightsFile)
+                                                  weights: network.cacheIdentity)
         // Trained on fresh augmentations (or fine-tuned, which makes the cached views stale): two views
         // are extracted for the reference alone.
         let referenceViews = network.views.isEmpty
             ? try (0..<2).map { view in
                 try network.extractor.extract(data.train, augment: true, view: view, seed: options.seed,
                                               title: "reference view \(view + 1)/2", cache: network.cache,
-                                              name: "train-view\(view)", weights: network.recipe.weightsFile).features
+                                              name: "train-view\(view)", weights: network.cacheIdentity).features
             }
             : network.views
         return TrainedHead(network: network, referenceViews: referenceViews, trainFeatures: clean,

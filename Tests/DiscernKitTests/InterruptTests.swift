@@ -89,6 +89,27 @@ final class InterruptTests: XCTestCase {
         XCTAssertLessThan(worst, 1e-5, "resumed weights differ from the uninterrupted run's by \(worst)")
         XCTAssertNotEqual(a.backboneWeights["_conv_head.weight"]?.data,
                           try PyTorchCheckpoint.load(weights)["_conv_head.weight"]?.data, "fine-tuning changed it")
+
+        // Once more on the finished run: nothing is trained again, and the tuned network's extractions come back
+        // from its own part of the cache (keyed by its weights), not from the frozen network's entries.
+        let again = try TestPaths.run(args(killed) + ["--resume"])
+        XCTAssertEqual(again.status, 0, again.err)
+        XCTAssertTrue(again.err.contains("fine-tuning resumes after epoch 4 of 4"), again.err)
+        let cached = again.err.range(of: #"features \(train\): \d+ images from the cache of an earlier attempt"#,
+                                     options: .regularExpression)
+        XCTAssertNotNil(cached, again.err)
+        let tunedTrain = killed.appendingPathComponent("cache/tuned/train.safetensors").path
+        XCTAssertTrue(FileManager.default.fileExists(atPath: tunedTrain))
+        let c = try ModelFile.load(killed.appendingPathComponent("model.safetensors"))
+        XCTAssertEqual(c.head.weight.data, b.head.weight.data)
+
+        // Other fine-tuning options: the checkpoint is not used, and the other network's features are not either.
+        let changed = try TestPaths.run(args(killed) + ["--resume", "--fine-tune-lr", "0.002"])
+        XCTAssertEqual(changed.status, 0, changed.err)
+        XCTAssertTrue(changed.err.contains("fine-tuning starts over") && changed.err.contains("other fine-tuning options"),
+                      changed.err)
+        let reused = changed.err.range(of: #"features \(train\): \d+ images from the cache"#, options: .regularExpression)
+        XCTAssertNil(reused, "features of the earlier fine-tuned network must not be reused: \(changed.err)")
     }
 
     func testUnwritableOutputIsRefusedUpFront() throws {
