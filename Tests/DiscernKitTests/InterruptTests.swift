@@ -8,7 +8,6 @@ import DiscernWeights
 final class InterruptTests: XCTestCase {
     func testKilledRunResumes() throws {
         let weights = try TestPaths.liteWeights
-        let bin = try TestPaths.binary
         let (data, _) = try TestPaths.subset(perClass: 32, testPerClass: 8, unknown: 0)
         // A broken image among them: skipped with one line, listed in the report, the run completes.
         try Data().write(to: data.appendingPathComponent("training_set/cats/broken.jpg"))
@@ -16,18 +15,8 @@ final class InterruptTests: XCTestCase {
         let out = try TestPaths.temporaryDirectory("killed").appendingPathComponent("run")
         let args = ["run", "--data", data.path, "--out", out.path, "--epochs", "2", "--augment-views", "3", "--no-explain",
                     "--weights", weights.path]
-        let p = Process()
-        p.executableURL = bin
-        p.arguments = args
-        p.standardError = FileHandle.nullDevice; p.standardOutput = FileHandle.nullDevice
-        try p.run()
         // Kill it as soon as the first augmented view is safely on disk.
-        let first = out.appendingPathComponent("cache/train-view0.safetensors").path
-        let deadline = Date().addingTimeInterval(300)
-        while !FileManager.default.fileExists(atPath: first) && p.isRunning && Date() < deadline { usleep(20_000) }
-        XCTAssertTrue(p.isRunning, "the run ended before it could be interrupted")
-        kill(p.processIdentifier, SIGKILL)
-        p.waitUntilExit()
+        try runKilled(args, once: out.appendingPathComponent("cache/train-view0.safetensors"))
         XCTAssertFalse(FileManager.default.fileExists(atPath: out.appendingPathComponent("metrics.json").path))
 
         // Without --resume the folder is not reused silently...
@@ -60,17 +49,7 @@ final class InterruptTests: XCTestCase {
         let reference = try TestPaths.run(args(whole))
         XCTAssertEqual(reference.status, 0, reference.err)
 
-        let p = Process()
-        p.executableURL = try TestPaths.binary
-        p.arguments = args(killed)
-        p.standardError = FileHandle.nullDevice; p.standardOutput = FileHandle.nullDevice
-        try p.run()
-        let checkpoint = killed.appendingPathComponent("checkpoints/fine-tune.safetensors").path
-        let deadline = Date().addingTimeInterval(300)
-        while !FileManager.default.fileExists(atPath: checkpoint) && p.isRunning && Date() < deadline { usleep(5_000) }
-        XCTAssertTrue(p.isRunning, "the run ended before it could be interrupted")
-        kill(p.processIdentifier, SIGKILL)
-        p.waitUntilExit()
+        try runKilled(args(killed), once: killed.appendingPathComponent("checkpoints/fine-tune.safetensors"))
 
         let resumed = try TestPaths.run(args(killed) + ["--resume"])
         XCTAssertEqual(resumed.status, 0, resumed.err)
@@ -110,6 +89,20 @@ final class InterruptTests: XCTestCase {
                       changed.err)
         let reused = changed.err.range(of: #"features \(train\): \d+ images from the cache"#, options: .regularExpression)
         XCTAssertNil(reused, "features of the earlier fine-tuned network must not be reused: \(changed.err)")
+    }
+
+    /// Starts `discern` with `args` and kills it (SIGKILL) as soon as `file` exists; fails if it ended before.
+    private func runKilled(_ args: [String], once file: URL) throws {
+        let p = Process()
+        p.executableURL = try TestPaths.binary
+        p.arguments = args
+        p.standardError = FileHandle.nullDevice; p.standardOutput = FileHandle.nullDevice
+        try p.run()
+        let deadline = Date().addingTimeInterval(300)
+        while !FileManager.default.fileExists(atPath: file.path) && p.isRunning && Date() < deadline { usleep(5_000) }
+        XCTAssertTrue(p.isRunning, "the run ended before it could be interrupted")
+        kill(p.processIdentifier, SIGKILL)
+        p.waitUntilExit()
     }
 
     func testUnwritableOutputIsRefusedUpFront() throws {
