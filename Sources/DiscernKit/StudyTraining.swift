@@ -181,10 +181,11 @@ extension Study {
         task.finish(note: String(format: "final running accuracy %.3f", history.epochs.last?.accuracy ?? 0))
         let headTrained = TrainedNetwork(extractor: extractor, recipe: recipe, head: trainer.head, history: history,
                                          cache: cache, cacheIdentity: recipe.weightsFile, views: views)
+        let fineTuneCheckpoint = checkpointFolder.appendingPathComponent(FineTuneCheckpoint.fileName)
         let network = options.fineTune
-            ? try fineTune(headTrained, data: data, checkpoint: checkpointFolder.appendingPathComponent(
-                FineTuneCheckpoint.fileName))
+            ? try fineTune(headTrained, data: data, checkpoint: fineTuneCheckpoint)
             : headTrained
+        if options.fineTune { checkpoints.append(fineTuneCheckpoint.path) }
         // Clean (test-transform) training features: for the KDEs, the train accuracy and the feature scores.
         let clean = try network.extractor.extract(data.train, augment: false, title: "features (train)",
                                                   cache: network.cache, name: "train",

@@ -55,6 +55,11 @@ final class InterruptTests: XCTestCase {
         XCTAssertEqual(resumed.status, 0, resumed.err)
         let said = resumed.err.range(of: #"fine-tuning resumes after epoch [123] of 4"#, options: .regularExpression)
         XCTAssertNotNil(said, "the finished epochs are not trained again: \(resumed.err)")
+        let metrics = try JSONSerialization.jsonObject(
+            with: Data(contentsOf: killed.appendingPathComponent("metrics.json"))) as? [String: Any]
+        let listed = (metrics?["training"] as? [String: Any])?["checkpoints"] as? [String] ?? []
+        XCTAssertTrue(listed.contains("fine-tune.safetensors"),
+                      "metrics.json lists the fine-tuning checkpoint: \(listed)")
         let a = try ModelFile.load(whole.appendingPathComponent("model.safetensors"))
         let b = try ModelFile.load(killed.appendingPathComponent("model.safetensors"))
         XCTAssertEqual(Set(a.backboneWeights.keys), Set(b.backboneWeights.keys))
