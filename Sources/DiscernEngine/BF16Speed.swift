@@ -15,8 +15,9 @@ public enum BF16Speed {
         public var bf16IsFaster: Bool { ratio < 0.9 }
     }
 
-    /// The measurement, made on first use (about 30 ms); nil where the CPU has no native bf16.
-    public static var measurement: Measurement? { Storage.shared.value }
+    /// The measurement, made on first use (about 30 ms; Swift runs a static's initialiser once, thread-safely);
+    /// nil where the CPU has no native bf16.
+    public static let measurement: Measurement? = measure()
 
     /// What a bf16 session says when bf16 is no faster here, else nil.
     static var slowNotice: String? {
@@ -65,24 +66,6 @@ public enum BF16Speed {
             return Measurement(fp32Milliseconds: best[0], bf16Milliseconds: best[1])
         } catch {
             return nil
-        }
-    }
-
-    /// The once-per-process measurement. Unchecked Sendable: `stored` is only touched under `lock`.
-    private final class Storage: @unchecked Sendable {
-        static let shared = Storage()
-        private let lock = NSLock()
-        private var measured = false
-        private var stored: Measurement?
-
-        var value: Measurement? {
-            lock.withLock {
-                if !measured {
-                    stored = BF16Speed.measure()
-                    measured = true
-                }
-                return stored
-            }
         }
     }
 }

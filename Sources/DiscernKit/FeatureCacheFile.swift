@@ -14,13 +14,11 @@ struct FeatureCacheFile {
     static func key(_ samples: [ImageFolder.Sample], transform: FeatureView, view: Int, seed: UInt64,
                     extractor: FeatureExtractor, weights: String) -> String {
         // FNV-1a over the paths and labels: the same images in the same order.
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for sample in samples {
-            for byte in (sample.path + "\t\(sample.label)\n").utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
-        }
+        var hash = FNV1a()
+        for sample in samples { hash.add(sample.path + "\t\(sample.label)\n") }
         return [extractor.backbone.kind.rawValue, weights, extractor.session.precision.rawValue, transform.rawValue,
                 "view\(view)", "seed\(seed)", "size\(extractor.backbone.inputSize)",
-                extractor.fastDecode ? "fast" : "exact", "n\(samples.count)", String(hash, radix: 16)]
+                extractor.fastDecode ? "fast" : "exact", "n\(samples.count)", hash.hex]
             .joined(separator: "|")
     }
 

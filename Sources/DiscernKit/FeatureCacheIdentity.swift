@@ -12,13 +12,11 @@ extension ModelFile {
 
     /// `file` and a hash of `weights`: FNV-1a over the names and the float bits, in name order.
     static func tunedIdentity(file: String, weights: [String: Tensor]) -> String {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        var hash = FNV1a()
         for name in weights.keys.sorted() {
-            for byte in name.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
-            for value in weights[name]!.data {
-                hash = (hash ^ UInt64(value.bitPattern)) &* 0x100_0000_01b3
-            }
+            hash.add(name)
+            hash.add(weights[name]!.data)
         }
-        return file + "|tuned-" + String(hash, radix: 16)
+        return file + "|tuned-" + hash.hex
     }
 }

@@ -20,24 +20,21 @@ struct FineTuneCheckpoint {
     /// Everything that decides the fine-tuning's result; a checkpoint made with anything else is not resumed.
     static func identity(options: StudyOptions, backbone: String, trainPaths: [String], batchesPerEpoch: Int) -> String {
         // FNV-1a over the training paths in order: another split or data set gives another identity.
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in trainPaths.joined(separator: "\n").utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        var hash = FNV1a()
+        hash.add(trainPaths.joined(separator: "\n"))
         return [backbone, options.unfreezeBlocks.map(String.init) ?? "all", String(options.fineTuneEpochs),
                 String(options.fineTuneLearningRate), String(options.seed), String(options.batchSize),
-                String(options.degradation), String(trainPaths.count), String(hash, radix: 16),
+                String(options.degradation), String(trainPaths.count), hash.hex,
                 String(batchesPerEpoch)].joined(separator: "|")
     }
 
     func save(to url: URL) throws {
         var tensors: [String: Tensor] = ["head.weight": snapshot.head.weight, "head.bias": snapshot.head.bias]
-        for (index, values) in snapshot.arrays.enumerated() {
-            tensors["array.\(index)"] = Tensor(shape: [values.count], data: values)
-        }
-        for (index, values) in snapshot.optimizer.firstMoments.enumerated() {
-            tensors["adam.m.\(index)"] = Tensor(shape: [values.count], data: values)
-        }
-        for (index, values) in snapshot.optimizer.secondMoments.enumerated() {
-            tensors["adam.v.\(index)"] = Tensor(shape: [values.count], data: values)
+        for (prefix, arrays) in [("array", snapshot.arrays), ("adam.m", snapshot.optimizer.firstMoments),
+                                 ("adam.v", snapshot.optimizer.secondMoments)] {
+            for (index, values) in arrays.enumerated() {
+                tensors["\(prefix).\(index)"] = Tensor(shape: [values.count], data: values)
+            }
         }
         let metadata = [
             "identity": identity, "epochs_done": String(epochsDone), "arrays": String(snapshot.arrays.count),
