@@ -16,6 +16,9 @@ public enum BenchRunner {
         public var bestMsPerImage: Double
         public var cpuMsPerImage: Double
         public var notice: String?
+        /// bf16 rows on a CPU with native bf16: `BF16Speed`'s two-block time in bf16 over fp32, which decides the
+        /// notice; bench_speed.py sets it beside the whole networks' own bf16/fp32 ratios.
+        public var bf16ProbeRatio: Double?
         /// oneDNN's effective ISA and the implementations its primitives resolved to.
         public var isa: String
         public var kernels: [String]
@@ -26,6 +29,7 @@ public enum BenchRunner {
         enum CodingKeys: String, CodingKey {
             case backbone, precision, batch, notice, isa, kernels
             case referenceFallbacks = "reference_fallbacks"
+            case bf16ProbeRatio = "bf16_probe_ratio"
             case cKernels = "c_kernels"
             case msPerImage = "ms_per_image"
             case bestMsPerImage = "best_ms_per_image"
@@ -52,6 +56,7 @@ public enum BenchRunner {
         return Line(backbone: kind.rawValue, precision: result.precision.rawValue, batch: batch,
                     msPerImage: result.msPerImage, bestMsPerImage: result.bestMsPerImage,
                     cpuMsPerImage: result.cpuMsPerImage, notice: result.notice,
+                    bf16ProbeRatio: result.precision == .bf16 ? BF16Speed.measurement?.ratio : nil,
                     isa: CPUKernels.isaName, kernels: log.summary, referenceFallbacks: log.fallbacks)
     }
 

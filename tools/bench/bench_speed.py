@@ -184,6 +184,7 @@ def main():
     best_discern = {row: float("inf") for row in rows}
     kernels = {}
     notices = {}
+    probes = {}
     for _ in range(a.rounds):
         for row in rows:
             cap, precision, backbone, batch = row
@@ -194,6 +195,8 @@ def main():
             kernels[(cap, backbone)] = (line["isa"], line["kernels"])
             if line.get("notice"):
                 notices[(line["isa"], precision)] = line["notice"]
+            if line.get("bf16_probe_ratio") is not None:
+                probes.setdefault(cap, []).append(line["bf16_probe_ratio"])
 
     print("CPU: %s, %d threads on each side; onnxruntime %s (native ISA, default optimizations) on a plain "
           "torch.onnx.export; wall ms/image, fastest of %d alternating rounds" %
@@ -209,6 +212,23 @@ def main():
         print("kernels %s %s: %s" % (isa, backbone, "; ".join(m for m in mix if not m.startswith("reorder"))))
     for (isa, precision), notice in sorted(notices.items()):
         print("notice %s %s: %s" % (isa, precision, notice))
+    print_bf16_probe(rows, best_discern, probes)
+
+
+def print_bf16_probe(rows, best_discern, probes):
+    """The bf16 notice is decided by a two-block timing (BF16Speed); set it beside what the whole networks of this
+    run took in bf16 against fp32 on the same CPU, so that a probe that misjudges shows."""
+    fp32 = {(backbone, batch): best_discern[row] for row in rows
+            for cap, precision, backbone, batch in [row] if precision == "fp32" and cap == "avx512_core"}
+    whole = ["%s batch %d %.2f" % (backbone, batch, best_discern[row] / fp32[(backbone, batch)])
+             for row in rows for cap, precision, backbone, batch in [row]
+             if precision == "bf16" and (backbone, batch) in fp32]
+    for cap, ratios in sorted(probes.items()):
+        verdicts = sorted({"faster" if ratio < 0.9 else "not faster" for ratio in ratios})
+        print("bf16 probe: two blocks took %.2f-%.2fx of fp32's time in the %d bf16 processes (bf16 counts as faster "
+              "under 0.90x: %s); whole networks in this run, bf16 over fp32: %s"
+              % (min(ratios), max(ratios), len(ratios), " / ".join(verdicts),
+                 ", ".join(whole) or "no fp32 rows to compare"))
 
 
 if __name__ == "__main__":
