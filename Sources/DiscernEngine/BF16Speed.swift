@@ -9,7 +9,7 @@ import Foundation
 /// ResNet bottleneck (1x1, 3x3, 1x1) and an EfficientNet-Lite inverted residual (1x1, depthwise 3x3, 1x1). A block
 /// of mostly dense 3x3 convolution would misjudge: fp32 runs those as Winograd on AVX-512 (2.25x fewer
 /// multiplications) where bf16 has no Winograd, so such a block called bf16 "not faster" on a Zen 5 CPU on which
-/// whole ResNet50 and Lite0 networks took 0.52-0.56x of fp32's time in bf16.
+/// whole ResNet50 and Lite0 networks took 0.52-0.60x of fp32's time in bf16.
 public enum BF16Speed {
     /// Best-of-several time of the two blocks together, in each precision.
     public struct Measurement: Sendable {
