@@ -2,7 +2,7 @@
 import PackageDescription
 
 // Each library is one room; dependencies point down this list only.
-// Only DiscernEngine touches oneDNN/OpenBLAS, only DiscernVision touches libjpeg/libpng and the pixel kernels,
+// Only DiscernEngine (and its CWinograd kernel) touches oneDNN/OpenBLAS, only DiscernVision touches libjpeg/libpng and the pixel kernels,
 // only DiscernRobustness the dot-product kernels.
 // Every target: Swift 6 language mode, complete concurrency checking.
 let v6: [SwiftSetting] = [.swiftLanguageMode(.v6)]
@@ -35,7 +35,11 @@ let package = Package(
         // Double dot products for the out-of-distribution scores, baseline and AVX2 (see its header).
         .target(name: "CDotKernels", dependencies: ["CCPUFeatures"], path: "Sources/CDotKernels"),
 
-        .target(name: "DiscernEngine", dependencies: ["COneDNN", "COpenBLAS"], swiftSettings: v6),
+        // Winograd F(4x4, 3x3) for 3x3 convolutions where oneDNN has none (below AVX-512): AVX2 transforms and
+        // OpenBLAS matrix products; part of the engine's room (only DiscernEngine calls it).
+        .target(name: "CWinograd", dependencies: ["CCPUFeatures", "COpenBLAS"], path: "Sources/CWinograd"),
+
+        .target(name: "DiscernEngine", dependencies: ["COneDNN", "COpenBLAS", "CWinograd"], swiftSettings: v6),
         .target(name: "DiscernWeights", dependencies: ["DiscernEngine", .product(name: "ZIPFoundation", package: "ZIPFoundation")], swiftSettings: v6),
         .target(name: "DiscernModels", dependencies: ["DiscernEngine", "DiscernWeights"], swiftSettings: v6),
         .target(name: "DiscernVision", dependencies: ["DiscernEngine", "CTurboJPEG", "CPNG", "CPixelKernels"], swiftSettings: v6),

@@ -142,7 +142,18 @@ enum SessionPoolDesc {
 /// Unchecked Sendable: `entries` is only touched under `lock`; a memory is never written once made.
 final class SessionWeightCache: @unchecked Sendable {
     private var entries: [Int: [(weight: DNNLMemory, bias: DNNLMemory)]] = [:]
+    private var winogradEntries: [Int: WinogradWeights] = [:]
     private let lock = NSLock()
+
+    /// The Winograd-transformed weights of op `op` (Discern's own kernel, `WinogradConvolution`).
+    func winograd(op: Int, conv: FusedConv) -> WinogradWeights {
+        lock.lock()
+        defer { lock.unlock() }
+        if let hit = winogradEntries[op] { return hit }
+        let made = WinogradWeights(conv)
+        winogradEntries[op] = made
+        return made
+    }
 
     func memories(op: Int, conv: FusedConv, weightsDesc: dnnl_memory_desc_t,
                   stream: dnnl_stream_t) throws -> (weight: DNNLMemory, bias: DNNLMemory) {

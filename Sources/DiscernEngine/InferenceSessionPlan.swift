@@ -14,10 +14,23 @@ final class InferencePlan {
         var alias: Int?
     }
 
-    /// A primitive and its arguments: arg kind -> slot index, or -1-k for fixed memory k.
+    /// A oneDNN primitive, or one of Discern's own Winograd layers, and its arguments: arg kind -> slot index, or
+    /// -1-k for fixed memory k.
     private struct Step {
-        let primitive: DNNLPrimitive
+        let primitive: DNNLPrimitive?
+        var winograd: WinogradStep? = nil
         let args: [(Int32, Int)]
+
+        init(primitive: DNNLPrimitive, args: [(Int32, Int)]) {
+            self.primitive = primitive
+            self.args = args
+        }
+
+        init(winograd: WinogradStep, source: Int, destination: Int) {
+            primitive = nil
+            self.winograd = winograd
+            args = [(DNNL_ARG_SRC, source), (DNNL_ARG_DST, destination)]
+        }
     }
 
     private var slots: [Slot] = []
@@ -31,6 +44,8 @@ final class InferencePlan {
     private let stream: dnnl_stream_t
     /// One user scratchpad for every step: steps run one after another.
     private var scratchpad: UnsafeMutableRawPointer?
+    /// Likewise for the Winograd layers' transformed patches and products.
+    private var winogradScratch: UnsafeMutablePointer<Float>?
     private var scratchpadMemories: [DNNLMemory] = []
     let outputShape: [Int]
 
@@ -85,6 +100,18 @@ final class InferencePlan {
                     throw EngineError.invalid("InferenceSession: input \(h)x\(w) is too small for this network")
                 }
                 let outDims = [n, conv.outChannels, oh, ow]
+                if try WinogradConvolution.applies(conv, inDims: [n, c, h, w], dataType: dataType, options: options) {
+                    let blocked = { try DNNL.memoryDescriptor($0, dataType, dnnl_nChw8c) }
+                    let source = try sourceSlot(op.input, try blocked([n, c, h, w]), index)
+                    let destination = try newSlot(try blocked(outDims), index)
+                    let layer = WinogradStep(conv: conv, inDims: [n, c, h, w],
+                                             weights: weights.winograd(op: index, conv: conv))
+                    steps.append(Step(winograd: layer, source: source, destination: destination))
+                    KernelLog.shared.record(kind: "convolution", implementation: WinogradConvolution.implementationName)
+                    valueSlot[op.output] = destination
+                    dims[op.output] = [conv.outChannels, oh, ow]
+                    continue
+                }
                 let residualDesc = conv.residual.map { slots[valueSlot[$0]!].desc }
                 let pd = try SessionConvDesc.best(conv, src: sourceDesc, inDims: [n, c, h, w], dst: residualDesc,
                                                   outDims: outDims, dt: dataType, options: options)
@@ -160,13 +187,17 @@ final class InferencePlan {
     }
 
     private func attachScratchpad() throws {
-        let largest = steps.map(\.primitive.scratchpadBytes).max() ?? 0
+        if let floats = steps.compactMap({ $0.winograd?.scratchFloats }).max() {
+            winogradScratch = .allocate(capacity: floats)
+        }
+        let largest = steps.compactMap { $0.primitive?.scratchpadBytes }.max() ?? 0
         guard largest > 0 else { return }
         let buffer = UnsafeMutableRawPointer.allocate(byteCount: largest, alignment: 64)
         buffers.append(buffer)
         scratchpad = buffer
-        for (index, step) in steps.enumerated() where step.primitive.scratchpadBytes > 0 {
-            let memory = try DNNLMemory(step.primitive.scratchpad, pointer: buffer)
+        for (index, step) in steps.enumerated() {
+            guard let primitive = step.primitive, primitive.scratchpadBytes > 0 else { continue }
+            let memory = try DNNLMemory(primitive.scratchpad, pointer: buffer)
             scratchpadMemories.append(memory)
             execArgs[index].append(dnnl_exec_arg_t(arg: DNNL_ARG_SCRATCHPAD, memory: memory.handle))
         }
@@ -218,12 +249,25 @@ final class InferencePlan {
     /// Runs the plan on a plain NCHW float32 batch and returns the plain output.
     func run(_ x: UnsafePointer<Float>) throws -> [Float] {
         try slots[inputSlot].memory.setPointer(UnsafeMutableRawPointer(mutating: x))
-        for (step, args) in zip(steps, execArgs) { try step.primitive.execute(args, on: stream) }
+        for (step, args) in zip(steps, execArgs) {
+            if let primitive = step.primitive {
+                try primitive.execute(args, on: stream)
+            } else if let layer = step.winograd, let scratch = winogradScratch {
+                // The kernel reads what the previous primitive wrote: wait for it (a no-op on oneDNN's CPU streams,
+                // whose primitives finish inside execute, but not promised by its API).
+                try dnnlCheck(dnnl_stream_wait(stream), "stream wait")
+                layer.run(source: slots[step.args[0].1].memory.pointer!,
+                          destination: slots[step.args[1].1].memory.pointer!, scratch: scratch)
+            }
+        }
         try dnnlCheck(dnnl_stream_wait(stream), "stream wait")
         let count = outputShape.reduce(1, *)
         let output = slots[outputSlot].memory.pointer!.assumingMemoryBound(to: Float.self)
         return Array(UnsafeBufferPointer(start: output, count: count))
     }
 
-    deinit { for buffer in buffers { buffer.deallocate() } }
+    deinit {
+        for buffer in buffers { buffer.deallocate() }
+        winogradScratch?.deallocate()
+    }
 }

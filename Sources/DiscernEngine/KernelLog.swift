@@ -39,6 +39,14 @@ public final class KernelLog: @unchecked Sendable {
         if let message { FileHandle.standardError.write(Data(message.utf8)) }
     }
 
+    /// Records one of Discern's own kernels (not a oneDNN primitive) in the implementation mix.
+    func record(kind: String, implementation: String) {
+        if Thread.current.threadDictionary[KernelLog.unrecordedKey] != nil { return }
+        lock.lock()
+        counts[kind, default: [:]][implementation, default: 0] += 1
+        lock.unlock()
+    }
+
     private static let unrecordedKey = "discern.KernelLog.unrecorded"
 
     /// Runs `body` without recording the primitives it creates on this thread: `BF16Speed`'s own small

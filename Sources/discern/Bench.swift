@@ -21,7 +21,7 @@ struct Bench: ParsableCommand {
     @Option(help: "Activation layout: blocked (this CPU's jit block, the default) or any (oneDNN's choice).",
             transform: ActivationLayout.parse)
     var layout: ActivationLayout = .blocked
-    @Option(help: "3x3 convolutions: winograd (where this CPU has it, the default) or direct.",
+    @Option(help: "3x3 convolutions: winograd (the default; oneDNN's on AVX-512, Discern's own below it) or direct.",
             transform: ConvolutionAlgorithm.parse)
     var convolution: ConvolutionAlgorithm = .winograd
     @Option(help: "Inference streams for batches (one single-threaded worker each); default: one per core.")

@@ -2,7 +2,8 @@ import DiscernEngine
 import Foundation
 import XCTest
 
-/// Other CPUs seen from this one: the fixture tests of inference (ResNet50, Lite0, a small ResNet),
+/// Other CPUs seen from this one: the fixture tests of inference (ResNet50, Lite0, a small ResNet, Discern's own
+/// Winograd layer, which runs only below AVX-512),
 /// gradients (the autograd executor's backward, as training and Grad-CAM use it) and Grad-CAM run
 /// again in child processes of this test binary under every `ONEDNN_MAX_CPU_ISA` cap this CPU
 /// allows. Each child must pass them (same PyTorch fixtures) and oneDNN's verbose log must show no
@@ -14,6 +15,7 @@ final class ISACapTests: XCTestCase {
         "DiscernModelsTests.ResNetTests/testSmallBottleneckResNetLogitsMatchPyTorch",
         "DiscernModelsTests.ResNetGradientTests/testLayer4ActivationAndLogitGradientMatchPyTorch",
         "DiscernExplainTests.Lite0Tests/testLite0GradCAMAndGuidedBackprop",
+        "DiscernEngineTests.WinogradTests/testLayersMatchPyTorchAndRunOnDiscernsKernelBelowAVX512",
     ]
 
     static let childTimeLimit: TimeInterval = 300
