@@ -83,7 +83,7 @@ struct job {
     float *destination;
     const float *transformed;
     const float *bias;
-    int images, in_channels, out_channels, height, width, activation;
+    int images, in_channels, out_channels, height, width, activation, accumulate;
     float *scratch;
 };
 
@@ -173,10 +173,12 @@ __attribute__((target("avx2,fma"))) static void transform_output(const struct jo
                 __m256 r[tile];
                 output_points(rows[i], r);
                 for (int j = 0; j < tile && x0 + j < width; j++) {
+                    float *out = plane + ((size_t)(y0 + i) * width + x0 + j) * block;
                     __m256 v = _mm256_add_ps(r[j], bias);
+                    if (job->accumulate) v = _mm256_add_ps(v, _mm256_loadu_ps(out));
                     if (job->activation != discern_winograd_identity) v = _mm256_max_ps(v, zero);
                     if (job->activation == discern_winograd_relu6) v = _mm256_min_ps(v, six);
-                    _mm256_storeu_ps(plane + ((size_t)(y0 + i) * width + x0 + j) * block, v);
+                    _mm256_storeu_ps(out, v);
                 }
             }
         }
@@ -217,9 +219,9 @@ static void run_on_team(void *argument) {
 
 void discern_winograd_forward(const float *source, float *destination, const float *transformed, const float *bias,
                               int images, int in_channels, int out_channels, int height, int width, int activation,
-                              float *scratch) {
+                              int accumulate, float *scratch) {
     struct job job = {source, destination, transformed, bias, images, in_channels, out_channels, height, width,
-                      activation, scratch};
+                      activation, accumulate, scratch};
     look_up_openmp();
     if (openmp.parallel) {
         openmp.parallel(run_on_team, &job, 0, 0);  /* 0 threads: the calling thread's OpenMP setting */

@@ -70,6 +70,24 @@ final class InferencePlan {
             Step(primitive: try .reorder(from: slots[from].desc, to: slots[to].desc),
                  args: [(DNNL_ARG_FROM, from), (DNNL_ARG_TO, to)])
         }
+        /// Slot a convolution at `step` writes in layout `desc`: a new one, or with a residual sum the residual's own
+        /// slot when this is its last reader and the layouts match (accumulate in place), else a new one the residual
+        /// is first copied into. Never the source's slot: a convolution cannot read and write one buffer.
+        func destinationSlot(_ conv: FusedConv, _ desc: dnnl_memory_desc_t, _ step: Int, source: Int,
+                             input: Int) throws -> Int {
+            guard let residual = conv.residual, let residualSlot = valueSlot[residual] else {
+                return try newSlot(desc, step)
+            }
+            use(residualSlot, step)
+            let lastReader = program.ops.indices.last { program.ops[$0].reads.contains(residual) }
+            if DNNL.equal(slots[residualSlot].desc, desc) && lastReader == step && residualSlot != input
+                && residualSlot != source {
+                return try newSlot(desc, step, alias: residualSlot)  // accumulate in place
+            }
+            let destination = try newSlot(desc, step)
+            steps.append(try reorder(residualSlot, destination))
+            return destination
+        }
         /// Slot holding `value` in layout `wanted`, reordering before step `step` when needed.
         func sourceSlot(_ value: Int, _ wanted: dnnl_memory_desc_t, _ step: Int) throws -> Int {
             let slot = valueSlot[value]!
@@ -103,7 +121,8 @@ final class InferencePlan {
                 if try WinogradConvolution.applies(conv, inDims: [n, c, h, w], dataType: dataType, options: options) {
                     let blocked = { try DNNL.memoryDescriptor($0, dataType, dnnl_nChw8c) }
                     let source = try sourceSlot(op.input, try blocked([n, c, h, w]), index)
-                    let destination = try newSlot(try blocked(outDims), index)
+                    let destination = try destinationSlot(conv, try blocked(outDims), index, source: source,
+                                                          input: inputSlot)
                     let layer = WinogradStep(conv: conv, inDims: [n, c, h, w],
                                              weights: weights.winograd(op: index, conv: conv))
                     steps.append(Step(winograd: layer, source: source, destination: destination))
@@ -116,21 +135,8 @@ final class InferencePlan {
                 let pd = try SessionConvDesc.best(conv, src: sourceDesc, inDims: [n, c, h, w], dst: residualDesc,
                                                   outDims: outDims, dt: dataType, options: options)
                 let source = try sourceSlot(op.input, DNNL.query(pd, dnnl_query_src_md), index)
-                let destinationDesc = DNNL.query(pd, dnnl_query_dst_md)
-                let destination: Int
-                if let residual = conv.residual, let residualSlot = valueSlot[residual] {
-                    use(residualSlot, index)
-                    let lastReader = program.ops.indices.last { program.ops[$0].reads.contains(residual) }
-                    if DNNL.equal(slots[residualSlot].desc, destinationDesc) && lastReader == index
-                        && residualSlot != inputSlot {
-                        destination = try newSlot(destinationDesc, index, alias: residualSlot)  // accumulate in place
-                    } else {
-                        destination = try newSlot(destinationDesc, index)
-                        steps.append(try reorder(residualSlot, destination))
-                    }
-                } else {
-                    destination = try newSlot(destinationDesc, index)
-                }
+                let destination = try destinationSlot(conv, DNNL.query(pd, dnnl_query_dst_md), index, source: source,
+                                                      input: inputSlot)
                 let (weightMemory, biasMemory) = try weights.memories(
                     op: index, conv: conv, weightsDesc: DNNL.query(pd, dnnl_query_weights_md), stream: stream)
                 fixed.append(weightMemory)

@@ -13,15 +13,15 @@ enum WinogradConvolution {
 
     static var implementationName: String { "discern_wino_4x3:avx2" }
 
-    /// Whether a layer of the fused inference path runs here: fp32, 3x3, stride 1, padding 1, no groups, no
-    /// residual sum, channel counts in 8-channel blocks, an activation it can apply, the blocked layout asked for,
+    /// Whether a layer of the fused inference path runs here: fp32, 3x3, stride 1, padding 1, no groups, channel
+    /// counts in 8-channel blocks (a residual sum and ReLU/ReLU6 it applies itself), the blocked layout asked for,
     /// Winograd asked for and oneDNN without a Winograd kernel for it on this CPU, and a CPU with AVX2 and FMA.
     static func applies(_ conv: FusedConv, inDims: [Int], dataType: dnnl_data_type_t,
                         options: InferenceOptions) throws -> Bool {
         let (height, width) = (inDims[2], inDims[3])
         guard options.convolution == .winograd, options.layout == .blocked, dataType == dnnl_f32,
               CPUKernels.channelBlock == 8, discern_winograd_available() == 1,
-              conv.kernel == (3, 3), conv.stride == (1, 1), conv.groups == 1, conv.residual == nil,
+              conv.kernel == (3, 3), conv.stride == (1, 1), conv.groups == 1,
               [conv.padTop, conv.padLeft, conv.padBottom, conv.padRight] == [1, 1, 1, 1],
               conv.inChannels % 8 == 0, conv.outChannels % 8 == 0,
               ((height + 3) / 4) * ((width + 3) / 4) >= minimumTiles else { return false }
@@ -71,9 +71,12 @@ struct WinogradStep {
     let height: Int
     let width: Int
     let activation: Int32
+    /// Adds the destination's contents (the residual, placed there before) ahead of the activation.
+    let accumulate: Bool
 
     init(conv: FusedConv, inDims: [Int], weights: WinogradWeights) {
         self.weights = weights
+        accumulate = conv.residual != nil
         (images, inChannels, height, width) = (inDims[0], inDims[1], inDims[2], inDims[3])
         outChannels = conv.outChannels
         switch conv.activation {
@@ -93,6 +96,6 @@ struct WinogradStep {
         discern_winograd_forward(source.assumingMemoryBound(to: Float.self),
                                  destination.assumingMemoryBound(to: Float.self), weights.transformed, weights.bias,
                                  Int32(images), Int32(inChannels), Int32(outChannels), Int32(height), Int32(width),
-                                 activation, scratch)
+                                 activation, accumulate ? 1 : 0, scratch)
     }
 }

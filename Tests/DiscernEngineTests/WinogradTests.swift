@@ -48,6 +48,30 @@ final class WinogradTests: XCTestCase {
         }
     }
 
+    /// A 3x3 layer, then ResNet18/34's BasicBlock on its output: the block's second 3x3 layer adds the block's
+    /// input before its ReLU, in place (the input has no later reader). All three layers run on Discern's kernel
+    /// below AVX-512.
+    func testBasicBlockResidualSumMatchesPyTorch() throws {
+        let file = try Fixture.load("winograd_3x3")
+        var graph = Graph()
+        let input = graph.input()
+        func conv(_ layer: String, _ from: Int) throws -> Int {
+            let params = Conv2dParams(weight: try file.t("basic_block.w" + layer),
+                                      bias: try file.t("basic_block.b" + layer), padding: 1)
+            return graph.add(.conv2d(params), [from])
+        }
+        let stem = graph.add(.relu, [try conv("0", input)])
+        let hidden = graph.add(.relu, [try conv("1", stem)])
+        let sum = graph.add(.add, [try conv("2", hidden), stem])
+        graph.output = graph.add(.relu, [sum])
+        let before = Self.ownKernelCount()
+        let session = try InferenceSession(graph: graph, batchSize: 1)
+        assertClose(try session.run(try file.t("basic_block.x")), try file.t("basic_block.y"), tol: 3e-5,
+                    "basic block (\(CPUKernels.isaName))")
+        XCTAssertEqual(Self.ownKernelCount() - before, Self.expectsOwnKernel ? 3 : 0,
+                       "layers of the block on Discern's Winograd kernel (ISA \(CPUKernels.isaName))")
+    }
+
     /// `--convolution direct` keeps every layer on oneDNN's direct kernels, with the same results.
     func testDirectOptionKeepsOneDNN() throws {
         let file = try Fixture.load("winograd_3x3")
