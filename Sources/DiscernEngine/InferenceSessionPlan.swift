@@ -14,22 +14,22 @@ final class InferencePlan {
         var alias: Int?
     }
 
-    /// A oneDNN primitive, or one of Discern's own Winograd layers, and its arguments: arg kind -> slot index, or
-    /// -1-k for fixed memory k.
-    private struct Step {
-        let primitive: DNNLPrimitive?
-        var winograd: WinogradStep? = nil
-        let args: [(Int32, Int)]
+    /// A oneDNN primitive and its arguments (arg kind -> slot index, or -1-k for fixed memory k), or one of
+    /// Discern's own Winograd layers and the slots it reads and writes.
+    private enum Step {
+        case primitive(DNNLPrimitive, args: [(Int32, Int)])
+        case winograd(WinogradStep, source: Int, destination: Int)
 
-        init(primitive: DNNLPrimitive, args: [(Int32, Int)]) {
-            self.primitive = primitive
-            self.args = args
+        init(primitive: DNNLPrimitive, args: [(Int32, Int)]) { self = .primitive(primitive, args: args) }
+
+        var primitive: DNNLPrimitive? {
+            if case let .primitive(primitive, _) = self { return primitive }
+            return nil
         }
 
-        init(winograd: WinogradStep, source: Int, destination: Int) {
-            primitive = nil
-            self.winograd = winograd
-            args = [(DNNL_ARG_SRC, source), (DNNL_ARG_DST, destination)]
+        var args: [(Int32, Int)] {
+            if case let .primitive(_, args) = self { return args }
+            return []
         }
     }
 
@@ -125,7 +125,7 @@ final class InferencePlan {
                                                           input: inputSlot)
                     let layer = WinogradStep(conv: conv, inDims: [n, c, h, w],
                                              weights: weights.winograd(op: index, conv: conv))
-                    steps.append(Step(winograd: layer, source: source, destination: destination))
+                    steps.append(.winograd(layer, source: source, destination: destination))
                     KernelLog.shared.record(kind: "convolution", implementation: WinogradConvolution.implementationName)
                     valueSlot[op.output] = destination
                     dims[op.output] = [conv.outChannels, oh, ow]
@@ -193,8 +193,14 @@ final class InferencePlan {
     }
 
     private func attachScratchpad() throws {
-        if let floats = steps.compactMap({ $0.winograd?.scratchFloats }).max() {
-            winogradScratch = .allocate(capacity: floats)
+        let winogradFloats = steps.compactMap { step -> Int? in
+            if case let .winograd(layer, _, _) = step { return layer.scratchFloats }
+            return nil
+        }.max()
+        if let floats = winogradFloats {
+            let buffer = UnsafeMutableRawPointer.allocate(byteCount: floats * MemoryLayout<Float>.stride, alignment: 64)
+            buffers.append(buffer)
+            winogradScratch = buffer.bindMemory(to: Float.self, capacity: floats)
         }
         let largest = steps.compactMap { $0.primitive?.scratchpadBytes }.max() ?? 0
         guard largest > 0 else { return }
@@ -256,14 +262,15 @@ final class InferencePlan {
     func run(_ x: UnsafePointer<Float>) throws -> [Float] {
         try slots[inputSlot].memory.setPointer(UnsafeMutableRawPointer(mutating: x))
         for (step, args) in zip(steps, execArgs) {
-            if let primitive = step.primitive {
+            switch step {
+            case let .primitive(primitive, _):
                 try primitive.execute(args, on: stream)
-            } else if let layer = step.winograd, let scratch = winogradScratch {
+            case let .winograd(layer, source, destination):
                 // The kernel reads what the previous primitive wrote: wait for it (a no-op on oneDNN's CPU streams,
                 // whose primitives finish inside execute, but not promised by its API).
                 try dnnlCheck(dnnl_stream_wait(stream), "stream wait")
-                layer.run(source: slots[step.args[0].1].memory.pointer!,
-                          destination: slots[step.args[1].1].memory.pointer!, scratch: scratch)
+                layer.run(source: slots[source].memory.pointer!, destination: slots[destination].memory.pointer!,
+                          scratch: winogradScratch!)
             }
         }
         try dnnlCheck(dnnl_stream_wait(stream), "stream wait")
@@ -272,8 +279,5 @@ final class InferencePlan {
         return Array(UnsafeBufferPointer(start: output, count: count))
     }
 
-    deinit {
-        for buffer in buffers { buffer.deallocate() }
-        winogradScratch?.deallocate()
-    }
+    deinit { for buffer in buffers { buffer.deallocate() } }
 }

@@ -218,11 +218,14 @@ def main():
 def print_bf16_probe(rows, best_discern, probes):
     """The bf16 notice is decided by a two-block timing (BF16Speed); set it beside what the whole networks of this
     run took in bf16 against fp32 on the same CPU, so that a probe that misjudges shows."""
-    fp32 = {(backbone, batch): best_discern[row] for row in rows
-            for cap, precision, backbone, batch in [row] if precision == "fp32" and cap == "avx512_core"}
-    whole = ["%s batch %d %.2f" % (backbone, batch, best_discern[row] / fp32[(backbone, batch)])
-             for row in rows for cap, precision, backbone, batch in [row]
-             if precision == "bf16" and (backbone, batch) in fp32]
+    fp32, whole = {}, []
+    for cap, precision, backbone, batch in rows:
+        if precision == "fp32" and cap == "avx512_core":
+            fp32[(backbone, batch)] = best_discern[(cap, precision, backbone, batch)]
+    for cap, precision, backbone, batch in rows:
+        if precision == "bf16" and (backbone, batch) in fp32:
+            ratio = best_discern[(cap, precision, backbone, batch)] / fp32[(backbone, batch)]
+            whole.append("%s batch %d %.2f" % (backbone, batch, ratio))
     for cap, ratios in sorted(probes.items()):
         verdicts = sorted({"faster" if ratio < 0.9 else "not faster" for ratio in ratios})
         print("bf16 probe: two blocks took %.2f-%.2fx of fp32's time in the %d bf16 processes (bf16 counts as faster "
