@@ -2,6 +2,7 @@
 
 #include <cblas.h>
 #include <dlfcn.h>
+#include <pthread.h>
 
 #include "cpu_features.h"
 
@@ -57,14 +58,14 @@ typedef void (*parallel_function)(void (*)(void *), void *, unsigned, unsigned);
 typedef void (*barrier_function)(void);
 typedef int (*count_function)(void);
 static struct {
-    int looked_up;
     parallel_function parallel;
     barrier_function barrier;
     count_function thread_number, thread_count;
 } openmp;
+static pthread_once_t openmp_once = PTHREAD_ONCE_INIT;
 
+/* Run once per process (pthread_once); leaves `openmp.parallel` null where the process has no OpenMP runtime. */
 static void look_up_openmp(void) {
-    if (__atomic_load_n(&openmp.looked_up, __ATOMIC_ACQUIRE)) return;
     parallel_function parallel = (parallel_function)dlsym(RTLD_DEFAULT, "GOMP_parallel");
     barrier_function barrier = (barrier_function)dlsym(RTLD_DEFAULT, "GOMP_barrier");
     count_function number = (count_function)dlsym(RTLD_DEFAULT, "omp_get_thread_num");
@@ -75,7 +76,6 @@ static void look_up_openmp(void) {
         openmp.thread_number = number;
         openmp.thread_count = count;
     }
-    __atomic_store_n(&openmp.looked_up, 1, __ATOMIC_RELEASE);
 }
 
 struct job {
@@ -222,7 +222,7 @@ void discern_winograd_forward(const float *source, float *destination, const flo
                               int accumulate, float *scratch) {
     struct job job = {source, destination, transformed, bias, images, in_channels, out_channels, height, width,
                       activation, accumulate, scratch};
-    look_up_openmp();
+    pthread_once(&openmp_once, look_up_openmp);
     if (openmp.parallel) {
         openmp.parallel(run_on_team, &job, 0, 0);  /* 0 threads: the calling thread's OpenMP setting */
     } else {
