@@ -52,6 +52,10 @@ extension Study {
                 jobs.append(FeatureJob(name: "thumbnail-validation\(copy)", samples: data.validation,
                                        transform: .thumbnail, view: copy, seed: options.seed ^ Study.shiftSeed))
             }
+            for copy in 0 ..< options.detailCopies {
+                jobs.append(FeatureJob(name: "detail-validation\(copy)", samples: data.validation, transform: .detail,
+                                       view: copy, seed: options.seed ^ Study.shiftSeed))
+            }
         }
         return jobs
     }

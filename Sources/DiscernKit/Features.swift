@@ -25,6 +25,8 @@ public enum FeatureView: String, Sendable {
     case shifted = "shifted"
     /// A `PhotoShift` thumbnail (24–40 px), then the Resize.
     case thumbnail = "thumbnail"
+    /// A `PhotoShift` detail (an enlarged close-up), then the Resize: a proxy for photos of other things.
+    case detail = "detail"
     /// The study's training augmentation, then one or two `RandomPhotoDegradation`s on every image.
     case degraded = "degraded"
 }
@@ -54,6 +56,7 @@ public final class FeatureExtractor: @unchecked Sendable {
         case .training: return Compose.training(size: backbone.inputSize)
         case .shifted: return PhotoShift(size: backbone.inputSize)
         case .thumbnail: return PhotoShift(size: backbone.inputSize, kinds: [.thumbnail])
+        case .detail: return PhotoShift(size: backbone.inputSize, kinds: [.detail])
         case .degraded: return Compose.training(size: backbone.inputSize, degradation: 1)
         }
     }

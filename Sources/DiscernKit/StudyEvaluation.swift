@@ -34,6 +34,8 @@ struct CalibrationCopies {
     let shifted: EvaluatedSet?
     /// Thumbnail copies: hard low-resolution cases (the unsure question only).
     let thumbnails: EvaluatedSet?
+    /// Detail copies: enlarged close-ups that show no whole object, proxy unknowns for choosing the unknown score.
+    let details: EvaluatedSet?
 }
 
 extension Study {
@@ -53,7 +55,8 @@ extension Study {
                                copies: copies, seconds: Date().timeIntervalSince(start))
     }
 
-    /// `shiftCopies` everyday-shift copies and `thumbnailCopies` thumbnail copies of every held-out image, labelled.
+    /// `shiftCopies` everyday-shift copies, `thumbnailCopies` thumbnail copies and `detailCopies` detail copies of
+    /// every held-out image, labelled.
     /// Nil sets without a validation split or with 0 copies.
     func calibrationCopies(_ data: StudyData, trained: TrainedHead) throws -> CalibrationCopies {
         func copies(_ view: FeatureView, _ count: Int, _ what: String, _ name: String) throws -> EvaluatedSet? {
@@ -72,6 +75,7 @@ extension Study {
         }
         return CalibrationCopies(
             shifted: try copies(.shifted, options.shiftCopies, "shifted", "shifted-validation"),
-            thumbnails: try copies(.thumbnail, options.thumbnailCopies, "thumbnail", "thumbnail-validation"))
+            thumbnails: try copies(.thumbnail, options.thumbnailCopies, "thumbnail", "thumbnail-validation"),
+            details: try copies(.detail, options.detailCopies, "detail", "detail-validation"))
     }
 }

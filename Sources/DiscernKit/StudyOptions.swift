@@ -43,6 +43,9 @@ public struct StudyOptions: Sendable {
     /// Thumbnail copies (`PhotoShift.Kind.thumbnail`, 24–40 px) of every held-out image: the "unsure" threshold of
     /// low-resolution photos is calibrated on them (with any held-out photo that small); 0 = none.
     public var thumbnailCopies = 3
+    /// Detail copies (`PhotoShift.Kind.detail`, enlarged close-ups) of every held-out image: proxy unknowns that are
+    /// photos, for choosing the unknown score; 0 = none.
+    public var detailCopies = 1
     /// Photos whose decoded shorter side is below this many pixels get their own unsure threshold; nil = half the
     /// backbone's input size, 0 = one threshold for every size (the thumbnail copies then count in it).
     public var lowResolutionBelow: Int?

@@ -136,7 +136,8 @@ extension OODDetector {
             validationScores[kind] = try scores(kind, logits: validationLogits, features: validationFeatures)
             proxyScores[kind] = try scores(kind, logits: proxyLogits, features: proxyFeatures)
         }
-        let choice = try Calibration.chooseDefault(validationIn: validationScores, proxyOut: proxyScores)
+        let choice = try Calibration.chooseDefault(validationIn: validationScores, proxyOut: proxyScores,
+                                                   acceptFraction: acceptFraction)
         return (choice, try Calibration.calibrate(score: choice.score,
                                                    validationScores: validationScores[choice.score] ?? [],
                                                    acceptFraction: acceptFraction, confidence: confidence))

@@ -104,6 +104,13 @@ public enum OODMetrics {
                             fpr95: try fpr(atTPR: 0.95, inScores: inScores, outScores: outScores))
     }
 
+    /// AUROC of in (positive) vs out.
+    public static func auroc(inScores: [Double], outScores: [Double]) throws -> Double {
+        try auroc(labels: [Bool](repeating: true, count: inScores.count)
+                      + [Bool](repeating: false, count: outScores.count),
+                  scores: inScores + outScores)
+    }
+
     /// ROC curve of in (positive) vs out.
     public static func rocCurve(inScores: [Double], outScores: [Double]) throws -> ROCCurve {
         try rocCurve(

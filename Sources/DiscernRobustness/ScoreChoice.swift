@@ -13,73 +13,88 @@ public struct ProxyComparison: Sendable {
     }
 }
 
+/// One candidate score against one kind of proxy unknowns (the mean over that kind's comparisons).
+public struct ProxyResult: Codable, Equatable, Sendable {
+    /// Share of the proxy unknowns that the threshold accepting `acceptFraction` of the in-distribution scores
+    /// lets through: what the verdict would call a trained class.
+    public let passing: Double
+    public let auroc: Double
+
+    static func mean(_ results: [ProxyResult]) -> ProxyResult {
+        let n = Double(max(results.count, 1))
+        return ProxyResult(passing: results.map(\.passing).reduce(0, +) / n,
+                           auroc: results.map(\.auroc).reduce(0, +) / n)
+    }
+
+    /// Worse: more unknowns pass, or as many with a lower AUROC.
+    public func isWorse(than other: ProxyResult) -> Bool {
+        passing > other.passing || (passing == other.passing && auroc < other.auroc)
+    }
+}
+
 extension Calibration {
     /// The outcome of choosing the default score.
     public struct Choice: Codable, Sendable {
         public let score: OODScoreKind
-        /// Per candidate: its metrics on the proxy kind where its AUROC is lowest.
-        public let table: [OODScoreKind: OODMetricSet]
-        /// Per proxy kind, per candidate: the metrics averaged over that kind's comparisons.
-        public let byKind: [String: [OODScoreKind: OODMetricSet]]
+        /// Per candidate: its result on the proxy kind where it does worst.
+        public let table: [OODScoreKind: ProxyResult]
+        /// Per proxy kind, per candidate: the results averaged over that kind's comparisons.
+        public let byKind: [String: [OODScoreKind: ProxyResult]]
         public let criterion: String
     }
 
-    /// Chooses the default score: highest AUROC of held-out in-distribution validation scores vs a proxy
-    /// outlier set (true unknowns are not available at calibration time); ties → lower FPR95 → the
-    /// earlier score in `OODScoreKind.allCases`. Candidates are the keys present in both dictionaries.
-    public static func chooseDefault(validationIn: [OODScoreKind: [Double]], proxyOut: [OODScoreKind: [Double]])
-        throws -> Choice
-    {
+    /// Chooses the default score against one proxy outlier set (true unknowns are not available at calibration
+    /// time): the rule of `chooseDefault(comparisons:acceptFraction:)` with one comparison.
+    public static func chooseDefault(validationIn: [OODScoreKind: [Double]], proxyOut: [OODScoreKind: [Double]],
+                                     acceptFraction: Double = 0.95) throws -> Choice {
         try chooseDefault(comparisons: [ProxyComparison(kind: "proxy outliers", inScores: validationIn,
-                                                        outScores: proxyOut)])
+                                                        outScores: proxyOut)],
+                          acceptFraction: acceptFraction)
     }
 
-    /// Chooses the default score by its worst proxy kind: each candidate's AUROC (and FPR95) is averaged over the
-    /// comparisons of each kind, and the candidate whose lowest kind-average AUROC is highest wins; ties → lower
-    /// FPR95 on that kind → the earlier score in `OODScoreKind.allCases`. A score good against one kind of proxy
-    /// only (e.g. one that spots destroyed feature correlations but not a real photo of another class) loses to
-    /// one good against all. Candidates are the scores present in every comparison.
-    public static func chooseDefault(comparisons: [ProxyComparison]) throws -> Choice {
+    /// Chooses the default score by its worst proxy kind, at the operating point the verdict uses: per kind, the
+    /// share of proxy unknowns that pass the threshold accepting `acceptFraction` of that comparison's
+    /// in-distribution scores (averaged over the kind's comparisons), and the candidate whose worst kind lets the
+    /// fewest through wins; ties → higher AUROC on that kind → the earlier score in `OODScoreKind.allCases`.
+    /// The threshold is where the verdict works, so a score that ranks well overall (AUROC) but lets a tail of
+    /// unknowns through at that threshold loses; a score good against one kind of proxy only loses to one good
+    /// against all. Candidates are the scores present in every comparison.
+    public static func chooseDefault(comparisons: [ProxyComparison], acceptFraction: Double = 0.95) throws
+        -> Choice
+    {
         guard !comparisons.isEmpty else { throw RobustnessError.invalidArgument("no proxy comparison given") }
         let kinds = comparisons.map(\.kind).reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
-        var byKind: [String: [OODScoreKind: OODMetricSet]] = [:]
-        var table: [OODScoreKind: OODMetricSet] = [:]
-        var best: (score: OODScoreKind, metrics: OODMetricSet)?
+        var byKind: [String: [OODScoreKind: ProxyResult]] = [:]
+        var table: [OODScoreKind: ProxyResult] = [:]
+        var best: (score: OODScoreKind, result: ProxyResult)?
         for score in OODScoreKind.allCases {
             guard comparisons.allSatisfy({ $0.inScores[score] != nil && $0.outScores[score] != nil }) else { continue }
-            var worst: OODMetricSet?
+            var worst: ProxyResult?
             for kind in kinds {
-                let sets = try comparisons.filter { $0.kind == kind }.map {
-                    try OODMetrics.evaluate(inScores: $0.inScores[score]!, outScores: $0.outScores[score]!)
+                let results = try comparisons.filter { $0.kind == kind }.map { comparison in
+                    let inScores = comparison.inScores[score]!, outScores = comparison.outScores[score]!
+                    return ProxyResult(
+                        passing: try OODMetrics.fpr(atTPR: acceptFraction, inScores: inScores, outScores: outScores),
+                        auroc: try OODMetrics.auroc(inScores: inScores, outScores: outScores))
                 }
-                let mean = OODMetricSet.mean(sets)
+                let mean = ProxyResult.mean(results)
                 byKind[kind, default: [:]][score] = mean
-                if worst == nil || mean.auroc < worst!.auroc { worst = mean }
+                if worst.map({ mean.isWorse(than: $0) }) ?? true { worst = mean }
             }
-            guard let metrics = worst else { continue }
-            table[score] = metrics
-            if let leader = best?.metrics,
-               !(metrics.auroc > leader.auroc || (metrics.auroc == leader.auroc && metrics.fpr95 < leader.fpr95)) {
-                continue
-            }
-            best = (score, metrics)
+            guard let result = worst else { continue }
+            table[score] = result
+            if let leader = best?.result, !leader.isWorse(than: result) { continue }
+            best = (score, result)
         }
         guard let best else {
             throw RobustnessError.invalidArgument("no score has both validation and proxy values")
         }
+        let operatingPoint = String(format: "the threshold accepting %g%% of the in-distribution scores",
+                                    100 * acceptFraction)
         let criterion = kinds.count == 1
-            ? "highest AUROC of validation (in) vs \(kinds[0]), then lowest FPR95"
-            : "highest worst-case AUROC of validation (in) vs each kind of proxy (\(kinds.joined(separator: "; "))), "
-                + "then lowest FPR95"
+            ? "fewest \(kinds[0]) passing \(operatingPoint), then highest AUROC"
+            : "fewest proxy unknowns passing \(operatingPoint) on the worst kind (\(kinds.joined(separator: "; "))), "
+                + "then highest AUROC"
         return Choice(score: best.score, table: table, byKind: byKind, criterion: criterion)
-    }
-}
-
-extension OODMetricSet {
-    /// Field-wise mean (the set itself when there is one).
-    static func mean(_ sets: [OODMetricSet]) -> OODMetricSet {
-        let n = Double(max(sets.count, 1))
-        return OODMetricSet(auroc: sets.map(\.auroc).reduce(0, +) / n, auprIn: sets.map(\.auprIn).reduce(0, +) / n,
-                            auprOut: sets.map(\.auprOut).reduce(0, +) / n, fpr95: sets.map(\.fpr95).reduce(0, +) / n)
     }
 }

@@ -20,6 +20,10 @@ public struct PhotoShift: ImageTransform {
         /// (`everyday`): a thumbnail is a hard case the confidence must learn to doubt, not a view the
         /// "is this a trained class?" threshold should stretch to cover.
         case thumbnail
+        /// A close-up: a square of 20–30% of the shorter side, enlarged. It shows fur, fabric or background but no
+        /// whole object, so it stands in for photos of other things when the unknown score is chosen; never
+        /// training data, never pooled with the photos of the trained classes.
+        case detail
 
         /// The shifts photos of the trained classes commonly meet elsewhere.
         public static let everyday: [Kind] = [.jpeg, .lowResolution, .blur, .colour, .crop]
@@ -57,6 +61,10 @@ public struct PhotoShift: ImageTransform {
             let gains = (0..<3).map { _ in rng.uniform(0.75, 1.25) }
             return PhotoShift.colour(resize.apply(image), gains: gains, saturation: rng.uniform(0.4, 1.6),
                                      brightness: rng.uniform(0.7, 1.3), contrast: rng.uniform(0.7, 1.3))
+        case .detail:
+            let side = max(1, Int(Double(min(image.width, image.height)) * rng.uniform(0.2, 0.3)))
+            let x = rng.int(0, image.width - side + 1), y = rng.int(0, image.height - side + 1)
+            return resize.apply(Geometry.crop(image, left: x, top: y, width: side, height: side))
         case .crop:
             let fw = rng.uniform(0.5, 0.85), fh = rng.uniform(0.5, 0.85)
             let w = max(1, Int(Double(image.width) * fw)), h = max(1, Int(Double(image.height) * fh))

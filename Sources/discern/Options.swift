@@ -103,6 +103,11 @@ struct TrainingOptions: ParsableArguments {
         """)
     var thumbnailCopies = 3
     @Option(help: """
+        Close-up copies (a square of 20-30% of the shorter side, enlarged) of each held-out image: proxy unknowns \
+        for choosing the unknown score; 0 = none.
+        """)
+    var detailCopies = 1
+    @Option(help: """
         Photos whose shorter side is below this many pixels get their own unsure threshold, calibrated on the \
         thumbnail copies (default: half the backbone's input size; 0 = one threshold for every size).
         """)
@@ -160,6 +165,7 @@ struct TrainingOptions: ParsableArguments {
         guard shiftCopies >= 0 else { throw ValidationError("--shift-copies must be 0 or more") }
         guard typical >= 0 && typical < 1 else { throw ValidationError("--typical must be in [0, 1)") }
         guard thumbnailCopies >= 0 else { throw ValidationError("--thumbnail-copies must be 0 or more") }
+        guard detailCopies >= 0 else { throw ValidationError("--detail-copies must be 0 or more") }
         guard (lowResolutionBelow ?? 0) >= 0 else { throw ValidationError("--low-resolution-below must be 0 or more") }
         guard threshold == nil || score != nil else {
             throw ValidationError("--threshold needs --score (the single-score rule)")
@@ -210,6 +216,7 @@ extension StudyOptions {
         maxRisk = training.maxRisk
         shiftCopies = training.shiftCopies
         thumbnailCopies = training.thumbnailCopies
+        detailCopies = training.detailCopies
         lowResolutionBelow = training.lowResolutionBelow
         typicalFraction = training.typical > 0 ? training.typical : nil
         fineTune = training.fineTune

@@ -26,6 +26,11 @@ final class StudyEndToEndTests: XCTestCase {
         XCTAssertNotNil(acc["train"] as? Double); XCTAssertNotNil(acc["test"] as? Double)
         XCTAssertNotNil(timing["train_seconds"] as? Double); XCTAssertNotNil(timing["eval_seconds"] as? Double)
         XCTAssertNotNil(metrics["threshold"]); XCTAssertNotNil(metrics["test"])
+        // The unknown score was chosen against all three kinds of proxy unknowns, the close-ups of photos among them.
+        XCTAssertEqual(outcome.robustness.choice.byKind.keys.sorted(),
+                       ["each class left out of the reference", "enlarged close-ups", "permuted feature columns"])
+        let criterion = (metrics["threshold"] as? [String: Any])?["default_score_criterion"] as? String ?? ""
+        XCTAssertTrue(criterion.contains("enlarged close-ups"), criterion)
         let ood = metrics["ood"] as! [String: Any], flowers = ood["flowers"] as! [String: Any]
         XCTAssertEqual(flowers["n"] as? Int, 24)
         let scores = flowers["scores"] as! [String: Any]

@@ -67,14 +67,16 @@ final class MetricsTests: XCTestCase {
         XCTAssertEqual(rc.aurc, fx.scalar("sel.aurc"), accuracy: 1e-12)
     }
 
-    func testDefaultScoreChoiceUsesProxyAUROC() throws {
+    /// At 95% acceptance of 4 scores the threshold is the smallest in-score: msp lets 0.85 through (0.85 ≥ 0.7),
+    /// knn and energy let nothing through and separate perfectly.
+    func testDefaultScoreChoiceUsesTheProxyAtTheThreshold() throws {
         let valIn: [OODScoreKind: [Double]] = [.msp: [0.9, 0.8, 0.7, 0.95], .knn: [0.9, 0.8, 0.7, 0.95],
                                                .energy: [1.0, 2, 3, 4]]
         let proxy: [OODScoreKind: [Double]] = [.msp: [0.85, 0.5], .knn: [0.1, 0.2], .energy: [0.0, 0.5]]
         let choice = try Calibration.chooseDefault(validationIn: valIn, proxyOut: proxy)
-        XCTAssertEqual(choice.table[.msp]!.auroc, 0.75)   // 6 of 8 (in, out) pairs ordered
-        XCTAssertEqual(choice.table[.knn]!.auroc, 1)
-        XCTAssertEqual(choice.score, .energy)  // ties with knn at AUROC 1 and FPR95 0 → earlier in allCases
+        XCTAssertEqual(choice.table[.msp], ProxyResult(passing: 0.5, auroc: 0.75))   // 6 of 8 (in, out) pairs ordered
+        XCTAssertEqual(choice.table[.knn], ProxyResult(passing: 0, auroc: 1))
+        XCTAssertEqual(choice.score, .energy)  // ties with knn at 0 passing and AUROC 1 → earlier in allCases
         XCTAssertThrowsError(try Calibration.chooseDefault(validationIn: valIn, proxyOut: [.vim: [1]]))
     }
 

@@ -3,30 +3,54 @@ import DiscernEngine
 @testable import DiscernRobustness
 
 final class ScoreChoiceTests: XCTestCase {
-    /// knn separates permuted features perfectly but one left-out class badly; mahalanobis is good on both kinds.
-    /// AUROCs below are counted by hand: the share of (in, out) pairs with in > out.
-    func testChoiceTakesEachScoresWorstProxyKind() throws {
+    /// knn separates permuted features perfectly but lets one left-out class through; mahalanobis is fair on both
+    /// kinds. Shares and AUROCs below are counted by hand. At 95% acceptance of 4 in-distribution scores the
+    /// threshold is the 4th largest, 5: "passing" is the share of outliers scoring 5 or more; AUROC is the share
+    /// of (in, out) pairs with in > out.
+    func testChoiceTakesEachScoresWorstProxyKindAtTheThreshold() throws {
         let inScores: [OODScoreKind: [Double]] = [.knn: [5, 6, 7, 8], .mahalanobis: [5, 6, 7, 8]]
         let permuted = ProxyComparison(kind: "permuted", inScores: inScores,
-                                       outScores: [.knn: [0, 1], .mahalanobis: [4, 5.5]])  // 1 and 7/8
+                                       outScores: [.knn: [0, 1], .mahalanobis: [4, 5.5]])  // pass 0 and 1/2
         let classA = ProxyComparison(kind: "class", inScores: inScores,
-                                     outScores: [.knn: [7.5, 9], .mahalanobis: [1, 2]])  // 1/8 and 1
+                                     outScores: [.knn: [7.5, 9], .mahalanobis: [1, 2]])  // pass 1 and 0
         let classB = ProxyComparison(kind: "class", inScores: inScores,
-                                     outScores: [.knn: [6.5, 4], .mahalanobis: [6.5, 3]])  // 6/8 and 6/8
-        let choice = try Calibration.chooseDefault(comparisons: [permuted, classA, classB])
-        XCTAssertEqual(choice.byKind["permuted"]?[.knn]?.auroc, 1)
-        XCTAssertEqual(choice.byKind["class"]?[.knn]?.auroc, (1.0 / 8 + 6.0 / 8) / 2)    // mean over the kind
-        XCTAssertEqual(choice.byKind["class"]?[.mahalanobis]?.auroc, (1 + 6.0 / 8) / 2)
-        XCTAssertEqual(choice.table[.knn]?.auroc, 7.0 / 16)                              // its worst kind
-        XCTAssertEqual(choice.table[.mahalanobis]?.auroc, 7.0 / 8)
+                                     outScores: [.knn: [6.5, 4], .mahalanobis: [6.5, 3]])  // pass 1/2 and 1/2
+        let choice = try Calibration.chooseDefault(comparisons: [permuted, classA, classB], acceptFraction: 0.95)
+        XCTAssertEqual(choice.byKind["permuted"]?[.knn], ProxyResult(passing: 0, auroc: 1))
+        XCTAssertEqual(choice.byKind["permuted"]?[.mahalanobis], ProxyResult(passing: 0.5, auroc: 7.0 / 8))
+        XCTAssertEqual(choice.byKind["class"]?[.knn]?.passing, 0.75)                    // mean over the kind
+        XCTAssertEqual(choice.byKind["class"]?[.knn]?.auroc, (1.0 / 8 + 6.0 / 8) / 2)
+        XCTAssertEqual(choice.byKind["class"]?[.mahalanobis], ProxyResult(passing: 0.25, auroc: (1 + 6.0 / 8) / 2))
+        XCTAssertEqual(choice.table[.knn]?.passing, 0.75)                               // its worst kind
+        XCTAssertEqual(choice.table[.mahalanobis], ProxyResult(passing: 0.5, auroc: 7.0 / 8))
         XCTAssertEqual(choice.score, .mahalanobis)
-        // With the permuted kind alone, knn's perfect separation wins, as the single-proxy rule always did.
+        // With the permuted kind alone, knn's perfect separation wins.
         XCTAssertEqual(try Calibration.chooseDefault(comparisons: [permuted]).score, .knn)
         // A score missing from one comparison is not a candidate.
         var partial = classB
         partial.outScores[.mahalanobis] = nil
         XCTAssertEqual(try Calibration.chooseDefault(comparisons: [permuted, classA, partial]).score, .knn)
         XCTAssertThrowsError(try Calibration.chooseDefault(comparisons: []))
+    }
+
+    /// The operating point decides, not the ranking as a whole. In-distribution scores 1...10; at 90% acceptance
+    /// the threshold is the 9th largest, 2. mahalanobis ranks its outliers better (AUROC 48/50: every pair but
+    /// those of 2.5 with 1 and 2) but lets 2.5 through; knn (AUROC 45/50: 1.5 beats the in-score 1 five times)
+    /// lets none through, and wins. At 80% acceptance (threshold 3) neither lets any through: the higher AUROC wins.
+    func testFewerPassingBeatsHigherAUROC() throws {
+        let inScores = (1...10).map(Double.init)
+        let comparison = ProxyComparison(kind: "details", inScores: [.knn: inScores, .mahalanobis: inScores],
+                                         outScores: [.knn: [1.5, 1.5, 1.5, 1.5, 1.5],
+                                                     .mahalanobis: [-5, -4, -3, -2, 2.5]])
+        let strict = try Calibration.chooseDefault(comparisons: [comparison], acceptFraction: 0.9)
+        XCTAssertEqual(strict.table[.knn]?.passing, 0)
+        XCTAssertEqual(try XCTUnwrap(strict.table[.knn]?.auroc), 45.0 / 50, accuracy: 1e-12)
+        XCTAssertEqual(strict.table[.mahalanobis]?.passing, 0.2)
+        XCTAssertEqual(try XCTUnwrap(strict.table[.mahalanobis]?.auroc), 48.0 / 50, accuracy: 1e-12)
+        XCTAssertEqual(strict.score, .knn)
+        let loose = try Calibration.chooseDefault(comparisons: [comparison], acceptFraction: 0.8)
+        XCTAssertEqual(loose.table[.mahalanobis]?.passing, 0)
+        XCTAssertEqual(loose.score, .mahalanobis)
     }
 
     /// Three classes of features around different directions. Leaving a class out must score that class's

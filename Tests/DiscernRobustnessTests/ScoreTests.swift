@@ -125,9 +125,10 @@ extension ScoreTests {
 }
 
 extension ScoreTests {
-    /// The calibration step picks the score whose (numpy reference) values separate validation from the
-    /// proxy set best, and its threshold accepts 95% of the validation set.
-    func testCalibrateDefaultPicksBestProxyAUROC() throws {
+    /// The calibration step picks the score whose (numpy reference) values let the fewest proxy rows through the
+    /// threshold accepting 95% of the validation set (ties: the higher AUROC, then the earlier score), and that
+    /// threshold is its own.
+    func testCalibrateDefaultPicksFewestPassingProxies() throws {
         let d = try load()
         let isIn = d.fx.get("query_is_in").map { $0 == 1 }
         let inRows = isIn.indices.filter { isIn[$0] }, outRows = isIn.indices.filter { !isIn[$0] }
@@ -137,12 +138,18 @@ extension ScoreTests {
             validationFeatures: d.queryFeatures.selectingRows(inRows),
             proxyLogits: d.queryLogits.selectingRows(outRows), proxyFeatures: d.queryFeatures.selectingRows(outRows),
             candidates: ScoreTests.nine)
-        var best = (kind: OODScoreKind.density, auroc: -1.0)
-        for k in ScoreTests.nine {
+        var best = (kind: OODScoreKind.density, passing: 2.0, auroc: -1.0)
+        for k in OODScoreKind.allCases where ScoreTests.nine.contains(k) {
             let ref = d.fx.get("score.\(k.rawValue)")
             let a = try OODMetrics.auroc(labels: isIn, scores: ref)
+            let inRef = inRows.map { ref[$0] }.sorted(by: >)
+            let threshold = inRef[Int((0.95 * Double(inRows.count)).rounded(.up)) - 1]        // 86th of 90
+            let passing = Double(outRows.filter { ref[$0] >= threshold }.count) / Double(outRows.count)
             XCTAssertEqual(choice.table[k]!.auroc, a, accuracy: 1e-9, k.rawValue)
-            if a > best.auroc + 1e-12 { best = (k, a) }
+            XCTAssertEqual(choice.table[k]!.passing, passing, accuracy: 1e-9, k.rawValue)
+            if passing < best.passing - 1e-12 || (abs(passing - best.passing) < 1e-12 && a > best.auroc + 1e-12) {
+                best = (k, passing, a)
+            }
         }
         XCTAssertEqual(choice.score, best.kind)
         XCTAssertEqual(thr.score, best.kind)

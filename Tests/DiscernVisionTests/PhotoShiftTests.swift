@@ -43,4 +43,32 @@ final class PhotoShiftTests: XCTestCase {
             XCTAssertNotEqual(x, plain, "\(kind) must change the photo")
         }
     }
+
+    /// A detail copy is a square close-up of 20–30% of the shorter side, enlarged: on a photo whose red level is
+    /// the column and green level twice the row, the copy's levels span one square of that side, wherever it lies.
+    func testDetailCopiesAreSquareCloseUps() throws {
+        let width = 200, height = 100
+        var pixels = [UInt8](repeating: 0, count: width * height * 3)
+        for y in 0..<height {
+            for x in 0..<width {
+                pixels[(y * width + x) * 3] = UInt8(x)
+                pixels[(y * width + x) * 3 + 1] = UInt8(2 * y)
+            }
+        }
+        let photo = RGBImage(width: width, height: height, pixels: pixels)
+        var corners = Set<[Int]>()
+        for seed in 0..<20 {
+            var rng = SplitMix64(seed: UInt64(seed), 5, 6)
+            let copy = PhotoShift(size: 64, kinds: [.detail])(photo, rng: &rng)
+            XCTAssertEqual([copy.width, copy.height], [64, 64])
+            let columns = stride(from: 0, to: copy.pixels.count, by: 3).map { Int(copy.pixels[$0]) }
+            let rows = stride(from: 1, to: copy.pixels.count, by: 3).map { Int(copy.pixels[$0]) / 2 }
+            let columnSpan = columns.max()! - columns.min()!, rowSpan = rows.max()! - rows.min()!
+            // The side is 20 to 30 px of the shorter side's 100; resampling may lose a pixel at each end.
+            XCTAssertTrue((17...30).contains(columnSpan), "seed \(seed): columns span \(columnSpan)")
+            XCTAssertLessThanOrEqual(abs(columnSpan - rowSpan), 2, "seed \(seed): a square, not \(columnSpan)x\(rowSpan)")
+            corners.insert([columns.min()!, rows.min()!])
+        }
+        XCTAssertGreaterThan(corners.count, 10, "the close-up must move around the photo")
+    }
 }

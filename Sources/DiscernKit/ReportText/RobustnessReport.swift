@@ -17,18 +17,23 @@ enum RobustnessReport {
         unknownImages(&report, outcome, robustness)
     }
 
-    /// What the score was chosen on: each candidate's AUROC against every kind of proxy unknown, worst case first.
+    /// What the score was chosen on: each candidate's share of every kind of proxy unknown that passes its
+    /// threshold (and its AUROC there), best worst case first.
     static func choiceTable(_ section: inout ReportSection, _ choice: Calibration.Choice, used: OODScoreKind) {
         let kinds = choice.byKind.keys.sorted()
         guard !choice.table.isEmpty, !kinds.isEmpty else { return }
-        let rows = choice.table.sorted { $0.value.auroc > $1.value.auroc }.map { score, worst in
-            [score == used ? "\(score.rawValue) (verdict)" : score.rawValue, fixed(worst.auroc)]
-                + kinds.map { kind in choice.byKind[kind]?[score].map { fixed($0.auroc) } ?? "–" }
+        func cell(_ result: ProxyResult) -> String { percent(result.passing) + " (" + fixed(result.auroc) + ")" }
+        let rows = choice.table.sorted { $1.value.isWorse(than: $0.value) }.map { score, worst in
+            [score == used ? "\(score.rawValue) (verdict)" : score.rawValue, cell(worst)]
+                + kinds.map { kind in choice.byKind[kind]?[score].map(cell) ?? "–" }
         }
-        section.table(headers: ["candidate", "worst-case AUROC"] + kinds.map { "AUROC: \($0)" }, rows: rows,
+        section.table(headers: ["candidate", "worst case: passing (AUROC)"] + kinds.map { "passing (AUROC): \($0)" },
+                      rows: rows,
                       caption: "Proxy unknowns made from the held-out photos alone (no --unknown folder is looked "
-                          + "at): feature columns permuted independently, and each class's photos scored against "
-                          + "a reference without that class (mean over the classes left out).")
+                          + "at): feature columns permuted independently, each class's photos scored against a "
+                          + "reference without that class (mean over the classes left out), and enlarged close-ups "
+                          + "of the photos. Passing: the share that the score's threshold accepting the target share "
+                          + "of held-out photos lets through.")
     }
 
     /// The verdict's first score, every score's separation of each unknown set, and the risk–coverage curves.
