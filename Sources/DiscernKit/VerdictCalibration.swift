@@ -85,11 +85,10 @@ extension RobustnessOutcome {
             let classHeldOut = try ClassHeldOutProxy.comparisons(
                 detector: detector, reference: reference, logits: set.logits, features: set.features,
                 labels: set.labels, scores: Array(candidates.keys))
-            let details = detailScores.map {
-                ProxyComparison(kind: "enlarged close-ups", inScores: candidates,
-                                outScores: $0.filter { candidates[$0.key] != nil })
-            }
-            return [permuted] + classHeldOut + (details.map { [$0] } ?? [])
+            guard let detailScores else { return [permuted] + classHeldOut }
+            let details = ProxyComparison(kind: "enlarged close-ups", inScores: candidates,
+                                          outScores: detailScores.filter { candidates[$0.key] != nil })
+            return [permuted] + classHeldOut + [details]
         }
         let pooled = CalibrationScores(scores: set.scores, thresholds: thresholds)
 
@@ -251,8 +250,7 @@ extension RobustnessOutcome {
     /// candidates with the best worst case, best first.
     static func choiceSummary(_ choice: Calibration.Choice) -> String {
         let kinds = choice.byKind.keys.sorted()
-        let ranked = choice.table.sorted { $1.value.isWorse(than: $0.value) }.prefix(3)
-        return ranked.map { score, worst in
+        return choice.ranked.prefix(3).map { score, worst in
             let parts = kinds.compactMap { kind in
                 choice.byKind[kind]?[score].map {
                     String(format: "%@ %.1f%%, AUROC %.4f", kind, 100 * $0.passing, $0.auroc)

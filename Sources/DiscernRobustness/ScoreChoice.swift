@@ -41,6 +41,17 @@ extension Calibration {
         /// Per proxy kind, per candidate: the results averaged over that kind's comparisons.
         public let byKind: [String: [OODScoreKind: ProxyResult]]
         public let criterion: String
+
+        /// The candidates best first (the winner first): fewer passing on the worst kind, then a higher AUROC
+        /// there, then the order of `OODScoreKind.allCases`.
+        public var ranked: [(score: OODScoreKind, worst: ProxyResult)] {
+            let order = OODScoreKind.allCases
+            return table.map { (score: $0.key, worst: $0.value) }.sorted { a, b in
+                if a.worst.isWorse(than: b.worst) { return false }
+                if b.worst.isWorse(than: a.worst) { return true }
+                return order.firstIndex(of: a.score)! < order.firstIndex(of: b.score)!
+            }
+        }
     }
 
     /// Chooses the default score against one proxy outlier set (true unknowns are not available at calibration

@@ -24,6 +24,7 @@ final class ScoreChoiceTests: XCTestCase {
         XCTAssertEqual(choice.table[.knn]?.passing, 0.75)                               // its worst kind
         XCTAssertEqual(choice.table[.mahalanobis], ProxyResult(passing: 0.5, auroc: 7.0 / 8))
         XCTAssertEqual(choice.score, .mahalanobis)
+        XCTAssertEqual(choice.ranked.map(\.score), [.mahalanobis, .knn])
         // With the permuted kind alone, knn's perfect separation wins.
         XCTAssertEqual(try Calibration.chooseDefault(comparisons: [permuted]).score, .knn)
         // A score missing from one comparison is not a candidate.
@@ -48,6 +49,7 @@ final class ScoreChoiceTests: XCTestCase {
         XCTAssertEqual(strict.table[.mahalanobis]?.passing, 0.2)
         XCTAssertEqual(try XCTUnwrap(strict.table[.mahalanobis]?.auroc), 48.0 / 50, accuracy: 1e-12)
         XCTAssertEqual(strict.score, .knn)
+        XCTAssertEqual(strict.ranked.map(\.score), [.knn, .mahalanobis])
         let loose = try Calibration.chooseDefault(comparisons: [comparison], acceptFraction: 0.8)
         XCTAssertEqual(loose.table[.mahalanobis]?.passing, 0)
         XCTAssertEqual(loose.score, .mahalanobis)

@@ -23,7 +23,7 @@ enum RobustnessReport {
         let kinds = choice.byKind.keys.sorted()
         guard !choice.table.isEmpty, !kinds.isEmpty else { return }
         func cell(_ result: ProxyResult) -> String { percent(result.passing) + " (" + fixed(result.auroc) + ")" }
-        let rows = choice.table.sorted { $1.value.isWorse(than: $0.value) }.map { score, worst in
+        let rows = choice.ranked.map { score, worst in
             [score == used ? "\(score.rawValue) (verdict)" : score.rawValue, cell(worst)]
                 + kinds.map { kind in choice.byKind[kind]?[score].map(cell) ?? "–" }
         }
