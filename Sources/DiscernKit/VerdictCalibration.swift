@@ -69,27 +69,8 @@ extension RobustnessOutcome {
             shiftedAccuracy: share(set.correct.dropFirst(set.cleanCount)),
             thumbnailCopies: set.thumbnailCorrect.count, thumbnailAccuracy: share(set.thumbnailCorrect),
             lowResolutionBelow: 0, lowResolutionImages: 0)
-        // Three kinds of proxy outliers stand in for unknowns when choosing the unknown score: feature columns
-        // permuted independently, each class's photos against a reference without that class, and enlarged
-        // close-ups of the photos (pictures of something, but of no whole trained object).
-        let proxyFeatures = ProxyOutliers.permutedColumns(try matrix(heldOut.features.features),
-                                                          seed: options.seed &+ 1)
-        let proxyTensor = Tensor(shape: heldOut.features.features.shape, data: proxyFeatures.values.map(Float.init))
-        let proxyScores = try detector.allScores(logits: matrix(try head.logits(proxyTensor)), features: proxyFeatures)
-        let detailScores = try copies.details.map {
-            try detector.allScores(logits: matrix($0.logits), features: matrix($0.features.features))
-        }
-        func proxyComparisons(_ candidates: [OODScoreKind: [Double]]) throws -> [ProxyComparison] {
-            let permuted = ProxyComparison(kind: "permuted feature columns", inScores: candidates,
-                                           outScores: proxyScores.filter { candidates[$0.key] != nil })
-            let classHeldOut = try ClassHeldOutProxy.comparisons(
-                detector: detector, reference: reference, logits: set.logits, features: set.features,
-                labels: set.labels, scores: Array(candidates.keys))
-            guard let detailScores else { return [permuted] + classHeldOut }
-            let details = ProxyComparison(kind: "enlarged close-ups", inScores: candidates,
-                                          outScores: detailScores.filter { candidates[$0.key] != nil })
-            return [permuted] + classHeldOut + [details]
-        }
+        let proxies = try UnknownScoreProxies(detector: detector, head: head, heldOut: heldOut, copies: copies,
+                                              set: set, reference: reference, seed: options.seed &+ 1)
         let pooled = CalibrationScores(scores: set.scores, thresholds: thresholds)
 
         let rule: VerdictRule
@@ -97,7 +78,7 @@ extension RobustnessOutcome {
         let aurc: [OODScoreKind: Double]
         if let single = options.score {
             let calibrated = try pooled.threshold(single, option: "--score", question: nil)
-            choice = try Calibration.chooseDefault(comparisons: proxyComparisons(set.scores),
+            choice = try Calibration.chooseDefault(comparisons: proxies.comparisons(set.scores),
                                                    acceptFraction: options.acceptFraction)
             rule = .singleScore(options.fixedThreshold.map { OODThreshold(score: single, value: $0) }
                                 ?? calibrated)
@@ -106,7 +87,7 @@ extension RobustnessOutcome {
                              rule.thresholds[0].value, options.fixedThreshold == nil ? "calibrated" : "fixed"))
         } else {
             let candidates = set.scores.filter { $0.key.question == .unknown }
-            choice = try Calibration.chooseDefault(comparisons: proxyComparisons(candidates),
+            choice = try Calibration.chooseDefault(comparisons: proxies.comparisons(candidates),
                                                    acceptFraction: options.acceptFraction)
             Study.log(String(format: "unknown score by the most proxy unknowns rejected at the threshold accepting "
                              + "%g%% of the held-out photos, on its worst kind of proxy: ", 100 * options.acceptFraction)
@@ -244,21 +225,6 @@ extension RobustnessOutcome {
                              cut, unsureScore.rawValue, strict))
         }
         return (.twoQuestions(unknown: unknown, unsure: unsure), chosen.aurc)
-    }
-
-    /// "knn 58.3% pass (each class left out of the reference 35.5%, ...)" with each kind's AUROC, for the three
-    /// candidates with the best worst case, best first.
-    static func choiceSummary(_ choice: Calibration.Choice) -> String {
-        let kinds = choice.byKind.keys.sorted()
-        return choice.ranked.prefix(3).map { score, worst in
-            let parts = kinds.compactMap { kind in
-                choice.byKind[kind]?[score].map {
-                    String(format: "%@ %.1f%%, AUROC %.4f", kind, 100 * $0.passing, $0.auroc)
-                }
-            }
-            return String(format: "%@ %.1f%% pass (%@)", score.rawValue, 100 * worst.passing,
-                          parts.joined(separator: "; "))
-        }.joined(separator: " | ")
     }
 }
 
