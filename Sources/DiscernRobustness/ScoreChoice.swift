@@ -44,7 +44,9 @@ extension Calibration {
 
         /// The candidates best first (the winner first): fewer passing on the worst kind, then a higher AUROC
         /// there, then the order of `OODScoreKind.allCases`.
-        public var ranked: [(score: OODScoreKind, worst: ProxyResult)] {
+        public var ranked: [(score: OODScoreKind, worst: ProxyResult)] { Choice.ranked(table) }
+
+        static func ranked(_ table: [OODScoreKind: ProxyResult]) -> [(score: OODScoreKind, worst: ProxyResult)] {
             let order = OODScoreKind.allCases
             return table.map { (score: $0.key, worst: $0.value) }.sorted { a, b in
                 if a.worst.isWorse(than: b.worst) { return false }
@@ -77,7 +79,6 @@ extension Calibration {
         let kinds = comparisons.map(\.kind).reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
         var byKind: [String: [OODScoreKind: ProxyResult]] = [:]
         var table: [OODScoreKind: ProxyResult] = [:]
-        var best: (score: OODScoreKind, result: ProxyResult)?
         for score in OODScoreKind.allCases {
             guard comparisons.allSatisfy({ $0.inScores[score] != nil && $0.outScores[score] != nil }) else { continue }
             var worst: ProxyResult?
@@ -92,12 +93,9 @@ extension Calibration {
                 byKind[kind, default: [:]][score] = mean
                 if worst.map({ mean.isWorse(than: $0) }) ?? true { worst = mean }
             }
-            guard let result = worst else { continue }
-            table[score] = result
-            if let leader = best?.result, !leader.isWorse(than: result) { continue }
-            best = (score, result)
+            table[score] = worst
         }
-        guard let best else {
+        guard let best = Choice.ranked(table).first else {
             throw RobustnessError.invalidArgument("no score has both validation and proxy values")
         }
         let operatingPoint = String(format: "the threshold accepting %g%% of the in-distribution scores",
