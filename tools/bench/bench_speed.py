@@ -15,14 +15,18 @@ does not depend on them.
 Each round times onnxruntime, then Discern (`discern bench ... --json`, a separate process), for every
 row; rounds alternate so that machine noise hits both sides alike, and each side's fastest round counts
 (noise only ever adds time). Discern runs once per ISA group under `ONEDNN_MAX_CPU_ISA` (AVX2, AVX-512
-where the CPU has it, and bf16 rows where it has AVX512-BF16); onnxruntime cannot be capped, so its
-column is always the CPU's native ISA, which the header says.
+where the CPU has it, and bf16 rows where it has AVX512-BF16). onnxruntime has no such cap: for the avx2
+rows of an AVX-512 CPU it runs in a worker process with `hide_avx512.c` preloaded, which hides AVX-512
+from the CPUID instruction (Linux's CPUID faulting), so that both sides run AVX2 code; the table's
+"peer ISA" column says what onnxruntime was shown, and the script says so when the kernel cannot hide it.
+The avx2 rows also pin OpenBLAS (Discern's Winograd products and head) to its Haswell kernels.
 
 Interpreters: the export needs torch (Debian's /usr/bin/python3), onnxruntime is in the python that runs
 this script (`scripts/setup --dev` installs it). efficientnet_lite_pytorch is fetched once from PyPI into
 ~/.cache/discern/python (no dependencies; not installed system-wide).
 """
 import argparse
+import ctypes
 import json
 import os
 import platform
@@ -77,6 +81,8 @@ def time_onnxruntime(session, batch, iterations):
 
 def time_discern(binary, backbone, batch, iterations, precision, threads, isa):
     env = dict(os.environ, OMP_NUM_THREADS=str(threads), ONEDNN_MAX_CPU_ISA=isa.upper())
+    if isa == "avx2" and "avx2" in cpu_flags():
+        env["OPENBLAS_CORETYPE"] = "Haswell"
     out = subprocess.run([binary, "bench", "--backbone", backbone, "--batch", str(batch), "--iterations",
                           str(iterations), "--precision", precision, "--json"], capture_output=True, text=True, env=env)
     if out.returncode != 0:
@@ -86,6 +92,86 @@ def time_discern(binary, backbone, batch, iterations, precision, threads, isa):
         raise SystemExit("discern bench ran %d primitive(s) on oneDNN reference code under %s" %
                          (line["reference_fallbacks"], isa))
     return line
+
+
+def peer_worker(threads):
+    """Times onnxruntime sessions for the parent on request: one JSON line in, one out."""
+    import onnxruntime as ort
+    sessions = {}
+    for request_line in sys.stdin:
+        request = json.loads(request_line)
+        path = request["model"]
+        if path not in sessions:
+            options = ort.SessionOptions()
+            options.intra_op_num_threads = threads
+            sessions[path] = ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
+        ms = time_onnxruntime(sessions[path], request["batch"], request["iterations"])
+        print(json.dumps({"ms": ms, "hidden_leaf7_queries": hidden_leaf7_queries()}), flush=True)
+
+
+def hidden_leaf7_queries():
+    """How many CPUID leaf-7 answers hide_avx512.c changed in this process; None when it is not loaded."""
+    try:
+        return ctypes.c_ulong.in_dll(ctypes.CDLL(None), "hide_avx512_leaf7_queries").value
+    except ValueError:
+        return None
+
+
+def build_hide_avx512(work):
+    source = os.path.join(HERE, "hide_avx512.c")
+    library = os.path.join(work, "hide_avx512.so")
+    r = subprocess.run(["cc", "-O2", "-shared", "-fPIC", "-o", library, source], capture_output=True, text=True)
+    if r.returncode != 0:
+        raise SystemExit("cannot build %s: %s" % (source, r.stderr.strip()))
+    return library
+
+
+class Peer:
+    """onnxruntime in its own process, shown the CPU as it is or without AVX-512."""
+
+    def __init__(self, threads, hide_avx512_library=None):
+        env = dict(os.environ)
+        if hide_avx512_library:
+            env["LD_PRELOAD"] = hide_avx512_library
+        self.hides_avx512 = hide_avx512_library is not None
+        self.process = subprocess.Popen([sys.executable, os.path.abspath(__file__), "--peer-worker",
+                                         "--threads", str(threads)], stdin=subprocess.PIPE,
+                                        stdout=subprocess.PIPE, text=True, env=env)
+
+    def time(self, model, batch, iterations):
+        self.process.stdin.write(json.dumps({"model": model, "batch": batch, "iterations": iterations}) + "\n")
+        self.process.stdin.flush()
+        line = self.process.stdout.readline()
+        if not line:
+            raise SystemExit("onnxruntime worker exited with status %s" % self.process.wait())
+        answer = json.loads(line)
+        if self.hides_avx512 and not answer["hidden_leaf7_queries"]:
+            raise SystemExit("onnxruntime's worker never asked CPUID leaf 7 under hide_avx512.c: "
+                             "its kernels may have been chosen before the library loaded")
+        return answer["ms"]
+
+    def close(self):
+        self.process.stdin.close()
+        self.process.wait()
+
+
+def peers_for(groups, threads, work):
+    """One onnxruntime worker per ISA the table needs: native, and AVX2 for the avx2 rows of an AVX-512 CPU.
+    Returns {cap: (peer, label)}."""
+    flags = cpu_flags()
+    native = Peer(threads)
+    native_label = "avx512" if "avx512f" in flags else "native"
+    chosen = {}
+    for cap, _ in groups:
+        if cap != "avx2" or "avx512f" not in flags:
+            chosen[cap] = (native, native_label)
+        elif "cpuid_fault" not in flags:
+            print("note: this kernel or CPU has no CPUID faulting, so onnxruntime cannot be shown a CPU without "
+                  "AVX-512: its avx2 rows run its AVX-512 code")
+            chosen[cap] = (native, native_label)
+        else:
+            chosen[cap] = (Peer(threads, build_hide_avx512(work)), "avx2")
+    return chosen
 
 
 def cpu_flags():
@@ -155,9 +241,12 @@ def main():
     ap.add_argument("--discern", default=os.path.join(ROOT, ".build", "release", "discern"))
     ap.add_argument("--every-backbone", action="store_true", help="Discern alone, every backbone it has")
     ap.add_argument("--export-only", nargs=2, metavar=("BACKBONE", "PATH"), help=argparse.SUPPRESS)
+    ap.add_argument("--peer-worker", action="store_true", help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a.export_only:
         return export(*a.export_only)
+    if a.peer_worker:
+        return peer_worker(a.threads)
 
     if a.every_backbone:
         return every_backbone(a)
@@ -167,18 +256,17 @@ def main():
     os.makedirs(work, exist_ok=True)
     backbones = a.backbones.split(",")
     batches = [int(b) for b in a.batches.split(",")]
-    sessions = {}
+    models = {}
     for backbone in backbones:
         path = os.path.join(work, backbone + ".onnx")
         r = subprocess.run([TORCH_PY, os.path.abspath(__file__), "--export-only", backbone, path],
                            capture_output=True, text=True)
         if r.returncode != 0:
             raise SystemExit("ONNX export of %s failed: %s" % (backbone, r.stderr.strip()[-800:]))
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = a.threads
-        sessions[backbone] = ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
+        models[backbone] = path
 
     groups = isa_groups(a.isas)
+    peers = peers_for(groups, a.threads, work)
     rows = [(cap, precision, backbone, batch) for cap, precision in groups for backbone in backbones for batch in batches]
     best_peer = {row: float("inf") for row in rows}
     best_discern = {row: float("inf") for row in rows}
@@ -189,7 +277,8 @@ def main():
         for row in rows:
             cap, precision, backbone, batch = row
             iterations = max(3, round(a.iterations / batch ** 0.5))
-            best_peer[row] = min(best_peer[row], time_onnxruntime(sessions[backbone], batch, iterations))
+            peer_ms = peers[cap][0].time(models[backbone], batch, iterations)
+            best_peer[row] = min(best_peer[row], peer_ms)
             line = time_discern(a.discern, backbone, batch, iterations, precision, a.threads, cap)
             best_discern[row] = min(best_discern[row], line["best_ms_per_image"])
             kernels[(cap, backbone)] = (line["isa"], line["kernels"])
@@ -198,16 +287,20 @@ def main():
             if line.get("bf16_probe_ratio") is not None:
                 probes.setdefault(cap, []).append(line["bf16_probe_ratio"])
 
-    print("CPU: %s, %d threads on each side; onnxruntime %s (native ISA, default optimizations) on a plain "
-          "torch.onnx.export; wall ms/image, fastest of %d alternating rounds" %
+    for peer in {id(peer): peer for peer, _ in peers.values()}.values():
+        peer.close()
+
+    print("CPU: %s, %d threads on each side; onnxruntime %s (default optimizations) on a plain "
+          "torch.onnx.export, shown the peer ISA; wall ms/image, fastest of %d alternating rounds" %
           (cpu_name(), a.threads, ort.__version__, a.rounds))
-    print("%-17s %-19s %5s %9s %11s %12s %7s" % ("oneDNN ISA", "backbone", "batch", "precision", "discern ms",
-                                                  "onnxruntime", "ratio"))
+    print("%-17s %-19s %5s %9s %11s %8s %12s %7s" % ("oneDNN ISA", "backbone", "batch", "precision", "discern ms",
+                                                       "peer ISA", "onnxruntime", "ratio"))
     for row in rows:
         cap, precision, backbone, batch = row
         isa = kernels[(cap, backbone)][0]
-        print("%-17s %-19s %5d %9s %11.2f %12.2f %6.2fx" % (isa, backbone, batch, precision, best_discern[row],
-                                                            best_peer[row], best_discern[row] / best_peer[row]))
+        print("%-17s %-19s %5d %9s %11.2f %8s %12.2f %6.2fx" % (isa, backbone, batch, precision, best_discern[row],
+                                                                 peers[cap][1], best_peer[row],
+                                                                 best_discern[row] / best_peer[row]))
     for (cap, backbone), (isa, mix) in sorted(kernels.items()):
         print("kernels %s %s: %s" % (isa, backbone, "; ".join(m for m in mix if not m.startswith("reorder"))))
     for (isa, precision), notice in sorted(notices.items()):
