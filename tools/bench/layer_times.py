@@ -70,13 +70,17 @@ def onnxruntime_side(model, threads, runs, hide):
     options = ort.SessionOptions()
     options.intra_op_num_threads = threads
     options.enable_profiling = True
+    options.profile_file_prefix = os.path.join(os.path.dirname(model), "onnxruntime_profile")
     optimized = model + ".optimized-%d.onnx" % os.getpid()
     options.optimized_model_filepath = optimized
     session = ort.InferenceSession(model, options, providers=["CPUExecutionProvider"])
     session.run(None, {"x": x})
     for _ in range(runs):
         session.run(None, {"x": x})
-    events = json.load(open(session.end_profiling()))
+    profile = session.end_profiling()
+    with open(profile) as f:
+        events = json.load(f)
+    os.remove(profile)
     kinds = {}
     for node in onnx.load(optimized).graph.node:
         attributes = {a.name: onnx.helper.get_attribute_value(a) for a in node.attribute}
