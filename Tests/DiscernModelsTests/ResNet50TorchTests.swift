@@ -8,7 +8,8 @@ import XCTest
 /// Full-size ResNet50 against torchvision, generated at test time (100 MB, not committed);
 /// fails where /usr/bin/python3 cannot import torch (scripts/setup --dev installs it).
 final class ResNet50TorchTests: XCTestCase {
-    static let dir = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("discern-models-resnet50")
+    static let dir = TestEnvironment.referenceFolder("discern-models-resnet50",
+                                                     scripts: ["tools/make_model_fixtures.py", "tools/fixture_io.py"])
 
     static func reference() throws -> URL {
         let ref = dir.appendingPathComponent("resnet50_ref.safetensors")

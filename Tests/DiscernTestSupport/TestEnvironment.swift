@@ -13,15 +13,17 @@ public struct MissingPrerequisite: Error, CustomStringConvertible {
 /// Where every test target finds what is not in the repository: the shared datasets, the ImageNet weights,
 /// the release binary and a Python with torch. tools/data_paths.py applies the same rule for the Python tools.
 public enum TestEnvironment {
-    /// A temporary folder for references made at test time by `scripts` (paths in the repository), named by
-    /// their contents (FNV-1a): editing a script makes its references anew instead of reusing stale ones.
+    /// A folder for references made at test time by `scripts` (paths in the repository), named by their contents
+    /// (FNV-1a): editing a script makes its references anew instead of reusing stale ones. It is kept across runs
+    /// in `$DISCERN_TEST_REFERENCES` (scripts/test sets `.build/test-references`), else in the temporary folder.
     public static func referenceFolder(_ name: String, scripts: [String]) -> URL {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
         for script in scripts {
             let bytes = (try? Data(contentsOf: repository.appendingPathComponent(script))) ?? Data(script.utf8)
             for byte in bytes { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
         }
-        return URL(fileURLWithPath: NSTemporaryDirectory())
+        let cache = ProcessInfo.processInfo.environment["DISCERN_TEST_REFERENCES"].flatMap { $0.isEmpty ? nil : $0 }
+        return URL(fileURLWithPath: cache ?? NSTemporaryDirectory())
             .appendingPathComponent("\(name)-\(String(hash, radix: 16))")
     }
 

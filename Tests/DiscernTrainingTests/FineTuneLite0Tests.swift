@@ -11,7 +11,9 @@ import XCTest
 /// frozen prefix on the fused inference session, the tail on the autograd executor, three Adam steps
 /// with four learning rates; step-1 gradients, losses and every trained parameter after them match.
 final class FineTuneLite0Tests: XCTestCase {
-    static let dir = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("discern-finetune-lite0")
+    static let dir = TestEnvironment.referenceFolder("discern-finetune-lite0",
+                                                     scripts: ["tools/make_finetune_fixtures.py",
+                                                               "tools/make_model_fixtures.py", "tools/fixture_io.py"])
 
     static func reference() throws -> SafeTensors.File {
         let file = dir.appendingPathComponent("finetune_lite0.safetensors")
