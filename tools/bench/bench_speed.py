@@ -160,7 +160,7 @@ def peers_for(groups, threads, work):
     Returns {cap: (peer, label)}."""
     flags = cpu_flags()
     native = Peer(threads)
-    native_label = "avx512" if "avx512f" in flags else "native"
+    native_label = "avx512" if "avx512f" in flags else "avx2" if "avx2" in flags else "native"
     chosen = {}
     for cap, _ in groups:
         if cap != "avx2" or "avx512f" not in flags:
