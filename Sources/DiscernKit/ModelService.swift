@@ -202,7 +202,7 @@ extension ServiceError {
     static func from(_ error: VisionError, name: String) -> ServiceError {
         switch error {
         case .tooManyPixels: return .tooManyPixels(name: name, reason: "\(error)")
-        case .notAnImage: return .unsupportedImage(name: name, reason: "\(error)")
+        case .notAnImage, .unsupportedFormat: return .unsupportedImage(name: name, reason: "\(error)")
         case .invalidArgument: return .badRequest("\(error)")
         default: return .corruptImage(name: name, reason: "\(error)")
         }

@@ -59,8 +59,9 @@ public final class PathStream: Sequence, IteratorProtocol {
         }
     }
 
-    /// The images below `folder` (hidden and `_`-prefixed names left out), sorted by path. Linked folders are
-    /// followed (mounted volumes are often links), each real folder once.
+    /// The images below `folder` (hidden and `_`-prefixed names left out), sorted by path; images in formats
+    /// Discern does not read are listed too, so that scoring reports them. Linked folders are followed (mounted
+    /// volumes are often links), each real folder once.
     static func images(in folder: String) -> [String] {
         let fm = FileManager.default
         var out: [String] = [], pending = [folder.hasSuffix("/") ? String(folder.dropLast()) : folder]
@@ -74,7 +75,7 @@ public final class PathStream: Sequence, IteratorProtocol {
                 guard fm.fileExists(atPath: path, isDirectory: &isFolder) else { continue }
                 if isFolder.boolValue {
                     pending.append(path)
-                } else if ImageFolder.imageExtensions.contains((name as NSString).pathExtension.lowercased()) {
+                } else if ImageFolder.listedExtensions.contains((name as NSString).pathExtension.lowercased()) {
                     out.append(path)
                 }
             }

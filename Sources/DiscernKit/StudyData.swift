@@ -101,11 +101,17 @@ struct StudyData {
         while let relative = enumerator.nextObject() as? String {
             let fileExtension = (relative as NSString).pathExtension.lowercased()
             let base = (relative as NSString).lastPathComponent
-            if ImageFolder.imageExtensions.contains(fileExtension) && !base.hasPrefix(".") && !base.hasPrefix("_") {
+            if ImageFolder.listedExtensions.contains(fileExtension) && !base.hasPrefix(".") && !base.hasPrefix("_") {
                 images.append(ImageFolder.Sample(path: folder + "/" + relative, label: -1))
             }
         }
-        guard !images.isEmpty else { throw KitError.badData(folder, "holds no .jpg/.jpeg/.png images") }
+        let readable = images.filter {
+            ImageFolder.imageExtensions.contains(($0.path as NSString).pathExtension.lowercased())
+        }
+        guard !readable.isEmpty else {
+            let others = images.isEmpty ? "" : " (\(images.count) in other formats; Discern reads JPEG and PNG only)"
+            throw KitError.badData(folder, "holds no .jpg/.jpeg/.png images" + others)
+        }
         return images.sorted { $0.path < $1.path }
     }
 }

@@ -27,6 +27,7 @@ public enum ImageCodec {
         if data.count < 8, jpegMagic.starts(with: data.prefix(3)) || pngMagic.starts(with: data) {
             throw VisionError.truncated(name, detail: "only \(data.count) bytes")
         }
+        if let format = OtherImageFormats.name(of: data) { throw VisionError.unsupportedFormat(name, format: format) }
         throw VisionError.notAnImage(name)
     }
 

@@ -14,7 +14,8 @@ public struct SkippedImage: Sendable, Equatable, CustomStringConvertible {
 
 /// torchvision `ImageFolder`: classes are the sorted sub-folder names, samples every JPEG/PNG below them
 /// (sorted, recursive). Accepts archive nesting such as `root/training_set/training_set/cats`. Non-image files
-/// (`.DS_Store`, `_DS_Store`, text) are ignored; files that are not readable images are listed in `skipped`.
+/// (`.DS_Store`, `_DS_Store`, text) are ignored; files that are not readable images, including images in other
+/// formats (WebP, GIF, ... by their extension), are listed in `skipped`.
 public struct ImageFolder: Sendable {
     public struct Sample: Sendable, Equatable {
         public let path: String
@@ -28,6 +29,9 @@ public struct ImageFolder: Sendable {
     public enum Check: Sendable { case none, header, full }
 
     public static let imageExtensions: Set<String> = ["jpg", "jpeg", "png"]
+    /// What a folder scan lists: the images read, and images in formats that are not, so that those are
+    /// reported as skipped (with their format) instead of left out without a word.
+    public static let listedExtensions = imageExtensions.union(OtherImageFormats.extensions.keys)
 
     public let root: String      // the folder holding the class folders (after unwrapping nesting)
     public let classes: [String]
@@ -81,7 +85,7 @@ public struct ImageFolder: Sendable {
                 files.skipDescendants()
                 continue
             }
-            guard imageExtensions.contains(url.pathExtension.lowercased()),
+            guard listedExtensions.contains(url.pathExtension.lowercased()),
                 // Symlinked files count too (datasets are often linked, not copied).
                 (try? url.resolvingSymlinksInPath().resourceValues(forKeys: [.isRegularFileKey]).isRegularFile) == true
             else { continue }

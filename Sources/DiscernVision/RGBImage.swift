@@ -28,6 +28,8 @@ public enum VisionError: Error, CustomStringConvertible, Equatable {
     case emptyFile(String)
     case unreadable(String, reason: String)
     case notAnImage(String)
+    /// A recognised image format that Discern does not decode (OtherImageFormats), with its name.
+    case unsupportedFormat(String, format: String)
     case truncated(String, detail: String)
     case corrupt(String, detail: String)
     case tooManyPixels(String, width: Int, height: Int, limit: Int)
@@ -39,6 +41,8 @@ public enum VisionError: Error, CustomStringConvertible, Equatable {
         case let .emptyFile(file): return "\(file): empty file (0 bytes)"
         case let .unreadable(file, reason): return "\(file): cannot read file (\(reason))"
         case let .notAnImage(file): return "\(file): not a JPEG or PNG image"
+        case let .unsupportedFormat(file, format):
+            return "\(file): a \(format) image; Discern reads JPEG and PNG only (convert it, e.g. to PNG)"
         case let .truncated(file, detail): return "\(file): truncated image (\(detail))"
         case let .corrupt(file, detail): return "\(file): corrupt image (\(detail))"
         case let .tooManyPixels(file, width, height, limit):

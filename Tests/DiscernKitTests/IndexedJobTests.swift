@@ -201,6 +201,22 @@ final class IndexedJobTests: XCTestCase {
         let folder = try predict(f, [f.folder.path, "--jsonl", fromFolder.path])
         XCTAssertEqual(folder.status, 0, folder.err)
         XCTAssertEqual(try lines(fromFolder).compactMap { $0["path"] as? String }, f.images.sorted())
+
+        // An image in a format Discern does not read is listed by the folder scan and reported, not left out.
+        let mixed = dir.appendingPathComponent("mixed")
+        try FileManager.default.createDirectory(at: mixed, withIntermediateDirectories: true)
+        let photo = try XCTUnwrap(f.images.first { $0.hasSuffix(".jpg") && $0 != f.broken })
+        try FileManager.default.copyItem(atPath: photo, toPath: mixed.appendingPathComponent("photo.jpg").path)
+        try FileManager.default.copyItem(atPath: TestPaths.repo.appendingPathComponent("Tests/Fixtures/vision/other/picture.webp").path,
+                                         toPath: mixed.appendingPathComponent("picture.webp").path)
+        let fromMixed = dir.appendingPathComponent("mixed.jsonl")
+        let scoredMixed = try predict(f, [mixed.path, "--jsonl", fromMixed.path])
+        XCTAssertEqual(scoredMixed.status, 0, scoredMixed.err)
+        XCTAssertTrue(scoredMixed.err.contains("picture.webp: a WebP image; Discern reads JPEG and PNG only"), scoredMixed.err)
+        let mixedLines = try lines(fromMixed)
+        XCTAssertEqual(mixedLines.compactMap { ($0["path"] as? String).map { ($0 as NSString).lastPathComponent } },
+                       ["photo.jpg", "picture.webp"])
+        XCTAssertEqual(mixedLines.map { $0["error"] == nil }, [true, false])
     }
 
     /// tools/rehearse_indexed_job.py: 3 pods as local processes with the Indexed Job's environment, one of them killed

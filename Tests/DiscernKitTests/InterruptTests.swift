@@ -12,6 +12,9 @@ final class InterruptTests: XCTestCase {
         // A broken image among them: skipped with one line, listed in the report, the run completes.
         try Data().write(to: data.appendingPathComponent("training_set/cats/broken.jpg"))
         try Data("not an image".utf8).write(to: data.appendingPathComponent("test_set/dogs/text.jpg"))
+        // So is a photo in a format Discern does not read, named by its format.
+        try FileManager.default.copyItem(atPath: TestPaths.repo.appendingPathComponent("Tests/Fixtures/vision/other/picture.gif").path,
+                                         toPath: data.appendingPathComponent("training_set/dogs/picture.gif").path)
         let out = try TestPaths.temporaryDirectory("killed").appendingPathComponent("run")
         let args = ["run", "--data", data.path, "--out", out.path, "--epochs", "2", "--augment-views", "3", "--no-explain",
                     "--weights", weights.path]
@@ -30,6 +33,8 @@ final class InterruptTests: XCTestCase {
         XCTAssertNotNil((metrics?["accuracy"] as? [String: Any])?["test"])
         let skipped = (metrics?["skipped"] as? [[String: Any]])?.compactMap { $0["path"] as? String } ?? []
         XCTAssertTrue(skipped.contains { $0.hasSuffix("broken.jpg") } && skipped.contains { $0.hasSuffix("text.jpg") }, "\(skipped)")
+        let gifReason = (metrics?["skipped"] as? [[String: Any]])?.first { ($0["path"] as? String)?.hasSuffix("picture.gif") == true }
+        XCTAssertTrue((gifReason?["reason"] as? String)?.contains("a GIF image") == true, "\(String(describing: gifReason))")
         let report = try String(contentsOf: out.appendingPathComponent("report.html"), encoding: .utf8)
         XCTAssertTrue(report.contains("Skipped images") && report.contains("broken.jpg"))
     }
