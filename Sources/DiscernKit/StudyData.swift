@@ -23,6 +23,7 @@ struct StudyData {
             throw KitError.badData(trainFolder.path, "needs at least two class folders, found "
                                    + "\(trainSet.classes.count) (\(trainSet.classes.joined(separator: ", ")))")
         }
+        try requireImagesInEveryClass(trainSet)
         var test: [ImageFolder.Sample] = []
         var skipped = trainSet.skipped
         if needTest {
@@ -53,6 +54,17 @@ struct StudyData {
         }
         return StudyData(classes: trainSet.classes, train: train, validation: validation, test: test,
                          unknown: unknown, shifted: shifted, skipped: skipped)
+    }
+
+    /// A class with no readable training image cannot be learned: say which, and why its files were refused,
+    /// before any work starts.
+    static func requireImagesInEveryClass(_ folder: ImageFolder) throws {
+        for (label, name) in folder.classes.enumerated() where !folder.samples.contains(where: { $0.label == label }) {
+            let classFolder = folder.root + "/" + name
+            let refused = folder.skipped.filter { $0.path.hasPrefix(classFolder + "/") }
+            let why = refused.first.map { " (\(refused.count) skipped, e.g. \($0.reason))" } ?? ""
+            throw KitError.badData(classFolder, "holds no readable training image" + why)
+        }
     }
 
     static func subfolder(_ root: URL, _ names: [String]) throws -> URL {

@@ -68,6 +68,22 @@ final class CLIErrorTests: XCTestCase {
         try assertOneLineError(["train", "--data", root.path, "--out", root.appendingPathComponent("out").path], mentions: ["two class"])
     }
 
+    /// A class whose files are all unreadable (here a GIF) stops the run before any work, naming the folder and why.
+    func testClassWithoutReadableImages() throws {
+        let ds = try TestPaths.datasets
+        let root = try TestPaths.temporaryDirectory("unreadable-class")
+        let cats = root.appendingPathComponent("training_set/cats"), dogs = root.appendingPathComponent("training_set/dogs")
+        for folder in [cats, dogs] { try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true) }
+        try FileManager.default.copyItem(atPath: TestPaths.repo.appendingPathComponent("Tests/Fixtures/vision/other/picture.gif").path,
+                                         toPath: cats.appendingPathComponent("cat.gif").path)
+        try FileManager.default.createSymbolicLink(at: dogs.appendingPathComponent("dog.1.jpg"),
+                                                   withDestinationURL: ds.appendingPathComponent("cats-and-dogs/training_set/dogs/dog.1.jpg"))
+        let out = root.appendingPathComponent("out")
+        try assertOneLineError(["train", "--data", root.path, "--out", out.path],
+                               mentions: [cats.path + ": holds no readable training image", "a GIF image"])
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out.appendingPathComponent("model.safetensors").path))
+    }
+
     func testWeightsForAnotherBackbone() throws {
         let w = try TestPaths.liteWeights
         try assertOneLineError(["classify", "--backbone", "resnet18", "--weights", w.path, "x.jpg"], mentions: [w.path, "resnet18"])
