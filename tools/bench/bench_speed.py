@@ -30,6 +30,7 @@ import ctypes
 import json
 import os
 import platform
+import shutil
 import subprocess
 import sys
 import time
@@ -120,7 +121,11 @@ def hidden_leaf7_queries():
 def build_hide_avx512(work):
     source = os.path.join(HERE, "hide_avx512.c")
     library = os.path.join(work, "hide_avx512.so")
-    r = subprocess.run(["cc", "-O2", "-shared", "-fPIC", "-o", library, source], capture_output=True, text=True)
+    # Any C compiler: the Swift toolchain's clang is there wherever Discern builds.
+    compiler = shutil.which("cc") or shutil.which("gcc") or shutil.which("clang")
+    if compiler is None:
+        raise SystemExit("no C compiler (cc, gcc or clang) to build %s" % source)
+    r = subprocess.run([compiler, "-O2", "-shared", "-fPIC", "-o", library, source], capture_output=True, text=True)
     if r.returncode != 0:
         raise SystemExit("cannot build %s: %s" % (source, r.stderr.strip()))
     return library
