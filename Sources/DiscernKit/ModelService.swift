@@ -201,10 +201,10 @@ extension ServiceError {
     /// Decoder failures mapped to what the client did wrong.
     static func from(_ error: VisionError, name: String) -> ServiceError {
         switch error {
-        case .tooManyPixels: return .tooManyPixels(name: name, reason: "\(error)")
-        case .notAnImage, .unsupportedFormat: return .unsupportedImage(name: name, reason: "\(error)")
+        case .tooManyPixels: return .tooManyPixels(name: name, reason: error.problem)
+        case .notAnImage, .unsupportedFormat: return .unsupportedImage(name: name, reason: error.problem)
         case .invalidArgument: return .badRequest("\(error)")
-        default: return .corruptImage(name: name, reason: "\(error)")
+        default: return .corruptImage(name: name, reason: error.problem)
         }
     }
 }

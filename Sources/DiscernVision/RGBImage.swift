@@ -36,20 +36,34 @@ public enum VisionError: Error, CustomStringConvertible, Equatable {
     case encodeFailed(String)
     case invalidArgument(String)
 
-    public var description: String {
+    /// The file the error is about, when there is one.
+    public var file: String? {
         switch self {
-        case let .emptyFile(file): return "\(file): empty file (0 bytes)"
-        case let .unreadable(file, reason): return "\(file): cannot read file (\(reason))"
-        case let .notAnImage(file): return "\(file): not a JPEG or PNG image"
-        case let .unsupportedFormat(file, format):
-            return "\(file): a \(format) image; Discern reads JPEG and PNG only (convert it, e.g. to PNG)"
-        case let .truncated(file, detail): return "\(file): truncated image (\(detail))"
-        case let .corrupt(file, detail): return "\(file): corrupt image (\(detail))"
-        case let .tooManyPixels(file, width, height, limit):
-            return "\(file): too many pixels (\(width)x\(height) = \(width * height) > limit \(limit)), refused as a "
+        case let .emptyFile(file), let .unreadable(file, _), let .notAnImage(file), let .unsupportedFormat(file, _),
+             let .truncated(file, _), let .corrupt(file, _), let .tooManyPixels(file, _, _, _):
+            return file
+        case .encodeFailed, .invalidArgument:
+            return nil
+        }
+    }
+
+    /// What went wrong, without the file's name (for a caller that names the file itself, as `serve` does).
+    public var problem: String {
+        switch self {
+        case .emptyFile: return "empty file (0 bytes)"
+        case let .unreadable(_, reason): return "cannot read file (\(reason))"
+        case .notAnImage: return "not a JPEG or PNG image"
+        case let .unsupportedFormat(_, format):
+            return "a \(format) image; Discern reads JPEG and PNG only (convert it, e.g. to PNG)"
+        case let .truncated(_, detail): return "truncated image (\(detail))"
+        case let .corrupt(_, detail): return "corrupt image (\(detail))"
+        case let .tooManyPixels(_, width, height, limit):
+            return "too many pixels (\(width)x\(height) = \(width * height) > limit \(limit)), refused as a "
                 + "possible decompression bomb"
         case let .encodeFailed(message): return "image encoding failed: \(message)"
         case let .invalidArgument(message): return message
         }
     }
+
+    public var description: String { file.map { "\($0): \(problem)" } ?? problem }
 }
