@@ -31,7 +31,7 @@ public struct ImageFolder: Sendable {
     public static let imageExtensions: Set<String> = ["jpg", "jpeg", "png"]
     /// What a folder scan lists: the images read, and images in formats that are not, so that those are
     /// reported as skipped (with their format) instead of left out without a word.
-    public static let listedExtensions = imageExtensions.union(OtherImageFormats.extensions.keys)
+    public static let listedExtensions = imageExtensions.union(OtherImageFormats.extensions)
 
     public let root: String      // the folder holding the class folders (after unwrapping nesting)
     public let classes: [String]

@@ -1,11 +1,8 @@
 /// Image formats Discern does not decode, recognised so that such a file is reported by name ("a WebP image")
 /// instead of as "not an image", and so that folder scans list them to be skipped aloud rather than silently.
 public enum OtherImageFormats {
-    /// File extensions of these formats, lowercased, with the format's name.
-    public static let extensions: [String: String] = [
-        "webp": "WebP", "gif": "GIF", "bmp": "BMP", "tif": "TIFF", "tiff": "TIFF", "heic": "HEIC", "heif": "HEIF",
-        "avif": "AVIF", "jxl": "JPEG XL",
-    ]
+    /// File extensions of these formats, lowercased.
+    public static let extensions: Set<String> = ["webp", "gif", "bmp", "tif", "tiff", "heic", "heif", "avif", "jxl"]
 
     /// The format's name when `data` starts with one of these formats' signatures.
     public static func name(of data: [UInt8]) -> String? {
