@@ -151,6 +151,11 @@ def main():
     print("%-18s %12.2f %12.2f" % ("whole, no log", discern_quiet, onnxruntime["quiet"]))
     print("Discern's rows are oneDNN's primitives only: its own Winograd layers (3x3 stride 1 below AVX-512, "
           "maps of 16 or more 4x4 tiles) are missing from them")
+    logged = sum(onnxruntime["kinds"].values())
+    if logged > 1.1 * onnxruntime["quiet"]:
+        print("onnxruntime's rows sum to %.0f%% of its whole forward without the profiler: the profiler's own cost "
+              "is in them, so compare them with each other more than with Discern's" %
+              (100 * logged / onnxruntime["quiet"]))
 
 
 if __name__ == "__main__":
