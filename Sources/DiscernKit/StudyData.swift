@@ -59,7 +59,8 @@ struct StudyData {
     /// A class with no readable training image cannot be learned: say which, and why its files were refused,
     /// before any work starts.
     static func requireImagesInEveryClass(_ folder: ImageFolder) throws {
-        for (label, name) in folder.classes.enumerated() where !folder.samples.contains(where: { $0.label == label }) {
+        let labelsWithImages = Set(folder.samples.map(\.label))
+        for (label, name) in folder.classes.enumerated() where !labelsWithImages.contains(label) {
             let classFolder = folder.root + "/" + name
             let refused = folder.skipped.filter { $0.path.hasPrefix(classFolder + "/") }
             let why = refused.first.map { " (\(refused.count) skipped, e.g. \($0.reason))" } ?? ""
@@ -117,10 +118,9 @@ struct StudyData {
                 images.append(ImageFolder.Sample(path: folder + "/" + relative, label: -1))
             }
         }
-        let readable = images.filter {
+        guard images.contains(where: {
             ImageFolder.imageExtensions.contains(($0.path as NSString).pathExtension.lowercased())
-        }
-        guard !readable.isEmpty else {
+        }) else {
             let others = images.isEmpty ? "" : " (\(images.count) in other formats; Discern reads JPEG and PNG only)"
             throw KitError.badData(folder, "holds no .jpg/.jpeg/.png images" + others)
         }

@@ -30,15 +30,14 @@ struct UnknownScoreProxies {
     /// Every comparison of `candidates` (the pooled held-out scores) against the proxies, for
     /// `Calibration.chooseDefault`.
     func comparisons(_ candidates: [OODScoreKind: [Double]]) throws -> [ProxyComparison] {
-        let permuted = ProxyComparison(kind: "permuted feature columns", inScores: candidates,
-                                       outScores: permutedScores.filter { candidates[$0.key] != nil })
+        func against(_ kind: String, _ outScores: [OODScoreKind: [Double]]) -> ProxyComparison {
+            ProxyComparison(kind: kind, inScores: candidates, outScores: outScores.filter { candidates[$0.key] != nil })
+        }
         let classHeldOut = try ClassHeldOutProxy.comparisons(
             detector: detector, reference: reference, logits: set.logits, features: set.features,
             labels: set.labels, scores: Array(candidates.keys))
-        guard let detailScores else { return [permuted] + classHeldOut }
-        let details = ProxyComparison(kind: "enlarged close-ups", inScores: candidates,
-                                      outScores: detailScores.filter { candidates[$0.key] != nil })
-        return [permuted] + classHeldOut + [details]
+        return [against("permuted feature columns", permutedScores)] + classHeldOut
+            + (detailScores.map { [against("enlarged close-ups", $0)] } ?? [])
     }
 }
 
@@ -58,4 +57,3 @@ extension RobustnessOutcome {
         }.joined(separator: " | ")
     }
 }
-

@@ -80,10 +80,16 @@ def time_onnxruntime(session, batch, iterations):
     return best
 
 
-def time_discern(binary, backbone, batch, iterations, precision, threads, isa):
+def discern_environment(threads, isa):
+    """Discern's threads and instruction set: oneDNN capped to `isa`, and OpenBLAS on AVX2 code for the avx2 rows."""
     env = dict(os.environ, OMP_NUM_THREADS=str(threads), ONEDNN_MAX_CPU_ISA=isa.upper())
     if isa == "avx2" and "avx2" in cpu_flags():
         env["OPENBLAS_CORETYPE"] = "Haswell"
+    return env
+
+
+def time_discern(binary, backbone, batch, iterations, precision, threads, isa):
+    env = discern_environment(threads, isa)
     out = subprocess.run([binary, "bench", "--backbone", backbone, "--batch", str(batch), "--iterations",
                           str(iterations), "--precision", precision, "--json"], capture_output=True, text=True, env=env)
     if out.returncode != 0:

@@ -32,9 +32,7 @@ def convolution_kind(kernel, stride, grouped):
 
 
 def discern_side(binary, backbone, isa, runs, threads):
-    env = dict(os.environ, OMP_NUM_THREADS=str(threads), ONEDNN_MAX_CPU_ISA=isa.upper(), ONEDNN_VERBOSE="1")
-    if isa == "avx2":
-        env["OPENBLAS_CORETYPE"] = "Haswell"
+    env = dict(bench_speed.discern_environment(threads, isa), ONEDNN_VERBOSE="1")
     out = subprocess.run([binary, "bench", "--backbone", backbone, "--batch", "1", "--iterations", str(runs)],
                          capture_output=True, text=True, env=env, check=True)
     totals = collections.Counter()
