@@ -7,7 +7,8 @@ import DiscernWeights
 
 /// `discern evaluate`: a saved model on labelled image folders — accuracy, confusion matrix, per-class
 /// precision/recall, per-image tables — and what its verdict does on photos from elsewhere (`shifted`: folders
-/// with the class sub-folders) and on images of other things (`unknown`: any folders of images).
+/// with the class sub-folders) and on images of other things (`unknown`: any folders of images), drawn in
+/// `verdict.svg`.
 public enum ModelEvaluation {
     public struct SetResult: Sendable {
         public var name: String
@@ -175,6 +176,14 @@ public enum ModelEvaluation {
         if !shifted.isEmpty { metrics["shifted"] = shiftJSON }
         if !unknown.isEmpty { metrics["unknown"] = unknownJSON }
         metrics["rule"] = try StudyMetrics.json(rule)
+        // The training set is what the head learned from; drawn only when it is all there is.
+        let drawn = results.filter { $0.name != "train" || results.count == 1 }
+        if let chart = EvaluationChart.make(
+            labelled: drawn.map { ($0.name, $0.summary.accuracy, $0.shift) }
+                + shiftReports.map { ($0.name, $0.accuracy, $0) },
+            unknown: unknownResults) {
+            try AtomicFile.write(Data(chart.svg().utf8), to: outFolder.url("verdict.svg"))
+        }
         let json = try JSONSerialization.data(withJSONObject: StudyMetrics.sanitize(metrics),
                                               options: [.prettyPrinted, .sortedKeys])
         try AtomicFile.write(json, to: outFolder.url("metrics.json"))

@@ -34,6 +34,7 @@ public struct BarChart: Sendable {
                 frame.add(
                     "<rect x=\"\(ChartFrame.coord(x0))\" y=\"\(ChartFrame.coord(min(y0, y1)))\""
                         + " width=\"\(ChartFrame.coord(x1 - x0 - 1))\" height=\"\(ChartFrame.coord(abs(y0 - y1)))\""
+                        + " data-category=\"\(Markup.escape(categories[categoryIndex]))\""
                         + " data-value=\"\(Markup.number(value, digits: 4))\"/>"
                 )
                 frame.occupy(x0: x0, y0: min(y0, y1) - 14, x1: x1, y1: max(y0, y1))

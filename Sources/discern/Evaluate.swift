@@ -18,7 +18,7 @@ struct Evaluate: ParsableCommand {
         share of correct images accepted, share of errors flagged.
         """)
     var shifted: [String] = []
-    @Option(help: "Output folder for the tables and metrics.json.")
+    @Option(help: "Output folder for the tables, metrics.json and verdict.svg (a chart of every set).")
     var out = "runs/evaluate"
     @Flag(help: "Overwrite an earlier evaluation in --out.")
     var force = false
@@ -35,6 +35,6 @@ struct Evaluate: ParsableCommand {
         }
         for report in result.shifted { print(report.line) }
         for unknownSet in result.unknown { print(unknownSet.line) }
-        print("tables and metrics: \(out)")
+        print("tables, metrics and verdict.svg: \(out)")
     }
 }

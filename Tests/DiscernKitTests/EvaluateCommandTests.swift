@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import DiscernTestSupport
 
 /// `discern evaluate` through the binary with the shared run's model: its accuracy is the run's and the
 /// recount of its own table; --shifted and --unknown figures are recounted from `predict --json`.
@@ -52,6 +53,47 @@ final class EvaluateCommandTests: XCTestCase {
         let unknownShare = try value(metrics, "unknown", "flowers", "verdict", "unknown", as: Double.self)
         XCTAssertEqual(unknownShare, Double(flowerAnswers.filter { $0["verdict"] as? String == "unknown" }.count) / 16,
                        accuracy: 1e-12)
+
+        // verdict.svg: a bar per set and figure, as recounted from the per-image table and predict's verdicts.
+        let svg = try String(contentsOf: out.appendingPathComponent("verdict.svg"), encoding: .utf8)
+        let probe = XMLProbe.parse(svg)
+        var bars: [String: Double] = [:]
+        var series = ""
+        for element in probe.elements {
+            if element.name == "g", let name = element.attributes["data-name"] { series = name }
+            if element.name == "rect", let category = element.attributes["data-category"] {
+                bars[series + " / " + category] = element.num("data-value")
+            }
+        }
+        let testAccepted = testAnswers.map { $0["verdict"] as? String == "accept" }
+        let testCorrect = table.rows.map { $0.trueClass == $0.predicted }
+        let shiftedAccepted = verdicts.map { $0 == "accept" }
+        func share(_ counted: [Bool], among: [Bool]) -> Double {
+            Double(zip(counted, among).filter { $0.0 && $0.1 }.count) / Double(among.filter { $0 }.count)
+        }
+        let expected: [String: Double] = [
+            "accuracy / test": table.recountedAccuracy,
+            "accuracy / \(name)": Double(correct.filter { $0 }.count) / 16,
+            "correct answers accepted / test": share(testAccepted, among: testCorrect),
+            "correct answers accepted / \(name)": share(shiftedAccepted, among: correct),
+            "unknown images rejected / flowers":
+                Double(flowerAnswers.filter { $0["verdict"] as? String != "accept" }.count) / 16,
+        ]
+        for (bar, wanted) in expected {
+            XCTAssertEqual(bars[bar] ?? .nan, wanted, accuracy: 1e-4, bar)
+        }
+        // Errors flagged: a bar only where the set has errors.
+        for (set, right, accepted) in [("test", testCorrect, testAccepted), (name, correct, shiftedAccepted)] {
+            let wrong = right.map { !$0 }
+            if wrong.contains(true) {
+                XCTAssertEqual(bars["errors flagged / \(set)"] ?? .nan,
+                               share(accepted.map { !$0 }, among: wrong), accuracy: 1e-4, set)
+            } else {
+                XCTAssertNil(bars["errors flagged / \(set)"], set)
+            }
+        }
+        XCTAssertNil(bars["accuracy / train"], "the training set is drawn only when it is the only set")
+        XCTAssertNil(bars["accuracy / flowers"], "an unknown set has no accuracy")
     }
 
     /// P(in-distribution score > outside score), ties counting one half (higher = more in-distribution).

@@ -1,4 +1,5 @@
 import XCTest
+import DiscernTestSupport
 @testable import DiscernReport
 
 /// Charts are checked against hand-computed pixel positions. Default layout: 640×380, margins

@@ -1,4 +1,5 @@
 import XCTest
+import DiscernTestSupport
 import Foundation
 @testable import DiscernReport
 

@@ -5,17 +5,17 @@ import FoundationXML
 import XCTest
 
 /// Parses markup with Foundation's XMLParser and keeps every element with its attributes and text.
-final class XMLProbe: NSObject, XMLParserDelegate {
-    struct Element {
-        let name: String
-        let attributes: [String: String]
-        var text: String
+public final class XMLProbe: NSObject, XMLParserDelegate {
+    public struct Element: Sendable {
+        public let name: String
+        public let attributes: [String: String]
+        public var text: String
     }
-    private(set) var elements: [Element] = []
+    public private(set) var elements: [Element] = []
     private var open: [Int] = []
-    private(set) var error: Error?
+    public private(set) var error: Error?
 
-    static func parse(_ s: String, file: StaticString = #filePath, line: UInt = #line) -> XMLProbe {
+    public static func parse(_ s: String, file: StaticString = #filePath, line: UInt = #line) -> XMLProbe {
         let probe = XMLProbe()
         let p = XMLParser(data: Data(s.utf8))
         p.delegate = probe
@@ -25,29 +25,29 @@ final class XMLProbe: NSObject, XMLParserDelegate {
         return probe
     }
 
-    func parser(
+    public func parser(
         _ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?,
         attributes: [String: String] = [:]
     ) {
         elements.append(Element(name: name, attributes: attributes, text: ""))
         open.append(elements.count - 1)
     }
-    func parser(_ parser: XMLParser, didEndElement name: String, namespaceURI: String?, qualifiedName: String?) {
+    public func parser(_ parser: XMLParser, didEndElement name: String, namespaceURI: String?, qualifiedName: String?) {
         open.removeLast()
     }
-    func parser(_ parser: XMLParser, foundCharacters s: String) { for i in open { elements[i].text += s } }
-    func parser(_ parser: XMLParser, parseErrorOccurred e: Error) { error = e }
+    public func parser(_ parser: XMLParser, foundCharacters s: String) { for i in open { elements[i].text += s } }
+    public func parser(_ parser: XMLParser, parseErrorOccurred e: Error) { error = e }
 
-    func all(_ name: String) -> [Element] { elements.filter { $0.name == name } }
-    func all(_ name: String, where key: String, _ value: String) -> [Element] {
+    public func all(_ name: String) -> [Element] { elements.filter { $0.name == name } }
+    public func all(_ name: String, where key: String, _ value: String) -> [Element] {
         all(name).filter { $0.attributes[key] == value }
     }
 }
 
 extension XMLProbe.Element {
-    func num(_ key: String) -> Double { Double(attributes[key] ?? "") ?? .nan }
+    public func num(_ key: String) -> Double { Double(attributes[key] ?? "") ?? .nan }
     /// "x,y x,y …" → pairs.
-    var points: [(Double, Double)] {
+    public var points: [(Double, Double)] {
         (attributes["points"] ?? "").split(separator: " ").map { p in
             let xy = p.split(separator: ",").map { Double($0)! }
             return (xy[0], xy[1])
