@@ -200,4 +200,11 @@ lite(x2, {}).backward(gy)
 arrays["guided_gx"] = np_(x2.grad)
 save(os.path.join(OUT, "tiny_lite.safetensors"), arrays)
 print("tiny_lite: saturated head/block values", sat)
+# Depthwise convolutions whose channels fill the 8- and 16-channel blocks, which the engine runs on the CPU's
+# blocked layout (oneDNN's jit_dw kernels), or on the plain one where oneDNN has no blocked kernel (a 5x5 kernel's
+# weight gradient on a small map). Last, so that the cases above keep their values.
+torch.manual_seed(4321)
+conv_case("depthwise16_bias", 2, 16, 16, (10, 10), 3, 1, (1, 1, 1, 1), 16, True)
+conv_case("depthwise32_5x5", 2, 32, 32, (8, 8), 5, 1, (2, 2, 2, 2), 32, False)
+
 print("wrote", sorted(os.listdir(OUT)))

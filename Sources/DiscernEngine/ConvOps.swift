@@ -8,6 +8,8 @@ struct ConvKey: Hashable {
     var kh: Int, kw: Int, sh: Int, sw: Int
     var pt: Int, pl: Int, pb: Int, pr: Int
     var groups: Int, bias: Bool
+    /// Plain layouts even where `blockedTag` would block them: oneDNN has no jit kernel for that blocked case.
+    var plain = false
 
     init(_ kind: Kind, _ x: [Int], _ params: Conv2dParams, oh: Int, ow: Int) {
         self.kind = kind
@@ -35,6 +37,23 @@ struct ConvKey: Hashable {
         return c
     }
 
+    /// Depthwise convolutions get oneDNN's jit_dw kernels only on the CPU's blocked layout; on plain NCHW they
+    /// fall to its GEMM-based convolution, several times slower. The tensors stay NCHW and are reordered around
+    /// such a primitive (`executeReordering`); nil: the primitive takes the plain layouts.
+    var blockedTag: dnnl_format_tag_t? {
+        !plain && groups > 1 && groups == ic && groups == oc ? CPUKernels.blockedTag(channels: ic) : nil
+    }
+
+    /// What the primitive is created with: the blocked layout for activations and oneDNN's choice of weights
+    /// layout where `blockedTag` is set, else the plain descriptors below.
+    func primitiveMD(_ plain: dnnl_memory_desc_t, weights: Bool) throws -> dnnl_memory_desc_t {
+        guard let tag = blockedTag else { return plain }
+        let dims = withUnsafeBytes(of: plain.dims) {
+            Array($0.bindMemory(to: dnnl_dim_t.self).prefix(Int(plain.ndims))).map(Int.init)
+        }
+        return try DNNL.memoryDescriptor(dims, dnnl_f32, weights ? dnnl_format_tag_any : tag)
+    }
+
     var srcMD: dnnl_memory_desc_t { get throws { try DNNL.memoryDescriptor([n, ic, ih, iw], dnnl_f32, dnnl_nchw) } }
     var dstMD: dnnl_memory_desc_t { get throws { try DNNL.memoryDescriptor([n, oc, oh, ow], dnnl_f32, dnnl_nchw) } }
     var weightMD: dnnl_memory_desc_t {
@@ -48,33 +67,48 @@ struct ConvKey: Hashable {
 
 private let convCache = PrimitiveCache<ConvKey>()
 
-/// The (cached) primitive for `key`; backward ones are created with the forward one as hint.
+/// The (cached) primitive for `key`; backward ones are created with the forward one as hint. A blocked one that
+/// only oneDNN's reference loops implement (its depthwise backward-weights kernel takes no 5x5 kernel on small maps)
+/// is replaced by the plain-layout primitive, which runs its GEMM-based convolution.
 private func convPrimitive(_ key: ConvKey) throws -> DNNLPrimitive {
     try convCache.get(key) {
-        var desc = dnnl_convolution_desc_t()
-        let strides = DNNL.dims([key.sh, key.sw]), pl = DNNL.dims([key.pt, key.pl]), pr = DNNL.dims([key.pb, key.pr])
-        var src = try key.srcMD, dst = try key.dstMD, w = try key.weightMD
-        var b = key.bias ? try key.biasMD : dnnl_memory_desc_t()
-        switch key.kind {
-        case .forward:
-            try dnnlCheck(
-                dnnl_convolution_forward_desc_init(
-                    &desc, dnnl_forward_training, dnnl_convolution_direct,
-                    &src, &w, &b, &dst, strides, pl, pr), "conv2d forward descriptor")
-            return try DNNLPrimitive(operation: &desc, hint: nil, what: "conv2d forward")
-        case .backwardData:
-            let hint = try convPrimitive(key.with(.forward))
-            try dnnlCheck(dnnl_convolution_backward_data_desc_init(&desc, dnnl_convolution_direct, &src, &w, &dst,
-                                                                   strides, pl, pr), "conv2d backward-data descriptor")
-            return try DNNLPrimitive(operation: &desc, hint: hint, what: "conv2d backward data")
-        case .backwardWeights:
-            let hint = try convPrimitive(key.with(.forward))
-            try dnnlCheck(
-                dnnl_convolution_backward_weights_desc_init(
-                    &desc, dnnl_convolution_direct, &src, &w, &b, &dst,
-                    strides, pl, pr), "conv2d backward-weights descriptor")
-            return try DNNLPrimitive(operation: &desc, hint: hint, what: "conv2d backward weights")
+        let hint = key.kind == .forward ? nil : try convPrimitive(key.with(.forward))
+        guard key.blockedTag != nil else { return try makeConvPrimitive(key, hint: hint) }
+        // Recorded only when kept, so that a replaced reference primitive raises no fallback warning.
+        let blocked = try KernelLog.unrecorded { try makeConvPrimitive(key, hint: hint) }
+        if !KernelLog.implementation(blocked.pd).hasPrefix("ref") {
+            KernelLog.shared.record(blocked.pd)
+            return blocked
         }
+        var plainKey = key
+        plainKey.plain = true
+        return try convPrimitive(plainKey)
+    }
+}
+
+private func makeConvPrimitive(_ key: ConvKey, hint: DNNLPrimitive?) throws -> DNNLPrimitive {
+    var desc = dnnl_convolution_desc_t()
+    let strides = DNNL.dims([key.sh, key.sw]), pl = DNNL.dims([key.pt, key.pl]), pr = DNNL.dims([key.pb, key.pr])
+    var src = try key.primitiveMD(key.srcMD, weights: false), dst = try key.primitiveMD(key.dstMD, weights: false)
+    var w = try key.primitiveMD(key.weightMD, weights: true)
+    var b = key.bias ? try key.biasMD : dnnl_memory_desc_t()
+    switch key.kind {
+    case .forward:
+        try dnnlCheck(
+            dnnl_convolution_forward_desc_init(
+                &desc, dnnl_forward_training, dnnl_convolution_direct,
+                &src, &w, &b, &dst, strides, pl, pr), "conv2d forward descriptor")
+        return try DNNLPrimitive(operation: &desc, hint: nil, what: "conv2d forward")
+    case .backwardData:
+        try dnnlCheck(dnnl_convolution_backward_data_desc_init(&desc, dnnl_convolution_direct, &src, &w, &dst,
+                                                               strides, pl, pr), "conv2d backward-data descriptor")
+        return try DNNLPrimitive(operation: &desc, hint: hint, what: "conv2d backward data")
+    case .backwardWeights:
+        try dnnlCheck(
+            dnnl_convolution_backward_weights_desc_init(
+                &desc, dnnl_convolution_direct, &src, &w, &b, &dst,
+                strides, pl, pr), "conv2d backward-weights descriptor")
+        return try DNNLPrimitive(operation: &desc, hint: hint, what: "conv2d backward weights")
     }
 }
 
@@ -117,6 +151,15 @@ extension Ops {
         return (oh, ow)
     }
 
+    /// The oneDNN implementations of a convolution's forward, backward-data and backward-weights primitives, for
+    /// tests that pin which kernels the autograd executor's layouts reach.
+    static func conv2dImplementations(inputShape: [Int], _ params: Conv2dParams) throws -> [String] {
+        let (oh, ow) = try convOutputSize(inputShape, params)
+        return try [ConvKey.Kind.forward, .backwardData, .backwardWeights].map { kind in
+            KernelLog.implementation(try convPrimitive(ConvKey(kind, inputShape, params, oh: oh, ow: ow)).pd)
+        }
+    }
+
     /// y = conv(x, W) + b, NCHW/OIHW, any stride, (asymmetric) padding and groups.
     public static func conv2d(_ x: Tensor, _ params: Conv2dParams) throws -> Tensor {
         let (oh, ow) = try convOutputSize(x.shape, params)
@@ -128,11 +171,13 @@ extension Ops {
             try params.weight.data.withUnsafeBufferPointer { wp in
                 try bias.withUnsafeBufferPointer { bp in
                     try y.data.withUnsafeMutableBufferPointer { yp in
-                        var args = [(DNNL_ARG_SRC, try key.srcMD, mutableRaw(xp)),
-                                    (DNNL_ARG_WEIGHTS, try key.weightMD, mutableRaw(wp)),
-                                    (DNNL_ARG_DST, try key.dstMD, UnsafeMutableRawPointer(yp.baseAddress!))]
-                        if key.bias { args.append((DNNL_ARG_BIAS, try key.biasMD, mutableRaw(bp))) }
-                        try prim.execute(buffers: args, what: "conv2d forward")
+                        var inputs = [(DNNL_ARG_SRC, try key.srcMD, mutableRaw(xp)),
+                                      (DNNL_ARG_WEIGHTS, try key.weightMD, mutableRaw(wp))]
+                        if key.bias { inputs.append((DNNL_ARG_BIAS, try key.biasMD, mutableRaw(bp))) }
+                        try executeReordering(prim, key, inputs: inputs,
+                                              outputs: [(DNNL_ARG_DST, try key.dstMD,
+                                                         UnsafeMutableRawPointer(yp.baseAddress!))],
+                                              what: "conv2d forward")
                     }
                 }
             }
@@ -152,10 +197,12 @@ extension Ops {
         try gradOutput.data.withUnsafeBufferPointer { gp in
             try params.weight.data.withUnsafeBufferPointer { wp in
                 try gx.data.withUnsafeMutableBufferPointer { xp in
-                    try prim.execute(buffers: [(DNNL_ARG_DIFF_DST, try key.dstMD, mutableRaw(gp)),
-                                      (DNNL_ARG_WEIGHTS, try key.weightMD, mutableRaw(wp)),
-                                      (DNNL_ARG_DIFF_SRC, try key.srcMD, UnsafeMutableRawPointer(xp.baseAddress!))],
-                                     what: "conv2d backward data")
+                    try executeReordering(prim, key,
+                                          inputs: [(DNNL_ARG_DIFF_DST, try key.dstMD, mutableRaw(gp)),
+                                                   (DNNL_ARG_WEIGHTS, try key.weightMD, mutableRaw(wp))],
+                                          outputs: [(DNNL_ARG_DIFF_SRC, try key.srcMD,
+                                                     UnsafeMutableRawPointer(xp.baseAddress!))],
+                                          what: "conv2d backward data")
                 }
             }
         }
@@ -176,15 +223,17 @@ extension Ops {
             try x.data.withUnsafeBufferPointer { xp in
                 try gw.data.withUnsafeMutableBufferPointer { wp in
                     try gb.data.withUnsafeMutableBufferPointer { bp in
-                        var args = [
-                            (DNNL_ARG_DIFF_DST, try key.dstMD, mutableRaw(gp)),
-                            (DNNL_ARG_SRC, try key.srcMD, mutableRaw(xp)),
+                        var outputs = [
                             (DNNL_ARG_DIFF_WEIGHTS, try key.weightMD, UnsafeMutableRawPointer(wp.baseAddress!))
                         ]
                         if key.bias {
-                            args.append((DNNL_ARG_DIFF_BIAS, try key.biasMD, UnsafeMutableRawPointer(bp.baseAddress!)))
+                            outputs.append((DNNL_ARG_DIFF_BIAS, try key.biasMD,
+                                            UnsafeMutableRawPointer(bp.baseAddress!)))
                         }
-                        try prim.execute(buffers: args, what: "conv2d backward weights")
+                        try executeReordering(prim, key,
+                                              inputs: [(DNNL_ARG_DIFF_DST, try key.dstMD, mutableRaw(gp)),
+                                                       (DNNL_ARG_SRC, try key.srcMD, mutableRaw(xp))],
+                                              outputs: outputs, what: "conv2d backward weights")
                     }
                 }
             }

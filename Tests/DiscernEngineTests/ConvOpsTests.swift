@@ -33,6 +33,28 @@ final class ConvOpsTests: XCTestCase {
     func testDepthwiseStride2() throws { try check("depthwise_s2") }
     func testDepthwise5x5AsymmetricBias() throws { try check("depthwise5_asym") }
 
+    /// 16 channels fill both the 8-channel (SSE4.1-AVX2) and the 16-channel (AVX-512) block, so all three
+    /// primitives run oneDNN's depthwise jit kernels on the blocked layout, reordered from and to NCHW.
+    func testDepthwiseRunsJitKernelsOnTheBlockedLayout() throws {
+        try check("depthwise16_bias")
+        let f = try Fixture.load("conv_depthwise16_bias")
+        let params = Conv2dParams(weight: try f.t("w"), bias: f.tensors["b"], stride: (1, 1), pad: (1, 1, 1, 1),
+                                  groups: 16)
+        let used = try Ops.conv2dImplementations(inputShape: try f.t("x").shape, params)
+        XCTAssertTrue(used.allSatisfy { $0.hasPrefix("jit_dw") }, "\(used) on \(CPUKernels.isaName)")
+    }
+
+    /// oneDNN has no blocked weight-gradient kernel for a 5x5 depthwise kernel on an 8x8 map; that primitive takes
+    /// the plain layout (its GEMM-based convolution) rather than the reference loops, the other two stay blocked.
+    func testDepthwiseWithoutABlockedKernelAvoidsReferenceCode() throws {
+        try check("depthwise32_5x5")
+        let f = try Fixture.load("conv_depthwise32_5x5")
+        let params = Conv2dParams(weight: try f.t("w"), bias: nil, stride: (1, 1), pad: (2, 2, 2, 2), groups: 32)
+        let used = try Ops.conv2dImplementations(inputShape: try f.t("x").shape, params)
+        XCTAssertFalse(used.contains { $0.hasPrefix("ref") }, "\(used) on \(CPUKernels.isaName)")
+        XCTAssertTrue(used.prefix(2).allSatisfy { $0.hasPrefix("jit_dw") }, "\(used) on \(CPUKernels.isaName)")
+    }
+
     /// Repeated calls hit the primitive cache and give identical results.
     func testCachedPrimitiveReuse() throws {
         let f = try Fixture.load("conv_3x3_s1_p1")
