@@ -59,8 +59,10 @@ let package = Package(
             .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ], swiftSettings: v6),
+        // glibc's allocator settings for fine-tuning (the executable's, a process-wide choice; see its header).
+        .target(name: "CProcessMemory", path: "Sources/CProcessMemory"),
         .executableTarget(name: "discern", dependencies: [
-            "DiscernKit", "DiscernServer", "DiscernExplain", "DiscernRobustness",
+            "DiscernKit", "DiscernServer", "DiscernExplain", "DiscernRobustness", "CProcessMemory",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: v6),
 

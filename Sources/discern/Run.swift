@@ -34,6 +34,7 @@ struct Run: ParsableCommand {
     }
 
     func run() throws {
+        if training.fineTune { ProcessMemory.keepFreedMemoryForReuse() }
         var options = StudyOptions(training)
         options.unknown = unknown
         options.shifted = shifted
@@ -58,6 +59,7 @@ struct Train: ParsableCommand {
     var features: [String] = []
 
     func run() throws {
+        if training.fineTune { ProcessMemory.keepFreedMemoryForReuse() }
         var options = StudyOptions(training)
         options.explain = false
         options.featureFiles = features
