@@ -44,22 +44,28 @@ struct ConvKey: Hashable {
         !plain && groups > 1 && groups == ic && groups == oc ? CPUKernels.blockedTag(channels: ic) : nil
     }
 
-    /// What the primitive is created with: the blocked layout for activations and oneDNN's choice of weights
-    /// layout where `blockedTag` is set, else the plain descriptors below.
-    func primitiveMD(_ plain: dnnl_memory_desc_t, weights: Bool) throws -> dnnl_memory_desc_t {
-        guard let tag = blockedTag else { return plain }
-        let dims = withUnsafeBytes(of: plain.dims) {
-            Array($0.bindMemory(to: dnnl_dim_t.self).prefix(Int(plain.ndims))).map(Int.init)
-        }
-        return try DNNL.memoryDescriptor(dims, dnnl_f32, weights ? dnnl_format_tag_any : tag)
+    var srcDims: [Int] { [n, ic, ih, iw] }
+    var dstDims: [Int] { [n, oc, oh, ow] }
+    var weightDims: [Int] { groups == 1 ? [oc, ic, kh, kw] : [groups, oc / groups, ic / groups, kh, kw] }
+
+    /// The caller's layouts: NCHW activations, OIHW (GOIHW) weights.
+    var srcMD: dnnl_memory_desc_t { get throws { try DNNL.memoryDescriptor(srcDims, dnnl_f32, dnnl_nchw) } }
+    var dstMD: dnnl_memory_desc_t { get throws { try DNNL.memoryDescriptor(dstDims, dnnl_f32, dnnl_nchw) } }
+    var weightMD: dnnl_memory_desc_t {
+        get throws { try DNNL.memoryDescriptor(weightDims, dnnl_f32, groups == 1 ? dnnl_oihw : dnnl_goihw) }
     }
 
-    var srcMD: dnnl_memory_desc_t { get throws { try DNNL.memoryDescriptor([n, ic, ih, iw], dnnl_f32, dnnl_nchw) } }
-    var dstMD: dnnl_memory_desc_t { get throws { try DNNL.memoryDescriptor([n, oc, oh, ow], dnnl_f32, dnnl_nchw) } }
-    var weightMD: dnnl_memory_desc_t {
+    /// What the primitive is created with: the blocked layout for activations and oneDNN's choice of weights
+    /// layout where `blockedTag` is set, else the caller's.
+    var primitiveSrcMD: dnnl_memory_desc_t {
+        get throws { try blockedTag.map { try DNNL.memoryDescriptor(srcDims, dnnl_f32, $0) } ?? srcMD }
+    }
+    var primitiveDstMD: dnnl_memory_desc_t {
+        get throws { try blockedTag.map { try DNNL.memoryDescriptor(dstDims, dnnl_f32, $0) } ?? dstMD }
+    }
+    var primitiveWeightMD: dnnl_memory_desc_t {
         get throws {
-            groups == 1 ? try DNNL.memoryDescriptor([oc, ic, kh, kw], dnnl_f32, dnnl_oihw)
-                        : try DNNL.memoryDescriptor([groups, oc / groups, ic / groups, kh, kw], dnnl_f32, dnnl_goihw)
+            blockedTag == nil ? try weightMD : try DNNL.memoryDescriptor(weightDims, dnnl_f32, dnnl_format_tag_any)
         }
     }
     var biasMD: dnnl_memory_desc_t { get throws { try DNNL.memoryDescriptor([oc], dnnl_f32, dnnl_x) } }
@@ -89,8 +95,7 @@ private func convPrimitive(_ key: ConvKey) throws -> DNNLPrimitive {
 private func makeConvPrimitive(_ key: ConvKey, hint: DNNLPrimitive?) throws -> DNNLPrimitive {
     var desc = dnnl_convolution_desc_t()
     let strides = DNNL.dims([key.sh, key.sw]), pl = DNNL.dims([key.pt, key.pl]), pr = DNNL.dims([key.pb, key.pr])
-    var src = try key.primitiveMD(key.srcMD, weights: false), dst = try key.primitiveMD(key.dstMD, weights: false)
-    var w = try key.primitiveMD(key.weightMD, weights: true)
+    var src = try key.primitiveSrcMD, dst = try key.primitiveDstMD, w = try key.primitiveWeightMD
     var b = key.bias ? try key.biasMD : dnnl_memory_desc_t()
     switch key.kind {
     case .forward:
