@@ -59,7 +59,6 @@ struct Bench: ParsableCommand {
             return
         }
         if let blocks = fineTune {
-            ProcessMemory.keepFreedMemoryForReuse()   // as `run --fine-tune` does
             let line = try BenchRunner.fineTune(backbone, blocks: blocks, batch: batch, iterations: iterations)
             print(try json ? BenchRunner.json(line) : line.line)
             return

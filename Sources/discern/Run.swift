@@ -34,7 +34,6 @@ struct Run: ParsableCommand {
     }
 
     func run() throws {
-        if training.fineTune { ProcessMemory.keepFreedMemoryForReuse() }
         var options = StudyOptions(training)
         options.unknown = unknown
         options.shifted = shifted
@@ -59,7 +58,6 @@ struct Train: ParsableCommand {
     var features: [String] = []
 
     func run() throws {
-        if training.fineTune { ProcessMemory.keepFreedMemoryForReuse() }
         var options = StudyOptions(training)
         options.explain = false
         options.featureFiles = features
