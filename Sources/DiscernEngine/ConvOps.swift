@@ -170,12 +170,12 @@ extension Ops {
         let (oh, ow) = try convOutputSize(x.shape, params)
         let key = ConvKey(.forward, x.shape, params, oh: oh, ow: ow)
         let prim = try convPrimitive(key)
-        var y = Tensor(zeros: [x.shape[0], params.outChannels, oh, ow])
         let bias = params.bias?.data ?? []
-        try x.data.withUnsafeBufferPointer { xp in
-            try params.weight.data.withUnsafeBufferPointer { wp in
-                try bias.withUnsafeBufferPointer { bp in
-                    try y.data.withUnsafeMutableBufferPointer { yp in
+        // oneDNN writes every output value, so the output is not zeroed first (as for the gradients below).
+        return try Tensor(shape: [x.shape[0], params.outChannels, oh, ow]) { yp in
+            try x.data.withUnsafeBufferPointer { xp in
+                try params.weight.data.withUnsafeBufferPointer { wp in
+                    try bias.withUnsafeBufferPointer { bp in
                         var inputs = [(DNNL_ARG_SRC, try key.srcMD, mutableRaw(xp)),
                                       (DNNL_ARG_WEIGHTS, try key.weightMD, mutableRaw(wp))]
                         if key.bias { inputs.append((DNNL_ARG_BIAS, try key.biasMD, mutableRaw(bp))) }
@@ -187,7 +187,6 @@ extension Ops {
                 }
             }
         }
-        return y
     }
 
     /// dL/dx of a convolution given dL/dy (oneDNN convolution_backward_data).
@@ -198,10 +197,9 @@ extension Ops {
         try gradOutput.expectShape([inputShape[0], params.outChannels, oh, ow], "conv2d output gradient")
         let key = ConvKey(.backwardData, inputShape, params, oh: oh, ow: ow)
         let prim = try convPrimitive(key)
-        var gx = Tensor(zeros: inputShape)
-        try gradOutput.data.withUnsafeBufferPointer { gp in
-            try params.weight.data.withUnsafeBufferPointer { wp in
-                try gx.data.withUnsafeMutableBufferPointer { xp in
+        return try Tensor(shape: inputShape) { xp in
+            try gradOutput.data.withUnsafeBufferPointer { gp in
+                try params.weight.data.withUnsafeBufferPointer { wp in
                     try executeReordering(prim, key,
                                           inputs: [(DNNL_ARG_DIFF_DST, try key.dstMD, mutableRaw(gp)),
                                                    (DNNL_ARG_WEIGHTS, try key.weightMD, mutableRaw(wp))],
@@ -211,7 +209,6 @@ extension Ops {
                 }
             }
         }
-        return gx
     }
 
     /// dL/dW and dL/db (nil without bias) of a convolution (oneDNN convolution_backward_weights).

@@ -3,20 +3,19 @@ extension Ops {
     /// y[n,c] = x[n,c] * scale[c] + shift[c] over each plane; parallel over planes.
     static func channelAffine(_ x: Tensor, scale: [Float], shift: [Float]?) -> Tensor {
         let n = x.shape[0], c = x.shape[1], hw = x.count / max(1, n * c)
-        var y = Tensor(zeros: x.shape)
-        x.data.withUnsafeBufferPointer { xp in
-            y.data.withUnsafeMutableBufferPointer { yp in
-                let yb = yp.baseAddress!
+        guard x.count > 0 else { return x }
+        return x.data.withUnsafeBufferPointer { xp in
+            Tensor(shape: x.shape) { yp in
+                let source = xp.baseAddress!, destination = yp.baseAddress!
                 parallelChunks(n * c, grain: max(1, 16384 / max(hw, 1))) { r in
                     for plane in r {
                         let ch = plane % c, s = scale[ch], t = shift?[ch] ?? 0
-                        let src = xp.baseAddress! + plane * hw, dst = yb + plane * hw
+                        let src = source + plane * hw, dst = destination + plane * hw
                         for j in 0..<hw { dst[j] = src[j] * s + t }
                     }
                 }
             }
         }
-        return y
     }
 
     static func checkBatchNorm(_ x: Tensor, _ params: BatchNormParams, _ what: String) throws {
@@ -47,44 +46,50 @@ extension Ops {
 
     /// Clamps to [0, hi] in parallel chunks (plain compare/select loops so they vectorise).
     static func clamp(_ x: Tensor, hi: Float) -> Tensor {
-        var y = Tensor(zeros: x.shape)
-        x.data.withUnsafeBufferPointer { xp in
-            y.data.withUnsafeMutableBufferPointer { yp in
-                let yb = yp.baseAddress
+        guard x.count > 0 else { return x }
+        return x.data.withUnsafeBufferPointer { xp in
+            Tensor(shape: x.shape) { yp in
+                let source = xp.baseAddress!, destination = yp.baseAddress!
                 parallelChunks(x.count, grain: 1 << 16) { r in
                     for i in r {
-                        let v = xp[i]
+                        let v = source[i]
                         let a = v > 0 ? v : 0
-                        yb![i] = a < hi ? a : hi
+                        destination[i] = a < hi ? a : hi
                     }
                 }
             }
         }
-        return y
     }
 
     public static func relu(_ x: Tensor) -> Tensor { clamp(x, hi: .infinity) }
     public static func relu6(_ x: Tensor) -> Tensor { clamp(x, hi: 6) }
 
-    /// Gradient gated by where the forward output was strictly inside (lo, hi); guided keeps only positive gradients.
+    /// Gradient gated by where the forward output was strictly inside (0, hi); guided keeps only positive gradients.
+    /// The loops have no branches (compares and selects, one loop per mode) so that they vectorise: this runs over
+    /// every activation of a training step's backward pass.
     static func gate(_ g: Tensor, output y: Tensor, hi: Float, guided: Bool, _ what: String) throws -> Tensor {
         try g.expectShape(y.shape, what)
-        var gx = Tensor(zeros: g.shape)
-        g.data.withUnsafeBufferPointer { gp in
+        guard g.count > 0 else { return g }
+        return g.data.withUnsafeBufferPointer { gp in
             y.data.withUnsafeBufferPointer { yp in
-                gx.data.withUnsafeMutableBufferPointer { xp in
-                    let xb = xp.baseAddress
+                Tensor(shape: g.shape) { xp in
+                    let gradient = gp.baseAddress!, output = yp.baseAddress!, result = xp.baseAddress!
                     parallelChunks(g.count, grain: 1 << 16) { r in
-                        for i in r {
-                            let v = yp[i], d = gp[i]
-                            let pass = v > 0 && v < hi && (!guided || d > 0)
-                            xb![i] = pass ? d : 0
+                        if guided {
+                            for i in r {
+                                let v = output[i], d = gradient[i]
+                                result[i] = v > 0 && v < hi && d > 0 ? d : 0
+                            }
+                        } else {
+                            for i in r {
+                                let v = output[i], d = gradient[i]
+                                result[i] = v > 0 && v < hi ? d : 0
+                            }
                         }
                     }
                 }
             }
         }
-        return gx
     }
 
     /// dL/dx of ReLU from its output (y > 0 exactly where x > 0). Guided: also zero negative gradients.

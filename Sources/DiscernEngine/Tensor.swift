@@ -16,6 +16,17 @@ public struct Tensor: Sendable, Equatable {
         self.init(shape: shape, data: [Float](repeating: 0, count: shape.reduce(1, *)))
     }
 
+    /// A tensor whose values `fill` writes, every one of them: the memory is not zeroed first, which for the
+    /// large activations and gradients of training would cost a pass over memory (and, for fresh pages, the
+    /// kernel's zeroing on top).
+    public init(shape: [Int], filling fill: (UnsafeMutableBufferPointer<Float>) throws -> Void) rethrows {
+        let count = shape.reduce(1, *)
+        self.init(shape: shape, data: try [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
+            try fill(buffer)
+            initialized = count
+        })
+    }
+
     public init(repeating value: Float, shape: [Int]) {
         self.init(shape: shape, data: [Float](repeating: value, count: shape.reduce(1, *)))
     }
