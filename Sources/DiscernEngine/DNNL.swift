@@ -41,6 +41,13 @@ enum DNNL {
         values.map { dnnl_dim_t($0) } + [dnnl_dim_t](repeating: 0, count: 12 - values.count)
     }
 
+    /// The dimensions a memory descriptor holds (its C array of 12, cut to its rank).
+    static func dimensions(of descriptor: dnnl_memory_desc_t) -> [Int] {
+        withUnsafeBytes(of: descriptor.dims) { bytes in
+            bytes.bindMemory(to: dnnl_dim_t.self).prefix(Int(descriptor.ndims)).map(Int.init)
+        }
+    }
+
     /// DNNL_MEMORY_ALLOCATE, a macro Swift cannot import.
     static var allocate: UnsafeMutableRawPointer? { UnsafeMutableRawPointer(bitPattern: UInt.max) }
 

@@ -93,7 +93,7 @@ enum SessionPoolDesc {
     /// (the CPU's blocked layout, then nhwc) when the producer's only has reference code.
     static func make(max: Bool, src: dnnl_memory_desc_t, outDims: [Int], kernel: (Int, Int), stride: Int, pad: Int,
                      dt: dnnl_data_type_t) throws -> dnnl_primitive_desc_t {
-        let inDims = withUnsafeBytes(of: src.dims) { Array($0.bindMemory(to: Int64.self).prefix(4)).map(Int.init) }
+        let inDims = DNNL.dimensions(of: src)
         var alternatives = [dnnl_nhwc]
         if let tag = CPUKernels.blockedTag(channels: inDims[1]) { alternatives.insert(tag, at: 0) }
         func make(_ source: dnnl_memory_desc_t) throws -> dnnl_primitive_desc_t {

@@ -81,8 +81,7 @@ public final class KernelLog: @unchecked Sendable {
     static func shapes(_ pd: dnnl_primitive_desc_t) -> String {
         func dims(_ query: dnnl_query_t) -> String? {
             guard let md = dnnl_primitive_desc_query_md(pd, query, 0), md.pointee.ndims > 0 else { return nil }
-            let values = withUnsafeBytes(of: md.pointee.dims) { Array($0.bindMemory(to: Int64.self)) }
-            return "[" + values.prefix(Int(md.pointee.ndims)).map(String.init).joined(separator: ",") + "]"
+            return "[" + DNNL.dimensions(of: md.pointee).map(String.init).joined(separator: ",") + "]"
         }
         let source = dims(dnnl_query_src_md) ?? dims(dnnl_query_diff_src_md) ?? "?"
         let destination = dims(dnnl_query_dst_md) ?? dims(dnnl_query_diff_dst_md) ?? "?"
