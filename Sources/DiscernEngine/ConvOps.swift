@@ -82,7 +82,7 @@ private func convPrimitive(_ key: ConvKey) throws -> DNNLPrimitive {
         guard key.blockedTag != nil else { return try makeConvPrimitive(key, hint: hint) }
         // Recorded only when kept, so that a replaced reference primitive raises no fallback warning.
         let blocked = try KernelLog.unrecorded { try makeConvPrimitive(key, hint: hint) }
-        if !KernelLog.implementation(blocked.pd).hasPrefix("ref") {
+        if !KernelLog.isReference(blocked.pd) {
             KernelLog.shared.record(blocked.pd)
             return blocked
         }
@@ -171,7 +171,7 @@ extension Ops {
         let key = ConvKey(.forward, x.shape, params, oh: oh, ow: ow)
         let prim = try convPrimitive(key)
         let bias = params.bias?.data ?? []
-        // oneDNN writes every output value, so the output is not zeroed first (as for the gradients below).
+        // oneDNN writes every output value, so the output is not zeroed first (as for the input gradient below).
         return try Tensor(shape: [x.shape[0], params.outChannels, oh, ow]) { yp in
             try x.data.withUnsafeBufferPointer { xp in
                 try params.weight.data.withUnsafeBufferPointer { wp in

@@ -2,8 +2,8 @@
 extension Ops {
     /// y[n,c] = x[n,c] * scale[c] + shift[c] over each plane; parallel over planes.
     static func channelAffine(_ x: Tensor, scale: [Float], shift: [Float]?) -> Tensor {
-        let n = x.shape[0], c = x.shape[1], hw = x.count / max(1, n * c)
         guard x.count > 0 else { return x }
+        let n = x.shape[0], c = x.shape[1], hw = x.count / (n * c)
         return x.data.withUnsafeBufferPointer { xp in
             Tensor(shape: x.shape) { yp in
                 let source = xp.baseAddress!, destination = yp.baseAddress!

@@ -66,7 +66,7 @@ enum SessionConvDesc {
         let preferredSrc = try DNNL.memoryDescriptor(inDims, dt, preferredTag(channels: inDims[1], layout: layout))
         let preferredDst = try DNNL.memoryDescriptor(outDims, dt, preferredTag(channels: outDims[1], layout: layout))
         var chosen = try create(src: preferredSrc, dst: preferredDst)
-        if let pd = chosen, impl(pd).hasPrefix("ref") {
+        if let pd = chosen, KernelLog.isReference(pd) {
             dnnl_primitive_desc_destroy(pd)
             chosen = nil
         }
@@ -101,10 +101,10 @@ enum SessionPoolDesc {
                                      pad: pad, dt: dt)
         }
         let first = try make(src)
-        guard SessionConvDesc.impl(first).hasPrefix("ref") else { return first }
+        guard KernelLog.isReference(first) else { return first }
         for tag in alternatives {
             let pd = try make(try DNNL.memoryDescriptor(inDims, dt, tag))
-            if !SessionConvDesc.impl(pd).hasPrefix("ref") {
+            if !KernelLog.isReference(pd) {
                 dnnl_primitive_desc_destroy(first)
                 return pd
             }

@@ -26,7 +26,7 @@ public final class KernelLog: @unchecked Sendable {
         lock.lock()
         counts[kind, default: [:]][impl, default: 0] += 1
         var message: String?
-        if KernelLog.hotKinds.contains(kind) && impl.hasPrefix("ref") {
+        if KernelLog.hotKinds.contains(kind) && KernelLog.isReference(impl) {
             fallbackCount += 1
             let key = kind + " " + KernelLog.shapes(pd)
             if !warned.contains(key) && warned.count < KernelLog.warningLimit {
@@ -56,6 +56,11 @@ public final class KernelLog: @unchecked Sendable {
         defer { Thread.current.threadDictionary[unrecordedKey] = nil }
         return try body()
     }
+
+    /// Whether an implementation name is one of oneDNN's reference loops (`ref:…`), which the engine avoids by
+    /// trying another layout.
+    static func isReference(_ implementation: String) -> Bool { implementation.hasPrefix("ref") }
+    static func isReference(_ pd: dnnl_primitive_desc_t) -> Bool { isReference(implementation(pd)) }
 
     static func implementation(_ pd: dnnl_primitive_desc_t) -> String {
         var text: UnsafePointer<CChar>?
