@@ -8,6 +8,8 @@ scripts/setup --dev installs into ~/.cache/discern/python), with torch 1.13.
   OUT_DIR/lite1_photos.safetensors, lite2_...  real ImageNet weights (scripts/fetch-weights --backbones lite1,lite2)
       on the first three cat and three dog photos of cats-and-dogs/test_set: `images_nhwc` (PIL bilinear resize to
       the variant's side, uint8), `logits` [6, 1000]; metadata names the photos.
+  OUT_DIR/lite1_photos_280.safetensors  the same for Lite1 built for 280-px input (`image_size=280`, what
+      `--image-size 280` asks of Discern): its "same" padding and pooling follow the size.
   OUT_DIR/lite3_random.safetensors, lite4_...  the reference network with seeded random weights (BatchNorm
       statistics randomised too) as its state dict, plus `input.x` [1, 3, S, S] and `output.logits` [1, 1000].
 """
@@ -38,18 +40,20 @@ def photos():
             for name in sorted(os.listdir(os.path.join(root, folder)))[:3]]
 
 
-def real(variant, out_dir):
+def real(variant, out_dir, side=None):
     from PIL import Image
-    model = EfficientNet.from_name("efficientnet-" + variant).eval()
+    overrides = {"image_size": side} if side else {}
+    model = EfficientNet.from_name("efficientnet-" + variant, **overrides).eval()
     model.load_state_dict(torch.load(weight_file(WEIGHTS[variant]), map_location="cpu"), strict=True)
-    side = SIDES[variant]
+    name = variant + "_photos" + (f"_{side}" if side else "")
+    side = side or SIDES[variant]
     files = photos()
     images = np.stack([np.asarray(Image.open(f).convert("RGB").resize((side, side), Image.BILINEAR), dtype=np.uint8)
                        for f in files])
     x = (torch.from_numpy(images).permute(0, 3, 1, 2).float() / 255 - 127 / 255) / (128 / 255)
     with torch.no_grad():
         logits = model(x)
-    save(os.path.join(out_dir, variant + "_photos.safetensors"), {"images_nhwc": images, "logits": logits.numpy()},
+    save(os.path.join(out_dir, name + ".safetensors"), {"images_nhwc": images, "logits": logits.numpy()},
          {"photos": ",".join(os.path.relpath(f, datasets()) for f in files)})
 
 
@@ -73,5 +77,6 @@ if __name__ == "__main__":
     os.makedirs(sys.argv[1], exist_ok=True)
     for v in ("lite1", "lite2"):
         real(v, sys.argv[1])
+    real("lite1", sys.argv[1], side=280)
     for v in ("lite3", "lite4"):
         random(v, sys.argv[1])

@@ -95,8 +95,9 @@ public enum BackboneWeights {
 
     /// The backbone and the state dict it was built from (kept for the model file).
     /// `path` nil: the known file names in the search folders, then timm's file in the Hugging Face cache.
-    public static func load(_ kind: BackboneKind, path: String?, search: WeightsSearch = WeightsSearch())
-        throws -> (Backbone, [String: Tensor], String)
+    /// `inputSize` nil: the side the kind's ImageNet weights were trained at.
+    public static func load(_ kind: BackboneKind, path: String?, search: WeightsSearch = WeightsSearch(),
+                            inputSize: Int? = nil) throws -> (Backbone, [String: Tensor], String)
     {
         guard let file = path ?? locate(kind, search: search) else {
             let name = knownFiles[kind]?.first ?? kind.rawValue
@@ -111,7 +112,7 @@ public enum BackboneWeights {
         let tensors = try WeightFile.load(URL(fileURLWithPath: file))
         let backbone: Backbone
         do {
-            backbone = try Backbone.build(kind, weights: WeightStore(tensors))
+            backbone = try Backbone.build(kind, weights: WeightStore(tensors), inputSize: inputSize)
         } catch let error as WeightsError {
             throw KitError.badModel(file, "these are not \(kind.rawValue) weights (\(error))")
         }

@@ -66,7 +66,8 @@ extension Study {
         let data = try StudyData.load(options, needTest: false)
         for skipped in data.skipped { Study.log(skipped.description) }
         let (backbone, _, weightsFile) = try BackboneWeights.load(options.backbone, path: options.weights,
-                                                                  search: options.weightsSearch)
+                                                                  search: options.weightsSearch,
+                                                                  inputSize: options.imageSize)
         let extractor = try makeExtractor(backbone)
         var tensors: [String: Tensor] = [:]
         var metadata = ["format": FeatureShardFile.format, "shard": shard.description,

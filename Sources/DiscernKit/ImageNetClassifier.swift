@@ -19,8 +19,10 @@ public enum ImageNetClassifier {
 
 
     public static func classify(_ paths: [String], backbone kind: BackboneKind, weights: String?,
-                                search: WeightsSearch, top: Int) throws -> ([Result], [String]) {
-        let (backbone, _, file) = try BackboneWeights.load(kind, path: weights, search: search)
+                                search: WeightsSearch, top: Int, inputSize: Int? = nil)
+        throws -> ([Result], [String])
+    {
+        let (backbone, _, file) = try BackboneWeights.load(kind, path: weights, search: search, inputSize: inputSize)
         guard let head = backbone.imagenetHead else {
             throw KitError.badModel(file, "has no ImageNet classifier (fc / _fc) to classify with")
         }

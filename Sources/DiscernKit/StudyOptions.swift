@@ -15,6 +15,9 @@ public struct StudyOptions: Sendable {
     public var shifted: [String] = []
     public var backbone: BackboneKind = .efficientnetLite0
     public var weights: String?
+    /// The side every image is resized to, in training and in the model file (nil = the backbone's own,
+    /// `BackboneKind.inputSize`).
+    public var imageSize: Int?
     /// Where weights are looked for when `weights` is nil (the CLI makes it from its environment).
     public var weightsSearch = WeightsSearch()
     public var epochs = 20

@@ -99,7 +99,8 @@ extension Study {
     func trainHead(_ data: StudyData, out: OutputFolder) throws -> TrainedHead {
         let start = Date()
         let (backbone, stateDict, weightsFile) = try BackboneWeights.load(options.backbone, path: options.weights,
-                                                                          search: options.weightsSearch)
+                                                                          search: options.weightsSearch,
+                                                                          inputSize: options.imageSize)
         let extractor = try makeExtractor(backbone)
         if let notice = extractor.session.notice { Study.log(notice) }
         let viewsNote = options.augmentationSummary

@@ -21,7 +21,7 @@ struct Classify: ParsableCommand {
     func run() throws {
         let (results, failures) = try ImageNetClassifier.classify(
             images, backbone: network.backbone(), weights: network.weights, search: ProcessEnvironment.weightsSearch,
-            top: top)
+            top: top, inputSize: network.imageSize)
         for failure in failures { Output.warn(failure) }
         if json {
             try Output.printJSON(results)

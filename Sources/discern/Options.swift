@@ -193,6 +193,7 @@ extension StudyOptions {
         self.init(data: training.data)
         backbone = training.network.backbone(fineTune: training.fineTune)
         weights = training.network.weights
+        imageSize = training.network.imageSize
         weightsSearch = ProcessEnvironment.weightsSearch
         epochs = training.epochs
         batchSize = training.batchSize

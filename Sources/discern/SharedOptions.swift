@@ -11,6 +11,17 @@ struct BackboneOptions: ParsableArguments {
     var chosenBackbone: BackboneKind?
     @Option(help: "ImageNet weights (.pth or .safetensors, torchvision/timm names); default: ~/.cache/discern/weights.")
     var weights: String?
+    @Option(name: .customLong("image-size"), help: """
+        Side in pixels every image is resized to, in training and in the model file (default: the backbone's \
+        own, e.g. 224 for Lite0, 240 for Lite1).
+        """)
+    var imageSize: Int?
+
+    func validate() throws {
+        if let imageSize, !(32 ... 1024).contains(imageSize) {
+            throw ValidationError("--image-size must be between 32 and 1024 pixels, not \(imageSize)")
+        }
+    }
 
     /// The network when --backbone is not given: the larger Lite1 when fine-tuning asks for accuracy and minutes.
     func backbone(fineTune: Bool = false) -> BackboneKind {

@@ -54,6 +54,10 @@ final class CLIErrorTests: XCTestCase {
         try assertOneLineError(["train", "--data", "/tmp", "--backbone", "resnet51"], mentions: ["resnet51"])
     }
 
+    func testImageSizeOutOfRange() throws {
+        try assertOneLineError(["train", "--data", "/tmp", "--image-size", "8"], mentions: ["--image-size", "8"])
+    }
+
     func testMissingDataFolder() throws {
         try assertOneLineError(["run", "--data", "/nonexistent/data", "--out", NSTemporaryDirectory() + "/discern-x"], mentions: ["/nonexistent/data"])
     }

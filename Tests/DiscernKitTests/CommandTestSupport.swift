@@ -149,11 +149,13 @@ enum Lite0Reference {
         let cams: [String: [[Double]]]?
     }
 
-    static func compute(_ images: [String], model: String? = nil) throws -> [Image] {
+    /// `size`: the network built for, and the photos resized to, another side than Lite0's 224.
+    static func compute(_ images: [String], model: String? = nil, size: Int? = nil) throws -> [Image] {
         let python = try TestEnvironment.torchPython()
         let script = TestEnvironment.repository.appendingPathComponent("tools/reference/lite0_reference.py").path
         var arguments = [script, "--weights", try TestPaths.liteWeights.path]
         if let model { arguments += ["--model", model] }
+        if let size { arguments += ["--size", "\(size)"] }
         let r = try TestPaths.execute(URL(fileURLWithPath: python), arguments + images)
         guard r.status == 0 else { throw CommandFailure("lite0_reference.py failed: \(r.err.suffix(2000))") }
         return try JSONDecoder().decode([Image].self, from: Data(r.out.utf8))

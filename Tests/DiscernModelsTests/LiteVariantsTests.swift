@@ -44,9 +44,13 @@ final class LiteVariantsTests: XCTestCase {
         return Tensor(shape: [n, 3, h, w], data: out)
     }
 
-    func checkRealWeights(_ kind: BackboneKind, _ weights: URL, side: Int) throws {
-        let ref = try Self.reference(Self.variant(kind) + "_photos.safetensors")
-        let b = try Backbone.build(kind, weights: WeightStore(try PyTorchCheckpoint.load(weights)))
+    /// `inputSize`: built for another side than the variant's own (`--image-size`), against the reference built
+    /// for that side.
+    func checkRealWeights(_ kind: BackboneKind, _ weights: URL, side: Int, inputSize: Int? = nil) throws {
+        let ref = try Self.reference(Self.variant(kind) + "_photos" + (inputSize.map { "_\($0)" } ?? "")
+                                     + ".safetensors")
+        let b = try Backbone.build(kind, weights: WeightStore(try PyTorchCheckpoint.load(weights)),
+                                   inputSize: inputSize)
         XCTAssertEqual(b.inputSize, side)
         XCTAssertEqual(b.normalization, .lite)
         let images = try XCTUnwrap(ref.tensors["images_nhwc"])
@@ -71,6 +75,11 @@ final class LiteVariantsTests: XCTestCase {
 
     func testLite1RealWeightsMatchReferenceOnPhotos() throws {
         try checkRealWeights(.efficientnetLite1, try TestEnvironment.lite1Weights(), side: 240)
+    }
+
+    /// Lite1 at 280 px instead of its own 240: the "same" padding of every strided convolution follows the side.
+    func testLite1AtAnotherInputSizeMatchesReference() throws {
+        try checkRealWeights(.efficientnetLite1, try TestEnvironment.lite1Weights(), side: 280, inputSize: 280)
     }
 
     func testLite2RealWeightsMatchReferenceOnPhotos() throws {

