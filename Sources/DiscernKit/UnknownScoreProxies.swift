@@ -3,9 +3,10 @@ import DiscernEngine
 import DiscernRobustness
 
 /// The proxy unknowns that choose the unknown score, made from the held-out photos alone (no `--unknown` folder):
-/// feature columns permuted independently (any score that notices broken feature correlations separates these),
-/// each class's photos against a reference without that class (real photos that get confident logits), and
-/// enlarged close-ups of the photos (pictures of something, but of no whole trained object).
+/// feature columns permuted independently (any score that notices broken feature correlations separates these;
+/// they screen), each class's photos against a reference without that class (real photos that get confident
+/// logits), and enlarged close-ups of the photos (pictures of something, but of no whole trained object); these
+/// two rank.
 struct UnknownScoreProxies {
     let detector: OODDetector
     let reference: (features: Matrix, labels: [Int])
@@ -30,20 +31,26 @@ struct UnknownScoreProxies {
     /// Every comparison of `candidates` (the pooled held-out scores) against the proxies, for
     /// `Calibration.chooseDefault`.
     func comparisons(_ candidates: [OODScoreKind: [Double]]) throws -> [ProxyComparison] {
-        func against(_ kind: String, _ outScores: [OODScoreKind: [Double]]) -> ProxyComparison {
-            ProxyComparison(kind: kind, inScores: candidates, outScores: outScores.filter { candidates[$0.key] != nil })
+        func against(_ kind: String, _ outScores: [OODScoreKind: [Double]], role: ProxyRole = .ranks)
+            -> ProxyComparison
+        {
+            ProxyComparison(kind: kind, inScores: candidates, outScores: outScores.filter { candidates[$0.key] != nil },
+                            role: role)
         }
         let classHeldOut = try ClassHeldOutProxy.comparisons(
             detector: detector, reference: reference, logits: set.logits, features: set.features,
             labels: set.labels, scores: Array(candidates.keys))
-        return [against("permuted feature columns", permutedScores)] + classHeldOut
+        // No photo gives permuted columns, so they only screen out the scores blind to broken feature
+        // correlations; how many pass a threshold is judged on the photos.
+        return [against("permuted feature columns", permutedScores, role: .screens)] + classHeldOut
             + (detailScores.map { [against("enlarged close-ups", $0)] } ?? [])
     }
 }
 
 extension RobustnessOutcome {
     /// "knn 58.3% pass (each class left out of the reference 35.5%, ...)" with each kind's AUROC, for the three
-    /// candidates with the best worst case, best first.
+    /// candidates with the best worst case, best first; "screened out" marks one that did not separate a
+    /// screening kind.
     static func choiceSummary(_ choice: Calibration.Choice) -> String {
         let kinds = choice.byKind.keys.sorted()
         return choice.ranked.prefix(3).map { score, worst in
@@ -52,8 +59,8 @@ extension RobustnessOutcome {
                     String(format: "%@ %.1f%%, AUROC %.4f", kind, 100 * $0.passing, $0.auroc)
                 }
             }
-            return String(format: "%@ %.1f%% pass (%@)", score.rawValue, 100 * worst.passing,
-                          parts.joined(separator: "; "))
+            return String(format: "%@ %.1f%% pass%@ (%@)", score.rawValue, 100 * worst.passing,
+                          choice.screenedOut.contains(score) ? ", screened out" : "", parts.joined(separator: "; "))
         }.joined(separator: " | ")
     }
 }

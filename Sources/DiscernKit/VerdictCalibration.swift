@@ -90,7 +90,9 @@ extension RobustnessOutcome {
             choice = try Calibration.chooseDefault(comparisons: proxies.comparisons(candidates),
                                                    acceptFraction: options.acceptFraction)
             Study.log(String(format: "unknown score by the most proxy unknowns rejected at the threshold accepting "
-                             + "%g%% of the held-out photos, on its worst kind of proxy: ", 100 * options.acceptFraction)
+                             + "%g%% of the held-out photos, on its worst kind of photo proxy, among the scores that "
+                             + "separate permuted feature columns (AUROC at least %g): ", 100 * options.acceptFraction,
+                             Calibration.screeningAUROC)
                       + choiceSummary(choice))
             (rule, aurc) = try twoQuestionRule(set, pooled: pooled, unknownScore: options.unknownScore ?? choice.score,
                                                options: options, summary: &summary)

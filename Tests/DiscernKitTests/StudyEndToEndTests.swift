@@ -31,6 +31,7 @@ final class StudyEndToEndTests: XCTestCase {
                        ["each class left out of the reference", "enlarged close-ups", "permuted feature columns"])
         let criterion = (metrics["threshold"] as? [String: Any])?["default_score_criterion"] as? String ?? ""
         XCTAssertTrue(criterion.contains("enlarged close-ups"), criterion)
+        XCTAssertTrue(criterion.contains("among the scores that separate permuted feature columns"), criterion)
         let ood = metrics["ood"] as! [String: Any], flowers = ood["flowers"] as! [String: Any]
         XCTAssertEqual(flowers["n"] as? Int, 24)
         let scores = flowers["scores"] as! [String: Any]

@@ -34,6 +34,47 @@ final class ScoreChoiceTests: XCTestCase {
         XCTAssertThrowsError(try Calibration.chooseDefault(comparisons: []))
     }
 
+    /// A screening kind (permuted feature columns: no photo produces them) only excludes the scores that do not
+    /// separate it; the photo kinds rank. In-distribution scores 1...20, so at 95% acceptance the threshold is the
+    /// 19th largest, 2. knn lets both permuted rows (2.5) through but ranks 18 of 20 in-scores above them (AUROC
+    /// 0.9, enough); energy ranks only 10 of 20 above 10.5 (AUROC 0.5) and is screened out although it is perfect
+    /// on the close-ups; mahalanobis lets the close-up at 3.5 through (passing 1/2; AUROC (17 + 20) / 40).
+    func testScreeningKindExcludesButDoesNotRank() throws {
+        let inScores = (1...20).map(Double.init)
+        let candidates: [OODScoreKind: [Double]] = [.knn: inScores, .mahalanobis: inScores, .energy: inScores]
+        func comparisons(permutedRole: ProxyRole) -> [ProxyComparison] {
+            [ProxyComparison(kind: "permuted", inScores: candidates,
+                             outScores: [.knn: [2.5, 2.5], .mahalanobis: [-1, -1], .energy: [10.5, 10.5]],
+                             role: permutedRole),
+             ProxyComparison(kind: "close-ups", inScores: candidates,
+                             outScores: [.knn: [0, 0], .mahalanobis: [3.5, 0], .energy: [-5, -5]])]
+        }
+        let choice = try Calibration.chooseDefault(comparisons: comparisons(permutedRole: .screens))
+        XCTAssertEqual(choice.byKind["permuted"]?[.knn], ProxyResult(passing: 1, auroc: 0.9))
+        XCTAssertEqual(choice.byKind["permuted"]?[.energy], ProxyResult(passing: 1, auroc: 0.5))
+        XCTAssertEqual(choice.screenedOut, [.energy])
+        XCTAssertEqual(choice.table[.knn], ProxyResult(passing: 0, auroc: 1))           // the close-ups, not permuted
+        XCTAssertEqual(choice.table[.mahalanobis]?.passing, 0.5)
+        XCTAssertEqual(try XCTUnwrap(choice.table[.mahalanobis]?.auroc), 37.0 / 40, accuracy: 1e-12)
+        XCTAssertEqual(choice.ranked.map(\.score), [.knn, .mahalanobis, .energy])
+        XCTAssertEqual(choice.score, .knn)
+        XCTAssertTrue(choice.criterion.contains("fewest close-ups passing"), choice.criterion)
+        XCTAssertTrue(choice.criterion.contains("separate permuted (AUROC at least 0.9)"), choice.criterion)
+        // Had the permuted rows ranked too, knn's worst kind would let all of them through and mahalanobis win.
+        let ranking = try Calibration.chooseDefault(comparisons: comparisons(permutedRole: .ranks))
+        XCTAssertEqual(ranking.screenedOut, [])
+        XCTAssertEqual(ranking.score, .mahalanobis)
+        // A screen that every candidate fails excludes none (energy and knn tie on the close-ups: the earlier in
+        // OODScoreKind.allCases wins); screening kinds alone rank.
+        var allFail = comparisons(permutedRole: .screens)
+        allFail[0].outScores = [.knn: [15, 15], .mahalanobis: [15, 15], .energy: [15, 15]]
+        XCTAssertEqual(try Calibration.chooseDefault(comparisons: allFail).screenedOut, [])
+        XCTAssertEqual(try Calibration.chooseDefault(comparisons: allFail).score, .energy)
+        let alone = try Calibration.chooseDefault(comparisons: [comparisons(permutedRole: .screens)[0]])
+        XCTAssertEqual(alone.screenedOut, [])
+        XCTAssertEqual(alone.score, .mahalanobis)                                       // passing 0 there
+    }
+
     /// The operating point decides, not the ranking as a whole. In-distribution scores 1...10; at 90% acceptance
     /// the threshold is the 9th largest, 2. mahalanobis ranks its outliers better (AUROC 48/50: every pair but
     /// those of 2.5 with 1 and 2) but lets 2.5 through; knn (AUROC 45/50: 1.5 beats the in-score 1 five times)

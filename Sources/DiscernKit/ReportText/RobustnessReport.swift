@@ -24,16 +24,21 @@ enum RobustnessReport {
         guard !choice.table.isEmpty, !kinds.isEmpty else { return }
         func cell(_ result: ProxyResult) -> String { percent(result.passing) + " (" + fixed(result.auroc) + ")" }
         let rows = choice.ranked.map { score, worst in
-            [score == used ? "\(score.rawValue) (verdict)" : score.rawValue, cell(worst)]
+            [score == used ? "\(score.rawValue) (verdict)"
+                 : choice.screenedOut.contains(score) ? "\(score.rawValue) (screened out)" : score.rawValue,
+             cell(worst)]
                 + kinds.map { kind in choice.byKind[kind]?[score].map(cell) ?? "–" }
         }
-        section.table(headers: ["candidate", "worst case: passing (AUROC)"] + kinds.map { "passing (AUROC): \($0)" },
+        section.table(headers: ["candidate", "worst photo proxy: passing (AUROC)"]
+                          + kinds.map { "passing (AUROC): \($0)" },
                       rows: rows,
                       caption: "Proxy unknowns made from the held-out photos alone (no --unknown folder is looked "
                           + "at): feature columns permuted independently, each class's photos scored against a "
                           + "reference without that class (mean over the classes left out), and enlarged close-ups "
                           + "of the photos. Passing: the share that the score's threshold accepting the target share "
-                          + "of held-out photos lets through.")
+                          + "of held-out photos lets through. The two kinds of photos rank the candidates; the "
+                          + "permuted columns, which no photo produces, only screen out a score that does not "
+                          + String(format: "separate them (AUROC under %g).", Calibration.screeningAUROC))
     }
 
     /// The verdict's first score, every score's separation of each unknown set, and the risk–coverage curves.
