@@ -89,11 +89,9 @@ extension RobustnessOutcome {
             let candidates = set.scores.filter { $0.key.question == .unknown }
             choice = try Calibration.chooseDefault(comparisons: proxies.comparisons(candidates),
                                                    acceptFraction: options.acceptFraction)
-            Study.log(String(format: "unknown score by the most proxy unknowns rejected at the threshold accepting "
-                             + "%g%% of the held-out photos, on its worst kind of photo proxy, among the scores that "
-                             + "separate permuted feature columns (AUROC at least %g): ", 100 * options.acceptFraction,
-                             Calibration.screeningAUROC)
-                      + choiceSummary(choice))
+            // The criterion names the kinds that ranked and screened in this run (a run without held-out photos
+            // has no photo proxies, and then the permuted columns rank).
+            Study.log("unknown score by \(choice.criterion): " + choiceSummary(choice))
             (rule, aurc) = try twoQuestionRule(set, pooled: pooled, unknownScore: options.unknownScore ?? choice.score,
                                                options: options, summary: &summary)
         }
