@@ -42,8 +42,6 @@ enum SessionConvDesc {
         return pd
     }
 
-    static func impl(_ pd: dnnl_primitive_desc_t) -> String { KernelLog.implementation(pd) }
-
     /// The activation layout asked of oneDNN: the blocked layout of this CPU's jit kernels where
     /// the block divides the channels (16 on AVX-512, 8 on AVX/AVX2; its 1x1 and Winograd kernels
     /// then chain without reorders, measured 5-20% faster on AVX-512 than oneDNN's free nhwc/brgemm
@@ -73,12 +71,12 @@ enum SessionConvDesc {
         guard let chosen = try chosen ?? create(src: freeSrc, dst: freeDst) else {
             throw EngineError.invalid("InferenceSession: oneDNN has no convolution for \(inDims) -> \(outDims)")
         }
-        let chosenImpl = impl(chosen)
+        let chosenImpl = KernelLog.implementation(chosen)
         let srcOK = src.data_type == dt
         if srcOK || dst != nil,
            let pinned = try create(src: srcOK ? src : DNNL.query(chosen, dnnl_query_src_md),
                                    dst: dst ?? DNNL.query(chosen, dnnl_query_dst_md)) {
-            if impl(pinned) == chosenImpl {
+            if KernelLog.implementation(pinned) == chosenImpl {
                 dnnl_primitive_desc_destroy(chosen)
                 return pinned
             }

@@ -65,9 +65,7 @@ extension Study {
     public func extractFeatures(shard: Shard, to file: String) throws -> Int {
         let data = try StudyData.load(options, needTest: false)
         for skipped in data.skipped { Study.log(skipped.description) }
-        let (backbone, _, weightsFile) = try BackboneWeights.load(options.backbone, path: options.weights,
-                                                                  search: options.weightsSearch,
-                                                                  inputSize: options.imageSize)
+        let (backbone, _, weightsFile) = try loadBackbone()
         let extractor = try makeExtractor(backbone)
         var tensors: [String: Tensor] = [:]
         var metadata = ["format": FeatureShardFile.format, "shard": shard.description,

@@ -86,6 +86,13 @@ struct TrainedHead {
 }
 
 extension Study {
+    /// The backbone as the options name it (kind, weight file or search, input side), with the state dict it was
+    /// built from and the file's path: what training and `discern features` both start from.
+    func loadBackbone() throws -> (Backbone, [String: Tensor], String) {
+        try BackboneWeights.load(options.backbone, path: options.weights, search: options.weightsSearch,
+                                 inputSize: options.imageSize)
+    }
+
     func makeExtractor(_ backbone: Backbone) throws -> FeatureExtractor {
         let extractor = try FeatureExtractor(backbone: backbone, batchSize: options.batchSize,
                                              precision: options.precision, progress: progress)
@@ -98,9 +105,7 @@ extension Study {
     /// then fine-tunes when asked, and extracts the clean training features.
     func trainHead(_ data: StudyData, out: OutputFolder) throws -> TrainedHead {
         let start = Date()
-        let (backbone, stateDict, weightsFile) = try BackboneWeights.load(options.backbone, path: options.weights,
-                                                                          search: options.weightsSearch,
-                                                                          inputSize: options.imageSize)
+        let (backbone, stateDict, weightsFile) = try loadBackbone()
         let extractor = try makeExtractor(backbone)
         if let notice = extractor.session.notice { Study.log(notice) }
         let viewsNote = options.augmentationSummary

@@ -1,7 +1,7 @@
 import Foundation
 
 /// What a kind of proxy unknowns may do in choosing the score.
-public enum ProxyRole: String, Codable, Sendable {
+public enum ProxyRole: Sendable {
     /// Pictures of something (a class left out, close-ups): the candidates are ranked by their worst such kind.
     case ranks
     /// Not pictures (e.g. permuted feature columns, which no image produces): a candidate must separate them
